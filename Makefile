@@ -1,0 +1,44 @@
+# The two README commands: `make run` and `make test`. Everything else is a helper they call.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | md5sum | cut -c1-12)
+export PYSPARK_PYTHON := $(abspath $(PY))
+export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
+export SPARK_LOCAL_IP := 127.0.0.1
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: install run demo test lint unit lock bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(VENV)/bin/pip install -q uv==0.13.8
+	$(UV) pip sync --python $(PY) -q requirements.lock
+	$(UV) pip install --python $(PY) -q --no-deps -e .
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+lock:
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements.lock
+
+run: install
+	$(VENV)/bin/strata run
+
+demo: install
+	$(VENV)/bin/strata demo
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy strata_kernel
+
+test: install lint
+	$(VENV)/bin/pytest
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf var

@@ -1,0 +1,1 @@
+"""Pure domain values and rules of business_logic: no I/O, no frameworks."""

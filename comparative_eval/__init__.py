@@ -1,0 +1,1 @@
+"""comparative_eval deployable."""

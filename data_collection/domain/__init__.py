@@ -1,0 +1,1 @@
+"""Pure domain values and rules of data_collection: no I/O, no frameworks."""

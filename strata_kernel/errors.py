@@ -1,0 +1,79 @@
+"""One error hierarchy for every deployable; each error knows its HTTP status and a stable code."""
+
+from __future__ import annotations
+
+
+class StrataError(Exception):
+    """Base of every error a Strata service turns into a JSON response."""
+
+    status: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.field = field
+
+    def to_dict(self) -> dict[str, object]:
+        body: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            body["field"] = self.field
+        return {"error": body}
+
+
+class BadRequest(StrataError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(StrataError):
+    status = 401
+    code = "unauthorized"
+
+
+class NotFound(StrataError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(StrataError):
+    status = 409
+    code = "conflict"
+
+
+class Unavailable(StrataError):
+    """A dependency (another service, a store) cannot answer right now; the caller may retry."""
+
+    status = 503
+    code = "unavailable"
+
+
+class UpstreamError(StrataError):
+    """A dependency answered, but with something we cannot use."""
+
+    status = 502
+    code = "upstream_error"
+
+
+class ConfigurationError(StrataError):
+    """Settings that cannot work (unknown adapter, missing path). Raised at start-up, never per request."""
+
+    code = "configuration_error"
+
+
+_BY_STATUS: dict[int, type[StrataError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    404: NotFound,
+    409: Conflict,
+    502: UpstreamError,
+    503: Unavailable,
+}
+
+
+def error_for_status(status: int, message: str, code: str | None = None) -> StrataError:
+    """Rebuild a typed error from another service's JSON error response."""
+    cls = _BY_STATUS.get(status, UpstreamError if status >= 500 else BadRequest)
+    return cls(message, code=code)

@@ -1,0 +1,87 @@
+"""Kafka adapter (kafka-python). Offsets are committed explicitly, after the consumer's own writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from strata_kernel.errors import Unavailable
+from strata_kernel.eventlog.port import Event, EventConsumer, EventLog
+
+
+def _serialise(value: Mapping[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":"), default=str).encode()
+
+
+class KafkaEventLog(EventLog):
+    def __init__(self, bootstrap_servers: str) -> None:
+        self._servers = bootstrap_servers.split(",")
+        self._producer: Any = None
+
+    def _get_producer(self) -> Any:
+        if self._producer is None:
+            from kafka import KafkaProducer
+            from kafka.errors import KafkaError
+
+            try:
+                self._producer = KafkaProducer(
+                    bootstrap_servers=self._servers, acks="all", linger_ms=5, value_serializer=_serialise
+                )
+            except KafkaError as exc:
+                raise Unavailable(f"kafka unavailable: {exc}", code="event_log_unavailable") from exc
+        return self._producer
+
+    def publish(self, topic: str, events: Sequence[Mapping[str, Any]], key_field: str | None = None) -> None:
+        from kafka.errors import KafkaError
+
+        producer = self._get_producer()
+        try:
+            futures = [
+                producer.send(topic, value=event, key=str(event[key_field]).encode() if key_field else None)
+                for event in events
+            ]
+            producer.flush()
+            for future in futures:
+                future.get(timeout=10)
+        except KafkaError as exc:
+            raise Unavailable(f"kafka publish to {topic} failed: {exc}", code="event_log_unavailable") from exc
+
+    def consumer(self, topic: str, group: str) -> EventConsumer:
+        return _KafkaConsumer(topic, group, self._servers)
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close()
+
+
+class _KafkaConsumer(EventConsumer):
+    def __init__(self, topic: str, group: str, servers: list[str]) -> None:
+        from kafka import KafkaConsumer
+
+        # Short session/heartbeat: the default group join is slow (~23 s) against small brokers.
+        self._consumer = KafkaConsumer(
+            topic,
+            bootstrap_servers=servers,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=1000,
+            value_deserializer=lambda raw: json.loads(raw),
+        )
+        self._topic = topic
+
+    def poll(self, max_records: int = 500, timeout_seconds: float = 1.0) -> list[Event]:
+        batches = self._consumer.poll(timeout_ms=int(timeout_seconds * 1000), max_records=max_records)
+        return [
+            Event(self._topic, record.offset, record.key.decode() if record.key else None, record.value)
+            for records in batches.values()
+            for record in records
+        ]
+
+    def commit(self) -> None:
+        self._consumer.commit()
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)

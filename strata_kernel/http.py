@@ -1,0 +1,100 @@
+"""The one way a deployable calls another: JSON over HTTP with timeouts, bounded retries and typed errors.
+
+A transport failure becomes :class:`Unavailable` (HTTP 503 to our own caller); an error response is
+re-raised as the matching :class:`StrataError`, keeping the upstream service's message.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from strata_kernel.errors import Unavailable, UpstreamError, error_for_status
+from strata_kernel.logs import REQUEST_ID_HEADER, request_id_var
+
+log = logging.getLogger(__name__)
+
+
+class ServiceClient:
+    """A keep-alive JSON client for one service. Thread-safe (httpx.Client is)."""
+
+    def __init__(
+        self,
+        service: str,
+        base_url: str,
+        *,
+        timeout_seconds: float = 2.0,
+        retries: int = 2,
+        token: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.service = service
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._client = httpx.Client(
+            base_url=base_url,
+            timeout=timeout_seconds,
+            transport=transport,
+            headers=headers,
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        )
+        self._retries = retries
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.request("POST", path, json=body)
+
+    def put(self, path: str, body: Any) -> Any:
+        return self.request("PUT", path, json=body)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {REQUEST_ID_HEADER: request_id_var.get()}
+        try:
+            # fast path: no retry machinery unless the first attempt fails at the transport level
+            response = self._client.request(method, path, headers=headers, **kwargs)
+        except httpx.TransportError:
+            response = self._retry(method, path, headers, kwargs)
+        return self._decode(response)
+
+    def _retry(self, method: str, path: str, headers: dict[str, str], kwargs: dict[str, Any]) -> httpx.Response:
+        retrying = Retrying(
+            stop=stop_after_attempt(max(self._retries, 1)),
+            wait=wait_exponential(multiplier=0.05, max=0.5),
+            retry=retry_if_exception_type(httpx.TransportError),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return self._client.request(method, path, headers=headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise Unavailable(
+                f"{self.service} unavailable: {_describe(exc)}", code=f"{self.service}_unavailable"
+            ) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _decode(self, response: httpx.Response) -> Any:
+        try:
+            payload = response.json() if response.content else None
+        except ValueError as exc:
+            raise UpstreamError(f"{self.service} returned non-JSON (HTTP {response.status_code})") from exc
+        if response.status_code >= 400:
+            error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
+            message = error.get("message") or f"HTTP {response.status_code}"
+            raise error_for_status(response.status_code, message, error.get("code"))
+        return payload
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    return type(exc).__name__

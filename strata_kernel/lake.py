@@ -1,0 +1,180 @@
+"""Client of the data lake: Parquet files under a shared root + the data-lake catalog's HTTP API.
+
+Writers put Hive-style partitioned Parquet files under ``<lake_root>/<zone>/<table>/`` and then
+*commit* them to the catalog (schema, partitions, row counts, job and inputs = lineage). Readers ask
+the catalog for a table's location and read it with DuckDB or Spark as is.
+
+Layout: ``<lake_root>/<zone>/<table>/<partition_column>=<value>/part-<run_id>-<n>.parquet``.
+Files being written live under ``<table>/_staging/<run_id>/`` (ignored by readers: ``_`` prefix).
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from strata_kernel.http import ServiceClient
+from strata_kernel.settings import StrataSettings
+
+ZONES = ("raw", "processed", "features")
+
+
+@dataclass(frozen=True)
+class CommittedFile:
+    path: str  # relative to the lake root
+    partition: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str  # "<zone>.<table>"
+    location: Path
+    partition_column: str
+    schema: list[dict[str, str]]
+    version: int
+    rows: int
+    partitions: list[dict[str, Any]] = field(default_factory=list)
+
+    def parquet_glob(self) -> str:
+        return str(self.location / "**" / "*.parquet")
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class LakeClient:
+    def __init__(self, lake_root: Path, catalog: ServiceClient) -> None:
+        self.root = lake_root.resolve()
+        self._catalog = catalog
+
+    @classmethod
+    def from_settings(cls, settings: StrataSettings, lake_root: Path | None = None) -> LakeClient:
+        root = lake_root if lake_root is not None else settings.var_dir / "lake"
+        client = ServiceClient(
+            "data_lake",
+            settings.data_lake_url,
+            timeout_seconds=max(settings.http_timeout_seconds, 30.0),
+            retries=settings.http_retries,
+        )
+        return cls(root, client)
+
+    def table_dir(self, table: str) -> Path:
+        zone, name = split_table_name(table)
+        return self.root / zone / name
+
+    def staging_dir(self, table: str, run_id: str) -> Path:
+        path = self.table_dir(table) / "_staging" / run_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def write_arrow(
+        self,
+        table: str,
+        data: pa.Table,
+        *,
+        partition_column: str,
+        job: str,
+        inputs: Sequence[str],
+        mode: str = "append",
+    ) -> dict[str, Any]:
+        """Write ``data`` partitioned by ``partition_column`` and commit it; returns the catalog's answer."""
+        run_id = new_run_id()
+        staging = self.staging_dir(table, run_id)
+        pq.write_to_dataset(
+            data,
+            root_path=str(staging),
+            partition_cols=[partition_column],
+            basename_template=f"part-{run_id}-{{i}}.parquet",
+        )
+        return self.commit_staged(table, staging, partition_column=partition_column, job=job, inputs=inputs, mode=mode)
+
+    def commit_staged(
+        self,
+        table: str,
+        staging: Path,
+        *,
+        partition_column: str,
+        job: str,
+        inputs: Sequence[str],
+        mode: str = "append",
+    ) -> dict[str, Any]:
+        """Move Hive-partitioned Parquet files from ``staging`` into the table and commit them.
+
+        Works for files written by pyarrow or by Spark (``df.write.partitionBy(col).parquet(staging)``).
+        """
+        run_id = staging.name
+        files: list[CommittedFile] = []
+        schema: pa.Schema | None = None
+        for index, source in enumerate(sorted(staging.rglob("*.parquet"))):
+            partition_dir = source.parent.name
+            prefix = f"{partition_column}="
+            if not partition_dir.startswith(prefix):
+                raise ValueError(f"{source} is not under a {prefix}<value> directory")
+            metadata = pq.read_metadata(source)
+            if metadata.num_rows == 0:
+                continue
+            schema = schema or pq.read_schema(source)
+            target = self.table_dir(table) / partition_dir / f"part-{run_id}-{index}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(source, target)
+            files.append(
+                CommittedFile(str(target.relative_to(self.root)), partition_dir[len(prefix) :], metadata.num_rows)
+            )
+        shutil.rmtree(staging, ignore_errors=True)
+        return self.commit(
+            table, files, partition_column=partition_column, schema=schema, job=job, inputs=inputs, mode=mode
+        )
+
+    def commit(
+        self,
+        table: str,
+        files: Sequence[CommittedFile],
+        *,
+        partition_column: str,
+        schema: pa.Schema | None,
+        job: str,
+        inputs: Sequence[str],
+        mode: str = "append",
+    ) -> dict[str, Any]:
+        body = {
+            "partition_column": partition_column,
+            "schema": arrow_schema_to_columns(schema) if schema is not None else [],
+            "files": [{"path": f.path, "partition": f.partition, "rows": f.rows} for f in files],
+            "mode": mode,
+            "job": job,
+            "inputs": list(inputs),
+        }
+        result: dict[str, Any] = self._catalog.post(f"/v1/tables/{table}/commits", body)
+        return result
+
+    def table(self, table: str) -> TableInfo:
+        info = self._catalog.get(f"/v1/tables/{table}")
+        return TableInfo(
+            name=info["name"],
+            location=self.root / info["location"],
+            partition_column=info["partition_column"],
+            schema=info["schema"],
+            version=info["version"],
+            rows=info["rows"],
+            partitions=info.get("partitions", []),
+        )
+
+
+def split_table_name(table: str) -> tuple[str, str]:
+    zone, _, name = table.partition(".")
+    if zone not in ZONES or not name or not name.replace("_", "").isalnum():
+        raise ValueError(f"table name {table!r} must be '<zone>.<name>' with zone in {ZONES}")
+    return zone, name
+
+
+def arrow_schema_to_columns(schema: pa.Schema) -> list[dict[str, str]]:
+    return [{"name": f.name, "type": str(f.type)} for f in schema]

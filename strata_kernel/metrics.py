@@ -1,0 +1,46 @@
+"""Prometheus metrics. Names follow ``strata_<component>_<what>_<unit>``; the registry is passed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Buckets tuned for in-datacentre services whose budget is a few milliseconds.
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+def metric_name(component: str, what: str) -> str:
+    return f"strata_{component}_{what}"
+
+
+@dataclass(frozen=True)
+class HttpMetrics:
+    """Request metrics every service exports; alert rules in ``monitoring/`` rely on these names."""
+
+    requests: Counter
+    latency: Histogram
+    ready: Gauge
+
+    @classmethod
+    def create(cls, component: str, registry: CollectorRegistry) -> HttpMetrics:
+        return cls(
+            requests=Counter(
+                metric_name(component, "http_requests_total"),
+                "HTTP requests by endpoint and status code.",
+                ["endpoint", "method", "status"],
+                registry=registry,
+            ),
+            latency=Histogram(
+                metric_name(component, "http_request_duration_seconds"),
+                "HTTP request latency by endpoint.",
+                ["endpoint"],
+                buckets=LATENCY_BUCKETS,
+                registry=registry,
+            ),
+            ready=Gauge(
+                metric_name(component, "ready"),
+                "1 when the service reports ready, else 0.",
+                registry=registry,
+            ),
+        )

@@ -1,0 +1,167 @@
+"""Service scaffolding shared by every deployable's ``create_app()``.
+
+Gives each service the same operational surface: ``/healthz`` (the process is alive), ``/readyz``
+(its dependencies and warm-up are done), ``/metrics`` (Prometheus), an OpenAPI document at
+``/openapi.json`` (APIFlask), JSON errors without stack traces, and request ids across services.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from apiflask import APIFlask, HTTPError
+from flask import Response, g, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from werkzeug.exceptions import HTTPException
+
+from strata_kernel.errors import StrataError
+from strata_kernel.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
+from strata_kernel.metrics import HttpMetrics
+
+log = logging.getLogger(__name__)
+
+#: A readiness check returns ``None`` when fine, else a one-line reason.
+ReadinessCheck = Callable[[], str | None]
+
+_OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def create_service_app(
+    component: str,
+    *,
+    title: str,
+    readiness_checks: Iterable[ReadinessCheck] = (),
+    registry: CollectorRegistry | None = None,
+    description: str = "",
+) -> APIFlask:
+    """Build the Flask app every deployable starts from; the deployable then registers its routes."""
+    app = APIFlask(component, title=title, version="1.0", spec_path="/openapi.json", docs_path="/docs")
+    app.config["VALIDATION_ERROR_STATUS_CODE"] = 400
+    app.config["DESCRIPTION"] = description
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    registry = registry if registry is not None else CollectorRegistry()
+    metrics = HttpMetrics.create(component, registry)
+    app.extensions["strata.registry"] = registry
+    app.extensions["strata.http_metrics"] = metrics
+    checks = list(readiness_checks)
+    app.extensions["strata.readiness_checks"] = checks
+
+    _install_request_hooks(app, metrics)
+    _install_error_handlers(app)
+    _install_ops_routes(app, registry, metrics, checks)
+    return app
+
+
+def add_readiness_check(app: APIFlask, check: ReadinessCheck) -> None:
+    app.extensions["strata.readiness_checks"].append(check)
+
+
+def _install_request_hooks(app: APIFlask, metrics: HttpMetrics) -> None:
+    @app.before_request
+    def _start() -> None:
+        request_id = request.headers.get(REQUEST_ID_HEADER) or new_request_id()
+        g.strata_request_id = request_id
+        g.strata_token = request_id_var.set(request_id)
+        g.strata_started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        if rule not in _OPS_PATHS:
+            elapsed = time.perf_counter() - g.get("strata_started", time.perf_counter())
+            metrics.latency.labels(rule).observe(elapsed)
+            metrics.requests.labels(rule, request.method, str(response.status_code)).inc()
+        response.headers[REQUEST_ID_HEADER] = g.get("strata_request_id", "-")
+        return response
+
+    @app.teardown_request
+    def _reset(_exc: BaseException | None) -> None:
+        token = g.pop("strata_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+
+
+def _error_response(status: int, code: str, message: str, field: str | None = None) -> tuple[Response, int]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    return jsonify({"error": body}), status
+
+
+def _install_error_handlers(app: APIFlask) -> None:
+    @app.error_processor
+    def _apiflask_error(error: HTTPError) -> tuple[Response, int]:
+        if error.status_code == 400 and isinstance(error.detail, dict) and error.detail:
+            field, message = _first_validation_problem(error.detail)
+            return _error_response(400, "invalid_request", f"{field}: {message}", field)
+        code = "not_found" if error.status_code == 404 else "http_error"
+        return _error_response(error.status_code, code, str(error.message))
+
+    @app.errorhandler(StrataError)
+    def _strata_error(error: StrataError) -> tuple[Response, int]:
+        if error.status >= 500:
+            log.warning("%s: %s", error.code, error.message)
+        return _error_response(error.status, error.code, error.message, error.field)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> tuple[Response, int]:
+        if error.code == 400 and request.is_json:
+            return _error_response(400, "invalid_request", "body: not valid JSON", "body")
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(error.code or 500, "http_error")
+        return _error_response(error.code or 500, code, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> tuple[Response, int]:
+        log.exception("unhandled error")
+        return _error_response(500, "internal_error", f"internal error (request {request_id_var.get()})")
+
+
+def _first_validation_problem(detail: dict[str, Any]) -> tuple[str, str]:
+    """Flatten webargs' ``{"json": {"items": {"0": {"qty": ["msg"]}}}}`` to ``("items.0.qty", "msg")``."""
+    node: Any = detail
+    path: list[str] = []
+    while isinstance(node, dict) and node:
+        key = sorted(node, key=str)[0]
+        if not path and key in {"json", "query", "form", "headers", "path", "view_args"}:
+            node = node[key]
+            continue
+        if key == "_schema":
+            node = node[key]
+            break
+        path.append(str(key))
+        node = node[key]
+    message = node[0] if isinstance(node, list) and node else str(node)
+    return ".".join(path) or "body", str(message)
+
+
+def _install_ops_routes(
+    app: APIFlask, registry: CollectorRegistry, metrics: HttpMetrics, checks: list[ReadinessCheck]
+) -> None:
+    @app.get("/healthz")
+    @app.doc(tags=["ops"], summary="Liveness: the process answers.")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    @app.doc(tags=["ops"], summary="Readiness: dependencies reachable and warm-up done.")
+    def readyz() -> tuple[dict[str, object], int]:
+        problems = [reason for check in checks if (reason := _run_check(check)) is not None]
+        metrics.ready.set(0 if problems else 1)
+        if problems:
+            return {"status": "not ready", "reasons": problems}, 503
+        return {"status": "ready"}, 200
+
+    @app.get("/metrics")
+    @app.doc(hide=True)
+    def prometheus_metrics() -> Response:
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _run_check(check: ReadinessCheck) -> str | None:
+    try:
+        return check()
+    except Exception as exc:  # a failing check means "not ready", never a 500
+        return f"{getattr(check, '__name__', 'check')}: {exc}"

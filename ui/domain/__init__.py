@@ -1,0 +1,1 @@
+"""Pure domain values and rules of ui: no I/O, no frameworks."""
