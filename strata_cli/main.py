@@ -1,0 +1,241 @@
+"""`strata`: build the demo, run every service under a supervisor, and operate them.
+
+Every failure ends with one line of why and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from strata_cli import supervisor
+from strata_cli.devflow import StepFailed, child_env, run_flow
+from strata_cli.settings import Settings
+from strata_cli.topology import services, sidecars
+from strata_cli.waiting import NotReady, readiness, wait_ready
+from strata_kernel.settings import load_settings
+
+app = typer.Typer(help="Strata: a layered ML platform.", no_args_is_help=True, add_completion=False)
+service_app = typer.Typer(help="Start, stop or restart one running process.", no_args_is_help=True)
+app.add_typer(service_app, name="service")
+console = Console(highlight=False)
+SIZES = ("tiny", "small", "full")
+
+
+def _settings() -> Settings:
+    return load_settings(Settings)
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(1)
+
+
+def _check_size(size: str) -> str:
+    if size not in SIZES:
+        raise typer.BadParameter(f"must be one of {', '.join(SIZES)}")
+    return size
+
+
+SizeOption = Annotated[str | None, typer.Option(help="Demo data size: tiny, small or full.")]
+
+
+@app.command()
+def build(size: SizeOption = None, seed: Annotated[int | None, typer.Option()] = None) -> None:
+    """Run the development flow from scratch: simulate -> collect -> process -> features -> train -> deploy."""
+    settings = _settings()
+    _build(settings, _check_size(size or settings.demo_size), seed if seed is not None else settings.demo_seed)
+
+
+def _build(settings: Settings, size: str, seed: int) -> dict[str, object]:
+    console.print(f"[bold]Building the {size} demo[/bold] (seed {seed}) into {settings.var_dir.resolve()}")
+    started = time.perf_counter()
+    try:
+        report = run_flow(
+            settings,
+            size=size,
+            seed=seed,
+            on_step=lambda name, s: console.print(f"  [green]✓[/green] {name} ({s:.1f}s)"),
+        )
+    except (StepFailed, NotReady) as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"Built in {time.perf_counter() - started:.1f}s")
+    if report.training:
+        _print_training(report.training)
+    return report.training
+
+
+def _print_step(name: str, seconds: float) -> None:
+    console.print(f"  [green]✓[/green] {name} ({seconds:.1f}s)")
+
+
+def _print_training(training: dict[str, object]) -> None:
+    table = Table(title=f"Model {training.get('model')} v{training.get('version')} (held-out window)")
+    for column in ("metric", "model", "naive baseline (restaurant mean)"):
+        table.add_column(column)
+    table.add_row("MAE (min)", _fmt(training.get("mae")), _fmt(training.get("baseline_mae")))
+    table.add_row("RMSE (min)", _fmt(training.get("rmse")), "")
+    table.add_row("p90 |error| (min)", _fmt(training.get("p90_abs_error")), "")
+    console.print(table)
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, int | float) else "-"
+
+
+def _ensure_built(settings: Settings, size: str | None, rebuild: bool) -> None:
+    marker = settings.var_dir / "demo" / "BUILT"
+    wanted = size or settings.demo_size
+    if not rebuild and marker.exists() and json.loads(marker.read_text()).get("size") == wanted:
+        console.print(f"Demo already built ({wanted}); use --rebuild to start over")
+        return
+    _build(settings, _check_size(wanted), settings.demo_seed)
+
+
+def _start_all(settings: Settings) -> tuple[subprocess.Popen[bytes], Path]:
+    run_dir = settings.var_dir.resolve() / "run"
+    config = supervisor.write_config(run_dir, [*services(settings), *sidecars(settings)], Path.cwd())
+    process = supervisor.start(config, child_env(settings))
+    urls = {s.name: s.url for s in services(settings)} | {s.name: s.url for s in sidecars(settings)}
+    console.print(f"Starting {len(urls)} processes under supervisord (logs: {run_dir / 'logs'}) ...")
+    try:
+        wait_ready(urls, timeout_seconds=settings.ready_timeout_seconds, processes={"supervisord": process})
+    except NotReady as exc:
+        _stop(process)
+        raise _fail(str(exc)) from None
+    return process, config
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _print_urls(settings: Settings) -> None:
+    table = Table(title="Strata is running")
+    table.add_column("service")
+    table.add_column("URL")
+    for service in services(settings):
+        table.add_row(service.name, service.url + ("/" if service.name == "ui" else "/docs"))
+    table.add_row("sidecar monitors", ", ".join(s.url + "/metrics" for s in sidecars(settings)))
+    console.print(table)
+    console.print(f"Open [bold]{settings.ui_url}/[/bold] for the ETD page. Ctrl-C stops everything.")
+
+
+@app.command()
+def run(size: SizeOption = None, rebuild: bool = typer.Option(False, help="Rebuild the demo from scratch.")) -> None:
+    """Build the demo if needed, start every service and sidecar, print the URLs; Ctrl-C stops everything."""
+    settings = _settings()
+    _ensure_built(settings, size, rebuild)
+    process, _ = _start_all(settings)
+    _print_urls(settings)
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        console.print("Stopping ...")
+    finally:
+        _stop(process)
+
+
+@app.command()
+def demo(size: SizeOption = None, rebuild: bool = typer.Option(False, help="Rebuild the demo from scratch.")) -> None:
+    """Like `run`, then ask the UI's API for one ETD, print it, stop everything and exit 0."""
+    settings = _settings()
+    started = time.perf_counter()
+    _ensure_built(settings, size, rebuild)
+    process, _ = _start_all(settings)
+    try:
+        answer = scripted_etd_request(settings.ui_url)
+    except (httpx.HTTPError, RuntimeError) as exc:
+        raise _fail(f"scripted ETD request failed: {exc}") from None
+    finally:
+        _stop(process)
+    console.print(
+        f"[bold green]ETD for {answer['restaurant']} ({answer['basket']}): {answer['etd_minutes']} minutes[/]"
+    )
+    console.print(f"demo finished in {time.perf_counter() - started:.1f}s")
+
+
+def scripted_etd_request(ui_url: str) -> dict[str, object]:
+    """Pick the first restaurant and two menu lines, then ask for an ETD — through the UI's API only."""
+    with httpx.Client(base_url=ui_url, timeout=10) as client:
+        restaurants = client.get("/api/restaurants", params={"limit": 1}).raise_for_status().json()["restaurants"]
+        if not restaurants:
+            raise RuntimeError("the UI lists no restaurants")
+        restaurant = client.get(f"/api/restaurants/{restaurants[0]['id']}").raise_for_status().json()
+        basket = [
+            {"item_id": item["item_id"], "quantity": q} for item, q in zip(restaurant["menu"][:2], (2, 1), strict=False)
+        ]
+        response = client.post("/api/etd", json={"restaurant_id": restaurant["id"], "basket": basket})
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}: {response.text.strip()}")
+        lines = ", ".join(f"{b['quantity']} x {b['item_id']}" for b in basket)
+        return {"restaurant": restaurant["name"], "basket": lines, **response.json()}
+
+
+@app.command()
+def status() -> None:
+    """Readiness of every service and sidecar."""
+    settings = _settings()
+    table = Table()
+    for column in ("process", "URL", "state"):
+        table.add_column(column)
+    all_ready = True
+    with httpx.Client() as client:
+        for name, url in [(s.name, s.url) for s in services(settings)] + [(s.name, s.url) for s in sidecars(settings)]:
+            ready, why = readiness(url, client)
+            all_ready &= ready
+            table.add_row(name, url, "[green]ready[/]" if ready else f"[red]{why}[/]")
+    console.print(table)
+    if not all_ready:
+        raise typer.Exit(1)
+
+
+def _service_action(action: str, name: str) -> None:
+    settings = _settings()
+    known = {s.name for s in services(settings)} | {s.name for s in sidecars(settings)}
+    if name not in known:
+        raise _fail(f"unknown process {name!r}; expected one of {', '.join(sorted(known))}")
+    config = supervisor.config_path(settings.var_dir.resolve() / "run")
+    if not config.exists():
+        raise _fail("Strata is not running here (no supervisord config); start it with `make run`")
+    result = supervisor.ctl(config, action, name)
+    output = (result.stdout + result.stderr).strip()
+    if result.returncode != 0 or "ERROR" in output:
+        raise _fail(output.splitlines()[-1] if output else f"supervisorctl exited {result.returncode}")
+    console.print(output)
+
+
+@service_app.command("stop")
+def service_stop(name: str) -> None:
+    """Stop one process (the others keep serving)."""
+    _service_action("stop", name)
+
+
+@service_app.command("start")
+def service_start(name: str) -> None:
+    """Start one stopped process."""
+    _service_action("start", name)
+
+
+@service_app.command("restart")
+def service_restart(name: str) -> None:
+    """Restart one process."""
+    _service_action("restart", name)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,67 @@
+"""Which processes make up a running Strata, where they listen, and the commands that start them."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from strata_cli.settings import Settings
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str  # the deployable's package, also the supervisor program name
+    url: str
+    workers: int = 1
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or 80
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", self.name, "serve",
+            "--host", self.host, "--port", str(self.port), "--workers", str(self.workers),
+        ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    component: Service
+    port: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.component.name}_sidecar"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "monitoring", "sidecar",
+            "--component", self.component.name, "--target", self.component.url, "--port", str(self.port),
+        ]  # fmt: skip
+
+
+def services(settings: Settings) -> list[Service]:
+    """Start order matters little (each waits for nothing), but the lake and the engine come first."""
+    hot = settings.hot_path_workers
+    return [
+        Service("data_lake", settings.data_lake_url),
+        Service("inference_engine", settings.inference_engine_url, workers=hot),
+        Service("data_processing", settings.data_processing_url, workers=hot),
+        Service("business_logic", settings.business_logic_url, workers=hot),
+        Service("data_collection", settings.data_collection_url),
+        Service("ui", settings.ui_url),
+    ]
+
+
+def sidecars(settings: Settings) -> list[Sidecar]:
+    return [Sidecar(service, settings.sidecar_base_port + i) for i, service in enumerate(services(settings))]
