@@ -1,0 +1,32 @@
+"""`python -m bench [--requests N]`: run the benchmarks and print one table."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+from rich.table import Table
+
+from bench import etd
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=1000)
+    args = parser.parse_args()
+    results = etd.run(args.requests)
+    baseline = {r.concurrency: r for r in results if r.label.startswith("baseline")}
+    table = Table(title=f"ETD serving, {args.requests} requests per row (2-core machine)")
+    for column in ("path", "conc.", "p50 ms", "p99 ms", "req/s", "errors", "p99 vs mlflow", "req/s vs mlflow"):
+        table.add_column(column, justify="right" if column != "path" else "left")
+    for r in results:
+        base = baseline.get(r.concurrency)
+        p99_ratio = f"{base.p99_ms / r.p99_ms:.1f}x lower" if base and base is not r else ""
+        rps_ratio = f"{r.throughput_rps / base.throughput_rps:.1f}x" if base and base is not r else ""
+        table.add_row(r.label, str(r.concurrency), f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
+                      f"{r.throughput_rps:.0f}", str(r.errors), p99_ratio, rps_ratio)  # fmt: skip
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Load-generation helpers: sequential and concurrent request loops, percentile summaries."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import urllib3
+
+
+@dataclass(frozen=True)
+class Summary:
+    label: str
+    requests: int
+    concurrency: int
+    p50_ms: float
+    p99_ms: float
+    throughput_rps: float
+    errors: int
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class JsonPoster:
+    """A keep-alive JSON POST client with little overhead of its own (urllib3)."""
+
+    def __init__(self, base_url: str, concurrency: int = 1) -> None:
+        self._pool = urllib3.connection_from_url(base_url, maxsize=concurrency, block=True)
+
+    def post(self, path: str, body: object) -> tuple[int, bytes]:
+        response = self._pool.urlopen(
+            "POST", path, body=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        return response.status, response.data
+
+
+def measure(
+    label: str,
+    call: Callable[[int], int],
+    *,
+    requests: int,
+    concurrency: int = 1,
+) -> Summary:
+    """Run ``call(i)`` ``requests`` times over ``concurrency`` threads; ``call`` returns the HTTP status."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(requests))
+
+    def worker() -> None:
+        nonlocal errors
+        local: list[float] = []
+        local_errors = 0
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                break
+            started = time.perf_counter()
+            status = call(i)
+            local.append(time.perf_counter() - started)
+            local_errors += status >= 400
+        with lock:
+            latencies.extend(local)
+            errors += local_errors
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return Summary(
+        label=label,
+        requests=requests,
+        concurrency=concurrency,
+        p50_ms=statistics.median(latencies) * 1000,
+        p99_ms=percentile(latencies, 99) * 1000,
+        throughput_rps=requests / elapsed,
+        errors=errors,
+    )

@@ -1,0 +1,97 @@
+"""A whole Strata, built from a tiny simulated data set and run under supervisord on free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+SERVICES = ("ui", "business_logic", "data_processing", "inference_engine", "data_lake", "data_collection")
+STRATA = [sys.executable, "-m", "strata_cli"]
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _free_port_run(length: int) -> int:
+    """The first port of ``length`` consecutive free ports (the sidecars use base, base+1, ...)."""
+    for base in range(31000, 40000, 97):
+        if all(_port_free(base + i) for i in range(length)):
+            return base
+    raise RuntimeError("no run of free ports")
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    var_dir: Path
+    urls: dict[str, str]
+
+    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*STRATA, *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    var_dir = tmp_path_factory.mktemp("strata-e2e") / "var"
+    urls = {name: f"http://127.0.0.1:{_free_port()}" for name in SERVICES}
+    env = {
+        **os.environ,
+        "STRATA_VAR_DIR": str(var_dir),
+        "STRATA_DEMO_SIZE": "tiny",
+        "STRATA_SIDECAR_BASE_PORT": str(_free_port_run(len(SERVICES))),
+        "STRATA_HOT_PATH_WORKERS": "1",
+        **{f"STRATA_{name.upper()}_URL": url for name, url in urls.items()},
+    }
+    built = subprocess.run([*STRATA, "build"], env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert built.returncode == 0, built.stdout + built.stderr
+    runner = subprocess.Popen(
+        [*STRATA, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    try:
+        _wait_for_line(runner, "Strata is running")
+        yield Stack(env=env, var_dir=var_dir, urls=urls)
+    finally:
+        runner.send_signal(signal.SIGINT)
+        try:
+            runner.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(runner.pid, signal.SIGKILL)
+
+
+def _wait_for_line(process: subprocess.Popen[str], marker: str) -> None:
+    assert process.stdout is not None
+    seen: list[str] = []
+    for line in process.stdout:
+        seen.append(line)
+        if marker in line:
+            return
+    raise AssertionError("`strata run` exited before ready:\n" + "".join(seen[-40:]))
+
+
+@pytest.fixture(scope="session")
+def business_logic(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.urls["business_logic"], timeout=10) as client:
+        yield client
