@@ -1,1 +1,1 @@
-"""Pure domain values and rules of comparative_eval: no I/O, no frameworks."""
+"""Pure domain values and rules of comparative_eval (none yet: the package arrives with the canary/rollback issue)."""

@@ -1,0 +1,1 @@
+"""Adapters of the sidecar monitor: the HTTP target and the Prometheus recorder."""

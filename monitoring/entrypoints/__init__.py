@@ -1,0 +1,1 @@
+"""Entry points of the monitoring deployable: the sidecar's HTTP app and the CLI."""

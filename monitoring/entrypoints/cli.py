@@ -1,0 +1,67 @@
+"""``python -m monitoring sidecar --component business_logic --target http://127.0.0.1:8001 --port 9101``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from monitoring.domain.targets import sidecar_port
+from monitoring.errors import SidecarConfigurationError
+from monitoring.settings import Settings
+from strata_kernel.logs import configure_logging
+from strata_kernel.settings import load_settings
+
+app = typer.Typer(help="Strata monitoring: per-component sidecar monitors.", no_args_is_help=True)
+
+
+@app.callback()
+def main() -> None:
+    """Strata monitoring (Prometheus rules and Alertmanager config live in monitoring/prometheus, alertmanager)."""
+
+
+@app.command()
+def sidecar(
+    component: Annotated[str, typer.Option(help="Component to watch: ui, business_logic, ...")],
+    target: Annotated[str, typer.Option(help="Base URL of the component; default its local port.")] = "",
+    host: Annotated[str, typer.Option(help="Interface the sidecar listens on.")] = "",
+    port: Annotated[int, typer.Option(help="Port of the sidecar's /metrics; default 9100 + component offset.")] = 0,
+    interval: Annotated[float, typer.Option(help="Seconds between probe rounds.")] = 0.0,
+) -> None:
+    """Probe COMPONENT's /healthz and /readyz every few seconds and export the outcomes on /metrics."""
+    overrides: dict[str, Any] = {"sidecar_component": component}
+    if target:
+        overrides["sidecar_target_url"] = target
+    if host:
+        overrides["sidecar_host"] = host
+    if interval > 0:
+        overrides["probe_interval_seconds"] = interval
+    settings = load_settings(Settings, **overrides)
+    configure_logging("sidecar", settings.log_level, settings.log_json)
+    try:
+        listen_port = port or settings.sidecar_port or sidecar_port(component)
+        _check_builds(settings)
+    except (SidecarConfigurationError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    _serve(settings, listen_port)
+
+
+def _check_builds(settings: Settings) -> None:
+    """Fail in the CLI, with one line, before gunicorn forks a worker that would crash-loop."""
+    from monitoring.bootstrap import bootstrap
+
+    bootstrap(settings)
+
+
+def _serve(settings: Settings, port: int) -> None:
+    from monitoring.entrypoints.app import create_app, start_probing
+    from strata_kernel.serving import serve
+
+    def start_in_worker(worker: Any) -> None:
+        start_probing(worker.wsgi)
+
+    # One worker: the probe gauges live in that worker's registry, so every scrape must reach it.
+    serve(
+        lambda: create_app(settings), host=settings.sidecar_host, port=port, workers=1, post_worker_init=start_in_worker
+    )

@@ -1,0 +1,20 @@
+"""Settings of the monitoring deployable (the only place that reads the environment)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from strata_kernel.settings import StrataSettings
+
+
+class Settings(StrataSettings):
+    section: ClassVar[str] = "monitoring"
+
+    sidecar_component: str = Field(default="", description="Component the sidecar watches, e.g. business_logic.")
+    sidecar_target_url: str = Field(default="", description="Where the component answers; default its local port.")
+    sidecar_host: str = "127.0.0.1"
+    sidecar_port: int = Field(default=0, description="0 = the component's default sidecar port (9100 + offset).")
+    probe_interval_seconds: float = Field(default=5.0, gt=0)
+    probe_timeout_seconds: float = Field(default=1.0, gt=0)

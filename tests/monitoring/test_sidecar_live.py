@@ -1,0 +1,102 @@
+"""The sidecar against a real HTTP component (werkzeug in a thread) that goes down and comes back."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from live_component import LiveComponent
+
+from monitoring.entrypoints.app import create_app
+from monitoring.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _success(app_client: object, probe: str) -> str:
+    metrics = app_client.get("/metrics").get_data(as_text=True)  # type: ignore[attr-defined]
+    prefix = f'strata_sidecar_probe_success{{component="data_lake",probe="{probe}"}} '
+    return next(line.removeprefix(prefix) for line in metrics.splitlines() if line.startswith(prefix))
+
+
+def test_sidecar_sees_a_component_go_down_and_come_back(tmp_path: Path, live_component: LiveComponent) -> None:
+    settings = Settings(var_dir=tmp_path, sidecar_component="data_lake", sidecar_target_url=live_component.url)
+    app = create_app(settings)
+    monitor = app.extensions["strata.sidecar"].monitor
+    client = app.test_client()
+
+    monitor.probe_once()
+    assert (_success(client, "healthz"), _success(client, "readyz")) == ("1.0", "1.0")
+
+    live_component.ready = False
+    results = {r.probe.value: r for r in monitor.probe_once()}
+    assert (_success(client, "healthz"), _success(client, "readyz")) == ("1.0", "0.0")
+    assert results["readyz"].detail == "HTTP 503: database: connection refused"
+
+    live_component.stop()
+    results = {r.probe.value: r for r in monitor.probe_once()}
+    assert (_success(client, "healthz"), _success(client, "readyz")) == ("0.0", "0.0")
+    assert results["healthz"].detail == "connection refused"
+
+    live_component.ready = True
+    live_component.start()  # same port
+    monitor.probe_once()
+    assert (_success(client, "healthz"), _success(client, "readyz")) == ("1.0", "1.0")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _sidecar_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")}
+    env["STRATA_VAR_DIR"] = str(tmp_path)
+    return env
+
+
+@pytest.mark.e2e
+def test_sidecar_command_serves_probe_metrics(tmp_path: Path, live_component: LiveComponent) -> None:
+    port = _free_port()
+    command = [sys.executable, "-m", "monitoring", "sidecar", "--component", "data_lake"]
+    command += ["--target", live_component.url, "--port", str(port), "--interval", "0.2"]
+    process = subprocess.Popen(command, cwd=REPO, env=_sidecar_env(tmp_path), stderr=subprocess.PIPE, text=True)
+    try:
+        line = 'strata_sidecar_probe_success{component="data_lake",probe="readyz"} '
+        assert _wait_for_metric(f"http://127.0.0.1:{port}/metrics", line + "1.0")
+        live_component.ready = False
+        assert _wait_for_metric(f"http://127.0.0.1:{port}/metrics", line + "0.0")
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=15)
+    assert "data_lake readyz probe fails (HTTP 503: database: connection refused)" in stderr
+
+
+def _wait_for_metric(url: str, line: str, timeout_seconds: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        try:
+            if line in httpx.get(url, timeout=1).text.splitlines():
+                return True
+        except httpx.TransportError:
+            pass  # gunicorn still starting
+        time.sleep(0.1)
+    return False
+
+
+def test_sidecar_command_rejects_an_unknown_component_in_one_line(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "monitoring", "sidecar", "--component", "billing"]
+    result = subprocess.run(command, cwd=REPO, env=_sidecar_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: unknown component 'billing'; expected one of: ui, business_logic, data_processing, "
+        "inference_engine, data_lake, data_collection, comparative_eval"
+    ]

@@ -1,0 +1,176 @@
+"""docker-compose.yml describes the real deployment faithfully: every served deployable, its port (from
+docs/contracts.md), its sidecar, its Prometheus scrape targets, real adapters and settings that exist."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SIDECAR_PORT_OFFSET = 1100  # monitoring.domain.targets: service 800N -> sidecar 910N
+
+
+@cache
+def compose() -> dict[str, Any]:
+    return dict(yaml.safe_load((REPO / "docker-compose.yml").read_text()))
+
+
+@cache
+def contract_ports() -> dict[str, int]:
+    """The "Default ports:" sentence of docs/contracts.md, e.g. {"ui": 8000, "business_logic": 8001, ...}."""
+    text = (REPO / "docs" / "contracts.md").read_text()
+    sentence = text.split("Default ports:", 1)[1].split("(", 1)[0]
+    return {name: int(port) for name, port in re.findall(r"([a-z_]+) (\d{4})", sentence)}
+
+
+def _has_serve_command(cli: Path) -> bool:
+    tree = ast.parse(cli.read_text())
+    return any(
+        isinstance(node, ast.FunctionDef)
+        and node.name == "serve"
+        and any(isinstance(d, ast.Call) and getattr(d.func, "attr", "") == "command" for d in node.decorator_list)
+        for node in tree.body
+    )
+
+
+@cache
+def served_deployables() -> list[str]:
+    """Packages at the repository root whose CLI has a `serve` command."""
+    return sorted(cli.parts[-3] for cli in REPO.glob("*/entrypoints/cli.py") if _has_serve_command(cli))
+
+
+def service_name(package: str) -> str:
+    return package.replace("_", "-")
+
+
+def _command(service: dict[str, Any]) -> list[str]:
+    command = service["command"]
+    return command.split() if isinstance(command, str) else [str(part) for part in command]
+
+
+def _option(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+def test_compose_file_is_valid_for_docker_compose() -> None:
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.skip("docker-compose is not installed (apt-get install docker-compose; .ci/run does it)")
+    result = subprocess.run(
+        [binary, "-f", "docker-compose.yml", "config", "--quiet"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_served_deployables_are_the_documented_ones() -> None:
+    assert served_deployables(), "no deployable with a serve command found"
+    assert set(served_deployables()) <= set(contract_ports())
+
+
+@pytest.mark.parametrize("package", served_deployables())
+def test_every_served_deployable_runs_with_its_contract_port(package: str) -> None:
+    port = contract_ports()[package]
+    service = compose()["services"].get(service_name(package))
+    assert service is not None, f"docker-compose.yml has no service {service_name(package)!r} for {package}"
+    command = _command(service)
+    assert command[:4] == ["python", "-m", package, "serve"]
+    assert (_option(command, "--host"), _option(command, "--port")) == ("0.0.0.0", str(port))
+    assert f"{port}:{port}" in service["ports"]
+    assert f"http://127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("package", served_deployables())
+def test_every_served_deployable_has_a_sidecar_on_its_host(package: str) -> None:
+    sidecar_port = contract_ports()[package] + SIDECAR_PORT_OFFSET
+    sidecars = [
+        s for s in compose()["services"].values() if s.get("network_mode") == f"service:{service_name(package)}"
+    ]
+    assert len(sidecars) == 1, f"{package} needs exactly one sidecar sharing its network namespace"
+    command = _command(sidecars[0])
+    assert command[:4] == ["python", "-m", "monitoring", "sidecar"]
+    assert _option(command, "--component") == package
+    assert _option(command, "--port") == str(sidecar_port)
+    assert f"{sidecar_port}:{sidecar_port}" in compose()["services"][service_name(package)]["ports"]
+
+
+def _scrape_targets(job_name: str) -> dict[str, str]:
+    config = yaml.safe_load((REPO / "monitoring" / "prometheus" / "prometheus.yml").read_text())
+    job = next(job for job in config["scrape_configs"] if job["job_name"] == job_name)
+    return {target: static["labels"]["component"] for static in job["static_configs"] for target in static["targets"]}
+
+
+@pytest.mark.parametrize("package", served_deployables())
+def test_prometheus_scrapes_every_service_and_its_sidecar(package: str) -> None:
+    port = contract_ports()[package]
+    host = service_name(package)
+    assert _scrape_targets("strata-services").get(f"{host}:{port}") == package
+    assert _scrape_targets("strata-sidecars").get(f"{host}:{port + SIDECAR_PORT_OFFSET}") == package
+
+
+def test_prometheus_and_alertmanager_mount_the_checked_in_config() -> None:
+    services = compose()["services"]
+    assert "./monitoring/prometheus:/etc/prometheus:ro" in services["prometheus"]["volumes"]
+    assert "./monitoring/alertmanager:/etc/alertmanager:ro" in services["alertmanager"]["volumes"]
+
+
+def test_backends_of_the_real_deployment_are_present() -> None:
+    expected = {"kafka", "postgres", "redis", "cassandra", "spark-master", "spark-worker", "mlflow"}
+    assert expected <= set(compose()["services"])
+
+
+def _environment(service: str) -> dict[str, str]:
+    return {key: str(value) for key, value in compose()["services"][service].get("environment", {}).items()}
+
+
+@pytest.mark.parametrize("package", served_deployables())
+def test_environment_switches_to_the_real_adapters(package: str) -> None:
+    env = _environment(service_name(package))
+    assert env["STRATA_EVENT_LOG"] == "kafka"
+    assert env["STRATA_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    for other, port in contract_ports().items():
+        if other in served_deployables():
+            assert env[f"STRATA_{other.upper()}_URL"] == f"http://{service_name(other)}:{port}"
+    for key, value in env.items():
+        if "postgres" in value:
+            assert value.startswith("postgresql+psycopg://"), key  # psycopg 3 is the installed driver
+
+
+@pytest.mark.parametrize("package", served_deployables())
+def test_every_strata_variable_names_a_real_setting(package: str) -> None:
+    settings_class = importlib.import_module(f"{package}.settings").Settings
+    shared = set(compose()["x-strata-env"])
+    own = {key for key in _environment(service_name(package)) if key.startswith("STRATA_")} - shared
+    unknown = sorted(key for key in own if key.removeprefix("STRATA_").lower() not in settings_class.model_fields)
+    assert not unknown, f"{package}.settings.Settings has no field for {unknown}"
+
+
+def test_every_shared_variable_is_read_by_some_deployable() -> None:
+    fields: set[str] = set()
+    for package in served_deployables():
+        fields |= set(importlib.import_module(f"{package}.settings").Settings.model_fields)
+    unread = sorted(key for key in compose()["x-strata-env"] if key.removeprefix("STRATA_").lower() not in fields)
+    assert not unread, f"no deployable reads {unread}"
+
+
+def test_services_using_the_lake_share_one_volume_at_the_lake_root() -> None:
+    lake_root = compose()["x-strata-env"]["STRATA_LAKE_ROOT"]
+    users = ["data-lake", "data-collection", "data-processing", "inference-engine", "spark-worker"]
+    for name in users:
+        assert f"lake:{lake_root}" in compose()["services"][name]["volumes"], name
+
+
+def test_python_image_installs_the_lock_then_the_project() -> None:
+    dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
+    assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
+    assert "default-jre-headless" in dockerfile
+    assert dockerfile.index("requirements.lock") < dockerfile.index("--no-deps .")
+    assert compose()["x-strata-image"]["build"]["dockerfile"] == "deploy/Dockerfile"
