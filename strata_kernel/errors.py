@@ -73,7 +73,7 @@ _BY_STATUS: dict[int, type[StrataError]] = {
 }
 
 
-def error_for_status(status: int, message: str, code: str | None = None) -> StrataError:
+def error_for_status(status: int, message: str, code: str | None = None, field: str | None = None) -> StrataError:
     """Rebuild a typed error from another service's JSON error response."""
     cls = _BY_STATUS.get(status, UpstreamError if status >= 500 else BadRequest)
-    return cls(message, code=code)
+    return cls(message, code=code, field=field)

@@ -52,17 +52,33 @@ class ServiceClient:
         return self.request("PUT", path, json=body)
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send a request; return the decoded JSON body or raise the upstream error as a StrataError."""
+        return self._decode(self.exchange(method, path, **kwargs))
+
+    def relay(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        """Send a request; return ``(status, JSON body)`` as they came, errors included (for proxies)."""
+        response = self.exchange(method, path, **kwargs)
+        try:
+            return response.status_code, response.json() if response.content else None
+        except ValueError as exc:
+            raise UpstreamError(f"{self.service} returned non-JSON (HTTP {response.status_code})") from exc
+
+    def exchange(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The raw response; transport failures become :class:`Unavailable` after bounded retries."""
         headers = {REQUEST_ID_HEADER: request_id_var.get()}
         try:
             # fast path: no retry machinery unless the first attempt fails at the transport level
             response = self._client.request(method, path, headers=headers, **kwargs)
-        except httpx.TransportError:
+        except httpx.TransportError as exc:
+            if self._retries <= 0:
+                raise self._unavailable(exc) from exc
             response = self._retry(method, path, headers, kwargs)
-        return self._decode(response)
+        return response
 
     def _retry(self, method: str, path: str, headers: dict[str, str], kwargs: dict[str, Any]) -> httpx.Response:
+        """``retries`` more attempts after the first one, with a short exponential back-off."""
         retrying = Retrying(
-            stop=stop_after_attempt(max(self._retries, 1)),
+            stop=stop_after_attempt(self._retries),
             wait=wait_exponential(multiplier=0.05, max=0.5),
             retry=retry_if_exception_type(httpx.TransportError),
             reraise=True,
@@ -72,10 +88,11 @@ class ServiceClient:
                 with attempt:
                     return self._client.request(method, path, headers=headers, **kwargs)
         except httpx.TransportError as exc:
-            raise Unavailable(
-                f"{self.service} unavailable: {_describe(exc)}", code=f"{self.service}_unavailable"
-            ) from exc
+            raise self._unavailable(exc) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _unavailable(self, exc: httpx.TransportError) -> Unavailable:
+        return Unavailable(f"{self.service} unavailable: {_describe(exc)}", code=f"{self.service}_unavailable")
 
     def _decode(self, response: httpx.Response) -> Any:
         try:
@@ -85,7 +102,7 @@ class ServiceClient:
         if response.status_code >= 400:
             error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
             message = error.get("message") or f"HTTP {response.status_code}"
-            raise error_for_status(response.status_code, message, error.get("code"))
+            raise error_for_status(response.status_code, message, error.get("code"), error.get("field"))
         return payload
 
     def close(self) -> None:

@@ -45,3 +45,5 @@ def configure_logging(component: str, level: str = "INFO", as_json: bool = True)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # one INFO line per outgoing request would drown the service's own logs
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -42,5 +42,6 @@ class HttpMetrics:
                 metric_name(component, "ready"),
                 "1 when the service reports ready, else 0.",
                 registry=registry,
+                multiprocess_mode="livemax",
             ),
         )

@@ -8,13 +8,14 @@ Gives each service the same operational surface: ``/healthz`` (the process is al
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from apiflask import APIFlask, HTTPError
 from flask import Response, g, jsonify, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from werkzeug.exceptions import HTTPException
 
 from strata_kernel.errors import StrataError
@@ -157,7 +158,16 @@ def _install_ops_routes(
     @app.get("/metrics")
     @app.doc(hide=True)
     def prometheus_metrics() -> Response:
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(_scrape_registry(registry)), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _scrape_registry(registry: CollectorRegistry) -> CollectorRegistry:
+    """Under several gunicorn workers (strata_kernel.serving), aggregate every worker's metric files."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return registry
+    merged = CollectorRegistry()
+    multiprocess.MultiProcessCollector(merged)
+    return merged
 
 
 def _run_check(check: ReadinessCheck) -> str | None:

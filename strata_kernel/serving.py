@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from prometheus_client import multiprocess, values
+
+MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class _GunicornApp(BaseApplication):  # type: ignore[misc]
@@ -46,4 +52,24 @@ def serve(
     }
     if post_worker_init is not None:
         options["post_worker_init"] = post_worker_init
+    if workers > 1:
+        options.update(_shared_metrics_options())
     _GunicornApp(app_factory, options).run()
+
+
+def _shared_metrics_options() -> dict[str, Any]:
+    """With several workers, each keeps its own counters: share them through prometheus' multiprocess files,
+    so a scrape of ``/metrics`` (answered by any one worker) sums every worker."""
+    directory = os.environ.get(MULTIPROC_VARIABLE) or tempfile.mkdtemp(prefix="strata-metrics-")
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    os.environ[MULTIPROC_VARIABLE] = directory
+
+    def post_fork(_server: Any, _worker: Any) -> None:
+        # prometheus_client picked its value class at import, before the variable was set
+        values.ValueClass = values.MultiProcessValue()
+
+    def child_exit(_server: Any, worker: Any) -> None:
+        multiprocess.mark_process_dead(worker.pid)
+
+    return {"post_fork": post_fork, "child_exit": child_exit}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from strata_kernel.eventlog.port import Event, EventConsumer, EventLog
+
+log = logging.getLogger(__name__)
 
 
 class LocalEventLog(EventLog):
@@ -80,9 +83,15 @@ class _LocalConsumer(EventConsumer):
             line = self._handle.readline()
             if not line.endswith(b"\n"):  # nothing more, or a line still being written
                 break
-            record = json.loads(line)
-            events.append(Event(self._topic, self._position, record["k"], record["v"]))
+            offset = self._position
             self._position += len(line)
+            try:
+                record = json.loads(line)
+            except ValueError:
+                # a complete but corrupt line must not wedge the consumer forever: skip it, loudly
+                log.error("skipping corrupt event at %s:%d", self._log_file, offset)
+                continue
+            events.append(Event(self._topic, offset, record["k"], record["v"]))
         return events
 
     def commit(self) -> None:
