@@ -1,0 +1,1 @@
+"""Adapters of business_logic: one module per backend."""

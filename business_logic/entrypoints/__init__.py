@@ -1,0 +1,1 @@
+"""Entrypoints of business_logic: the HTTP app and the CLI."""

@@ -1,0 +1,115 @@
+"""HTTP API of business_logic (see docs/contracts.md): restaurants, menus and ETD quotes."""
+
+from __future__ import annotations
+
+import atexit
+from dataclasses import asdict
+from typing import Any
+
+from apiflask import APIFlask
+from flask import Response, request
+from prometheus_client import Counter
+
+from business_logic import services
+from business_logic.bootstrap import Dependencies, bootstrap
+from business_logic.domain.model import BasketLine, EtdQuote, Restaurant
+from business_logic.entrypoints.schemas import EtdIn, EtdOut, RestaurantListOut, RestaurantOut, RestaurantQuery
+from business_logic.settings import Settings
+from strata_kernel.logs import configure_logging
+from strata_kernel.metrics import metric_name
+from strata_kernel.service import create_service_app
+
+COMPONENT = "business_logic"
+ETD_PATH = "/v1/etd"
+_OUTCOME_BY_STATUS = {200: "ok", 400: "bad_request", 404: "not_found", 503: "unavailable"}
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
+    """Build the app; ``overrides`` (uow_factory, estimator, clock) replace adapters at their ports."""
+    settings = settings or Settings()
+    configure_logging(COMPONENT, settings.log_level, settings.log_json)
+    deps = bootstrap(settings, **overrides)
+    atexit.register(deps.close)
+
+    def catalog_loaded() -> str | None:
+        return _catalog_problem(deps)
+
+    app = create_service_app(
+        COMPONENT,
+        title="Strata business logic",
+        readiness_checks=[catalog_loaded],
+        description="Restaurants, menus and delivery-time (ETD) quotes.",
+    )
+    app.extensions["business_logic.deps"] = deps
+    _register_routes(app, deps)
+    _count_etd_outcomes(app)
+    return app
+
+
+def _catalog_problem(deps: Dependencies) -> str | None:
+    if services.count_restaurants(deps.uow_factory) == 0:
+        return "no restaurants in the database (run `python -m business_logic load-catalog PATH`)"
+    return None
+
+
+def _register_routes(app: APIFlask, deps: Dependencies) -> None:
+    @app.get("/v1/restaurants")
+    @app.input(RestaurantQuery, location="query", arg_name="query")
+    @app.output(RestaurantListOut)
+    @app.doc(tags=["restaurants"], summary="List restaurants, by city then name.")
+    def list_restaurants(query: dict[str, Any]) -> dict[str, Any]:
+        found = services.list_restaurants(
+            deps.uow_factory, city_id=query["city_id"], text=query["q"], limit=query["limit"]
+        )
+        return {"restaurants": [asdict(restaurant) for restaurant in found]}
+
+    @app.get("/v1/restaurants/<restaurant_id>")
+    @app.output(RestaurantOut)
+    @app.doc(tags=["restaurants"], summary="One restaurant with its menu.", responses=[404])
+    def get_restaurant(restaurant_id: str) -> dict[str, Any]:
+        return _restaurant_body(services.get_restaurant(deps.uow_factory, restaurant_id))
+
+    @app.post(ETD_PATH)
+    @app.input(EtdIn, arg_name="body")
+    @app.output(EtdOut)
+    @app.doc(tags=["etd"], summary="Quote the delivery time of a basket.", responses=[400, 404, 503])
+    def quote_etd(body: dict[str, Any]) -> dict[str, Any]:
+        basket = [BasketLine(item_id=line["item_id"], quantity=line["quantity"]) for line in body["basket"]]
+        quote = services.quote_etd(
+            body["restaurant_id"], basket, uow_factory=deps.uow_factory, estimator=deps.estimator, clock=deps.clock
+        )
+        return _quote_body(quote)
+
+
+def _restaurant_body(restaurant: Restaurant) -> dict[str, Any]:
+    body = asdict(restaurant)
+    body["menu"] = [asdict(item) for item in restaurant.menu]
+    return body
+
+
+def _quote_body(quote: EtdQuote) -> dict[str, Any]:
+    return {
+        "restaurant_id": quote.restaurant_id,
+        "etd_minutes": quote.etd_minutes,
+        "subtotal": float(quote.subtotal),
+        "n_items": quote.n_items,
+        "quoted_at": quote.quoted_at.isoformat(timespec="seconds"),
+    }
+
+
+def _count_etd_outcomes(app: APIFlask) -> None:
+    # counted from the response so schema rejections (never reaching the view) are counted too
+    quotes = Counter(
+        metric_name(COMPONENT, "etd_quotes_total"),
+        "ETD quote requests by outcome.",
+        ["outcome"],
+        registry=app.extensions["strata.registry"],
+    )
+    for outcome in (*_OUTCOME_BY_STATUS.values(), "error"):
+        quotes.labels(outcome)
+
+    @app.after_request
+    def _count(response: Response) -> Response:
+        if request.url_rule is not None and request.url_rule.rule == ETD_PATH:
+            quotes.labels(_OUTCOME_BY_STATUS.get(response.status_code, "error")).inc()
+        return response
