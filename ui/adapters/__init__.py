@@ -1,0 +1,1 @@
+"""Adapters of the UI: one module per backend."""

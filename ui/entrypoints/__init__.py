@@ -1,0 +1,1 @@
+"""Entrypoints of the UI: the web app and the CLI."""

@@ -1,0 +1,14 @@
+"""Settings of the UI; the only module that reads the environment (through StrataSettings)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from strata_kernel.settings import StrataSettings
+
+
+class Settings(StrataSettings):
+    section: ClassVar[str] = "ui"
+
+    #: an ETD quote waits for data_processing and the inference engine behind business_logic
+    business_logic_timeout_seconds: float = 5.0
