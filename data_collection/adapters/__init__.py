@@ -1,0 +1,1 @@
+"""Adapters of data_collection's ports: one module per backend."""

@@ -1,0 +1,45 @@
+"""The one place where settings pick adapters; tests pass fakes as keyword overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from data_collection.domain.events import SCHEMAS
+from data_collection.ports import BatchObserver, Quarantine, RawLake
+from data_collection.services import Collector, CollectorConfig, TopicCollector
+from data_collection.settings import Settings
+from strata_kernel.eventlog import EventLog, open_event_log
+
+
+def build_lake(settings: Settings) -> RawLake:
+    from data_collection.adapters.lake import LakeClientRawLake
+    from strata_kernel.lake import LakeClient
+
+    return LakeClientRawLake(LakeClient.from_settings(settings, settings.lake_directory()))
+
+
+def build_quarantine(settings: Settings) -> Quarantine:
+    from data_collection.adapters.quarantine import FileQuarantine
+
+    return FileQuarantine(settings.quarantine_directory())
+
+
+def build_collector(
+    settings: Settings,
+    *,
+    event_log: EventLog | None = None,
+    lake: RawLake | None = None,
+    quarantine: Quarantine | None = None,
+    observers: Sequence[BatchObserver] = (),
+) -> Collector:
+    event_log = event_log if event_log is not None else open_event_log(settings)
+    lake = lake if lake is not None else build_lake(settings)
+    quarantine = quarantine if quarantine is not None else build_quarantine(settings)
+    config = CollectorConfig(
+        group=settings.consumer_group,
+        flush_events=settings.flush_events,
+        poll_records=settings.poll_records,
+        poll_timeout_seconds=settings.effective_poll_timeout(),
+    )
+    topics = [TopicCollector(schema, event_log, lake, quarantine, config) for schema in SCHEMAS.values()]
+    return Collector(topics, observers)

@@ -1,0 +1,1 @@
+"""Entrypoints of data_collection: the HTTP app and the CLI."""

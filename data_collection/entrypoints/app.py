@@ -1,0 +1,63 @@
+"""HTTP app of data_collection: ops routes plus ``GET /v1/status`` of the collector loop it hosts.
+
+The loop is built here but started by :func:`start_collector` (called in the gunicorn worker after fork
+by ``serve``), so building the app in a test or a script never starts consuming.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIFlask
+from prometheus_client import CollectorRegistry
+
+from data_collection.adapters.metrics import PrometheusBatchObserver
+from data_collection.bootstrap import build_collector
+from data_collection.domain.events import TOPICS
+from data_collection.services import CollectorLoop
+from data_collection.settings import Settings
+from data_collection.status import CollectorStatus
+from strata_kernel.service import create_service_app
+
+LOOP_EXTENSION = "data_collection.loop"
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
+    """``overrides`` go to :func:`build_collector` (event_log, lake, quarantine) so tests can pass fakes."""
+    settings = settings if settings is not None else Settings()
+    registry = CollectorRegistry()
+    status = CollectorStatus(TOPICS)
+    collector = build_collector(settings, observers=[status, PrometheusBatchObserver(registry)], **overrides)
+    loop = CollectorLoop(collector, idle_seconds=settings.idle_seconds, retry_seconds=settings.retry_seconds)
+
+    def collector_loop_running() -> str | None:
+        return None if loop.running else "the collector loop is not running"
+
+    app = create_service_app(
+        "data_collection",
+        title="Strata data collection",
+        description="Collects order events from the event log into the raw zone of the lake.",
+        readiness_checks=[collector_loop_running],
+        registry=registry,
+    )
+    app.extensions[LOOP_EXTENSION] = loop
+
+    @app.get("/v1/status")
+    @app.doc(tags=["collector"], summary="Events collected and quarantined per topic, last batch time.")
+    def collector_status() -> dict[str, Any]:
+        return {
+            "running": loop.running,
+            "consumer_group": settings.consumer_group,
+            "event_log": settings.event_log,
+            "topics": status.snapshot(),
+        }
+
+    return app
+
+
+def start_collector(app: APIFlask) -> None:
+    app.extensions[LOOP_EXTENSION].start()
+
+
+def stop_collector(app: APIFlask) -> None:
+    app.extensions[LOOP_EXTENSION].stop()

@@ -1,0 +1,151 @@
+"""``python -m data_collection simulate | collect | serve``: parse, call a service, print one JSON line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from data_collection.settings import Settings
+from strata_kernel.errors import BadRequest, StrataError
+from strata_kernel.logs import configure_logging
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Order events: simulate, collect, serve.")
+log = logging.getLogger(__name__)
+DEFAULT_CATALOG = Path("var/demo/catalog.json")
+
+
+def _load_settings() -> Settings:
+    settings = Settings()
+    configure_logging("data_collection", settings.log_level, settings.log_json)
+    return settings
+
+
+def _run(command: Callable[[], dict[str, Any] | None]) -> None:
+    """Run a command; a known failure becomes one line on stderr and a non-zero exit, never a traceback."""
+    try:
+        result = command()
+    except StrataError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2 if isinstance(exc, BadRequest) else 1) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        typer.echo(f"error: settings: {'.'.join(map(str, first['loc']))}: {first['msg']}", err=True)
+        raise typer.Exit(2) from None
+    if result is not None:
+        typer.echo(json.dumps(result))
+
+
+@app.command()
+def simulate(
+    size: Annotated[str, typer.Option(help="tiny (tests), small (demo) or full (>= 1M orders).")] = "small",
+    seed: Annotated[int, typer.Option(help="Same seed, same events.")] = 7,
+    catalog_out: Annotated[Path, typer.Option(help="Where to write the demo catalog.")] = DEFAULT_CATALOG,
+    start_date: Annotated[str, typer.Option(help="First simulated day (YYYY-MM-DD).")] = "2025-01-06",
+) -> None:
+    """Generate a world and its orders; publish the order events and write the demo catalog."""
+
+    def command() -> dict[str, Any]:
+        from data_collection.services import publish_batches, write_json_atomically
+        from data_collection.simulator import simulate as run_simulation
+        from data_collection.simulator import size_named
+        from data_collection.simulator.events import event_batches
+        from strata_kernel.eventlog import open_event_log
+
+        world_size = size_named(size)
+        start = _parse_date(start_date)
+        settings = _load_settings()
+        started = time.perf_counter()
+        simulation = run_simulation(world_size, seed, start)
+        write_json_atomically(catalog_out, simulation.world.catalog())
+        event_log = open_event_log(settings)
+        try:
+            batches = event_batches(simulation.world, simulation.orders)
+            published = publish_batches(event_log, batches, settings.publish_batch_events)
+        finally:
+            event_log.close()
+        return {
+            "size": world_size.name, "seed": seed, "orders": len(simulation.orders), "events": published,
+            "restaurants": len(simulation.world.restaurant_names), "catalog": str(catalog_out),
+            "seconds": round(time.perf_counter() - started, 2),
+        }  # fmt: skip
+
+    _run(command)
+
+
+@app.command()
+def collect(
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit once both order topics are drained.")] = False,
+) -> None:
+    """Move order events from the event log into raw.order_placed / raw.order_delivered."""
+
+    def command() -> dict[str, Any]:
+        import threading
+
+        from data_collection.bootstrap import build_collector
+        from data_collection.domain.events import TOPICS
+        from data_collection.status import CollectorStatus
+
+        settings = _load_settings()
+        status = CollectorStatus(TOPICS)
+        collector = build_collector(settings, observers=[status])
+        started = time.perf_counter()
+        try:
+            if until_idle:
+                collector.run_until_idle()
+            else:
+                collector.run_forever(threading.Event(), idle_seconds=settings.idle_seconds,
+                                      retry_seconds=settings.retry_seconds)  # fmt: skip
+        except KeyboardInterrupt:
+            pass
+        finally:
+            collector.close()
+        return {"topics": status.snapshot(), "seconds": round(time.perf_counter() - started, 2)}
+
+    _run(command)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8005,
+    workers: Annotated[int, typer.Option(help="Must be 1: the process hosts the one collector loop.")] = 1,
+) -> None:
+    """Serve the HTTP app and run the collector loop in the same process."""
+
+    def command() -> None:
+        from strata_kernel.serving import serve as run_server
+
+        if workers != 1:
+            raise BadRequest("--workers must be 1: each worker would run its own collector loop", field="workers")
+        settings = _load_settings()
+        run_server(lambda: _create_app(settings), host=host, port=port, workers=1, post_worker_init=_start_loop)
+
+    _run(command)
+
+
+def _create_app(settings: Settings) -> Any:
+    from data_collection.entrypoints.app import create_app
+
+    return create_app(settings)
+
+
+def _start_loop(worker: Any) -> None:
+    """gunicorn hook: the app was built in this worker (after fork); now start its collector thread."""
+    from data_collection.entrypoints.app import start_collector
+
+    start_collector(worker.wsgi)
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"start-date: expected YYYY-MM-DD, got {value!r}", field="start_date") from None
