@@ -1,0 +1,1 @@
+"""Adapters of the inference engine's ports: one module per backend."""

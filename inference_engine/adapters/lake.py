@@ -1,0 +1,15 @@
+"""Training data located through the data lake catalog (strata_kernel.lake.LakeClient)."""
+
+from __future__ import annotations
+
+from inference_engine.ports import TableLocation, TrainingDataSource
+from strata_kernel.lake import LakeClient
+
+
+class LakeTrainingData(TrainingDataSource):
+    def __init__(self, lake: LakeClient) -> None:
+        self._lake = lake
+
+    def locate(self, table: str) -> TableLocation:
+        info = self._lake.table(table)  # NotFound / Unavailable come from the catalog client already typed
+        return TableLocation(name=info.name, location=info.location, version=info.version)

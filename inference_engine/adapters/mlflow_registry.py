@@ -1,0 +1,163 @@
+"""The model registry on MLflow: tracking + registry at one URI (``sqlite:///`` embedded, ``postgresql://`` served).
+
+MLflow is imported only when this adapter is first used. Vendor exceptions become ours in ``_translated``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from inference_engine.domain.models import ModelArtifact, ModelVersion
+from inference_engine.errors import ModelNotFound, RegistryUnavailable, VersionNotFound
+from inference_engine.ports import ModelRegistry, TrainedCandidate
+
+_PUBLISH_LOCK = threading.Lock()  # mlflow's fluent API (start_run, log_model) keeps process-wide state
+
+
+class MlflowRegistry(ModelRegistry):
+    def __init__(self, tracking_uri: str, artifact_root: Path, experiment: str) -> None:
+        self._uri = tracking_uri
+        self._artifact_root = artifact_root
+        self._experiment = experiment
+        self._client_instance: Any = None
+
+    @property
+    def _client(self) -> Any:
+        if self._client_instance is None:
+            from mlflow import MlflowClient
+
+            with _translated("connecting to the MLflow registry"):
+                self._client_instance = MlflowClient(tracking_uri=self._uri, registry_uri=self._uri)
+        return self._client_instance
+
+    # --- reading -------------------------------------------------------------------------------------
+    def version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        self._require_model(name)
+        with _translated(f"{name}@{alias}", missing=VersionNotFound(f"no version of model {name} has alias {alias}")):
+            return _to_domain(self._client.get_model_version_by_alias(name, alias))
+
+    def version(self, name: str, version: int) -> ModelVersion:
+        self._require_model(name)
+        with _translated(f"{name} v{version}", missing=VersionNotFound(f"model {name} has no version {version}")):
+            return _to_domain(self._client.get_model_version(name, str(version)))
+
+    def latest_version(self, name: str) -> ModelVersion:
+        self._require_model(name)
+        with _translated(f"versions of {name}"):
+            versions = self._client.search_model_versions(f"name = '{name}'")
+        if not versions:
+            raise VersionNotFound(f"model {name} has no versions")
+        return _to_domain(max(versions, key=lambda v: int(v.version)))
+
+    def fetch(self, model_version: ModelVersion, into: Path) -> ModelArtifact:
+        import mlflow.artifacts
+
+        name, version = model_version.name, model_version.version
+        with _translated(f"artifacts of {name} v{version}"):
+            uri = self._client.get_model_version_download_uri(name, str(version))
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(into)))
+        return ModelArtifact(model_version, _model_file(local, model_version.framework))
+
+    def _require_model(self, name: str) -> None:
+        with _translated(f"model {name}", missing=ModelNotFound(f"no registered model named {name}")):
+            self._client.get_registered_model(name)
+
+    # --- writing -------------------------------------------------------------------------------------
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        self.version(name, version)  # unknown model/version -> our 404 with a clear message
+        with _translated(f"alias {alias} of {name}"):
+            self._client.set_registered_model_alias(name, alias, str(version))
+
+    def publish(self, candidate: TrainedCandidate) -> ModelVersion:
+        import mlflow
+
+        with _PUBLISH_LOCK, _translated(f"publishing {candidate.name}"):
+            mlflow.set_tracking_uri(self._uri)
+            mlflow.set_registry_uri(self._uri)
+            with mlflow.start_run(experiment_id=self._experiment_id(), run_name=f"train-{candidate.name}") as run:
+                mlflow.log_params(candidate.params)
+                mlflow.log_metrics(candidate.metrics)
+                model_uri = _log_model(candidate)
+            registered = mlflow.register_model(model_uri, candidate.name, tags=candidate.tags)
+            self._client.set_model_version_tag(candidate.name, registered.version, "run_id", run.info.run_id)
+            return _to_domain(self._client.get_model_version(candidate.name, registered.version))
+
+    def _experiment_id(self) -> str:
+        existing = self._client.get_experiment_by_name(self._experiment)
+        if existing is not None:
+            return str(existing.experiment_id)
+        return str(self._client.create_experiment(self._experiment, artifact_location=self._artifact_root.as_uri()))
+
+
+def _log_model(candidate: TrainedCandidate) -> str:
+    if candidate.framework != "xgboost":
+        raise ValueError(f"cannot log a {candidate.framework} model yet")
+    import mlflow.xgboost
+    import pandas as pd
+    import xgboost
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    signature = ModelSignature(
+        inputs=Schema([ColSpec("double", feature) for feature in candidate.features]),
+        outputs=Schema([ColSpec("double")]),
+    )
+    example = pd.DataFrame(candidate.input_example, columns=list(candidate.features), dtype="float64")
+    info = mlflow.xgboost.log_model(
+        candidate.model,
+        name="model",
+        signature=signature,
+        input_example=example if len(example) else None,
+        model_format="ubj",
+        # explicit requirements: inferring them spawns a subprocess that re-imports the model
+        pip_requirements=[f"xgboost=={xgboost.__version__}", f"mlflow=={mlflow.__version__}"],
+    )
+    return str(info.model_uri)
+
+
+def _to_domain(version: Any) -> ModelVersion:
+    tags: dict[str, str] = dict(version.tags or {})
+    return ModelVersion(
+        name=version.name,
+        version=int(version.version),
+        features=tuple(json.loads(tags.get("features", "[]"))),
+        framework=tags.get("framework", "xgboost"),
+        aliases=tuple(getattr(version, "aliases", ()) or ()),
+        tags=tags,
+    )
+
+
+def _model_file(local: Path, framework: str) -> Path:
+    """The MLmodel file names the flavor's data file (``model.ubj`` for xgboost)."""
+    mlmodel = yaml.safe_load((local / "MLmodel").read_text())
+    flavor = mlmodel.get("flavors", {}).get(framework)
+    if not flavor or "data" not in flavor:
+        raise VersionNotFound(f"the artifact at {local} has no {framework} flavor")
+    return local / flavor["data"]
+
+
+@contextmanager
+def _translated(what: str, *, missing: Exception | None = None) -> Iterator[None]:
+    """MLflow and database errors -> ours; 'does not exist' -> ``missing`` (a 404) when given."""
+    from mlflow.exceptions import MlflowException
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except MlflowException as exc:
+        if missing is not None and exc.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+            raise missing from exc
+        raise RegistryUnavailable(f"MLflow registry failed on {what}: {_first_line(exc)}") from exc
+    except SQLAlchemyError as exc:
+        raise RegistryUnavailable(f"MLflow registry database unreachable ({what}): {_first_line(exc)}") from exc
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]

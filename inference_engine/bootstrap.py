@@ -1,0 +1,55 @@
+"""The composition root: settings pick the adapters; keyword overrides let tests pass fakes at the ports."""
+
+from __future__ import annotations
+
+from inference_engine.ports import ModelRegistry, TrainingDataSource
+from inference_engine.runtimes import RuntimeFactory, create_runtime
+from inference_engine.services import ModelService, PredictionObserver
+from inference_engine.settings import Settings
+from inference_engine.training import TrainingOptions
+
+
+def build_registry(settings: Settings) -> ModelRegistry:
+    # every URI MLflow understands (sqlite:///, postgresql+psycopg://, http://) goes through one adapter
+    from inference_engine.adapters.mlflow_registry import MlflowRegistry
+
+    return MlflowRegistry(settings.tracking_uri(), settings.artifact_root(), settings.mlflow_experiment)
+
+
+def build_training_data(settings: Settings) -> TrainingDataSource:
+    from inference_engine.adapters.lake import LakeTrainingData
+    from strata_kernel.lake import LakeClient
+
+    return LakeTrainingData(LakeClient.from_settings(settings, settings.lake_root))
+
+
+def build_model_service(
+    settings: Settings,
+    *,
+    registry: ModelRegistry | None = None,
+    runtime_factory: RuntimeFactory = create_runtime,
+    observer: PredictionObserver | None = None,
+) -> ModelService:
+    extra = {"observer": observer} if observer is not None else {}
+    return ModelService(
+        registry if registry is not None else build_registry(settings),
+        model_names=settings.models,
+        alias=settings.serving_alias,
+        work_dir=settings.var_dir / "inference_engine" / "downloads",
+        runtime_factory=runtime_factory,
+        warmup_predictions=settings.warmup_predictions,
+        max_cached_versions=settings.max_cached_versions,
+        max_instances=settings.max_instances,
+        **extra,
+    )
+
+
+def training_options(settings: Settings) -> TrainingOptions:
+    return TrainingOptions(
+        holdout_days=settings.holdout_days,
+        validation_fraction=settings.validation_fraction,
+        min_training_rows=settings.min_training_rows,
+        min_holdout_rows=settings.min_holdout_rows,
+        seed=settings.seed,
+        threads=settings.training_threads,
+    )

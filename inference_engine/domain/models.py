@@ -1,0 +1,57 @@
+"""What the engine knows about a registered model version, independent of the registry that stores it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One registered version of a model (``etd`` v3), with the tags written at training time."""
+
+    name: str
+    version: int
+    features: tuple[str, ...]
+    framework: str = "xgboost"
+    aliases: tuple[str, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    """A version's files on local disk, ready for a runtime to load."""
+
+    model_version: ModelVersion
+    model_file: Path
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """A description of a loaded model, as the API lists it."""
+
+    name: str
+    version: int
+    alias: str | None
+    features: tuple[str, ...]
+    loaded_at: datetime
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "version": str(self.version),
+            "alias": self.alias,
+            "features": list(self.features),
+            "loaded_at": self.loaded_at.isoformat(timespec="seconds"),
+        }
+
+
+@dataclass(frozen=True)
+class Prediction:
+    model: str
+    version: int
+    predictions: list[float]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"model": self.model, "version": str(self.version), "predictions": self.predictions}

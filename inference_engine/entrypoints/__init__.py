@@ -1,0 +1,1 @@
+"""Entrypoints of the inference engine: the HTTP app and the CLI."""

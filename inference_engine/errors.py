@@ -1,0 +1,31 @@
+"""Errors of the inference engine; each knows its HTTP status (see strata_kernel.errors)."""
+
+from __future__ import annotations
+
+from strata_kernel.errors import BadRequest, NotFound, Unavailable
+
+
+class ModelNotFound(NotFound):
+    code = "model_not_found"
+
+
+class VersionNotFound(NotFound):
+    code = "model_version_not_found"
+
+
+class InvalidInstances(BadRequest):
+    code = "invalid_instances"
+
+
+class ModelNotReady(Unavailable):
+    code = "model_not_ready"
+
+
+class TrainingDataError(BadRequest):
+    """The training set cannot train a model (missing, too small, wrong columns)."""
+
+    code = "training_data_invalid"
+
+
+class RegistryUnavailable(Unavailable):
+    code = "registry_unavailable"

@@ -1,0 +1,67 @@
+"""Interfaces the use cases need, in domain terms. Adapters implement them; tests substitute fakes."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inference_engine.domain.models import ModelArtifact, ModelVersion
+
+
+@dataclass(frozen=True)
+class TrainedCandidate:
+    """A freshly trained model and everything the registry records about it."""
+
+    name: str
+    framework: str
+    model: Any  # the framework's model object (an xgboost.Booster for "xgboost")
+    features: tuple[str, ...]
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+    input_example: list[dict[str, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TableLocation:
+    name: str
+    location: Path
+    version: int
+
+
+class ModelRegistry(abc.ABC):
+    """Where trained versions are recorded, tagged, aliased and fetched from."""
+
+    @abc.abstractmethod
+    def version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """The version carrying ``alias``; ModelNotFound / VersionNotFound when there is none."""
+
+    @abc.abstractmethod
+    def version(self, name: str, version: int) -> ModelVersion:
+        """One version by number; ModelNotFound / VersionNotFound when unknown."""
+
+    @abc.abstractmethod
+    def latest_version(self, name: str) -> ModelVersion:
+        """The highest version number of ``name``; ModelNotFound when it has none."""
+
+    @abc.abstractmethod
+    def fetch(self, model_version: ModelVersion, into: Path) -> ModelArtifact:
+        """Copy the version's files under ``into`` and say which file holds the model."""
+
+    @abc.abstractmethod
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        """Point ``alias`` at ``version`` (deploy, rollback)."""
+
+    @abc.abstractmethod
+    def publish(self, candidate: TrainedCandidate) -> ModelVersion:
+        """Record the run (params, metrics), store the model and register it as a new version."""
+
+
+class TrainingDataSource(abc.ABC):
+    """Where training sets live (the data lake catalog)."""
+
+    @abc.abstractmethod
+    def locate(self, table: str) -> TableLocation:
+        """The directory of the table's committed Parquet files and its current version."""

@@ -1,0 +1,31 @@
+"""Model runtimes by framework. Each factory imports its framework only when a model of that kind is loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from inference_engine.domain.models import ModelArtifact
+from inference_engine.runtimes.base import ModelRuntime
+from strata_kernel.errors import ConfigurationError
+
+
+def _xgboost(artifact: ModelArtifact) -> ModelRuntime:
+    from inference_engine.runtimes.xgboost_runtime import XGBoostRuntime
+
+    return XGBoostRuntime(artifact)
+
+
+RuntimeFactory = Callable[[ModelArtifact], ModelRuntime]
+
+RUNTIMES: dict[str, RuntimeFactory] = {"xgboost": _xgboost}
+
+
+def create_runtime(artifact: ModelArtifact) -> ModelRuntime:
+    framework = artifact.model_version.framework
+    factory = RUNTIMES.get(framework)
+    if factory is None:
+        version = artifact.model_version
+        raise ConfigurationError(
+            f"{version.name} v{version.version} needs runtime {framework!r}, which is not installed"
+        )
+    return factory(artifact)

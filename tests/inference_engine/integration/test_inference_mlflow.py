@@ -1,0 +1,113 @@
+"""Train into a real (SQLite) MLflow registry, deploy, serve: the app predicts what the trained booster predicts.
+
+One training run is shared by the module: MLflow is slow to import and to create its database.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from inference_fakes import FakeLake
+from inference_synthetic import make_training_set, write_training_set
+from typer.testing import CliRunner
+
+from inference_engine.bootstrap import build_registry
+from inference_engine.domain.models import ModelArtifact, ModelVersion
+from inference_engine.entrypoints.app import create_app
+from inference_engine.entrypoints.cli import app as cli
+from inference_engine.ports import ModelRegistry, TrainedCandidate
+from inference_engine.settings import Settings
+from inference_engine.training import TrainingOptions, train_model
+from inference_engine.training_data import read_training_set
+
+
+class RecordingRegistry(ModelRegistry):
+    """The real registry, remembering what was published (to compare the served model with the trained one)."""
+
+    def __init__(self, inner: ModelRegistry) -> None:
+        self.inner = inner
+        self.published: list[TrainedCandidate] = []
+
+    def version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        return self.inner.version_by_alias(name, alias)
+
+    def version(self, name: str, version: int) -> ModelVersion:
+        return self.inner.version(name, version)
+
+    def latest_version(self, name: str) -> ModelVersion:
+        return self.inner.latest_version(name)
+
+    def fetch(self, model_version: ModelVersion, into: Path) -> ModelArtifact:
+        return self.inner.fetch(model_version, into)
+
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        self.inner.set_alias(name, alias, version)
+
+    def publish(self, candidate: TrainedCandidate) -> ModelVersion:
+        self.published.append(candidate)
+        return self.inner.publish(candidate)
+
+
+@dataclass(frozen=True)
+class Trained:
+    settings: Settings
+    summary: dict[str, Any]
+    booster: Any
+    lake: FakeLake
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    root = tmp_path_factory.mktemp("mlflow")
+    lake = FakeLake(write_training_set(root / "lake" / "etd_training_set", make_training_set(900, days=12)), version=2)
+    settings = Settings(var_dir=root / "var", warmup_predictions=2, min_training_rows=100, min_holdout_rows=10)
+    registry = RecordingRegistry(build_registry(settings))
+    summary = train_model("etd", lake, registry, TrainingOptions(min_training_rows=100, min_holdout_rows=10))
+    return Trained(settings, summary, registry.published[0].model, lake)
+
+
+def run_cli(settings: Settings, *args: str) -> Any:
+    env = {"STRATA_VAR_DIR": str(settings.var_dir), "STRATA_LOG_LEVEL": "WARNING"}
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+def test_the_registered_version_carries_the_contract_tags(trained: Trained) -> None:
+    version = build_registry(trained.settings).version("etd", trained.summary["version"])
+
+    assert version.features == tuple(json.loads(version.tags["features"]))
+    assert version.tags["data_version"] == "processed.etd_training_set@v2"
+    assert float(version.tags["metric_mae"]) == pytest.approx(trained.summary["mae"], abs=1e-3)
+    assert json.loads(version.tags["canonical_features"])[0].startswith("@order:")
+
+
+def test_deploy_refuses_an_unknown_version_with_one_line(trained: Trained) -> None:
+    result = run_cli(trained.settings, "deploy", "etd", "--version", "99")
+
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == ["error: model etd has no version 99"]
+
+
+def test_deployed_model_is_served_with_the_trained_boosters_predictions(trained: Trained) -> None:
+    deployed = run_cli(trained.settings, "deploy", "etd", "--latest")
+    assert deployed.exit_code == 0, deployed.output
+    assert json.loads(deployed.stdout) == {"model": "etd", "version": 1, "alias": "production"}
+    client = create_app(trained.settings).test_client()
+    deadline = time.monotonic() + 60
+    while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    data = read_training_set(trained.lake.location)
+    instances = [
+        {f: (None if np.isnan(v) else float(v)) for f, v in zip(data.features, row, strict=True)} for row in data.x[:50]
+    ]
+    response = client.post("/v1/models/etd/predict", json={"instances": instances})
+
+    assert response.status_code == 200, response.json
+    assert response.json["version"] == "1"
+    assert response.json["predictions"] == trained.booster.inplace_predict(data.x[:50]).tolist()

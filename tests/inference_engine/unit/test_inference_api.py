@@ -1,0 +1,144 @@
+"""The HTTP API over a fake registry: listing, predicting, version routing, reload, readiness, metrics."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from inference_fakes import FakeRegistry, constant_booster
+
+from inference_engine.entrypoints.app import create_app
+from inference_engine.settings import Settings
+
+INSTANCE = {"a__x": 1.0, "a__y": None, "b__z": 2.5}
+
+
+def wait_ready(client: FlaskClient, timeout: float = 10.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = client.get("/readyz")
+        if response.status_code == 200:
+            return dict(response.json)
+        time.sleep(0.02)
+    raise AssertionError(f"not ready: {client.get('/readyz').json}")
+
+
+@pytest.fixture
+def client(settings: Settings, registry: FakeRegistry) -> FlaskClient:
+    app = create_app(settings, registry=registry)
+    test_client = app.test_client()
+    wait_ready(test_client)
+    return test_client
+
+
+def predict(client: FlaskClient, path: str, instances: list[dict[str, Any]] | None = None) -> Any:
+    return client.post(path, json={"instances": instances if instances is not None else [INSTANCE]})
+
+
+def test_lists_the_serving_version_with_its_alias_and_features(client: FlaskClient) -> None:
+    models = client.get("/v1/models").json["models"]
+
+    assert [(m["name"], m["version"], m["alias"]) for m in models] == [("etd", "1", "production")]
+    assert models[0]["features"] == ["a__x", "a__y", "b__z"]
+    assert client.get("/v1/models/etd").json == models[0]
+
+
+def test_an_unknown_model_is_a_404(client: FlaskClient) -> None:
+    assert client.get("/v1/models/chatbot").status_code == 404
+    response = predict(client, "/v1/models/chatbot/predict")
+
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "model_not_found"
+
+
+def test_predict_uses_the_production_version(client: FlaskClient) -> None:
+    response = predict(client, "/v1/models/etd/predict", [INSTANCE, INSTANCE])
+
+    assert response.status_code == 200
+    assert response.json["model"] == "etd"
+    assert response.json["version"] == "1"
+    assert response.json["predictions"] == pytest.approx([10.0, 10.0], abs=0.01)
+
+
+def test_a_version_route_loads_that_version_once(client: FlaskClient, registry: FakeRegistry) -> None:
+    fetches_before = registry.fetches
+    first = predict(client, "/v1/models/etd/versions/2/predict")
+    second = predict(client, "/v1/models/etd/versions/2/predict")
+
+    assert first.json["version"] == "2"
+    assert first.json["predictions"] == pytest.approx([20.0], abs=0.01)
+    assert second.json == first.json
+    assert registry.fetches == fetches_before + 1
+    # the production route is untouched by version routing
+    assert predict(client, "/v1/models/etd/predict").json["version"] == "1"
+
+
+@pytest.mark.parametrize("path", ["/v1/models/etd/versions/9/predict", "/v1/models/etd/versions/latest/predict"])
+def test_an_unknown_version_is_a_404(client: FlaskClient, path: str) -> None:
+    response = predict(client, path)
+
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "model_version_not_found"
+
+
+def test_a_missing_feature_is_a_400_naming_it(client: FlaskClient) -> None:
+    response = predict(client, "/v1/models/etd/predict", [{"a__x": 1.0, "a__y": 2.0}])
+
+    assert response.status_code == 400
+    assert response.json["error"]["field"] == "instances.0.b__z"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"instances": []}, "instances"), ({"rows": [INSTANCE]}, "instances"), ([INSTANCE], "body")],
+)
+def test_a_malformed_body_is_a_400(client: FlaskClient, body: Any, field: str) -> None:
+    response = client.post("/v1/models/etd/predict", json=body)
+
+    assert response.status_code == 400
+    assert response.json["error"]["field"] == field
+
+
+def test_more_than_1000_instances_are_refused(client: FlaskClient) -> None:
+    response = predict(client, "/v1/models/etd/predict", [INSTANCE] * 1001)
+
+    assert response.status_code == 400
+    assert "1..1000" in response.json["error"]["message"]
+
+
+def test_reload_follows_the_moved_alias(client: FlaskClient, registry: FakeRegistry) -> None:
+    registry.set_alias("etd", "production", 2)
+
+    reloaded = client.post("/v1/models/etd/reload")
+
+    assert reloaded.status_code == 200
+    assert reloaded.json["version"] == "2"
+    response = predict(client, "/v1/models/etd/predict")
+    assert (response.json["version"], response.json["predictions"]) == ("2", pytest.approx([20.0], abs=0.01))
+
+
+def test_metrics_count_predictions_by_model_and_version(client: FlaskClient) -> None:
+    predict(client, "/v1/models/etd/predict", [INSTANCE] * 3)
+
+    metrics = client.get("/metrics").get_data(as_text=True)
+
+    assert 'strata_inference_engine_predictions_total{model="etd",version="1"} 3.0' in metrics
+    assert "strata_inference_engine_predict_seconds_count" in metrics
+
+
+def test_not_ready_until_the_alias_exists_then_loads_by_itself(settings: Settings, tmp_path: Any) -> None:
+    registry = FakeRegistry(tmp_path / "empty")
+    registry.add("etd", constant_booster(7.0))
+    client = create_app(settings, registry=registry).test_client()
+
+    assert client.get("/healthz").status_code == 200
+    not_ready = client.get("/readyz")
+    assert not_ready.status_code == 503
+    assert "etd" in not_ready.json["reasons"][0]
+    assert "production" in not_ready.json["reasons"][0]
+
+    registry.set_alias("etd", "production", 1)  # a deploy after the server started
+    wait_ready(client)
+    assert predict(client, "/v1/models/etd/predict").json["predictions"] == pytest.approx([7.0], abs=0.01)
