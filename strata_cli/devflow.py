@@ -46,6 +46,8 @@ def child_env(settings: Settings) -> dict[str, str]:
         "PYSPARK_DRIVER_PYTHON": python,
         "SPARK_LOCAL_IP": "127.0.0.1",
         "TF_CPP_MIN_LOG_LEVEL": "3",
+        "MLFLOW_DISABLE_TELEMETRY": "true",  # no network here, and none wanted from a platform's jobs
+        "DO_NOT_TRACK": "true",
     }
 
 
