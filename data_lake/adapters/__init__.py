@@ -1,0 +1,1 @@
+"""Backends of the data lake's ports: one module per backend."""

@@ -1,0 +1,312 @@
+"""The catalog in a SQL database through SQLAlchemy: SQLite embedded by default, PostgreSQL by URL.
+
+Three tables: ``lake_tables`` (one row per table, its current version), ``lake_commits`` (one row per
+version, with lineage) and ``lake_files`` (every file ever committed, ``active`` while it is part of
+the latest version). A commit is one transaction guarded by the table's version (compare-and-set)
+and a unique (table, version) constraint, so two writers can never both become version N.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from data_lake.domain.commits import (
+    CommitRecord,
+    DataFile,
+    Mode,
+    PlannedCommit,
+    StaleVersion,
+    TableSnapshot,
+    TableSummary,
+)
+from data_lake.domain.schema import Column as SchemaColumn
+from data_lake.domain.tables import TableName
+from data_lake.ports import CatalogRepository
+from strata_kernel.errors import Unavailable
+
+metadata = MetaData()
+
+lake_tables = Table(
+    "lake_tables",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("zone", String(32), nullable=False),
+    Column("location", String(300), nullable=False),
+    Column("partition_column", String(64), nullable=False),
+    Column("schema", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+lake_commits = Table(
+    "lake_commits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("table_id", ForeignKey("lake_tables.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("mode", String(32), nullable=False),
+    Column("job", String(500), nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("schema", JSON, nullable=False),
+    Column("committed_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("table_id", "version", name="uq_lake_commits_table_version"),
+)
+
+lake_files = Table(
+    "lake_files",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("table_id", ForeignKey("lake_tables.id"), nullable=False),
+    Column("path", String(1000), nullable=False),
+    Column("partition_value", String(300), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("added_version", Integer, nullable=False),
+    Column("removed_version", Integer, nullable=True),
+    Column("active", Boolean, nullable=False),
+    Index("ix_lake_files_table_active", "table_id", "active"),
+)
+
+_IN_CHUNK = 500  # stay far below SQLite's bound-parameter limit
+
+
+def create_catalog_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL (readers never block the writer) and write transactions
+    that take the lock up front (``BEGIN IMMEDIATE``), so concurrent commits queue instead of failing."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" hook below emits BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get("catalog_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class SqlAlchemyCatalog(CatalogRepository):
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> SqlAlchemyCatalog:
+        catalog = cls(create_catalog_engine(url))
+        catalog.create_schema()
+        return catalog
+
+    def create_schema(self) -> None:
+        with self._translate_errors():
+            try:
+                metadata.create_all(self._engine)
+            except (IntegrityError, OperationalError):
+                metadata.create_all(self._engine)  # another worker created them at the same moment
+
+    @contextmanager
+    def _translate_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except IntegrityError as exc:  # the unique (table, version) or table name: another writer won
+            raise StaleVersion(str(exc.orig)) from exc
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise Unavailable(f"catalog store unavailable: {reason}", code="catalog_unavailable") from exc
+
+    def ping(self) -> None:
+        with self._translate_errors(), self._engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def snapshot(self, table: TableName) -> TableSnapshot | None:
+        with self._translate_errors(), self._engine.connect() as connection:
+            row = connection.execute(select(lake_tables).where(lake_tables.c.name == table.qualified)).first()
+            if row is None:
+                return None
+            files = connection.execute(
+                select(lake_files.c.path, lake_files.c.partition_value, lake_files.c.rows)
+                .where(lake_files.c.table_id == row.id, lake_files.c.active.is_(True))
+                .order_by(lake_files.c.path)
+            ).all()
+        return TableSnapshot(
+            table=table,
+            partition_column=row.partition_column,
+            schema=_columns(row.schema),
+            version=row.version,
+            files=tuple(DataFile(path, partition, rows) for path, partition, rows in files),
+            updated_at=_utc(row.updated_at),
+        )
+
+    def commits(self, table: TableName) -> list[CommitRecord]:
+        query = (
+            select(lake_commits)
+            .join(lake_tables, lake_tables.c.id == lake_commits.c.table_id)
+            .where(lake_tables.c.name == table.qualified)
+            .order_by(lake_commits.c.version)
+        )
+        with self._translate_errors(), self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            CommitRecord(row.version, row.job, tuple(row.inputs), Mode(row.mode), row.rows, _utc(row.committed_at))
+            for row in rows
+        ]
+
+    def summaries(self) -> list[TableSummary]:
+        active = (
+            select(
+                lake_files.c.table_id,
+                func.coalesce(func.sum(lake_files.c.rows), 0).label("rows"),
+                func.count(func.distinct(lake_files.c.partition_value)).label("partitions"),
+            )
+            .where(lake_files.c.active.is_(True))
+            .group_by(lake_files.c.table_id)
+            .subquery()
+        )
+        query = (
+            select(lake_tables, active.c.rows, active.c.partitions)
+            .outerjoin(active, active.c.table_id == lake_tables.c.id)
+            .order_by(lake_tables.c.name)
+        )
+        with self._translate_errors(), self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            TableSummary(
+                TableName(row.zone, row.location.split("/", 1)[1]),
+                row.version,
+                int(row.rows or 0),
+                int(row.partitions or 0),
+                _utc(row.updated_at),
+            )
+            for row in rows
+        ]
+
+    def record(self, commit: PlannedCommit) -> None:
+        with self._translate_errors(), self._engine.connect() as connection:
+            connection = connection.execution_options(catalog_write=True)
+            with connection.begin():
+                table_id = self._advance_version(connection, commit)
+                connection.execute(lake_commits.insert().values(**_commit_row(table_id, commit)))
+                self._deactivate(connection, table_id, [*commit.superseded, *(f.path for f in commit.added)], commit)
+                connection.execute(lake_files.insert(), [_file_row(table_id, commit, f) for f in commit.added])
+
+    def _advance_version(self, connection: Connection, commit: PlannedCommit) -> int:
+        """Compare-and-set of the table's version; returns the table's id."""
+        schema = [{"name": c.name, "type": c.type} for c in commit.schema]
+        row = connection.execute(
+            select(lake_tables.c.id, lake_tables.c.version)
+            .where(lake_tables.c.name == commit.table.qualified)
+            .with_for_update()
+        ).first()
+        if row is None:
+            if commit.expected_version != 0:
+                raise StaleVersion(f"{commit.table.qualified} disappeared")
+            values = _new_table_row(commit, schema)
+            inserted = connection.execute(lake_tables.insert().values(**values)).inserted_primary_key
+            return int(inserted[0]) if inserted is not None else self._table_id(connection, commit.table)
+        changed = connection.execute(
+            update(lake_tables)
+            .where(lake_tables.c.id == row.id, lake_tables.c.version == commit.expected_version)
+            .values(version=commit.version, schema=schema, updated_at=commit.at)
+        )
+        if changed.rowcount != 1:
+            raise StaleVersion(f"{commit.table.qualified} is at version {row.version}, not {commit.expected_version}")
+        return int(row.id)
+
+    @staticmethod
+    def _table_id(connection: Connection, table: TableName) -> int:
+        query = select(lake_tables.c.id).where(lake_tables.c.name == table.qualified)
+        return int(connection.execute(query).scalar_one())
+
+    @staticmethod
+    def _deactivate(connection: Connection, table_id: int, paths: Sequence[str], commit: PlannedCommit) -> None:
+        for start in range(0, len(paths), _IN_CHUNK):
+            connection.execute(
+                update(lake_files)
+                .where(
+                    lake_files.c.table_id == table_id,
+                    lake_files.c.active.is_(True),
+                    lake_files.c.path.in_(paths[start : start + _IN_CHUNK]),
+                )
+                .values(active=False, removed_version=commit.version)
+            )
+
+
+def _new_table_row(commit: PlannedCommit, schema: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "name": commit.table.qualified,
+        "zone": commit.table.zone,
+        "location": commit.table.location,
+        "partition_column": commit.partition_column,
+        "schema": schema,
+        "version": commit.version,
+        "created_at": commit.at,
+        "updated_at": commit.at,
+    }
+
+
+def _commit_row(table_id: int, commit: PlannedCommit) -> dict[str, Any]:
+    return {
+        "table_id": table_id,
+        "version": commit.version,
+        "mode": commit.mode.value,
+        "job": commit.lineage.job,
+        "inputs": list(commit.lineage.inputs),
+        "rows": commit.rows,
+        "schema": [{"name": c.name, "type": c.type} for c in commit.schema],
+        "committed_at": commit.at,
+    }
+
+
+def _file_row(table_id: int, commit: PlannedCommit, file: DataFile) -> dict[str, Any]:
+    return {
+        "table_id": table_id,
+        "path": file.path,
+        "partition_value": file.partition,
+        "rows": file.rows,
+        "added_version": commit.version,
+        "removed_version": None,
+        "active": True,
+    }
+
+
+def _columns(raw: list[dict[str, str]]) -> tuple[SchemaColumn, ...]:
+    return tuple(SchemaColumn(item["name"], item["type"]) for item in raw)
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time we store is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

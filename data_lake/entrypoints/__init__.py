@@ -1,0 +1,1 @@
+"""HTTP app and command line of the data lake."""

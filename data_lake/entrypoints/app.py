@@ -1,0 +1,82 @@
+"""HTTP API of the data lake catalog (see docs/contracts.md, "data_lake HTTP API")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIFlask, Schema
+from apiflask.fields import Integer, List, Nested, String
+from apiflask.validators import Length, Range
+
+from data_lake.bootstrap import bootstrap
+from data_lake.domain.commits import DataFile
+from data_lake.entrypoints.views import commit_view, summary_view, table_view
+from data_lake.services import CatalogService
+from data_lake.settings import Settings
+from strata_kernel.logs import configure_logging
+from strata_kernel.service import create_service_app
+from strata_kernel.settings import load_settings
+
+
+class ColumnIn(Schema):
+    name = String(required=True, validate=Length(min=1, max=200))
+    type = String(required=True, validate=Length(min=1, max=200))
+
+
+class FileIn(Schema):
+    path = String(required=True)
+    partition = String(required=True)
+    rows = Integer(required=True, validate=Range(min=0))
+
+
+class CommitIn(Schema):
+    partition_column = String(required=True)
+    schema = List(Nested(ColumnIn), required=True)
+    files = List(Nested(FileIn), required=True)
+    mode = String(load_default="append")
+    job = String(required=True)
+    inputs = List(String(), load_default=list)
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
+    """Build the service; ``overrides`` go to :func:`bootstrap` (tests pass fakes or a clock)."""
+    if settings is None:  # we are the process entrypoint (gunicorn): we own settings and logging
+        settings = load_settings(Settings)
+        configure_logging("data_lake", settings.log_level, settings.log_json)
+    service = bootstrap(settings, **overrides)
+    app = create_service_app(
+        "data_lake",
+        title="Strata data lake catalog",
+        readiness_checks=[service.check_ready],
+        description="Versions, partitions and lineage of the lake's Parquet tables.",
+    )
+    app.extensions["data_lake.service"] = service
+    _register_routes(app, service)
+    return app
+
+
+def _register_routes(app: APIFlask, service: CatalogService) -> None:
+    @app.post("/v1/tables/<table>/commits")
+    @app.input(CommitIn, arg_name="body")
+    @app.doc(tags=["tables"], summary="Commit Parquet files as the table's next version.")
+    def commit(table: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        request = service.build_request(
+            table,
+            partition_column=body["partition_column"],
+            schema=[(column["name"], column["type"]) for column in body["schema"]],
+            files=[DataFile(f["path"], f["partition"], f["rows"]) for f in body["files"]],
+            mode=body["mode"],
+            job=body["job"],
+            inputs=body["inputs"],
+        )
+        return commit_view(service.commit(request)), 201
+
+    @app.get("/v1/tables")
+    @app.doc(tags=["tables"], summary="Every table with its latest version.")
+    def list_tables() -> dict[str, Any]:
+        return {"tables": [summary_view(summary) for summary in service.tables()]}
+
+    @app.get("/v1/tables/<table>")
+    @app.doc(tags=["tables"], summary="A table's location, schema, partitions and commits (lineage).")
+    def show_table(table: str) -> dict[str, Any]:
+        return table_view(service.table(table))

@@ -1,0 +1,31 @@
+"""Errors of the data lake catalog; each knows its HTTP status through the kernel hierarchy."""
+
+from __future__ import annotations
+
+from strata_kernel.errors import BadRequest, Conflict, NotFound
+
+
+class InvalidCommit(BadRequest):
+    """The commit request is malformed or names files that cannot be committed."""
+
+    code = "invalid_commit"
+
+
+class InvalidTableName(BadRequest):
+    code = "invalid_table_name"
+
+
+class SchemaConflict(Conflict):
+    """A column already in the table would change type: readers of older files would break."""
+
+    code = "schema_conflict"
+
+
+class ConcurrentCommit(Conflict):
+    """Another writer committed the same version first, even after a retry."""
+
+    code = "concurrent_commit"
+
+
+class TableNotFound(NotFound):
+    code = "table_not_found"

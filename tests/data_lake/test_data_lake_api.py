@@ -1,0 +1,215 @@
+"""The catalog API over a real SQLite catalog and real Parquet files, also through the kernel's LakeClient."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+from flask.testing import FlaskClient
+
+from strata_kernel.errors import BadRequest, Conflict, NotFound
+from strata_kernel.lake import LakeClient
+
+WriteParquet = Callable[..., dict[str, Any]]  # the write_parquet fixture of conftest.py
+
+SCHEMA = [{"name": "order_id", "type": "string"}, {"name": "minutes", "type": "double"}]
+
+
+def body(files: list[dict[str, Any]], **changes: Any) -> dict[str, Any]:
+    return {
+        "partition_column": "nominal_date",
+        "schema": SCHEMA,
+        "files": files,
+        "mode": "append",
+        "job": "test-job",
+        "inputs": ["raw.order_placed@v1"],
+    } | changes
+
+
+def orders(day: str, *ids: str) -> pa.Table:
+    return pa.table({"order_id": list(ids), "minutes": [30.0] * len(ids), "nominal_date": [day] * len(ids)})
+
+
+def read_with_duckdb(glob: str) -> list[tuple[str, str]]:
+    query = f"SELECT order_id, CAST(nominal_date AS VARCHAR) FROM read_parquet('{glob}', hive_partitioning=true)"
+    return sorted(duckdb.sql(query).fetchall())
+
+
+def test_write_arrow_commits_a_table_readers_see_as_is(lake: LakeClient, lake_root: Path) -> None:
+    data = pa.concat_tables([orders("2024-05-01", "a", "b"), orders("2024-05-02", "c")])
+
+    answer = lake.write_arrow("processed.orders", data, partition_column="nominal_date", job="etl", inputs=["raw.x@v1"])
+
+    assert answer["name"] == "processed.orders" and answer["version"] == 1 and answer["rows"] == 3
+    info = lake.table("processed.orders")
+    assert info.location == lake_root / "processed" / "orders" and info.rows == 3
+    by_day = {p["value"]: (p["rows"], p["files"]) for p in info.partitions}
+    assert by_day == {"2024-05-01": (2, 1), "2024-05-02": (1, 1)}
+    assert read_with_duckdb(info.parquet_glob()) == [("a", "2024-05-01"), ("b", "2024-05-01"), ("c", "2024-05-02")]
+    assert not (info.location / "_staging").exists() or not any((info.location / "_staging").iterdir())
+
+
+def test_overwrite_partitions_replaces_one_day_and_records_lineage(
+    lake: LakeClient, client: FlaskClient, lake_root: Path
+) -> None:
+    first = pa.concat_tables([orders("2024-05-01", "a", "b"), orders("2024-05-02", "c")])
+    lake.write_arrow("processed.orders", first, partition_column="nominal_date", job="etl", inputs=["raw.x@v1"])
+    old_files = sorted((lake_root / "processed/orders/nominal_date=2024-05-01").glob("*.parquet"))
+
+    lake.write_arrow(
+        "processed.orders",
+        orders("2024-05-01", "z"),
+        partition_column="nominal_date",
+        job="etl-rerun",
+        inputs=["raw.x@v2"],
+        mode="overwrite_partitions",
+    )
+
+    info = lake.table("processed.orders")
+    assert (info.version, info.rows) == (2, 2)
+    assert read_with_duckdb(info.parquet_glob()) == [("c", "2024-05-02"), ("z", "2024-05-01")]
+    assert not any(path.exists() for path in old_files)
+    commits = client.get("/v1/tables/processed.orders").get_json()["commits"]
+    assert [(c["version"], c["job"], c["inputs"], c["mode"], c["rows"]) for c in commits] == [
+        (1, "etl", ["raw.x@v1"], "append", 3),
+        (2, "etl-rerun", ["raw.x@v2"], "overwrite_partitions", 1),
+    ]
+
+
+def test_table_detail_and_list_follow_the_contract(client: FlaskClient, write_parquet: WriteParquet) -> None:
+    files = [
+        write_parquet("features/restaurant_stats/nominal_date=2024-05-01/p-0.parquet", "2024-05-01", rows=3),
+        write_parquet("features/restaurant_stats/nominal_date=2024-05-02/p-1.parquet", "2024-05-02", rows=1),
+    ]
+    created = client.post("/v1/tables/features.restaurant_stats/commits", json=body(files))
+    assert created.status_code == 201
+    assert created.get_json() == {"name": "features.restaurant_stats", "version": 1, "rows": 4, "table_rows": 4}
+
+    detail = client.get("/v1/tables/features.restaurant_stats").get_json()
+    assert {k: detail[k] for k in ("name", "zone", "location", "partition_column", "schema", "version", "rows")} == {
+        "name": "features.restaurant_stats",
+        "zone": "features",
+        "location": "features/restaurant_stats",
+        "partition_column": "nominal_date",
+        "schema": SCHEMA,
+        "version": 1,
+        "rows": 4,
+    }
+    assert detail["partitions"] == [
+        {"value": "2024-05-01", "rows": 3, "files": 1},
+        {"value": "2024-05-02", "rows": 1, "files": 1},
+    ]
+    [listed] = client.get("/v1/tables").get_json()["tables"]
+    assert {k: listed[k] for k in ("name", "zone", "version", "rows", "partitions")} == {
+        "name": "features.restaurant_stats",
+        "zone": "features",
+        "version": 1,
+        "rows": 4,
+        "partitions": 2,
+    }
+    assert listed["updated_at"] == detail["updated_at"]
+
+
+BAD_COMMITS = [
+    ("gold.orders", {}, "unknown zone 'gold'", "zone"),
+    ("processed.Orders!", {}, "must start with a letter", "table"),
+    ("processed.orders", {"files": []}, "at least one file", "files"),
+    ("processed.orders", {"missing": True}, "does not exist under the lake root", "files.0.path"),
+    ("processed.orders", {"outside": True}, "outside the table directory", "files.0.path"),
+    ("processed.orders", {"mode": "upsert"}, "'upsert' is not one of", "mode"),
+    ("processed.orders", {"job": None}, "job", "job"),
+]
+
+
+@pytest.mark.parametrize(("table", "change", "message", "field"), BAD_COMMITS)
+def test_bad_commits_are_400_with_a_message_and_change_nothing(
+    client: FlaskClient, write_parquet: WriteParquet, table: str, change: dict[str, Any], message: str, field: str
+) -> None:
+    good = write_parquet("processed/orders/nominal_date=2024-05-01/first.parquet", "2024-05-01")
+    assert client.post("/v1/tables/processed.orders/commits", json=body([good])).status_code == 201
+    before = client.get("/v1/tables").get_json()
+
+    candidate = write_parquet("processed/orders/nominal_date=2024-05-02/second.parquet", "2024-05-02")
+    if change.pop("missing", False):
+        candidate["path"] = "processed/orders/nominal_date=2024-05-02/ghost.parquet"
+    if change.pop("outside", False):
+        candidate = write_parquet("processed/other/nominal_date=2024-05-02/x.parquet", "2024-05-02")
+    payload = {k: v for k, v in (body([candidate]) | change).items() if v is not None}
+    response = client.post(f"/v1/tables/{table}/commits", json=payload)
+
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert message in error["message"] and error["field"] == field
+    assert client.get("/v1/tables").get_json() == before
+
+
+def test_changed_column_type_is_409_and_keeps_the_old_version(
+    client: FlaskClient, write_parquet: WriteParquet, lake_root: Path
+) -> None:
+    first = write_parquet("processed/orders/nominal_date=2024-05-01/a.parquet", "2024-05-01")
+    client.post("/v1/tables/processed.orders/commits", json=body([first]))
+    second = write_parquet("processed/orders/nominal_date=2024-05-01/b.parquet", "2024-05-01", order_id=[1, 2])
+    schema = [{"name": "order_id", "type": "int64"}]
+
+    response = client.post(
+        "/v1/tables/processed.orders/commits", json=body([second], schema=schema, mode="overwrite_partitions")
+    )
+
+    assert response.status_code == 409
+    assert "'order_id' changes type from string to int64" in response.get_json()["error"]["message"]
+    assert client.get("/v1/tables/processed.orders").get_json()["version"] == 1
+    assert (lake_root / first["path"]).exists()
+
+
+def test_new_columns_extend_the_schema(client: FlaskClient, write_parquet: WriteParquet) -> None:
+    first = write_parquet("raw/order_placed/nominal_date=2024-05-01/a.parquet", "2024-05-01")
+    client.post("/v1/tables/raw.order_placed/commits", json=body([first]))
+    second = write_parquet("raw/order_placed/nominal_date=2024-05-02/b.parquet", "2024-05-02", order_id=["x"], n=[1])
+    extended = [{"name": "order_id", "type": "string"}, {"name": "n", "type": "int64"}]
+
+    assert client.post("/v1/tables/raw.order_placed/commits", json=body([second], schema=extended)).status_code == 201
+    assert client.get("/v1/tables/raw.order_placed").get_json()["schema"] == [*SCHEMA, extended[1]]
+
+
+def test_kernel_client_sees_typed_errors(lake: LakeClient) -> None:
+    with pytest.raises(NotFound, match=r"processed\.nothing does not exist"):
+        lake.table("processed.nothing")
+    with pytest.raises(BadRequest, match="at least one file"):
+        lake.write_arrow(
+            "processed.orders", orders("2024-05-01").slice(0, 0), partition_column="nominal_date", job="etl", inputs=[]
+        )
+    lake.write_arrow("processed.orders", orders("2024-05-01", "a"), partition_column="nominal_date", job="e", inputs=[])
+    clash = pa.table({"order_id": [1], "minutes": [1.0], "nominal_date": ["2024-05-01"]})
+    with pytest.raises(Conflict, match="order_id"):
+        lake.write_arrow("processed.orders", clash, partition_column="nominal_date", job="etl", inputs=[])
+
+
+def test_concurrent_commits_to_one_table_lose_no_version(app: Any, write_parquet: WriteParquet) -> None:
+    files = [write_parquet(f"raw/order_placed/nominal_date=2024-05-0{i}/p.parquet", f"2024-05-0{i}") for i in (1, 2)]
+    barrier = threading.Barrier(len(files))
+    statuses: list[int] = []
+
+    def commit(file: dict[str, Any]) -> None:
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.post("/v1/tables/raw.order_placed/commits", json=body([file])).status_code)
+
+    threads = [threading.Thread(target=commit, args=(file,)) for file in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert statuses == [201, 201]
+    detail = app.test_client().get("/v1/tables/raw.order_placed").get_json()
+    assert detail["version"] == 2 and [c["version"] for c in detail["commits"]] == [1, 2]
+    assert detail["rows"] == 4 and len(detail["partitions"]) == 2
+
+
+def test_readiness_reports_the_catalog_reachable(client: FlaskClient) -> None:
+    assert client.get("/readyz").get_json() == {"status": "ready"}

