@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from strata_kernel.errors import StrataError
 from strata_kernel.http import ServiceClient
 from strata_kernel.settings import StrataSettings
 
@@ -44,7 +45,8 @@ class TableInfo:
     partitions: list[dict[str, Any]] = field(default_factory=list)
 
     def parquet_glob(self) -> str:
-        return str(self.location / "**" / "*.parquet")
+        """Committed files only: ``<col>=<value>/*.parquet`` (``_staging/`` lies deeper, Spark skips ``_`` dirs)."""
+        return str(self.location / f"{self.partition_column}=*" / "*.parquet")
 
 
 def new_run_id() -> str:
@@ -130,9 +132,15 @@ class LakeClient:
                 CommittedFile(str(target.relative_to(self.root)), partition_dir[len(prefix) :], metadata.num_rows)
             )
         shutil.rmtree(staging, ignore_errors=True)
-        return self.commit(
-            table, files, partition_column=partition_column, schema=schema, job=job, inputs=inputs, mode=mode
-        )
+        try:
+            return self.commit(
+                table, files, partition_column=partition_column, schema=schema, job=job, inputs=inputs, mode=mode
+            )
+        except StrataError as exc:
+            if exc.status < 500:  # refused: the files must not linger where readers' globs find them
+                for committed in files:
+                    (self.root / committed.path).unlink(missing_ok=True)
+            raise  # on a 5xx the commit may have been recorded: leave the files
 
     def commit(
         self,

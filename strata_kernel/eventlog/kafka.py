@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from strata_kernel.errors import Unavailable
@@ -26,7 +27,11 @@ class KafkaEventLog(EventLog):
 
             try:
                 self._producer = KafkaProducer(
-                    bootstrap_servers=self._servers, acks="all", linger_ms=5, value_serializer=_serialise
+                    bootstrap_servers=self._servers,
+                    acks="all",
+                    linger_ms=5,
+                    request_timeout_ms=10000,
+                    value_serializer=_serialise,
                 )
             except KafkaError as exc:
                 raise Unavailable(f"kafka unavailable: {exc}", code="event_log_unavailable") from exc
@@ -55,25 +60,39 @@ class KafkaEventLog(EventLog):
             self._producer.close()
 
 
+@contextmanager
+def _kafka_errors(doing: str) -> Iterator[None]:
+    """kafka-python's exceptions become ours, in this one place."""
+    from kafka.errors import KafkaError
+
+    try:
+        yield
+    except KafkaError as exc:
+        raise Unavailable(f"kafka unavailable ({doing}): {exc}", code="event_log_unavailable") from exc
+
+
 class _KafkaConsumer(EventConsumer):
     def __init__(self, topic: str, group: str, servers: list[str]) -> None:
         from kafka import KafkaConsumer
 
         # Short session/heartbeat: the default group join is slow (~23 s) against small brokers.
-        self._consumer = KafkaConsumer(
-            topic,
-            bootstrap_servers=servers,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            session_timeout_ms=6000,
-            heartbeat_interval_ms=1000,
-            value_deserializer=lambda raw: json.loads(raw),
-        )
+        with _kafka_errors(f"consume {topic}"):
+            self._consumer = KafkaConsumer(
+                topic,
+                bootstrap_servers=servers,
+                group_id=group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                session_timeout_ms=6000,
+                heartbeat_interval_ms=1000,
+                request_timeout_ms=10000,
+                value_deserializer=lambda raw: json.loads(raw),
+            )
         self._topic = topic
 
     def poll(self, max_records: int = 500, timeout_seconds: float = 1.0) -> list[Event]:
-        batches = self._consumer.poll(timeout_ms=int(timeout_seconds * 1000), max_records=max_records)
+        with _kafka_errors(f"poll {self._topic}"):
+            batches = self._consumer.poll(timeout_ms=int(timeout_seconds * 1000), max_records=max_records)
         return [
             Event(self._topic, record.offset, record.key.decode() if record.key else None, record.value)
             for records in batches.values()
@@ -81,7 +100,8 @@ class _KafkaConsumer(EventConsumer):
         ]
 
     def commit(self) -> None:
-        self._consumer.commit()
+        with _kafka_errors(f"commit {self._topic}"):
+            self._consumer.commit()
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)

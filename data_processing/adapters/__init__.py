@@ -1,0 +1,1 @@
+"""Adapters of data_processing's ports: one module per backend."""

@@ -1,0 +1,34 @@
+"""InferenceEngine over the inference_engine service's HTTP API (``POST /v1/models/{name}/predict``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from data_processing.domain.online import FeatureValue, Prediction
+from data_processing.errors import InferenceEngineUnavailable
+from data_processing.ports import InferenceEngine
+from strata_kernel.errors import NotFound, Unavailable, UpstreamError
+from strata_kernel.http import ServiceClient
+
+
+class HttpInferenceEngine(InferenceEngine):
+    def __init__(self, client: ServiceClient) -> None:
+        self._client = client
+
+    def predict(self, model: str, instances: Sequence[Mapping[str, FeatureValue]]) -> list[Prediction]:
+        try:
+            answer = self._client.post(f"/v1/models/{model}/predict", {"instances": list(instances)})
+        except Unavailable as exc:  # transport failure (kernel message names the service) or an upstream 503
+            message = exc.message if exc.code == "inference_engine_unavailable" else f"inference engine: {exc.message}"
+            raise InferenceEngineUnavailable(message) from exc
+        except NotFound as exc:
+            # from our caller's point of view no estimate can be had right now, so 503 rather than 404
+            raise InferenceEngineUnavailable(f"inference engine has no model {model!r}: {exc.message}") from exc
+        try:
+            version = str(answer["version"])
+            return [Prediction(str(answer["model"]), version, float(p)) for p in answer["predictions"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UpstreamError(f"inference engine answered without model/version/predictions: {exc}") from exc
+
+    def close(self) -> None:
+        self._client.close()

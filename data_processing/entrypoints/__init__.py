@@ -1,0 +1,1 @@
+"""Entry points of data_processing: the HTTP app and the CLI."""

@@ -1,0 +1,55 @@
+"""The ETD runtime service (``python -m data_processing serve``, port 8002)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIFlask, Schema, fields
+from flask import request
+from prometheus_client import CollectorRegistry
+
+from data_processing.bootstrap import COMPONENT, build_runtime
+from data_processing.domain.orders import parse_order
+from data_processing.services import online_readiness
+from data_processing.settings import Settings
+from strata_kernel.logs import configure_logging
+from strata_kernel.service import create_service_app
+
+
+class EstimateIn(Schema):
+    restaurant_id = fields.String(required=True)
+    city_id = fields.String(required=True)
+    country_code = fields.String(required=True)
+    placed_at = fields.String(required=True, metadata={"description": "ISO-8601 local wall-clock time"})
+    n_items = fields.Integer(required=True)
+    subtotal = fields.Float(required=True)
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
+    """``overrides``: ``online_store``, ``inference_engine``, ``feature_groups`` (tests inject fakes)."""
+    settings = settings if settings is not None else Settings()
+    configure_logging(COMPONENT, settings.log_level, settings.log_json)
+    registry = CollectorRegistry()
+    runtime = build_runtime(settings, registry, **overrides)
+    app = create_service_app(
+        COMPONENT,
+        title="Strata data_processing",
+        description="ETD runtime: online features + order features -> inference engine.",
+        readiness_checks=[online_readiness(runtime.online_store, runtime.groups)],
+        registry=registry,
+    )
+    estimator = runtime.estimator
+
+    @app.post("/v1/etd/estimate")
+    @app.input(EstimateIn, validation=False, arg_name="body")  # documented; validated by the domain (fast)
+    @app.doc(
+        summary="Estimated time of delivery of one order.",
+        description="Answers {etd_minutes, model, version, features_age_seconds?} (no output schema: the hot "
+        "path returns a plain dict).",
+        responses=[200, 400, 503],
+    )
+    def estimate(body: Any) -> dict[str, Any]:
+        return estimator.estimate(parse_order(request.get_json(silent=True))).to_dict()
+
+    app.extensions["strata.runtime"] = runtime
+    return app

@@ -1,0 +1,1 @@
+"""Batch jobs (Spark and DuckDB). Each module imports its engine lazily, inside the job."""

@@ -1,0 +1,37 @@
+"""Reading and writing lake tables from Spark through the kernel's LakeClient (catalog = lineage)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from strata_kernel.errors import Conflict
+from strata_kernel.lake import LakeClient, TableInfo, new_run_id
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+PARTITION_COLUMN = "nominal_date"
+
+
+def table_ref(info: TableInfo) -> str:
+    """How a job names one version of an input in its commit's lineage: ``raw.order_placed@v3``."""
+    return f"{info.name}@v{info.version}"
+
+
+def require_rows(info: TableInfo, hint: str) -> None:
+    if info.rows <= 0:
+        raise Conflict(f"{info.name} has no rows yet: {hint}")
+
+
+def read_table(spark: SparkSession, info: TableInfo) -> DataFrame:
+    """The committed files of a table (Spark skips ``_staging``); the partition column comes from the paths."""
+    return spark.read.parquet(str(info.location))
+
+
+def write_table(lake: LakeClient, frame: DataFrame, table: str, *, job: str, inputs: list[str]) -> dict[str, Any]:
+    """Write ``frame`` partitioned by nominal_date into the table's staging dir, then commit it (overwrite)."""
+    staging = lake.staging_dir(table, new_run_id())
+    frame.write.mode("overwrite").partitionBy(PARTITION_COLUMN).parquet(str(staging))
+    return lake.commit_staged(
+        table, staging, partition_column=PARTITION_COLUMN, job=job, inputs=inputs, mode="overwrite"
+    )

@@ -1,0 +1,47 @@
+"""The ports of data_processing, in domain terms. Adapters live in ``adapters/``."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from data_processing.domain.online import FeatureValue, OnlineRow, OnlineVersion, Prediction
+
+
+class OnlineStore(abc.ABC):
+    """Low-latency key-value store of the newest feature row per entity, loaded in versioned bulk loads."""
+
+    @abc.abstractmethod
+    def load_version(self, group: str, rows: Iterable[OnlineRow]) -> int:
+        """Write ``rows`` as a new version of ``group`` and make it current atomically; return its number.
+
+        Readers see the previous version or the new one, never a mix. If the load fails, the previous
+        version keeps serving. Versions older than the previous one are garbage-collected.
+        """
+
+    @abc.abstractmethod
+    def get(self, group: str, entity_id: str) -> dict[str, Any] | None:
+        """The current row of ``entity_id`` (feature values + ``feature_time``), or None if it has none."""
+
+    @abc.abstractmethod
+    def get_many(self, groups: Sequence[str], entity_id: str) -> dict[str, dict[str, Any] | None]:
+        """``get`` for several groups of the same entity (one round trip where the backend allows)."""
+
+    @abc.abstractmethod
+    def current_version(self, group: str) -> OnlineVersion | None:
+        """The serving version of ``group``, or None if nothing was ever loaded."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class InferenceEngine(abc.ABC):
+    """The model runtime that turns feature vectors into predictions."""
+
+    @abc.abstractmethod
+    def predict(self, model: str, instances: Sequence[Mapping[str, FeatureValue]]) -> list[Prediction]:
+        """One prediction per instance from the model's serving version.
+
+        Raises InferenceEngineUnavailable when no prediction can be had right now.
+        """

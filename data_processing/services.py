@@ -1,0 +1,105 @@
+"""Use cases of the ETD runtime over ports (no Flask, no HTTP, no pandas on the hot path)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from data_processing.domain.etd_features import order_context_features
+from data_processing.domain.features import ORDER_GROUP, FeatureSet
+from data_processing.domain.online import FeatureValue
+from data_processing.domain.orders import OrderContext
+from data_processing.ports import InferenceEngine, OnlineStore
+
+
+@dataclass(frozen=True)
+class EstimateResult:
+    etd_minutes: float
+    model: str
+    version: str
+    features_age_seconds: float | None  # age of the oldest group row used, at placed_at
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"etd_minutes": self.etd_minutes, "model": self.model, "version": self.version}
+        if self.features_age_seconds is not None:
+            body["features_age_seconds"] = self.features_age_seconds
+        return body
+
+
+class EtdEstimator:
+    """Online half of the ETD feature pipeline: the same feature functions and TTL rule as the training set."""
+
+    def __init__(
+        self,
+        online_store: OnlineStore,
+        inference_engine: InferenceEngine,
+        feature_set: FeatureSet,
+        ttl_by_group: Mapping[str, timedelta],
+        observe_lookup: Callable[[float], None] = lambda seconds: None,
+    ) -> None:
+        self._store = online_store
+        self._engine = inference_engine
+        self._feature_set = feature_set
+        self._stored = feature_set.stored_groups()
+        self._groups = tuple(self._stored)
+        self._ttl = {group: ttl_by_group[group] for group in self._groups}
+        self._observe_lookup = observe_lookup
+
+    def estimate(self, order: OrderContext) -> EstimateResult:
+        started = time.perf_counter()
+        rows = self._store.get_many(self._groups, order.restaurant_id)
+        self._observe_lookup(time.perf_counter() - started)
+        instance, age = self.feature_vector(order, rows)
+        prediction = self._engine.predict(self._feature_set.model, [instance])[0]
+        return EstimateResult(prediction.value, prediction.model, prediction.version, age)
+
+    def feature_vector(
+        self, order: OrderContext, rows: Mapping[str, Mapping[str, Any] | None]
+    ) -> tuple[dict[str, FeatureValue], float | None]:
+        """The model's input for one order, and the age of the oldest group row it uses (None if none)."""
+        computed = order_context_features(
+            np.array([order.placed_at], dtype="datetime64[us]"), np.array([order.n_items]), np.array([order.subtotal])
+        )
+        instance: dict[str, FeatureValue] = {}
+        ages: list[float] = []
+        for ref in self._feature_set.refs:
+            if ref.group == ORDER_GROUP:
+                instance[ref.column] = float(computed[ref.column][0])
+                continue
+            row = self._usable(ref.group, rows.get(ref.group), order.placed_at)
+            instance[ref.column] = row.get(ref.feature) if row is not None else None
+            if row is not None:
+                ages.append((order.placed_at - row["feature_time"]).total_seconds())
+        return instance, (max(ages) if ages else None)
+
+    def _usable(self, group: str, row: Mapping[str, Any] | None, placed_at: datetime) -> Mapping[str, Any] | None:
+        """The training join's rule: never a row from the future, never one older than the group's TTL."""
+        if row is None:
+            return None
+        age = placed_at - row["feature_time"]
+        return row if timedelta(0) <= age <= self._ttl[group] else None
+
+
+def online_readiness(store: OnlineStore, groups: tuple[str, ...]) -> Callable[[], str | None]:
+    """Readiness check: every group the model needs has a loaded online version."""
+
+    def online_store_loaded() -> str | None:
+        missing = [group for group in groups if store.current_version(group) is None]
+        if missing:
+            return f"online store has no version of {', '.join(missing)}: run build-features"
+        return None
+
+    return online_store_loaded
+
+
+def newest_feature_age_seconds(store: OnlineStore, group: str, now: Callable[[], datetime] = datetime.now) -> float:
+    """Freshness of a group online: seconds since its newest feature_time (NaN if never loaded)."""
+    version = store.current_version(group)
+    if version is None or version.newest_feature_time is None:
+        return float("nan")
+    return (now() - version.newest_feature_time).total_seconds()

@@ -1,0 +1,108 @@
+"""Spark jobs on tiny data: restaurant_stats by hand, process-orders, and online/offline consistency."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from data_processing.adapters.online_sqlite import SqliteOnlineStore
+from data_processing.domain.etd_features import ETD_FEATURE_SET
+from data_processing.domain.orders import OrderContext
+from data_processing.jobs.build_features import run_build_features
+from data_processing.jobs.process_orders import ORDER_COLUMNS, run_process_orders
+from data_processing.jobs.training_set import GroupRows, point_in_time_join, run_training_set
+from data_processing.registry import FeatureGroupRegistry
+from data_processing.services import EtdEstimator
+from data_processing.settings import Settings
+from strata_kernel.lake import LakeClient
+from tests.data_processing.fakes import FakeCatalog, RecordingInferenceEngine
+from tests.data_processing.orders_data import ORDERS, seed_raw
+
+pytestmark = pytest.mark.spark
+REGISTRY = FeatureGroupRegistry.load(Settings().resolved_feature_groups_dir())
+STATS = ("order_count_7d", "avg_prep_minutes_7d", "avg_delivery_minutes_7d")
+
+
+def _orders_frame(spark: Any) -> Any:
+    rows = [(rid, placed + timedelta(minutes=d), p, d) for _, rid, placed, p, d in ORDERS]
+    return spark.createDataFrame(rows, "restaurant_id string, delivered_at timestamp_ntz, prep_minutes double, "
+                                       "delivery_minutes double")  # fmt: skip
+
+
+def test_restaurant_stats_aggregates_the_seven_days_before_each_day(spark: Any) -> None:
+    compute = REGISTRY.transform("restaurant_stats")
+    # r-1 deliveries: 01-06 12:00, 01-08 20:00, 01-13 23:00 -> default as_of = 01-14 (day after the newest)
+    rows = {
+        (r.restaurant_id, r.feature_time): tuple(r[s] for s in STATS) for r in compute(_orders_frame(spark)).collect()
+    }
+
+    assert rows[("r-1", datetime(2025, 1, 7))] == (1, 10.0, 30.0)
+    assert rows[("r-1", datetime(2025, 1, 13))] == (2, 15.0, 35.0)  # window [01-06, 01-13)
+    assert rows[("r-1", datetime(2025, 1, 14))] == (2, 25.0, 45.0)  # window [01-07, 01-14)
+    assert ("r-1", datetime(2025, 1, 6)) not in rows  # a delivery at 12:00 is not in the day's own snapshot
+    assert max(day for _, day in rows) == datetime(2025, 1, 14)
+    assert len([1 for rid, _ in rows if rid == "r-1"]) == 8  # 01-07 .. 01-14
+
+
+def _read(lake: LakeClient, table: str) -> Any:
+    info = lake.table(table)
+    return pq.read_table(str(info.location), partitioning="hive").to_pylist()
+
+
+def test_process_orders_deduplicates_joins_and_records_lineage(
+    spark: Any, lake: tuple[LakeClient, FakeCatalog]
+) -> None:
+    client, catalog = lake
+    seed_raw(client)
+
+    result = run_process_orders(spark, client)
+
+    rows = sorted(_read(client, "processed.orders"), key=lambda r: r["order_id"])
+    assert [r["order_id"] for r in rows] == ["o-1", "o-2", "o-3", "o-4"]  # o-5 never delivered
+    assert set(rows[0]) == set(ORDER_COLUMNS)
+    assert (rows[0]["placed_at"], rows[0]["delivery_minutes"], rows[0]["nominal_date"]) == (
+        datetime(2025, 1, 6, 11, 30), 30.0, "2025-01-06")  # fmt: skip
+    assert result["rows"] == 4
+    commit = catalog.tables["processed.orders"]["commits"][-1]
+    assert (commit["mode"], commit["inputs"]) == ("overwrite", ["raw.order_placed@v1", "raw.order_delivered@v1"])
+    assert not list(client.table_dir("processed.orders").glob("_staging/**/*.parquet"))  # all moved in
+
+
+def test_online_values_equal_the_training_join_right_after_the_newest_feature_time(
+    spark: Any, lake: tuple[LakeClient, FakeCatalog], tmp_path: Path
+) -> None:
+    client, catalog = lake
+    seed_raw(client)
+    run_process_orders(spark, client)
+    store = SqliteOnlineStore(tmp_path / "online.db")
+
+    built = run_build_features(spark, client, REGISTRY, store, "restaurant_stats", now=datetime(2025, 3, 1))
+    training = run_training_set(client, REGISTRY, ETD_FEATURE_SET)
+
+    assert (built["online_version"], training["rows"]) == (1, 4)
+    assert catalog.tables["processed.etd_training_set"]["commits"][-1]["inputs"] == [
+        "processed.orders@v1", "features.restaurant_stats@v1"]  # fmt: skip
+    info = client.table("features.restaurant_stats")
+    offline = duckdb.sql(f"SELECT * FROM read_parquet('{info.location}/nominal_date=*/*.parquet')").to_arrow_table()
+    engine = RecordingInferenceEngine()
+    estimator = EtdEstimator(store, engine, ETD_FEATURE_SET, {"restaurant_stats": REGISTRY.get("restaurant_stats").ttl})
+    for restaurant in ("r-1", "r-2"):
+        newest = store.current_version("restaurant_stats")
+        online = store.get("restaurant_stats", restaurant)
+        assert newest is not None and online is not None
+        placed_at = online["feature_time"] + timedelta(minutes=1)
+        estimator.estimate(OrderContext(restaurant, "c-1", "ES", placed_at, n_items=2, subtotal=20.5))
+        spine = duckdb.sql(f"SELECT 'probe' AS order_id, '{restaurant}' AS restaurant_id, "
+                           f"TIMESTAMP '{placed_at}' AS placed_at").to_arrow_table()  # fmt: skip
+        joined = point_in_time_join(spine, "placed_at", [GroupRows(REGISTRY.get("restaurant_stats"), offline)],
+                                    ETD_FEATURE_SET.stored_groups()).to_pylist()[0]  # fmt: skip
+        served = engine.instances[-1]
+        assert {c: served[c] for c in ETD_FEATURE_SET.columns[4:]} == {
+            c: joined[c] for c in ETD_FEATURE_SET.columns[4:]
+        }
+        assert served["restaurant_stats__order_count_7d"] is not None
