@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from strata_cli.settings import Settings
@@ -53,9 +54,11 @@ def child_env(settings: Settings) -> dict[str, str]:
 
 def flow_steps(settings: Settings, size: str, seed: int) -> list[tuple[str, list[str]]]:
     catalog = str((settings.var_dir / "demo" / "catalog.json").resolve())
+    # the simulated history ends yesterday, so features served today are within their TTL
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
     return [
         ("simulate orders", ["data_collection", "simulate", "--size", size, "--seed", str(seed),
-                             "--catalog-out", catalog]),
+                             "--end-date", yesterday, "--catalog-out", catalog]),
         ("collect -> raw zone", ["data_collection", "collect", "--until-idle"]),
         ("process -> processed.orders", ["data_processing", "process-orders"]),
         ("features -> offline + online store", ["data_processing", "build-features", "restaurant_stats"]),

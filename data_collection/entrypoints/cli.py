@@ -6,7 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -49,6 +49,13 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Same seed, same events.")] = 7,
     catalog_out: Annotated[Path, typer.Option(help="Where to write the demo catalog.")] = DEFAULT_CATALOG,
     start_date: Annotated[str, typer.Option(help="First simulated day (YYYY-MM-DD).")] = "2025-01-06",
+    end_date: Annotated[
+        str | None,
+        typer.Option(
+            help="Last simulated day (YYYY-MM-DD); overrides --start-date. A history ending yesterday "
+            "gives a demo served today fresh features."
+        ),
+    ] = None,
 ) -> None:
     """Generate a world and its orders; publish the order events and write the demo catalog."""
 
@@ -60,7 +67,9 @@ def simulate(
         from strata_kernel.eventlog import open_event_log
 
         world_size = size_named(size)
-        start = _parse_date(start_date)
+        start = _parse_date(start_date, "start_date")
+        if end_date is not None:
+            start = _parse_date(end_date, "end_date") - timedelta(days=world_size.days - 1)
         settings = _load_settings()
         started = time.perf_counter()
         simulation = run_simulation(world_size, seed, start)
@@ -144,8 +153,9 @@ def _start_loop(worker: Any) -> None:
     start_collector(worker.wsgi)
 
 
-def _parse_date(value: str) -> date:
+def _parse_date(value: str, field: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise BadRequest(f"start-date: expected YYYY-MM-DD, got {value!r}", field="start_date") from None
+        option = field.replace("_", "-")
+        raise BadRequest(f"{option}: expected YYYY-MM-DD, got {value!r}", field=field) from None

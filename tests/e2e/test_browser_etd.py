@@ -25,7 +25,7 @@ def test_etd_page_shows_minutes_from_the_model(stack: Stack, tmp_path: Path) -> 
         try:
             page = browser.new_page()
             page.goto(stack.urls["ui"])
-            first = page.locator("#restaurant option").first
+            first = page.locator("#restaurant optgroup option").first  # the first real restaurant, not the prompt
             expect(first).to_be_attached()
             page.select_option("#restaurant", first.get_attribute("value"))
             page.locator("#menu input").first.fill("2")
