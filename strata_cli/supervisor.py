@@ -32,7 +32,7 @@ def write_config(run_dir: Path, programs: list[Service | Sidecar], workdir: Path
     logs.mkdir(parents=True, exist_ok=True)
     sock = _socket_path(run_dir)
     sections = [
-        "[supervisord]\nnodaemon=true\n"
+        "[supervisord]\nnodaemon=true\nsilent=true\n"
         f"logfile={run_dir / 'supervisord.log'}\npidfile={run_dir / 'supervisord.pid'}\nloglevel=warn\n",
         f"[unix_http_server]\nfile={sock}\n",
         f"[supervisorctl]\nserverurl=unix://{sock}\n",

@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # A developer's own STRATA_CONFIG_FILE must not leak into tests; each test passes its settings explicitly.
 os.environ.pop("STRATA_CONFIG_FILE", None)
 
-import logging  # noqa: E402
+import logging
 
 # py4j logs from __del__ at interpreter exit, after pytest closed the streams: keep it to warnings.
 logging.getLogger("py4j").setLevel(logging.WARNING)
