@@ -25,7 +25,7 @@ def main() -> None:
         rps_ratio = f"{r.throughput_rps / base.throughput_rps:.1f}x" if base and base is not r else ""
         table.add_row(r.label, str(r.concurrency), f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
                       f"{r.throughput_rps:.0f}", str(r.errors), p99_ratio, rps_ratio)  # fmt: skip
-    Console().print(table)
+    Console(width=150).print(table)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, delete, func, or_, select
+from sqlalchemy import Table, bindparam, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,22 +29,22 @@ class SqlCatalogRepository(CatalogRepository):
         self._session = session
 
     def get(self, restaurant_id: str) -> Restaurant | None:
-        row = self._session.execute(_summary_query().where(restaurants.c.id == restaurant_id)).first()
-        if row is None:
+        rows = self._session.execute(_RESTAURANT_WITH_MENU, {"restaurant_id": restaurant_id}).all()
+        if not rows:
             return None
-        items = self._session.execute(
-            select(menu_items.c.item_id, menu_items.c.name, menu_items.c.price_cents)
-            .where(menu_items.c.restaurant_id == restaurant_id)
-            .order_by(menu_items.c.item_id)
-        ).all()
-        menu = tuple(MenuItem(item_id=i.item_id, name=i.name, price=_from_cents(i.price_cents)) for i in items)
+        first = rows[0]
+        menu = tuple(
+            MenuItem(item_id=r.item_id, name=r.item_name, price=_from_cents(r.price_cents))
+            for r in rows
+            if r.item_id is not None
+        )
         return Restaurant(
-            id=row.id,
-            name=row.name,
-            city_id=row.city_id,
-            city=row.city,
-            country_code=row.country_code,
-            cuisine=row.cuisine,
+            id=first.id,
+            name=first.name,
+            city_id=first.city_id,
+            city=first.city,
+            country_code=first.country_code,
+            cuisine=first.cuisine,
             menu=menu,
         )
 
@@ -105,6 +105,16 @@ def _summary_query() -> Any:
         restaurants.c.country_code,
         restaurants.c.cuisine,
     ).join(cities, cities.c.id == restaurants.c.city_id)
+
+
+# Built once: ETD quotes look a restaurant up on every request, and building the statement cost more than running it.
+_RESTAURANT_WITH_MENU = (
+    _summary_query()
+    .add_columns(menu_items.c.item_id, menu_items.c.name.label("item_name"), menu_items.c.price_cents)
+    .outerjoin(menu_items, menu_items.c.restaurant_id == restaurants.c.id)
+    .where(restaurants.c.id == bindparam("restaurant_id"))
+    .order_by(menu_items.c.item_id)
+)
 
 
 def _restaurant_row(restaurant: Restaurant) -> dict[str, Any]:
