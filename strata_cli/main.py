@@ -142,10 +142,17 @@ def run(size: SizeOption = None, rebuild: bool = typer.Option(False, help="Rebui
     _ensure_built(settings, size, rebuild)
     process, _ = _start_all(settings)
     _print_urls(settings)
+
+    def request_stop(signum: int, _frame: object) -> None:
+        # supervisord runs in its own session (so a terminal's Ctrl-C reaches only us): forward the request
+        console.print(f"{signal.Signals(signum).name} received: stopping every process ...")
+        process.send_signal(signal.SIGTERM)
+
+    # explicit handlers: a SIGINT inherited as "ignored" (background jobs) must still stop everything
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
     try:
         process.wait()
-    except KeyboardInterrupt:
-        console.print("Stopping ...")
     finally:
         _stop(process)
 
