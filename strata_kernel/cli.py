@@ -1,0 +1,40 @@
+"""What every deployable's command line shares: a failure is one line on stderr and a non-zero exit.
+
+Exit status 2 means bad input (as typer/argparse use it for bad options), 1 any other failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from pydantic import ValidationError
+
+from strata_kernel.errors import BadRequest, StrataError
+
+BAD_INPUT = 2
+FAILURE = 1
+
+
+def fail(message: str, code: int = FAILURE) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def one_line_errors(context: str = "") -> Iterator[None]:
+    """Run a command body; known failures become ``error: <context><why>``, never a traceback."""
+    prefix = f"{context}: " if context else ""
+    try:
+        yield
+    except StrataError as exc:
+        where = f"{exc.field}: " if exc.field and exc.field not in exc.message else ""
+        fail(f"{prefix}{where}{exc.message}", BAD_INPUT if isinstance(exc, BadRequest) else FAILURE)
+    except ValidationError as exc:  # settings from the environment or the YAML file
+        first = exc.errors()[0]
+        fail(f"{prefix}settings: {'.'.join(map(str, first['loc']))}: {first['msg']}", BAD_INPUT)
+    except (ValueError, OSError) as exc:
+        lines = str(exc).strip().splitlines()
+        fail(f"{prefix}{lines[0] if lines else type(exc).__name__}")
