@@ -1,6 +1,6 @@
 """What every deployable's command line shares: a failure is one line on stderr and a non-zero exit.
 
-Exit status 2 means bad input (as typer/argparse use it for bad options), 1 any other failure.
+Exit status 2 means bad input — bad arguments or settings (as typer/argparse use it) — 1 any other failure.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import NoReturn
 import typer
 from pydantic import ValidationError
 
-from strata_kernel.errors import BadRequest, StrataError
+from strata_kernel.errors import BadRequest, ConfigurationError, StrataError
 
 BAD_INPUT = 2
 FAILURE = 1
@@ -31,7 +31,8 @@ def one_line_errors(context: str = "") -> Iterator[None]:
         yield
     except StrataError as exc:
         where = f"{exc.field}: " if exc.field and exc.field not in exc.message else ""
-        fail(f"{prefix}{where}{exc.message}", BAD_INPUT if isinstance(exc, BadRequest) else FAILURE)
+        bad_input = isinstance(exc, BadRequest | ConfigurationError)
+        fail(f"{prefix}{where}{exc.message}", BAD_INPUT if bad_input else FAILURE)
     except ValidationError as exc:  # settings from the environment or the YAML file
         first = exc.errors()[0]
         fail(f"{prefix}settings: {'.'.join(map(str, first['loc']))}: {first['msg']}", BAD_INPUT)

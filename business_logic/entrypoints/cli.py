@@ -10,7 +10,7 @@ import typer
 
 from business_logic import services
 from business_logic.settings import Settings
-from strata_kernel.errors import StrataError
+from strata_kernel.cli import one_line_errors
 
 app = typer.Typer(help="Strata business logic: restaurants, menus and ETD quotes.", no_args_is_help=True)
 
@@ -21,17 +21,14 @@ def load_catalog(path: Annotated[Path, typer.Argument(help="Catalog JSON (format
     from business_logic.adapters.catalog_file import read_catalog_file
     from business_logic.adapters.sql_database import SqlDatabase
 
-    settings = Settings()
-    database = SqlDatabase(settings.database_url)
-    try:
-        catalog = read_catalog_file(path)
-        services.load_catalog(database.unit_of_work, catalog)
-    except StrataError as exc:
-        where = f"{exc.field}: " if exc.field else ""
-        typer.echo(f"error: load-catalog {path}: {where}{exc.message}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        database.close()
+    with one_line_errors(f"load-catalog {path}"):
+        settings = Settings()
+        catalog = read_catalog_file(path)  # a bad file is refused before the database is touched
+        database = SqlDatabase(settings.database_url)
+        try:
+            services.load_catalog(database.unit_of_work, catalog)
+        finally:
+            database.close()
     typer.echo(
         f"loaded {len(catalog.countries)} countries, {len(catalog.cities)} cities, "
         f"{len(catalog.restaurants)} restaurants, {catalog.menu_item_count} menu items"
@@ -48,6 +45,7 @@ def serve(
     from business_logic.entrypoints.app import create_app
     from strata_kernel.serving import serve as serve_app
 
-    settings = Settings()
-    chosen_port = port or urlsplit(settings.business_logic_url).port or 8001
-    serve_app(lambda: create_app(settings), host=host, port=chosen_port, workers=workers)
+    with one_line_errors():
+        settings = Settings()
+        chosen_port = port or urlsplit(settings.business_logic_url).port or 8001
+        serve_app(lambda: create_app(settings), host=host, port=chosen_port, workers=workers)

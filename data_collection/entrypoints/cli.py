@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
 from data_collection.settings import Settings
-from strata_kernel.errors import BadRequest, StrataError
+from strata_kernel.cli import one_line_errors
+from strata_kernel.errors import BadRequest
 from strata_kernel.logs import configure_logging
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Order events: simulate, collect, serve.")
@@ -29,16 +29,9 @@ def _load_settings() -> Settings:
 
 
 def _run(command: Callable[[], dict[str, Any] | None]) -> None:
-    """Run a command; a known failure becomes one line on stderr and a non-zero exit, never a traceback."""
-    try:
+    """Run a command and print its result as one JSON line; a failure is one line on stderr (strata_kernel.cli)."""
+    with one_line_errors():
         result = command()
-    except StrataError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(2 if isinstance(exc, BadRequest) else 1) from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        typer.echo(f"error: settings: {'.'.join(map(str, first['loc']))}: {first['msg']}", err=True)
-        raise typer.Exit(2) from None
     if result is not None:
         typer.echo(json.dumps(result))
 
@@ -67,9 +60,9 @@ def simulate(
         from strata_kernel.eventlog import open_event_log
 
         world_size = size_named(size)
-        start = _parse_date(start_date, "start_date")
+        start = _parse_date(start_date, "start-date")
         if end_date is not None:
-            start = _parse_date(end_date, "end_date") - timedelta(days=world_size.days - 1)
+            start = _parse_date(end_date, "end-date") - timedelta(days=world_size.days - 1)
         settings = _load_settings()
         started = time.perf_counter()
         simulation = run_simulation(world_size, seed, start)
@@ -153,9 +146,8 @@ def _start_loop(worker: Any) -> None:
     start_collector(worker.wsgi)
 
 
-def _parse_date(value: str, field: str) -> date:
+def _parse_date(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        option = field.replace("_", "-")
-        raise BadRequest(f"{option}: expected YYYY-MM-DD, got {value!r}", field=field) from None
+        raise BadRequest(f"expected YYYY-MM-DD, got {value!r}", field=option) from None

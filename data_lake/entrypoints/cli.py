@@ -14,7 +14,7 @@ from data_lake.bootstrap import bootstrap
 from data_lake.entrypoints.views import summary_view, table_view
 from data_lake.services import CatalogService, TableDetails
 from data_lake.settings import Settings
-from strata_kernel.errors import StrataError
+from strata_kernel.cli import one_line_errors
 from strata_kernel.settings import load_settings
 
 app = typer.Typer(help="Strata data lake: Parquet tables and their catalog.", no_args_is_help=True)
@@ -25,11 +25,6 @@ def _service() -> CatalogService:
     return bootstrap(load_settings(Settings))
 
 
-def _fail(error: StrataError) -> typer.Exit:
-    typer.echo(f"error: {error.message}", err=True)
-    return typer.Exit(code=1)
-
-
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: the host of data_lake_url.")] = None,
@@ -37,24 +32,22 @@ def serve(
     workers: Annotated[int, typer.Option(min=1)] = 1,
 ) -> None:
     """Serve the catalog API under gunicorn until interrupted."""
+    from data_lake.entrypoints.app import create_app
     from strata_kernel.logs import configure_logging
     from strata_kernel.serving import serve as run_server
 
-    settings = load_settings(Settings)
-    configure_logging("data_lake", settings.log_level, settings.log_json)
-    default_host, default_port = settings.listen_address()
-    from data_lake.entrypoints.app import create_app
-
-    run_server(lambda: create_app(settings), host=host or default_host, port=port or default_port, workers=workers)
+    with one_line_errors():
+        settings = load_settings(Settings)
+        configure_logging("data_lake", settings.log_level, settings.log_json)
+        default_host, default_port = settings.listen_address()
+        run_server(lambda: create_app(settings), host=host or default_host, port=port or default_port, workers=workers)
 
 
 @app.command()
 def tables(as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False) -> None:
     """List every table with its version, rows and partitions."""
-    try:
+    with one_line_errors():
         summaries = _service().tables()
-    except StrataError as error:
-        raise _fail(error) from error
     if as_json:
         typer.echo(json.dumps({"tables": [summary_view(s) for s in summaries]}))
         return
@@ -76,10 +69,8 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
 ) -> None:
     """Show a table's location, schema, partitions and commits (with lineage)."""
-    try:
+    with one_line_errors():
         details = _service().table(table)
-    except StrataError as error:
-        raise _fail(error) from error
     if as_json:
         typer.echo(json.dumps(table_view(details)))
         return

@@ -12,21 +12,18 @@ import typer
 
 from data_processing.bootstrap import COMPONENT
 from data_processing.settings import Settings
-from strata_kernel.errors import StrataError
+from strata_kernel.cli import one_line_errors
 from strata_kernel.logs import configure_logging
 
 app = typer.Typer(help="Strata data_processing: Spark jobs, feature store, ETD runtime.", no_args_is_help=True)
 
 
 def _run(job: Callable[[Settings], dict[str, Any]]) -> None:
-    """Run a job and print its result as one JSON line; any failure exits 1 with one line of why."""
-    try:
+    """Run a job and print its result as one JSON line; a failure is one line on stderr (strata_kernel.cli)."""
+    with one_line_errors():
         settings = Settings()
         configure_logging(COMPONENT, settings.log_level, settings.log_json)
         result = job(settings)
-    except (StrataError, ValueError, OSError) as exc:
-        typer.echo(f"error: {getattr(exc, 'message', None) or exc}", err=True)
-        raise typer.Exit(1) from None
     typer.echo(json.dumps(result, default=str))
 
 
@@ -106,5 +103,7 @@ def serve(
     from data_processing.entrypoints.app import create_app
     from strata_kernel.serving import serve as serve_app
 
-    settings = Settings()
-    serve_app(create_app, host=host, port=port or urlparse(settings.data_processing_url).port or 8002, workers=workers)
+    with one_line_errors():
+        settings = Settings()
+        default_port = urlparse(settings.data_processing_url).port or 8002
+        serve_app(create_app, host=host, port=port or default_port, workers=workers)

@@ -1,21 +1,17 @@
-"""Commands: ``train``, ``deploy`` and ``serve``. Each exits 0 on success, else 1 with one line of why."""
+"""Commands: ``train``, ``deploy`` and ``serve``. Each exits 0 on success, else non-zero with one line of why."""
 
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from inference_engine.settings import Settings
-from strata_kernel.errors import StrataError
+from strata_kernel.cli import BAD_INPUT, fail, one_line_errors
 from strata_kernel.logs import configure_logging
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Strata inference engine.")
-log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -24,30 +20,18 @@ def _settings() -> Settings:
     return settings
 
 
-def _or_exit(action: Callable[[], T]) -> T:
-    """Run a command body; any failure becomes one line on stderr and exit status 1."""
-    try:
-        return action()
-    except StrataError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-    except Exception as exc:
-        log.debug("command failed", exc_info=True)
-        typer.echo(f"error: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}", err=True)
-    raise typer.Exit(1)
-
-
 @app.command()
 def train(model: Annotated[str, typer.Argument(help="Model to train, e.g. etd.")]) -> None:
     """Train on the lake's training set, evaluate on the last holdout_days, register a new version."""
-    settings = _settings()
+    from inference_engine.bootstrap import build_registry, build_training_data, training_options
+    from inference_engine.training import train_model
 
-    def run() -> dict[str, Any]:
-        from inference_engine.bootstrap import build_registry, build_training_data, training_options
-        from inference_engine.training import train_model
-
-        return train_model(model, build_training_data(settings), build_registry(settings), training_options(settings))
-
-    typer.echo(json.dumps(_or_exit(run)))
+    with one_line_errors():
+        settings = _settings()
+        summary = train_model(
+            model, build_training_data(settings), build_registry(settings), training_options(settings)
+        )
+    typer.echo(json.dumps(summary))
 
 
 @app.command()
@@ -57,20 +41,15 @@ def deploy(
     latest: Annotated[bool, typer.Option("--latest", help="Serve the newest version.")] = False,
 ) -> None:
     """Point the serving alias (production) at a version; running servers pick it up on reload."""
+    from inference_engine.bootstrap import build_registry
+
     if (version is None) == (not latest):
-        typer.echo("error: give exactly one of --version N or --latest", err=True)
-        raise typer.Exit(1)
-    settings = _settings()
-
-    def run() -> int:
-        from inference_engine.bootstrap import build_registry
-
+        fail("give exactly one of --version N or --latest", BAD_INPUT)
+    with one_line_errors():
+        settings = _settings()
         registry = build_registry(settings)
         chosen = version if version is not None else registry.latest_version(model).version
         registry.set_alias(model, settings.serving_alias, chosen)
-        return chosen
-
-    chosen = _or_exit(run)
     typer.echo(json.dumps({"model": model, "version": chosen, "alias": settings.serving_alias}))
 
 
@@ -83,17 +62,18 @@ def serve(
     """Serve the HTTP API under gunicorn; each worker loads the models itself after the fork."""
     from strata_kernel.serving import serve as run_server
 
-    settings = _settings()
+    with one_line_errors():
+        settings = _settings()
 
-    def factory() -> Any:
-        from inference_engine.entrypoints.app import create_app
+        def factory() -> Any:
+            from inference_engine.entrypoints.app import create_app
 
-        return create_app(settings)
+            return create_app(settings)
 
-    run_server(
-        factory,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        threads=settings.threads,
-    )
+        run_server(
+            factory,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers or settings.workers,
+            threads=settings.threads,
+        )

@@ -9,6 +9,8 @@ import typer
 from monitoring.domain.targets import sidecar_port
 from monitoring.errors import SidecarConfigurationError
 from monitoring.settings import Settings
+from strata_kernel.cli import one_line_errors
+from strata_kernel.errors import BadRequest
 from strata_kernel.logs import configure_logging
 from strata_kernel.settings import load_settings
 
@@ -36,15 +38,15 @@ def sidecar(
         overrides["sidecar_host"] = host
     if interval > 0:
         overrides["probe_interval_seconds"] = interval
-    settings = load_settings(Settings, **overrides)
-    configure_logging("sidecar", settings.log_level, settings.log_json)
-    try:
-        listen_port = port or settings.sidecar_port or sidecar_port(component)
-        _check_builds(settings)
-    except (SidecarConfigurationError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    _serve(settings, listen_port)
+    with one_line_errors():
+        settings = load_settings(Settings, **overrides)
+        configure_logging("sidecar", settings.log_level, settings.log_json)
+        try:
+            listen_port = port or settings.sidecar_port or sidecar_port(component)
+            _check_builds(settings)
+        except (SidecarConfigurationError, ValueError) as exc:  # what to watch, and where, is the caller's input
+            raise BadRequest(str(exc)) from exc
+        _serve(settings, listen_port)
 
 
 def _check_builds(settings: Settings) -> None:

@@ -47,9 +47,9 @@ def test_tables_and_show_print_the_catalog(runner: CliRunner) -> None:
         assert text in shown.stdout
 
 
-def test_show_of_an_unknown_or_bad_table_exits_1_with_one_line(runner: CliRunner) -> None:
+def test_show_of_an_unknown_table_exits_1_and_a_bad_name_2_with_one_line(runner: CliRunner) -> None:
     missing = runner.invoke(cli, ["show", "processed.orders"])
     bad = runner.invoke(cli, ["show", "gold.orders"])
-    assert (missing.exit_code, bad.exit_code) == (1, 1)
+    assert (missing.exit_code, bad.exit_code) == (1, 2)
     assert missing.stderr.strip() == "error: table processed.orders does not exist"
     assert bad.stderr.strip().startswith("error: unknown zone 'gold'")

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import typer
 
+from strata_kernel.cli import one_line_errors
 from ui.settings import Settings
 
 app = typer.Typer(help="Strata UI: the delivery-time page.", no_args_is_help=True)
@@ -22,9 +23,10 @@ def serve(
     from strata_kernel.serving import serve as serve_app
     from ui.entrypoints.app import create_app
 
-    settings = Settings()
-    chosen_port = port or urlsplit(settings.ui_url).port or 8000
-    serve_app(lambda: create_app(settings), host=host, port=chosen_port, workers=workers)
+    with one_line_errors():
+        settings = Settings()
+        chosen_port = port or urlsplit(settings.ui_url).port or 8000
+        serve_app(lambda: create_app(settings), host=host, port=chosen_port, workers=workers)
 
 
 @app.callback()

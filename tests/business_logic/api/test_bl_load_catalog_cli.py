@@ -62,7 +62,7 @@ def test_reload_updates_and_replaces_menus(tmp_path: Path, catalog_file: Path, c
     ]
 
 
-def test_bad_file_exits_1_with_one_line_and_changes_nothing(
+def test_bad_file_exits_2_with_one_line_and_changes_nothing(
     tmp_path: Path, catalog_file: Path, catalog_data: dict[str, Any]
 ) -> None:
     _load(tmp_path, catalog_file)
@@ -70,7 +70,7 @@ def test_bad_file_exits_1_with_one_line_and_changes_nothing(
     catalog_data["restaurants"][0]["name"] = "Renamed"  # would change data if anything were applied
     catalog_data["restaurants"][2]["city_id"] = "c-9999"
     result = _load(tmp_path, _write(tmp_path, "bad.json", catalog_data))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1
     assert "restaurants.2.city_id: unknown city 'c-9999'" in lines[0]
@@ -80,13 +80,13 @@ def test_bad_file_exits_1_with_one_line_and_changes_nothing(
 def test_wrong_types_name_the_field(tmp_path: Path, catalog_data: dict[str, Any]) -> None:
     catalog_data["restaurants"][1]["menu"][0]["price"] = "cheap"
     result = _load(tmp_path, _write(tmp_path, "bad.json", catalog_data))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "restaurants.1.menu.0.price: " in result.output
 
 
-def test_unreadable_and_non_json_files_exit_1(tmp_path: Path) -> None:
+def test_unreadable_and_non_json_files_exit_2(tmp_path: Path) -> None:
     missing = _load(tmp_path, tmp_path / "missing.json")
-    assert missing.exit_code == 1 and "cannot read" in missing.output
+    assert missing.exit_code == 2 and "cannot read" in missing.output
     (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
     broken = _load(tmp_path, tmp_path / "broken.json")
-    assert broken.exit_code == 1 and "not valid JSON" in broken.output
+    assert broken.exit_code == 2 and "not valid JSON" in broken.output

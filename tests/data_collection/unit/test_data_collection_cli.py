@@ -49,14 +49,14 @@ def _simulate_tiny(tmp_path: Path) -> Path:
 
 def test_simulate_an_unknown_size_exits_non_zero_with_one_line_of_why(tmp_path: Path) -> None:
     result = _invoke(["simulate", "--size", "nonsense"], _env(tmp_path))
-    assert result.exit_code != 0
+    assert result.exit_code == 2
     assert result.stderr.strip() == "error: unknown size 'nonsense'; expected one of tiny, small, full"
     assert not (tmp_path / "var" / "eventlog").exists()  # nothing published
 
 
 def test_simulate_a_bad_start_date_exits_non_zero_naming_the_option(tmp_path: Path) -> None:
     result = _invoke(["simulate", "--size", "tiny", "--start-date", "06/01/2025"], _env(tmp_path))
-    assert result.exit_code != 0 and result.stderr.strip().startswith("error: start-date: expected YYYY-MM-DD")
+    assert result.exit_code == 2 and result.stderr.strip().startswith("error: start-date: expected YYYY-MM-DD")
 
 
 def test_simulate_publishes_the_events_and_writes_the_catalog(tmp_path: Path) -> None:

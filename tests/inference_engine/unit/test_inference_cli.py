@@ -1,4 +1,4 @@
-"""The CLI's refusals: one line on stderr and exit status 1."""
+"""The CLI's refusals: one line on stderr; exit status 2 for bad options, 1 for any other failure."""
 
 from __future__ import annotations
 
@@ -36,5 +36,5 @@ def test_deploy_needs_exactly_one_of_version_or_latest(tmp_path: Path) -> None:
     neither = CliRunner().invoke(cli, ["deploy", "etd"], env=env)
     both = CliRunner().invoke(cli, ["deploy", "etd", "--version", "1", "--latest"], env=env)
 
-    assert neither.exit_code == both.exit_code == 1
+    assert neither.exit_code == both.exit_code == 2
     assert neither.stderr.strip() == "error: give exactly one of --version N or --latest"
