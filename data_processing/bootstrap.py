@@ -10,7 +10,10 @@ from urllib.parse import urlparse
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 
-from data_processing.domain.etd_features import ETD_FEATURE_SET
+from data_processing.directory.ports import FeatureDirectory
+from data_processing.directory.services import stored_expressions
+from data_processing.directory.usage import UsageRecorder, counting_observer, model_consumer
+from data_processing.feature_sets import load_feature_set
 from data_processing.ports import InferenceEngine, OnlineStore
 from data_processing.registry import FeatureGroupRegistry
 from data_processing.services import EtdEstimator, newest_feature_age_seconds
@@ -30,8 +33,25 @@ def _sqlite_store(url: str) -> OnlineStore:
     return SqliteOnlineStore(Path(path[1:] if path.startswith("//") else path))
 
 
-#: URL scheme of ``online_store_url`` -> adapter factory (redis / cassandra join here)
-ONLINE_STORES: dict[str, Callable[[str], OnlineStore]] = {"sqlite": _sqlite_store}
+def _redis_store(url: str) -> OnlineStore:
+    from data_processing.adapters.online_redis import RedisOnlineStore
+
+    return RedisOnlineStore.from_url(url)
+
+
+def _cassandra_store(url: str) -> OnlineStore:
+    from data_processing.adapters.online_cassandra import CassandraOnlineStore
+
+    return CassandraOnlineStore.from_url(url)
+
+
+#: URL scheme of ``online_store_url`` -> adapter factory: ``sqlite:///path``, ``redis://host:port/db``,
+#: ``cassandra://host1,host2[:port]/keyspace``
+ONLINE_STORES: dict[str, Callable[[str], OnlineStore]] = {
+    "sqlite": _sqlite_store,
+    "redis": _redis_store,
+    "cassandra": _cassandra_store,
+}
 
 
 def build_online_store(settings: Settings) -> OnlineStore:
@@ -58,6 +78,12 @@ def build_registry(settings: Settings) -> FeatureGroupRegistry:
     return FeatureGroupRegistry.load(settings.resolved_feature_groups_dir())
 
 
+def build_feature_directory(settings: Settings) -> FeatureDirectory:
+    from data_processing.adapters.sql_directory import SqlFeatureDirectory
+
+    return SqlFeatureDirectory(settings.resolved_directory_url())
+
+
 def build_lake(settings: Settings) -> LakeClient:
     return LakeClient.from_settings(settings, settings.resolved_lake_root())
 
@@ -79,11 +105,12 @@ def build_runtime(
     online_store: OnlineStore | None = None,
     inference_engine: InferenceEngine | None = None,
     feature_groups: FeatureGroupRegistry | None = None,
+    usage: UsageRecorder | None = None,
 ) -> Runtime:
     store = online_store if online_store is not None else build_online_store(settings)
     engine = inference_engine if inference_engine is not None else build_inference_engine(settings)
     groups_registry = feature_groups if feature_groups is not None else build_registry(settings)
-    feature_set = ETD_FEATURE_SET
+    feature_set = load_feature_set(settings.etd_model, groups_registry, settings.resolved_feature_sets_dir())
     groups = tuple(feature_set.stored_groups())
     lookup = Histogram(
         metric_name(COMPONENT, "online_lookup_seconds"),
@@ -100,5 +127,10 @@ def build_runtime(
     for group in groups:
         age.labels(group).set_function(partial(newest_feature_age_seconds, store, group))
     ttl = {group: groups_registry.get(group).ttl for group in groups}
-    estimator = EtdEstimator(store, engine, feature_set, ttl, observe_lookup=lookup.observe)
+    observe_lookup: Callable[[float], None] = lookup.observe
+    if usage is not None:  # every lookup is a read of the model's stored features: counted in memory
+        consumer, expressions = model_consumer(feature_set.model), stored_expressions(feature_set)
+        usage.watch(consumer, expressions)
+        observe_lookup = counting_observer(lookup.observe, usage, consumer, expressions)
+    estimator = EtdEstimator(store, engine, feature_set, ttl, observe_lookup=observe_lookup)
     return Runtime(store, engine, estimator, groups)

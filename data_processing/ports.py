@@ -20,6 +20,17 @@ class OnlineStore(abc.ABC):
         version keeps serving. Versions older than the previous one are garbage-collected.
         """
 
+    def put_rows(self, group: str, rows: Iterable[OnlineRow]) -> None:
+        """Upsert ``rows`` into the current version of a *streaming* group (creating version 1 if none).
+
+        Each row replaces the entity's previous row; the version's ``newest_feature_time`` becomes the
+        newest of the old one and the rows'. Used by the near-real-time worker (data_processing.streaming),
+        which writes only the entities a batch of events changed. All rows of a call become visible together
+        where the backend allows (SQLite: one transaction; Redis: one MULTI/EXEC pipeline). Re-applying the
+        same rows is harmless (the worker is at-least-once). Adapters without it cannot serve streaming groups.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot serve streaming feature groups (no put_rows)")
+
     @abc.abstractmethod
     def get(self, group: str, entity_id: str) -> dict[str, Any] | None:
         """The current row of ``entity_id`` (feature values + ``feature_time``), or None if it has none."""
@@ -27,6 +38,13 @@ class OnlineStore(abc.ABC):
     @abc.abstractmethod
     def get_many(self, groups: Sequence[str], entity_id: str) -> dict[str, dict[str, Any] | None]:
         """``get`` for several groups of the same entity (one round trip where the backend allows)."""
+
+    def get_many_entities(
+        self, groups: Sequence[str], entity_ids: Sequence[str]
+    ) -> dict[str, dict[str, dict[str, Any] | None]]:
+        """``get_many`` for a batch: ``{entity_id: {group: row or None}}``. Backends override it with one query
+        or one round trip; this fallback costs one ``get_many`` per entity."""
+        return {entity_id: self.get_many(groups, entity_id) for entity_id in entity_ids}
 
     @abc.abstractmethod
     def current_version(self, group: str) -> OnlineVersion | None:

@@ -12,6 +12,8 @@ import yaml
 from data_processing.domain.feature_groups import FeatureGroup, parse_feature_group
 from data_processing.errors import InvalidFeatureGroup, UnknownFeatureGroup
 
+ENTITIES_FILE = "entities.yaml"  # the entities groups may use (data_processing.directory registers against it)
+
 #: ``compute(source, as_of=None) -> DataFrame`` with the entity, nominal-time and feature columns
 Transform = Callable[..., Any]
 
@@ -26,6 +28,8 @@ class FeatureGroupRegistry:
         """Read and validate every group; a broken definition fails the whole load with its file and field."""
         groups: dict[str, FeatureGroup] = {}
         for path in sorted(directory.glob("*.yaml")):
+            if path.name == ENTITIES_FILE:  # the declared entities, not a group
+                continue
             group = parse_feature_group(_read_yaml(path), path.name)
             if group.name in groups:
                 raise InvalidFeatureGroup(f"{path.name}: feature group {group.name!r} is defined twice", field="name")

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from data_processing.domain.etd_features import order_context_features
+from data_processing.domain.expressions import model_inputs, nan_to_none
 from data_processing.domain.features import ORDER_GROUP, FeatureSet
 from data_processing.domain.online import FeatureValue
 from data_processing.domain.orders import OrderContext
@@ -23,9 +24,12 @@ class EstimateResult:
     model: str
     version: str
     features_age_seconds: float | None  # age of the oldest group row used, at placed_at
+    node: str | None = None  # which node of a partitioned model answered
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"etd_minutes": self.etd_minutes, "model": self.model, "version": self.version}
+        if self.node is not None:
+            body["node"] = self.node
         if self.features_age_seconds is not None:
             body["features_age_seconds"] = self.features_age_seconds
         return body
@@ -55,8 +59,11 @@ class EtdEstimator:
         rows = self._store.get_many(self._groups, order.restaurant_id)
         self._observe_lookup(time.perf_counter() - started)
         instance, age = self.feature_vector(order, rows)
+        # the partition keys let a partitioned model route to the deepest node (city -> country -> global)
+        instance["country_code"] = order.country_code
+        instance["city_id"] = order.city_id
         prediction = self._engine.predict(self._feature_set.model, [instance])[0]
-        return EstimateResult(prediction.value, prediction.model, prediction.version, age)
+        return EstimateResult(prediction.value, prediction.model, prediction.version, age, prediction.node)
 
     def feature_vector(
         self, order: OrderContext, rows: Mapping[str, Mapping[str, Any] | None]
@@ -65,16 +72,19 @@ class EtdEstimator:
         computed = order_context_features(
             np.array([order.placed_at], dtype="datetime64[us]"), np.array([order.n_items]), np.array([order.subtotal])
         )
-        instance: dict[str, FeatureValue] = {}
+        fetched: dict[str, FeatureValue] = {}
         ages: list[float] = []
-        for ref in self._feature_set.refs:
+        for ref in self._feature_set.required_refs:
             if ref.group == ORDER_GROUP:
-                instance[ref.column] = float(computed[ref.column][0])
+                fetched[ref.column] = float(computed[ref.column][0])
                 continue
             row = self._usable(ref.group, rows.get(ref.group), order.placed_at)
-            instance[ref.column] = row.get(ref.feature) if row is not None else None
+            fetched[ref.column] = row.get(ref.feature) if row is not None else None
             if row is not None:
                 ages.append((order.placed_at - row["feature_time"]).total_seconds())
+        # derived features: the same DSL code as the training job, on columns of one row
+        inputs = model_inputs(self._feature_set, {column: np.array([value]) for column, value in fetched.items()})
+        instance = {column: nan_to_none(values)[0] for column, values in inputs.items()}
         return instance, (max(ages) if ages else None)
 
     def _usable(self, group: str, row: Mapping[str, Any] | None, placed_at: datetime) -> Mapping[str, Any] | None:

@@ -26,7 +26,11 @@ class HttpInferenceEngine(InferenceEngine):
             raise InferenceEngineUnavailable(f"inference engine has no model {model!r}: {exc.message}") from exc
         try:
             version = str(answer["version"])
-            return [Prediction(str(answer["model"]), version, float(p)) for p in answer["predictions"]]
+            nodes = answer.get("nodes") or [None] * len(answer["predictions"])
+            return [
+                Prediction(str(answer["model"]), version, float(p), node)
+                for p, node in zip(answer["predictions"], nodes, strict=True)
+            ]
         except (KeyError, TypeError, ValueError) as exc:
             raise UpstreamError(f"inference engine answered without model/version/predictions: {exc}") from exc
 

@@ -57,7 +57,26 @@ class SqliteOnlineStore(OnlineStore):
         return record
 
     def get_many(self, groups: Sequence[str], entity_id: str) -> dict[str, dict[str, Any] | None]:
-        return {group: self.get(group, entity_id) for group in groups}
+        """One statement over every group's view: one snapshot, so no flip can fall between two groups."""
+        return self.get_many_entities(groups, [entity_id])[entity_id]
+
+    def get_many_entities(
+        self, groups: Sequence[str], entity_ids: Sequence[str]
+    ) -> dict[str, dict[str, dict[str, Any] | None]]:
+        found: dict[str, dict[str, dict[str, Any] | None]] = {e: dict.fromkeys(groups) for e in entity_ids}
+        if not groups or not entity_ids:
+            return found
+        ids = entity_ids[0] if len(entity_ids) == 1 else json.dumps(list(entity_ids))
+        try:
+            rows = self._connection().execute(_multi_lookup_sql(tuple(groups), len(entity_ids) > 1), (ids,))
+            matches = rows.fetchall()
+        except sqlite3.OperationalError:  # some group has no version yet: look the others up one by one
+            return {e: {group: self.get(group, e) for group in groups} for e in entity_ids}
+        for index, entity_id, feature_time, payload in matches:
+            record: dict[str, Any] = json.loads(payload)
+            record["feature_time"] = datetime.fromisoformat(feature_time)
+            found[entity_id][groups[index]] = record
+        return found
 
     def current_version(self, group: str) -> OnlineVersion | None:
         found = (
@@ -93,6 +112,37 @@ class SqliteOnlineStore(OnlineStore):
             raise OnlineStoreLoadFailed(f"online load of {group} failed, previous version kept: {exc}") from exc
         self._collect_garbage(group, version)
         return version
+
+    def put_rows(self, group: str, rows: Iterable[OnlineRow]) -> None:
+        """Streaming groups: upsert into the current version (created on first use) in one transaction."""
+        _check_group_name(group)
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            found = connection.execute("SELECT version FROM online_versions WHERE group_name = ?", (group,)).fetchone()
+            version = found[0] if found else 1
+            table = _table(group, version)
+            connection.execute(
+                f'CREATE TABLE IF NOT EXISTS "{table}" (entity_id TEXT PRIMARY KEY, feature_time TEXT NOT NULL, '
+                "payload TEXT NOT NULL) WITHOUT ROWID"
+            )
+            _, newest = self._insert_rows(connection, table, rows)
+            count = connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            previous = self.current_version(group) if found else None
+            if previous is not None and previous.newest_feature_time is not None:
+                newest = max(newest, previous.newest_feature_time) if newest else previous.newest_feature_time
+            connection.execute(
+                "INSERT INTO online_versions VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_name) DO UPDATE SET "
+                "rows = excluded.rows, loaded_at = excluded.loaded_at, "
+                "newest_feature_time = excluded.newest_feature_time",
+                (group, version, count, datetime.now().isoformat(), newest.isoformat() if newest else None),
+            )
+            # not _flip: re-creating the view per batch would make every reader re-prepare its statements
+            connection.execute(f'CREATE VIEW IF NOT EXISTS "{_view(group)}" AS SELECT * FROM "{table}"')
+            connection.execute("COMMIT")
+        except Exception as exc:
+            connection.execute("ROLLBACK")
+            raise OnlineStoreLoadFailed(f"online upsert into {group} failed, nothing written: {exc}") from exc
 
     def _next_version(self, group: str) -> int:
         found = (
@@ -164,6 +214,23 @@ def _lookup_sql(group: str) -> str:
     if sql is None:
         _check_group_name(group)
         sql = _LOOKUP_SQL[group] = f'SELECT feature_time, payload FROM "{_view(group)}" WHERE entity_id = ?'
+    return sql
+
+
+_MULTI_LOOKUP_SQL: dict[tuple[tuple[str, ...], bool], str] = {}
+
+
+def _multi_lookup_sql(groups: tuple[str, ...], batch: bool) -> str:
+    """``UNION ALL`` of one primary-key lookup per group; a batch passes its ids as one JSON array."""
+    sql = _MULTI_LOOKUP_SQL.get((groups, batch))
+    if sql is None:
+        for group in groups:
+            _check_group_name(group)
+        match = "IN (SELECT value FROM json_each(?1))" if batch else "= ?1"
+        sql = _MULTI_LOOKUP_SQL[(groups, batch)] = " UNION ALL ".join(
+            f'SELECT {i}, entity_id, feature_time, payload FROM "{_view(group)}" WHERE entity_id {match}'
+            for i, group in enumerate(groups)
+        )
     return sql
 
 

@@ -10,21 +10,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from data_processing.domain.features import FeatureSet
-
-#: the features of model ``etd``, in the order the model sees them
-ETD_FEATURE_SET = FeatureSet(
-    model="etd",
-    expressions=(
-        "@order:hour_of_day",
-        "@order:day_of_week",
-        "@order:n_items",
-        "@order:subtotal",
-        "@restaurant_stats:order_count_7d",
-        "@restaurant_stats:avg_prep_minutes_7d",
-        "@restaurant_stats:avg_delivery_minutes_7d",
-    ),
-)
+#: the order-context features (``@order:<name>``) every order has at request time; which of them a
+#: model uses is its feature set's business (``data_processing/feature_sets/<model>.yaml``)
+ORDER_FEATURES = ("hour_of_day", "day_of_week", "n_items", "subtotal")
 
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
 

@@ -15,7 +15,9 @@ from typing import Any
 from data_processing.errors import InvalidFeatureGroup
 
 FEATURE_TYPES = frozenset({"int64", "float64", "bool", "string"})
-SCHEDULES = frozenset({"hourly", "daily", "weekly"})
+SCHEDULES = frozenset({"hourly", "daily", "weekly", "continuous"})  # continuous = streaming
+#: "batch": Spark code run on a schedule; "streaming": a function applied to event-log topics as events arrive
+KINDS = frozenset({"batch", "streaming"})
 REQUIRED_FIELDS = (
     "name", "entity", "owner", "description", "source", "table", "code",
     "nominal_time", "ttl", "schedule", "freshness_slo", "features",
@@ -46,6 +48,8 @@ class FeatureGroup:
     freshness_slo: timedelta
     features: tuple[FeatureSpec, ...]
     online: bool = True
+    kind: str = "batch"
+    topics: tuple[str, ...] = ()  # event-log topics a streaming group consumes
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -81,7 +85,21 @@ def parse_feature_group(data: Mapping[str, Any], origin: str) -> FeatureGroup:
         freshness_slo=parse_duration(data["freshness_slo"], f"{origin}: freshness_slo"),
         features=_parse_features(data["features"], origin),
         online=bool(data.get("online", True)),
+        **_parse_kind(data, origin),
     )
+
+
+def _parse_kind(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    kind = str(data.get("kind", "batch"))
+    if kind not in KINDS:
+        raise InvalidFeatureGroup(f"{origin}: kind must be one of {sorted(KINDS)}", field="kind")
+    topics = data.get("topics") or []
+    well_formed = isinstance(topics, list) and all(isinstance(t, str) and t for t in topics)
+    if kind == "streaming" and not (well_formed and topics):
+        raise InvalidFeatureGroup(f"{origin}: a streaming group needs topics: [<topic>, ...]", field="topics")
+    if (kind == "streaming") != (data["schedule"] == "continuous"):
+        raise InvalidFeatureGroup(f"{origin}: schedule continuous goes with kind streaming only", field="schedule")
+    return {"kind": kind, "topics": tuple(topics)}
 
 
 def _parse_features(items: Any, origin: str) -> tuple[FeatureSpec, ...]:
@@ -99,6 +117,7 @@ def _parse_features(items: Any, origin: str) -> tuple[FeatureSpec, ...]:
             )
         specs.append(FeatureSpec(str(item["name"]), str(item["type"]), str(item["description"])))
     names = [s.name for s in specs]
-    if len(set(names)) != len(names):
-        raise InvalidFeatureGroup(f"{origin}: duplicate feature names", field="features")
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise InvalidFeatureGroup(f"{origin}: duplicate feature(s) {', '.join(duplicates)}", field="features")
     return tuple(specs)

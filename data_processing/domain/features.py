@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from data_processing.domain.expressions import DerivedFeature
 
 ORDER_GROUP = "order"  # pseudo-group: features computed from the order itself, not from a stored group
+DERIVED_GROUP = "derived"  # pseudo-group: features a model computes from others with the DSL (domain/dsl.py)
 
 
 @dataclass(frozen=True)
@@ -32,23 +37,40 @@ class FeatureRef:
 
 @dataclass(frozen=True)
 class FeatureSet:
-    """The ordered features a model consumes, as canonical expressions."""
+    """The ordered features a model consumes: canonical expressions, then DSL-derived features.
+
+    ``derived`` features read requested or other features (``@group:feature``); ``label`` is the
+    source column of the training label. Built from ``feature_sets/<model>.yaml``.
+    """
 
     model: str
     expressions: tuple[str, ...]
+    derived: tuple[DerivedFeature, ...] = ()
+    label: str = "delivery_minutes"
 
     @property
     def refs(self) -> tuple[FeatureRef, ...]:
+        """The requested features (model inputs as they are)."""
         return tuple(FeatureRef.parse(e) for e in self.expressions)
 
     @property
+    def required_refs(self) -> tuple[FeatureRef, ...]:
+        """Every feature to fetch: the requested ones, then those only the derived features read."""
+        found = dict.fromkeys(self.refs)
+        for feature in self.derived:
+            found.update(dict.fromkeys(feature.refs))
+        return tuple(found)
+
+    @property
     def columns(self) -> tuple[str, ...]:
-        return tuple(ref.column for ref in self.refs)
+        """The model's input columns, in order."""
+        derived = (column for feature in self.derived for column in feature.columns)
+        return (*(ref.column for ref in self.refs), *derived)
 
     def stored_groups(self) -> dict[str, tuple[str, ...]]:
         """Feature groups read from a store (everything but the order context), with their features."""
         groups: dict[str, list[str]] = {}
-        for ref in self.refs:
+        for ref in self.required_refs:
             if ref.group != ORDER_GROUP:
                 groups.setdefault(ref.group, []).append(ref.feature)
         return {group: tuple(features) for group, features in groups.items()}

@@ -32,6 +32,7 @@ class Prediction:
     model: str
     version: str
     value: float
+    node: str | None = None  # the node of a partitioned model that answered
 
 
 def online_record(row: OnlineRow) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
@@ -52,14 +53,19 @@ def build_features(
 
     def job(settings: Settings) -> dict[str, Any]:
         from data_processing.adapters.spark import build_spark_session
-        from data_processing.bootstrap import build_lake, build_online_store, build_registry
+        from data_processing.bootstrap import build_feature_directory, build_lake, build_online_store, build_registry
+        from data_processing.directory.jobs import record_availability, register_groups
         from data_processing.jobs.build_features import run_build_features
 
         registry = build_registry(settings)
         registry.get(group)  # fail fast on a typo, before Spark starts
+        directory = build_feature_directory(settings)
+        register_groups(directory, settings.resolved_feature_groups_dir(), datetime.now())  # refusals stop here
         store = build_online_store(settings)
         spark = build_spark_session(settings)
-        return run_build_features(spark, build_lake(settings), registry, store, group, as_of=as_of)
+        built = run_build_features(spark, build_lake(settings), registry, store, group, as_of=as_of)
+        record_availability(directory, built, datetime.now())
+        return built
 
     _run(job)
 
@@ -69,14 +75,54 @@ def training_set(model: str) -> None:
     """Point-in-time join of processed.orders with the model's features -> processed.<model>_training_set."""
 
     def job(settings: Settings) -> dict[str, Any]:
+        from data_processing.adapters.spark import build_spark_session
         from data_processing.bootstrap import build_lake, build_registry
-        from data_processing.domain.etd_features import ETD_FEATURE_SET
+        from data_processing.feature_sets import load_feature_set
         from data_processing.jobs.training_set import run_training_set
 
-        feature_sets = {ETD_FEATURE_SET.model: ETD_FEATURE_SET}
-        if model not in feature_sets:
-            raise ValueError(f"unknown model {model!r} (known: {', '.join(feature_sets)})")
-        return run_training_set(build_lake(settings), build_registry(settings), feature_sets[model])
+        registry = build_registry(settings)
+        feature_set = load_feature_set(model, registry, settings.resolved_feature_sets_dir())
+        engine = settings.pit_engine
+        spark = None if engine == "local" else partial(build_spark_session, settings)
+        threshold = None if engine == "spark" else settings.pit_spark_min_rows
+        result = run_training_set(build_lake(settings), registry, feature_set, spark=spark, spark_min_rows=threshold)
+        return _record_training_reads(settings, feature_set, result)
+
+    _run(job)
+
+
+def _record_training_reads(settings: Settings, feature_set: Any, result: dict[str, Any]) -> dict[str, Any]:
+    from data_processing.bootstrap import build_feature_directory
+    from data_processing.directory.jobs import record_training_reads
+
+    return record_training_reads(build_feature_directory(settings), feature_set, result, datetime.now())
+
+
+@app.command("register-groups")
+def register_groups() -> None:
+    """Register every feature group under feature_groups_dir in the feature directory (refusals: exit 2)."""
+
+    def job(settings: Settings) -> dict[str, Any]:
+        from data_processing.bootstrap import build_feature_directory
+        from data_processing.directory.jobs import register_groups as register
+
+        return register(build_feature_directory(settings), settings.resolved_feature_groups_dir(), datetime.now())
+
+    _run(job)
+
+
+@app.command("deprecate-feature")
+def deprecate_feature(
+    feature: Annotated[str, typer.Argument(help="Canonical expression, e.g. @restaurant_stats:order_count_7d.")],
+    reason: Annotated[str, typer.Option(help="Why, and what to use instead.")],
+) -> None:
+    """Mark a feature deprecated: every model and job that reads it is warned (those known from usage)."""
+
+    def job(settings: Settings) -> dict[str, Any]:
+        from data_processing.bootstrap import build_feature_directory
+        from data_processing.directory.services import deprecate_feature as deprecate
+
+        return deprecate(build_feature_directory(settings), feature, reason, now=datetime.now())
 
     _run(job)
 
@@ -89,6 +135,27 @@ def validate_groups() -> None:
         from data_processing.bootstrap import build_registry
 
         return {"feature_groups": build_registry(settings).names()}
+
+    _run(job)
+
+
+@app.command()
+def stream(
+    group: str,
+    idle_seconds: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds without events (default: run until SIGTERM).")
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Port of /healthz /readyz /metrics (default: stream_metrics_port; 0: none).")
+    ] = None,
+) -> None:
+    """Near-real-time feature group: event log -> window state -> online store + features.<group> (lake)."""
+
+    def job(settings: Settings) -> dict[str, Any]:
+        from data_processing.streaming.runner import run_worker
+
+        port = settings.stream_metrics_port if metrics_port is None else metrics_port
+        return run_worker(settings, group, idle_seconds=idle_seconds, metrics_port=port)
 
     _run(job)
 

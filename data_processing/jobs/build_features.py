@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from data_processing.directory.jobs import check_computed_types, newest_nominal_time
 from data_processing.domain.feature_groups import FeatureGroup
 from data_processing.domain.online import OnlineRow
 from data_processing.errors import InvalidFeatureGroup
@@ -38,6 +39,7 @@ def run_build_features(
     source_info = lake.table(group.source)
     require_rows(source_info, f"build {group.source} first")
     computed = compute(read_table(spark, source_info), as_of=as_of)
+    check_computed_types(computed, group)  # the declared types vs what the code really produced
     features = conform(computed, group, created_at=now or datetime.now()).cache()
     try:
         commit = write_table(
@@ -48,6 +50,7 @@ def run_build_features(
             inputs=[table_ref(source_info)],
         )
         online_version = online_store.load_version(group.name, newest_rows(features, group)) if group.online else None
+        newest = newest_nominal_time(features, group)
     finally:
         features.unpersist()
     return {
@@ -56,6 +59,7 @@ def run_build_features(
         "version": commit["version"],
         "rows": commit["rows"],
         "online_version": online_version,
+        "newest_nominal_time": newest,
     }
 
 

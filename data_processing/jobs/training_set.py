@@ -1,119 +1,146 @@
-"""training-set <model>: point-in-time join of processed.orders with the model's feature groups (DuckDB).
+"""training-set <model>: point-in-time join of processed.orders with the model's feature set.
 
-For each order (entity keys, nominal time ``placed_at``) and each feature group, the newest group
-row with ``nominal_time <= placed_at`` and ``placed_at - nominal_time <= ttl``. Batch groups use their
-nominal time (``feature_time``) as the time a row became available: ``created_at`` is the job's run
-time, which for a backfill lies after every order and would hide every row. Rows are never taken
-from the future; an order without a usable row is KEPT with nulls (the model learns that case too).
+The feature set (``feature_sets/<model>.yaml``) names the features; the point-in-time join (rule in
+``jobs/pit_join.py``) fetches the stored ones, ``etd_features`` computes the order context, and the DSL
+computes the derived ones: the same functions the runtime service runs on one row. An order without a
+usable feature row is KEPT with nulls (the model learns that case too). Small sets join on one machine
+(numpy); large ones on Spark (``jobs/pit_spark.py``), chosen by ``pit_engine`` / ``pit_spark_min_rows``.
+The feature set's JSON is stored next to the table and named in the commit's inputs, so the model trained
+on it can carry it (see docs/contracts.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from data_processing.domain.etd_features import order_context_features
-from data_processing.domain.feature_groups import FeatureGroup
+from data_processing.domain.expressions import feature_set_to_json, model_inputs
 from data_processing.domain.features import ORDER_GROUP, FeatureSet
 from data_processing.jobs.lake_io import PARTITION_COLUMN, require_rows, table_ref
+from data_processing.jobs.pit_join import GroupRows, point_in_time_join
 from data_processing.registry import FeatureGroupRegistry
 from strata_kernel.lake import LakeClient, TableInfo
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+__all__ = ["GroupRows", "build_training_set", "point_in_time_join", "run_training_set", "training_columns"]
+
 ORDERS = "processed.orders"
 KEY_COLUMNS = ("order_id", "restaurant_id", "city_id", "country_code", "placed_at")
-LABEL_SOURCE = "delivery_minutes"
-_ROW = "_spine_row"
+TIME_COLUMN = "placed_at"
+FEATURE_SET_INPUT = "feature_set:"  # prefix of the commit input naming the feature set JSON
 
 
-@dataclass(frozen=True)
-class GroupRows:
-    """A feature group's offline rows (entity, nominal time, created_at, features) for one join."""
+def run_training_set(
+    lake: LakeClient,
+    registry: FeatureGroupRegistry,
+    feature_set: FeatureSet,
+    *,
+    spark: Callable[[], SparkSession] | None = None,
+    spark_min_rows: int | None = None,
+) -> dict[str, Any]:
+    """Join and commit ``processed.<model>_training_set``; Spark when ``spark`` is given and the set is large.
 
-    group: FeatureGroup
-    rows: pa.Table
-
-
-def run_training_set(lake: LakeClient, registry: FeatureGroupRegistry, feature_set: FeatureSet) -> dict[str, Any]:
-    import duckdb
-
+    ``spark`` builds the session lazily; ``spark_min_rows`` (None = always Spark when given) is the size from
+    which Spark is worth its start-up.
+    """
     orders_info = lake.table(ORDERS)
     require_rows(orders_info, "run `python -m data_processing process-orders` first")
     groups = [registry.get(name) for name in feature_set.stored_groups()]
     infos = [lake.table(group.table) for group in groups]
     for info in infos:
         require_rows(info, "run `python -m data_processing build-features <group>` first")
-    with duckdb.connect() as con:
-        orders = _read(con, orders_info)
-        group_rows = [GroupRows(group, _read(con, info)) for group, info in zip(groups, infos, strict=True)]
-    table = build_training_set(orders, group_rows, feature_set)
     target = f"processed.{feature_set.model}_training_set"
-    commit = lake.write_arrow(
-        target,
-        table,
-        partition_column=PARTITION_COLUMN,
-        job=f"data_processing training-set {feature_set.model}",
-        inputs=[table_ref(orders_info), *(table_ref(info) for info in infos)],
-        mode="overwrite",
-    )
-    return {"table": target, "version": commit["version"], "rows": commit["rows"]}
+    spec_input = _store_feature_set(lake, target, feature_set)
+    job = f"data_processing training-set {feature_set.model}"
+    inputs = [table_ref(orders_info), *(table_ref(info) for info in infos), spec_input]
+    use_spark = spark is not None and (spark_min_rows is None or orders_info.rows >= spark_min_rows)
+    if use_spark and spark is not None:
+        from data_processing.jobs.pit_spark import spark_training_set
+
+        commit = spark_training_set(spark(), lake, orders_info, list(zip(groups, infos, strict=True)), feature_set,
+                                    target=target, job=job, inputs=inputs)  # fmt: skip
+    else:
+        orders = _read(orders_info)
+        group_rows = [GroupRows(group, _read(info)) for group, info in zip(groups, infos, strict=True)]
+        table = build_training_set(orders, group_rows, feature_set)
+        commit = lake.write_arrow(
+            target, table, partition_column=PARTITION_COLUMN, job=job, inputs=inputs, mode="overwrite"
+        )
+    return {"table": target, "version": commit["version"], "rows": commit["rows"], "engine": "spark" if use_spark
+            else "local", "feature_set": spec_input.removeprefix(FEATURE_SET_INPUT)}  # fmt: skip
 
 
 def build_training_set(orders: pa.Table, groups: Sequence[GroupRows], feature_set: FeatureSet) -> pa.Table:
     """Keys, ``nominal_date``, the feature set's columns (in its order) and ``label``; one row per order."""
-    joined = point_in_time_join(orders, "placed_at", groups, feature_set.stored_groups())
-    placed_at = joined.column("placed_at").to_numpy(zero_copy_only=False).astype("datetime64[us]")
-    computed: dict[str, Any] = order_context_features(
+    joined = point_in_time_join(orders, TIME_COLUMN, groups, feature_set.stored_groups())
+    return pa.table(training_columns(joined, feature_set))
+
+
+def training_columns(joined: pa.Table | pa.RecordBatch, feature_set: FeatureSet) -> dict[str, pa.Array]:
+    """From orders + fetched feature columns to the training set's columns (both engines run this)."""
+    placed_at = pc.cast(joined.column(TIME_COLUMN), pa.timestamp("us")).to_numpy(zero_copy_only=False)
+    order_context = order_context_features(
         placed_at,
         joined.column("n_items").to_numpy(zero_copy_only=False),
         joined.column("subtotal").to_numpy(zero_copy_only=False),
     )
+    fetched: dict[str, Any] = {}
+    for ref in feature_set.required_refs:
+        fetched[ref.column] = order_context[ref.column] if ref.group == ORDER_GROUP else joined.column(ref.column)
+    as_numpy = {column: _numpy(values) for column, values in fetched.items()}
     columns: dict[str, Any] = {key: joined.column(key) for key in KEY_COLUMNS}
     columns[PARTITION_COLUMN] = pa.array(placed_at.astype("datetime64[D]").astype(str))
-    for ref in feature_set.refs:
-        columns[ref.column] = computed[ref.column] if ref.group == ORDER_GROUP else joined.column(ref.column)
-    columns["label"] = joined.column(LABEL_SOURCE).cast(pa.float64())
-    return pa.table(columns)
+    for column, values in model_inputs(feature_set, as_numpy).items():
+        stored = fetched.get(column)
+        columns[column] = stored if isinstance(stored, pa.Array | pa.ChunkedArray) else _arrow(values)
+    columns["label"] = pc.cast(joined.column(feature_set.label), pa.float64())
+    return columns
 
 
-def point_in_time_join(
-    spine: pa.Table, time_column: str, groups: Sequence[GroupRows], features: dict[str, tuple[str, ...]]
-) -> pa.Table:
-    """``spine`` plus one ``<group>__<feature>`` column per requested feature, in the spine's row order."""
+def feature_set_blob(feature_set: FeatureSet) -> tuple[str, bytes]:
+    """The spec's JSON and its content address (first 16 hex digits of its SHA-256)."""
+    blob = json.dumps(feature_set_to_json(feature_set), sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16], blob
+
+
+def _store_feature_set(lake: LakeClient, table: str, feature_set: FeatureSet) -> str:
+    """Write ``_feature_sets/<sha>.json`` (immutable) and ``_feature_set.json`` (newest) next to the table."""
+    digest, blob = feature_set_blob(feature_set)
+    directory = lake.table_dir(table) / "_feature_sets"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{digest}.json"
+    if not path.exists():
+        path.write_bytes(blob)
+    (lake.table_dir(table) / "_feature_set.json").write_bytes(blob)
+    return f"{FEATURE_SET_INPUT}{path.relative_to(lake.root)}"
+
+
+def _numpy(values: Any) -> np.ndarray:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        if pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_boolean(values.type):
+            return np.asarray(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        return np.asarray(values.to_pylist(), dtype=object)
+    return np.asarray(values)
+
+
+def _arrow(values: np.ndarray) -> pa.Array:
+    return pa.array(values, from_pandas=True)  # NaN -> null, as the stored features
+
+
+def _read(info: TableInfo) -> pa.Table:
+    """Committed files only (``<partition>=*/``): staging directories are skipped."""
     import duckdb
 
-    with duckdb.connect() as con:
-        con.register("spine", spine.append_column(_ROW, pa.array(np.arange(spine.num_rows))))
-        selects, joins = ["s.*"], []
-        for index, item in enumerate(groups):
-            alias = f"g{index}"
-            _register_deduplicated(con, alias, item)
-            entity, nominal = item.group.entity, item.group.nominal_time
-            joins.append(f'ASOF LEFT JOIN {alias} ON s."{entity}" = {alias}."{entity}" '
-                         f'AND s."{time_column}" >= {alias}."{nominal}"')  # fmt: skip
-            fresh = f'{alias}."{nominal}" >= s."{time_column}" - to_seconds({item.group.ttl.total_seconds()})'
-            selects += [f'CASE WHEN {fresh} THEN {alias}."{name}" END AS "{item.group.name}__{name}"'
-                        for name in features[item.group.name]]  # fmt: skip
-        sql = f"SELECT {', '.join(selects)} FROM spine s {' '.join(joins)} ORDER BY s.{_ROW}"
-        return con.sql(sql).to_arrow_table().drop_columns([_ROW])
-
-
-def _register_deduplicated(con: Any, alias: str, item: GroupRows) -> None:
-    """A rerun may leave two rows for one (entity, nominal time): the newest created_at wins."""
-    con.register(f"{alias}_raw", item.rows)
-    entity, nominal = item.group.entity, item.group.nominal_time
-    con.execute(
-        f"CREATE TEMP VIEW {alias} AS SELECT * FROM {alias}_raw QUALIFY row_number() OVER "
-        f'(PARTITION BY "{entity}", "{nominal}" ORDER BY created_at DESC) = 1'
-    )
-
-
-def _read(con: Any, info: TableInfo) -> pa.Table:
-    """Committed files only (``<partition>=*/``): staging directories are skipped."""
     pattern = str(info.location / f"{info.partition_column}=*" / "*.parquet")
-    query = "SELECT * FROM read_parquet(?, hive_partitioning = false)"
-    table: pa.Table = con.sql(query, params=[pattern]).to_arrow_table()
-    return table
+    with duckdb.connect() as con:
+        table: pa.Table = con.sql("SELECT * FROM read_parquet(?, hive_partitioning = false)", params=[pattern]).arrow()
+    return table if isinstance(table, pa.Table) else table.read_all()

@@ -101,6 +101,18 @@ class InMemoryOnlineStore(OnlineStore):
     def current_version(self, group: str) -> OnlineVersion | None:
         return self._versions.get(group)
 
+    def put_rows(self, group: str, rows: Iterable[OnlineRow]) -> None:
+        """Streaming upsert into the current version (version 1 on first use), all rows at once."""
+        updates = {row.entity_id: online_record(row) for row in rows}
+        current = self._rows.setdefault(group, {})
+        current.update(updates)
+        previous = self._versions.get(group)
+        times = [r["feature_time"] for r in updates.values()]
+        if previous is not None and previous.newest_feature_time is not None:
+            times.append(previous.newest_feature_time)
+        version = previous.version if previous is not None else 1
+        self._versions[group] = OnlineVersion(group, version, len(current), datetime.now(), max(times, default=None))
+
 
 class RecordingInferenceEngine(InferenceEngine):
     """Predicts a fixed number and remembers every instance it was sent."""

@@ -11,7 +11,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from data_processing.adapters.online_sqlite import SqliteOnlineStore
-from data_processing.domain.etd_features import ETD_FEATURE_SET
 from data_processing.domain.orders import OrderContext
 from data_processing.jobs.build_features import run_build_features
 from data_processing.jobs.process_orders import ORDER_COLUMNS, run_process_orders
@@ -22,6 +21,7 @@ from data_processing.settings import Settings
 from strata_kernel.lake import LakeClient
 from tests.data_processing.fakes import FakeCatalog, RecordingInferenceEngine
 from tests.data_processing.orders_data import ORDERS, seed_raw
+from tests.data_processing.pit.specs import ETD_FEATURE_SET
 
 pytestmark = pytest.mark.spark
 REGISTRY = FeatureGroupRegistry.load(Settings().resolved_feature_groups_dir())
@@ -85,8 +85,9 @@ def test_online_values_equal_the_training_join_right_after_the_newest_feature_ti
     training = run_training_set(client, REGISTRY, ETD_FEATURE_SET)
 
     assert (built["online_version"], training["rows"]) == (1, 4)
-    assert catalog.tables["processed.etd_training_set"]["commits"][-1]["inputs"] == [
-        "processed.orders@v1", "features.restaurant_stats@v1"]  # fmt: skip
+    inputs = catalog.tables["processed.etd_training_set"]["commits"][-1]["inputs"]
+    assert inputs[:2] == ["processed.orders@v1", "features.restaurant_stats@v1"]
+    assert inputs[2].startswith("feature_set:processed/etd_training_set/_feature_sets/")
     info = client.table("features.restaurant_stats")
     offline = duckdb.sql(f"SELECT * FROM read_parquet('{info.location}/nominal_date=*/*.parquet')").to_arrow_table()
     engine = RecordingInferenceEngine()
@@ -102,7 +103,6 @@ def test_online_values_equal_the_training_join_right_after_the_newest_feature_ti
         joined = point_in_time_join(spine, "placed_at", [GroupRows(REGISTRY.get("restaurant_stats"), offline)],
                                     ETD_FEATURE_SET.stored_groups()).to_pylist()[0]  # fmt: skip
         served = engine.instances[-1]
-        assert {c: served[c] for c in ETD_FEATURE_SET.columns[4:]} == {
-            c: joined[c] for c in ETD_FEATURE_SET.columns[4:]
-        }
+        stored = [c for c in ETD_FEATURE_SET.columns if c.startswith("restaurant_stats__")]
+        assert {c: served[c] for c in stored} == {c: joined[c] for c in stored}
         assert served["restaurant_stats__order_count_7d"] is not None

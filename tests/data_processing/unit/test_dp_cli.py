@@ -22,13 +22,13 @@ def test_unknown_feature_group_fails_fast_with_one_line(runner: CliRunner) -> No
     result = runner.invoke(app, ["build-features", "nope"])
 
     assert result.exit_code == 1
-    assert result.stderr.strip() == "error: unknown feature group 'nope' (known: restaurant_stats)"
+    assert result.stderr.strip() == "error: unknown feature group 'nope' (known: restaurant_realtime, restaurant_stats)"
 
 
 def test_unknown_model_fails_with_one_line(runner: CliRunner) -> None:
     result = runner.invoke(app, ["training-set", "eta_v9"])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input
     assert result.stderr.strip() == "error: unknown model 'eta_v9' (known: etd)"
 
 
@@ -43,4 +43,4 @@ def test_validate_groups_lists_the_groups(runner: CliRunner) -> None:
     result = runner.invoke(app, ["validate-groups"])
 
     assert result.exit_code == 0
-    assert result.stdout.strip() == '{"feature_groups": ["restaurant_stats"]}'
+    assert result.stdout.strip() == '{"feature_groups": ["restaurant_realtime", "restaurant_stats"]}'

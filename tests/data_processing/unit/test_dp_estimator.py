@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 import pytest
 
-from data_processing.domain.etd_features import ETD_FEATURE_SET
 from data_processing.domain.online import OnlineRow
 from data_processing.domain.orders import OrderContext
 from data_processing.errors import InferenceEngineUnavailable
 from data_processing.services import EtdEstimator
 from tests.data_processing.fakes import InMemoryOnlineStore, RecordingInferenceEngine
+from tests.data_processing.pit.specs import ETD_FEATURE_SET
 
 TTL = {"restaurant_stats": timedelta(days=2)}
 STATS = {"order_count_7d": 12, "avg_prep_minutes_7d": 11.5, "avg_delivery_minutes_7d": 33.25}
@@ -44,6 +45,10 @@ def test_estimate_sends_the_model_its_full_feature_vector(store: InMemoryOnlineS
             "restaurant_stats__order_count_7d": 12,
             "restaurant_stats__avg_prep_minutes_7d": 11.5,
             "restaurant_stats__avg_delivery_minutes_7d": 33.25,
+            "derived__prep_share_7d": 11.5 / 33.25,
+            "derived__log_order_count_7d": math.log(13),
+            "country_code": "ES",  # the partition keys, for routing in a partitioned model
+            "city_id": "c-1",
         }
     ]
     assert result.to_dict() == {
@@ -59,7 +64,7 @@ def test_a_restaurant_without_features_gets_nulls_not_an_error(store: InMemoryOn
 
     result = _estimator(store, engine).estimate(_order(datetime(2025, 1, 10, 12), restaurant_id="r-new"))
 
-    assert [engine.instances[0][c] for c in ETD_FEATURE_SET.columns[4:]] == [None, None, None]
+    assert [engine.instances[0][c] for c in ETD_FEATURE_SET.columns[4:]] == [None, None, None, None, 0.0]
     assert engine.instances[0]["order__n_items"] == 3.0
     assert "features_age_seconds" not in result.to_dict()
 

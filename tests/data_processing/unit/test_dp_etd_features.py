@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from data_processing.domain.etd_features import ETD_FEATURE_SET, day_of_week, hour_of_day, order_context_features
+from data_processing.domain.etd_features import day_of_week, hour_of_day, order_context_features
 from data_processing.domain.features import FeatureRef
+from tests.data_processing.pit.specs import ETD_FEATURE_SET
 
 
 def test_hour_and_weekday_of_known_local_times() -> None:
@@ -32,7 +33,7 @@ def test_batch_and_single_row_give_identical_features() -> None:
         assert {name: values[0] for name, values in single.items()} == {name: v[i] for name, v in batch.items()}
 
 
-def test_etd_feature_set_is_four_order_features_then_restaurant_stats() -> None:
+def test_etd_feature_set_is_four_order_features_then_restaurant_stats_then_derived() -> None:
     assert ETD_FEATURE_SET.columns == (
         "order__hour_of_day",
         "order__day_of_week",
@@ -41,6 +42,8 @@ def test_etd_feature_set_is_four_order_features_then_restaurant_stats() -> None:
         "restaurant_stats__order_count_7d",
         "restaurant_stats__avg_prep_minutes_7d",
         "restaurant_stats__avg_delivery_minutes_7d",
+        "derived__prep_share_7d",
+        "derived__log_order_count_7d",
     )
     assert ETD_FEATURE_SET.stored_groups() == {
         "restaurant_stats": ("order_count_7d", "avg_prep_minutes_7d", "avg_delivery_minutes_7d")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 import pyarrow as pa
 
-from data_processing.domain.etd_features import ETD_FEATURE_SET
 from data_processing.jobs.training_set import GroupRows, build_training_set, point_in_time_join
 from data_processing.registry import FeatureGroupRegistry
 from data_processing.settings import Settings
+from tests.data_processing.pit.specs import ETD_FEATURE_SET
 
 GROUP = FeatureGroupRegistry.load(Settings().resolved_feature_groups_dir()).get("restaurant_stats")
 FEATURES = {"restaurant_stats": ("order_count_7d",)}
@@ -112,6 +113,7 @@ def test_training_set_has_keys_features_in_model_order_and_label() -> None:
             "placed_at": datetime(2025, 1, 11, 19, 30), "nominal_date": "2025-01-11",
             "order__hour_of_day": 19.0, "order__day_of_week": 5.0, "order__n_items": 2.0, "order__subtotal": 18.5,
             "restaurant_stats__order_count_7d": 6, "restaurant_stats__avg_prep_minutes_7d": 10.0,
-            "restaurant_stats__avg_delivery_minutes_7d": 30.0, "label": 41.0,
+            "restaurant_stats__avg_delivery_minutes_7d": 30.0, "derived__prep_share_7d": 10.0 / 30.0,
+            "derived__log_order_count_7d": math.log(7), "label": 41.0,
         }
     )  # fmt: skip

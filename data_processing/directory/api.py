@@ -1,0 +1,93 @@
+"""REST API of the feature directory, registered on data_processing's service app (see docs/contracts.md).
+
+- ``GET /v1/feature-groups?q=``            groups with freshness (search in names, descriptions, owners, entities)
+- ``GET /v1/feature-groups/{name}``        schema, freshness vs the SLO, who uses each feature
+- ``GET /v1/features/{@group:feature}``    one feature and who uses it
+- ``POST /v1/feature-groups``              register ``{"path"}`` (a YAML file under feature_groups_dir) or
+                                           ``{"yaml", "code"}`` (texts); 400 / 409 with a message naming the field
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from apiflask import APIFlask, Schema, fields
+from flask import Response, request
+
+from data_processing.directory.ports import FeatureDirectory
+from data_processing.directory.services import (
+    describe_feature,
+    describe_group,
+    list_groups,
+    load_entities,
+    register_group,
+    register_group_file,
+    registration_summary,
+)
+from data_processing.directory.usage import UsageRecorder
+from data_processing.domain.registry_rules import RegistrationRefused
+
+TAGS = ["feature directory"]
+
+
+class RegisterIn(Schema):
+    path = fields.String(metadata={"description": "A group's YAML file under the service's feature_groups_dir."})
+    yaml = fields.String(metadata={"description": "The group's YAML text (with `code`)."})
+    code = fields.String(metadata={"description": "The group's code text (PySpark / streaming function)."})
+
+
+def register_directory_routes(
+    app: APIFlask,
+    directory: FeatureDirectory,
+    groups_dir: Path,
+    *,
+    clock: Callable[[], datetime] = datetime.now,
+) -> None:
+    @app.get("/v1/feature-groups")
+    @app.doc(tags=TAGS, summary="Registered feature groups with their freshness; q= searches.")
+    def feature_groups() -> dict[str, Any]:
+        return {"feature_groups": list_groups(directory, request.args.get("q", ""), clock())}
+
+    @app.get("/v1/feature-groups/<name>")
+    @app.doc(tags=TAGS, summary="A group's schema, freshness and users.", responses=[200, 404])
+    def feature_group(name: str) -> dict[str, Any]:
+        return describe_group(directory, name, clock())
+
+    @app.get("/v1/features/<path:expression>")
+    @app.doc(tags=TAGS, summary="A feature (@group:feature) and who uses it.", responses=[200, 400, 404])
+    def feature(expression: str) -> dict[str, Any]:
+        return describe_feature(directory, expression)
+
+    @app.post("/v1/feature-groups")
+    @app.input(RegisterIn, arg_name="body")
+    @app.doc(tags=TAGS, summary="Register a feature group (YAML + code).", responses=[200, 201, 400, 409])
+    def register(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        plan = _register(directory, groups_dir, body, clock())
+        return registration_summary(plan), 201 if plan.changed else 200
+
+
+def _register(directory: FeatureDirectory, groups_dir: Path, body: dict[str, Any], now: datetime) -> Any:
+    if ("path" in body) == ("yaml" in body):
+        raise RegistrationRefused("give either path, or yaml and code", field="path")
+    if "yaml" in body:
+        entities = load_entities(groups_dir)
+        return register_group(directory, body["yaml"], body.get("code"), entities, origin="body", now=now)
+    root = groups_dir.resolve()
+    path = (root / body["path"]).resolve()
+    if root not in path.parents or path.suffix not in {".yaml", ".yml"}:
+        raise RegistrationRefused(f"path must be a .yaml file under {root.name}/", field="path")
+    return register_group_file(directory, path, now=now)
+
+
+def install_deprecation_header(app: APIFlask, endpoint: str, usage: UsageRecorder, consumer: str) -> None:
+    """Responses of ``endpoint`` carry a ``Warning`` header per deprecated feature its consumer reads."""
+
+    @app.after_request
+    def _warn(response: Response) -> Response:
+        if request.endpoint == endpoint:
+            for warning in usage.warnings(consumer):
+                response.headers.add("Warning", '299 data_processing "{}"'.format(warning.replace('"', "'")))
+        return response

@@ -1,0 +1,150 @@
+"""Point-in-time join on Spark, for training sets too large for one machine. Same rule as ``pit_join``.
+
+Per group: the spine rows and the group rows are unioned into one frame keyed by entity and ordered by
+time (availability time for group rows; a group row sorts before a spine row at the same instant, so
+``<=`` is inclusive). A running ``max`` over ``struct(event_time, created_at, features...)`` — structs
+compare field by field — carries the newest available row to every spine row, with no range join and no
+self-join; spine columns ride along in a struct, so nothing is joined back. The training set's remaining
+columns (order context, DSL-derived features, label) come from ``training_columns`` in ``mapInArrow``:
+the very numpy code of the single-machine path and of serving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from data_processing.domain.feature_groups import FeatureGroup
+from data_processing.domain.features import FeatureSet
+from data_processing.jobs.lake_io import PARTITION_COLUMN, read_table
+from data_processing.jobs.pit_join import CREATED_AT
+from strata_kernel.lake import LakeClient, TableInfo, new_run_id
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+_SPINE, _BEST, _KEY, _TIME, _KIND = "_pit_spine", "_pit_best", "_pit_key", "_pit_time", "_pit_kind"
+
+
+@dataclass(frozen=True)
+class SparkGroupRows:
+    group: FeatureGroup
+    rows: DataFrame
+    honours_created_at: bool | None = None  # None: decided by the group's kind, as in pit_join
+
+    @property
+    def uses_created_at(self) -> bool:
+        if self.honours_created_at is not None:
+            return self.honours_created_at
+        return self.group.kind != "batch" and CREATED_AT in self.rows.columns
+
+
+def spark_point_in_time_join(
+    spine: DataFrame, time_column: str, groups: Sequence[SparkGroupRows], features: dict[str, tuple[str, ...]]
+) -> DataFrame:
+    """``spine`` plus one ``<group>__<feature>`` column per requested feature (row order not kept)."""
+    result = spine
+    for item in groups:
+        result = _join_group(result, time_column, item, features[item.group.name])
+    return result
+
+
+def _join_group(spine: DataFrame, time_column: str, item: SparkGroupRows, names: tuple[str, ...]) -> DataFrame:
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F  # noqa: N812
+
+    group = item.group
+    event = F.col(group.nominal_time).cast("timestamp_ntz")
+    created = F.coalesce(F.col(CREATED_AT).cast("timestamp_ntz"), event) if CREATED_AT in item.rows.columns else event
+    available = F.greatest(event, created) if item.uses_created_at else event
+    rows = item.rows.where(event.isNotNull() & F.col(group.entity).isNotNull()).select(
+        F.col(group.entity).cast("string").alias(_KEY),
+        available.alias(_TIME),
+        F.lit(0).alias(_KIND),
+        F.struct(event.alias("event"), created.alias("created"), *(F.col(n) for n in names)).alias(_BEST),
+        F.lit(None).cast(spine.select(F.struct(*spine.columns)).schema[0].dataType).alias(_SPINE),
+    )
+    orders = spine.select(
+        F.col(group.entity).cast("string").alias(_KEY),
+        F.col(time_column).cast("timestamp_ntz").alias(_TIME),
+        F.lit(1).alias(_KIND),
+        F.lit(None).cast(rows.schema[_BEST].dataType).alias(_BEST),
+        F.struct(*spine.columns).alias(_SPINE),
+    )
+    so_far = Window.partitionBy(_KEY).orderBy(_TIME, _KIND).rowsBetween(Window.unboundedPreceding, 0)
+    carried = rows.unionByName(orders).withColumn(_BEST, F.max(_BEST).over(so_far)).where(F.col(_KIND) == 1)
+    ttl_seconds = int(group.ttl.total_seconds())
+    age = F.col(f"{_SPINE}.{time_column}").cast("timestamp_ntz") - F.col(f"{_BEST}.event")
+    fresh = F.col(f"{_BEST}.event").isNotNull() & (age <= F.make_dt_interval(secs=F.lit(ttl_seconds)))
+    values = [F.when(fresh, F.col(f"{_BEST}.{n}")).alias(f"{group.name}__{n}") for n in names]
+    return carried.select(f"{_SPINE}.*", *values)
+
+
+def spark_training_set(
+    spark: SparkSession,
+    lake: LakeClient,
+    orders_info: TableInfo,
+    groups: list[tuple[FeatureGroup, TableInfo]],
+    feature_set: FeatureSet,
+    *,
+    target: str,
+    job: str,
+    inputs: list[str],
+) -> dict[str, Any]:
+    """Join on Spark, finish the columns with the shared numpy code, write + commit (overwrite)."""
+    orders = read_table(spark, orders_info).drop(PARTITION_COLUMN)
+    items = [SparkGroupRows(group, read_table(spark, info)) for group, info in groups]
+    joined = spark_point_in_time_join(orders, "placed_at", items, feature_set.stored_groups())
+    finished = finish_on_spark(joined, feature_set)
+    staging = lake.staging_dir(target, new_run_id())
+    finished.write.mode("overwrite").partitionBy(PARTITION_COLUMN).parquet(str(staging))
+    return lake.commit_staged(target, staging, partition_column=PARTITION_COLUMN, job=job, inputs=inputs,
+                              mode="overwrite")  # fmt: skip
+
+
+def finish_on_spark(joined: DataFrame, feature_set: FeatureSet) -> DataFrame:
+    """``training_columns`` per Arrow batch (``mapInArrow``): one code path for every engine."""
+    import pyarrow as pa
+
+    from data_processing.jobs.training_set import training_columns
+
+    sample = pa.Table.from_pylist([], schema=_arrow_schema(joined))
+    schema = pa.table(training_columns(sample, feature_set)).schema
+
+    def finish(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            columns = training_columns(batch, feature_set)
+            arrays = [_as_array(columns[field.name], field.type) for field in schema]
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    return joined.mapInArrow(finish, _spark_schema(schema))
+
+
+def _as_array(values: Any, kind: Any) -> Any:
+    import pyarrow as pa
+
+    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else pa.array(values)
+    return array.cast(kind)
+
+
+def _arrow_schema(frame: DataFrame) -> Any:
+    import pyarrow as pa
+
+    arrow = {"string": pa.string(), "bigint": pa.int64(), "int": pa.int32(), "double": pa.float64(),
+             "float": pa.float32(), "boolean": pa.bool_(), "timestamp_ntz": pa.timestamp("us"),
+             "timestamp": pa.timestamp("us")}  # fmt: skip
+    return pa.schema([(name, arrow[kind]) for name, kind in frame.dtypes])
+
+
+def _spark_schema(schema: Any) -> str:
+    import pyarrow as pa
+
+    def spark_type(kind: Any) -> str:
+        if pa.types.is_timestamp(kind):
+            return "timestamp_ntz"
+        names = {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int", pa.float64(): "double",
+                 pa.float32(): "float", pa.bool_(): "boolean"}  # fmt: skip
+        return names[kind]
+
+    return ", ".join(f"`{field.name}` {spark_type(field.type)}" for field in schema)

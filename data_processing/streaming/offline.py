@@ -1,0 +1,95 @@
+"""Outbox rows -> the group's offline table in the lake (append, partitioned by nominal_date).
+
+A flush is named after the outbox sequence numbers it holds (``s<first>-<last>``), so retrying a flush that
+died after its files were moved re-commits those files instead of writing the rows a second time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from data_processing.domain.feature_groups import FeatureGroup
+from data_processing.streaming.state_sqlite import FeatureRow
+from strata_kernel.errors import NotFound
+from strata_kernel.lake import CommittedFile, LakeClient
+
+PARTITION_COLUMN = "nominal_date"
+_ARROW_TYPES = {"int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(), "string": pa.string()}
+
+
+def offline_schema(group: FeatureGroup) -> pa.Schema:
+    """``<entity>, event_time, created_at, event_id, <features...>, nominal_date``."""
+    return pa.schema(
+        [
+            pa.field(group.entity, pa.string()),
+            pa.field("event_time", pa.timestamp("us")),
+            pa.field("created_at", pa.timestamp("us")),
+            pa.field("event_id", pa.string()),
+            *(pa.field(f.name, _ARROW_TYPES[f.type]) for f in group.features),
+            pa.field(PARTITION_COLUMN, pa.string()),
+        ]
+    )
+
+
+def rows_to_arrow(group: FeatureGroup, rows: Sequence[FeatureRow]) -> pa.Table:
+    columns: dict[str, list[object]] = {
+        group.entity: [r.entity_id for r in rows],
+        "event_time": [r.event_time for r in rows],
+        "created_at": [r.created_at for r in rows],
+        "event_id": [r.event_id for r in rows],
+    }
+    for feature in group.features:
+        columns[feature.name] = [r.values.get(feature.name) for r in rows]
+    columns[PARTITION_COLUMN] = [r.event_time.date().isoformat() for r in rows]
+    return pa.table(columns, schema=offline_schema(group))
+
+
+class LakeSink:
+    """Appends feature rows to ``group.table`` through the kernel's LakeClient (files + catalog commit)."""
+
+    def __init__(self, lake: LakeClient, group: FeatureGroup) -> None:
+        self._lake = lake
+        self._group = group
+
+    def append(self, rows: Sequence[FeatureRow]) -> None:
+        if not rows:
+            return
+        run_id = f"s{rows[0].seq}-{rows[-1].seq}"
+        job = f"data_processing stream {self._group.name}"
+        inputs = list(self._group.topics)
+        moved = self._moved_files(run_id)
+        if moved:  # a previous attempt moved them and may not have committed: commit them (once more)
+            schema = offline_schema(self._group)
+            self._lake.commit(
+                self._group.table, moved, partition_column=PARTITION_COLUMN, schema=schema, job=job, inputs=inputs
+            )
+            return
+        self._check_catalog()
+        staging = self._lake.staging_dir(self._group.table, run_id)
+        for stale in staging.rglob("*.parquet"):  # a previous attempt died while writing
+            stale.unlink()
+        table = rows_to_arrow(self._group, rows)
+        template = f"part-{run_id}-{{i}}.parquet"
+        pq.write_to_dataset(table, str(staging), partition_cols=[PARTITION_COLUMN], basename_template=template)
+        self._lake.commit_staged(self._group.table, staging, partition_column=PARTITION_COLUMN, job=job, inputs=inputs)
+
+    def _check_catalog(self) -> None:
+        """Fail before moving files when the catalog is down: moved but uncommitted files would sit in the
+        table for every glob reader to see until the retry commits them."""
+        with contextlib.suppress(NotFound):  # the first flush creates the table
+            self._lake.table(self._group.table)
+
+    def _moved_files(self, run_id: str) -> list[CommittedFile]:
+        table_dir = self._lake.table_dir(self._group.table)
+        found = sorted(table_dir.glob(f"{PARTITION_COLUMN}=*/part-{run_id}-*.parquet"))
+        return [_committed(self._lake.root, path) for path in found]
+
+
+def _committed(root: Path, path: Path) -> CommittedFile:
+    partition = path.parent.name.split("=", 1)[1]
+    return CommittedFile(str(path.relative_to(root)), partition, pq.read_metadata(path).num_rows)

@@ -1,0 +1,96 @@
+"""Point-in-time join on one machine (numpy): hand-made edge cases and a property test against brute force."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from data_processing.jobs.pit_join import GroupRows, point_in_time_join
+from tests.data_processing.pit.cases import (
+    BATCH,
+    STREAM,
+    STREAM_EXPECTED,
+    STREAM_ORDERS,
+    STREAM_ROWS,
+    FeatureRow,
+    Order,
+    feature_table,
+    minutes,
+    order_table,
+    reference_join,
+)
+
+
+def _join(orders: list[Order], rows: list[FeatureRow], item_group=STREAM, honour: bool | None = None) -> dict:  # type: ignore[no-untyped-def]
+    joined = point_in_time_join(
+        order_table(orders), "placed_at", [GroupRows(item_group, feature_table(rows, item_group), honour)],
+        {item_group.name: ("value",)},
+    )  # fmt: skip
+    return dict(zip(joined.column("order_id").to_pylist(), joined.column(f"{item_group.name}__value").to_pylist(),
+                    strict=True))  # fmt: skip
+
+
+def test_stream_group_honours_event_time_created_at_and_ttl() -> None:
+    assert _join(STREAM_ORDERS, STREAM_ROWS) == STREAM_EXPECTED
+
+
+def test_batch_group_ignores_the_job_time_in_created_at() -> None:
+    job_time = minutes(60 * 24 * 30)  # the backfill ran a month later
+    rows = [("r-1", minutes(0), job_time, 1), ("r-1", minutes(60), job_time, 2)]
+    orders = [("o-1", "r-1", minutes(30)), ("o-2", "r-1", minutes(60)), ("o-3", "r-1", minutes(-5))]
+    assert _join(orders, rows, BATCH) == {"o-1": 1, "o-2": 2, "o-3": None}
+
+
+def test_a_recomputed_row_wins_only_once_it_exists() -> None:
+    rows = [("r-1", minutes(0), minutes(0), 1), ("r-1", minutes(0), minutes(20), 2)]  # same event, corrected later
+    orders = [("before-fix", "r-1", minutes(10)), ("after-fix", "r-1", minutes(20))]
+    assert _join(orders, rows) == {"before-fix": 1, "after-fix": 2}
+
+
+def test_spine_rows_are_kept_in_order_with_nulls_and_the_spine_untouched() -> None:
+    orders = [("b", "r-9", minutes(5)), ("a", "r-1", minutes(5)), ("c", None, minutes(5)), ("d", "r-1", None)]
+    spine = order_table(orders)  # type: ignore[arg-type]
+    joined = point_in_time_join(spine, "placed_at", [GroupRows(STREAM, feature_table(STREAM_ROWS))],
+                                {"live": ("value",)})  # fmt: skip
+    assert joined.column("order_id").to_pylist() == ["b", "a", "c", "d"]
+    assert joined.column("live__value").to_pylist() == [None, 1, None, None]
+    assert joined.select(spine.column_names).equals(spine)
+
+
+def test_no_feature_rows_at_all_gives_nulls() -> None:
+    assert _join([("o", "r-1", minutes(0))], []) == {"o": None}
+
+
+_times = st.integers(0, 12).map(lambda m: minutes(m * 10))
+_rows = st.lists(
+    st.tuples(st.sampled_from(["r-1", "r-2", "r-3"]), _times, st.integers(0, 3), st.integers(-1000, 1000)),
+    max_size=25,
+    unique_by=lambda r: (r[0], r[1], r[2]),
+)
+_orders = st.lists(st.tuples(st.sampled_from(["r-1", "r-2", "r-4"]), _times), max_size=25)
+
+
+def _materialise(raw_rows: list[tuple], raw_orders: list[tuple]) -> tuple[list[FeatureRow], list[Order]]:  # type: ignore[type-arg]
+    rows = [(e, t, t + timedelta(minutes=15 * lag), v) for e, t, lag, v in raw_rows]
+    orders = [(f"o-{i}", e, t) for i, (e, t) in enumerate(raw_orders)]
+    return rows, orders
+
+
+@settings(max_examples=150, deadline=None)
+@given(_rows, _orders, st.booleans(), st.sampled_from([30, 60, 120]))
+def test_matches_the_brute_force_reference(raw_rows: list, raw_orders: list, honour: bool, ttl: int) -> None:  # type: ignore[type-arg]
+    rows, orders = _materialise(raw_rows, raw_orders)
+    group = dataclasses.replace(STREAM, ttl=timedelta(minutes=ttl))
+    expected = reference_join(orders, rows, group.ttl, honour_created_at=honour)
+    assert _join(orders, rows, group, honour) == expected
+
+
+def test_entity_ids_of_another_type_are_matched_as_text() -> None:
+    spine = pa.table({"order_id": ["o"], "restaurant_id": pa.array([7]), "placed_at": pa.array([minutes(5)])})
+    table = feature_table([("7", minutes(0), minutes(0), 3)])
+    joined = point_in_time_join(spine, "placed_at", [GroupRows(STREAM, table)], {"live": ("value",)})
+    assert joined.column("live__value").to_pylist() == [3]

@@ -1,0 +1,99 @@
+"""A real browser on /features: the ui app relaying to a data_processing app with an SQLite feature directory."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from data_processing.adapters.sql_directory import SqlFeatureDirectory
+from data_processing.directory.services import deprecate_feature
+from data_processing.domain.online import OnlineRow
+from data_processing.entrypoints.app import create_app as create_dp_app
+from data_processing.settings import Settings as DpSettings
+from tests.data_processing.fakes import InMemoryOnlineStore, RecordingInferenceEngine
+from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS
+from ui.entrypoints.app import create_app as create_ui_app
+from ui.settings import Settings as UiSettings
+
+pytestmark = pytest.mark.browser
+ORDER = {"restaurant_id": "r-1", "city_id": "c-1", "country_code": "ES", "placed_at": "2025-01-10T19:30:00",
+         "n_items": 2, "subtotal": 18.0}  # fmt: skip
+REASON = "<script>alert(1)</script> use @restaurant_realtime:orders_last_1h"
+
+
+def _serve(app: object) -> tuple[BaseWSGIServer, str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def _data_processing(var_dir: Path) -> object:
+    """Both packaged groups registered; restaurant_stats fresh and read once by model etd; one feature deprecated."""
+    settings = DpSettings(var_dir=var_dir, usage_flush_seconds=3600, log_json=False)
+    store = InMemoryOnlineStore()
+    values = {"order_count_7d": 5, "avg_prep_minutes_7d": 10.0, "avg_delivery_minutes_7d": 30.0}
+    store.load_version("restaurant_stats", [OnlineRow("r-1", datetime(2025, 1, 10), values)])
+    app = create_dp_app(settings, online_store=store, inference_engine=RecordingInferenceEngine())
+    client = app.test_client()
+    for name in ("restaurant_stats", "restaurant_realtime"):
+        assert client.post("/v1/feature-groups", json={"path": f"{name}.yaml"}).status_code == 201
+    assert client.post("/v1/etd/estimate", json=ORDER).status_code == 200
+    app.extensions["strata.feature_usage"].flush()
+    directory = SqlFeatureDirectory(settings.resolved_directory_url())
+    directory.record_availability("restaurant_stats", datetime.now() - timedelta(hours=3), datetime.now())
+    deprecate_feature(directory, "@restaurant_stats:avg_prep_minutes_7d", REASON, now=datetime.now())
+    directory.close()
+    return app
+
+
+@pytest.fixture
+def ui_url(tmp_path: Path) -> Iterator[str]:
+    dp_server, dp_url = _serve(_data_processing(tmp_path / "var"))
+    ui_settings = UiSettings(var_dir=tmp_path / "var", log_json=False, data_processing_url=dp_url)
+    ui_server, url = _serve(create_ui_app(ui_settings))
+    try:
+        yield url
+    finally:
+        ui_server.shutdown()
+        dp_server.shutdown()
+
+
+def test_search_groups_see_freshness_schema_and_users(ui_url: str, tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page.goto(ui_url + "/features")
+            groups = page.locator("#groups button[data-group]")
+            expect(groups).to_have_count(2)
+            expect(page.locator("button[data-group='restaurant_stats'] .badge")).to_have_attribute(
+                "data-status", "fresh"
+            )
+            expect(page.locator("button[data-group='restaurant_realtime'] .badge")).to_have_text("no data yet")
+
+            page.fill("#group-search", "prep")
+            expect(groups).to_have_count(1)
+            groups.first.click()
+            expect(page.locator("#group-title")).to_have_text("restaurant_stats")
+            rows = page.locator("#schema tbody tr")
+            expect(rows).to_have_count(3)
+            expect(rows.nth(0)).to_contain_text("@restaurant_stats:order_count_7d")
+            expect(rows.nth(0)).to_contain_text("model:etd · 1\u00d7")  # read once
+            deprecated = page.locator("#schema tr[data-feature='avg_prep_minutes_7d']")
+            expect(deprecated).to_contain_text("deprecated")
+            expect(deprecated).to_contain_text(REASON)  # markup shown as text, never run
+            expect(page.locator("#group-facts")).to_contain_text("model:etd")
+            expect(page.locator("#error")).to_be_hidden()
+            page.screenshot(path=str(tmp_path / "features.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (tmp_path / "features.png").stat().st_size > 0
