@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from inference_engine.ports import ModelRegistry, TrainingDataSource
-from inference_engine.runtimes import RuntimeFactory, create_runtime
+from inference_engine.runtimes import RuntimeFactory
+from inference_engine.runtimes.partitioned_runtime import create_runtime_with_partitions
 from inference_engine.services import ModelService, PredictionObserver
 from inference_engine.settings import Settings
 from inference_engine.training import TrainingOptions
+
+if TYPE_CHECKING:
+    from inference_engine.partitioning.training import PartitionedOptions
 
 
 def build_registry(settings: Settings) -> ModelRegistry:
@@ -27,7 +33,7 @@ def build_model_service(
     settings: Settings,
     *,
     registry: ModelRegistry | None = None,
-    runtime_factory: RuntimeFactory = create_runtime,
+    runtime_factory: RuntimeFactory = create_runtime_with_partitions,
     observer: PredictionObserver | None = None,
 ) -> ModelService:
     extra = {"observer": observer} if observer is not None else {}
@@ -41,6 +47,21 @@ def build_model_service(
         max_cached_versions=settings.max_cached_versions,
         max_instances=settings.max_instances,
         **extra,
+    )
+
+
+def partitioned_options(settings: Settings, *, fresh: bool = False) -> PartitionedOptions:
+    from inference_engine.partitioning.training import PartitionedOptions
+
+    return PartitionedOptions(
+        runs_dir=settings.partitioned_runs(),
+        holdout_days=settings.holdout_days,
+        validation_fraction=settings.validation_fraction,
+        seed=settings.seed,
+        threads=settings.training_threads,
+        max_attempts=settings.partition_max_attempts,
+        inject_failures=dict(settings.partition_inject_failures),
+        fresh=fresh,
     )
 
 

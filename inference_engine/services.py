@@ -22,6 +22,7 @@ from inference_engine.errors import ModelNotFound
 from inference_engine.ports import ModelRegistry
 from inference_engine.runtimes import RuntimeFactory, create_runtime
 from inference_engine.runtimes.base import ModelRuntime
+from inference_engine.runtimes.partitioned_runtime import PartitionedRuntime
 from strata_kernel.errors import StrataError
 
 log = logging.getLogger(__name__)
@@ -128,9 +129,20 @@ class ModelService:
         instances = parse_instances(body, self.max_instances)
         loaded = self._serving_model(name) if version is None else self._version_model(name, version)
         started = time.perf_counter()
-        predictions = loaded.runtime.predict(instances)
+        nodes: list[str] | None = None
+        if isinstance(loaded.runtime, PartitionedRuntime):  # the answer says which node of the tree scored it
+            predictions, nodes = loaded.runtime.predict_routed(instances)
+        else:
+            predictions = loaded.runtime.predict(instances)
         self._observe(name, loaded.served.version, len(predictions), time.perf_counter() - started)
-        return Prediction(name, loaded.served.version, predictions)
+        return Prediction(name, loaded.served.version, predictions, nodes)
+
+    def tree(self, name: str, version: int | None = None) -> dict[str, object]:
+        """The node tree of a partitioned model version (the served one by default)."""
+        loaded = self._serving_model(name) if version is None else self._version_model(name, version)
+        if not isinstance(loaded.runtime, PartitionedRuntime):
+            raise ModelNotFound(f"model {name} v{loaded.served.version} is not a partitioned model (it has no tree)")
+        return loaded.runtime.tree()
 
     def _serving_model(self, name: str) -> LoadedModel:
         loaded = self._serving.get(name)

@@ -41,6 +41,22 @@ class Settings(StrataSettings):
     #: OpenMP threads for training; more than the idle cores makes XGBoost far slower (measured 16x on 2 busy cores)
     training_threads: int = 1
 
+    # partitioned models (issue 4): one Spark application trains every node of a spec's hierarchy
+    #: where model specs live; None = the packaged ``inference_engine/model_specs``
+    model_specs_dir: Path | None = None
+    #: run directories (persisted split, node outcomes, node models); None = ``<var_dir>/inference_engine/partitioned``
+    partitioned_runs_dir: Path | None = None
+    partition_max_attempts: int = 3
+    #: fault-injection hook: node id -> number of attempts that fail (drills and tests of retry/resume)
+    partition_inject_failures: dict[str, int] = Field(default_factory=dict)
+    spark_master: str = "local[2]"
+    spark_shuffle_partitions: int = 4
+    spark_driver_memory: str = "2g"
+    spark_log_level: str = "WARN"
+
+    def partitioned_runs(self) -> Path:
+        return self.partitioned_runs_dir or self.var_dir / "inference_engine" / "partitioned"
+
     def tracking_uri(self) -> str:
         if self.mlflow_tracking_uri:
             return self.mlflow_tracking_uri

@@ -16,6 +16,7 @@ from inference_engine.ports import ModelRegistry, TrainedCandidate, TrainingData
 from inference_engine.training_data import (
     TrainingSet,
     check_sizes,
+    feature_set_tags,
     read_training_set,
     split_by_time,
     split_validation,
@@ -85,7 +86,9 @@ def train_model(
         rows_train=len(split.train),
         rows_holdout=len(split.holdout),
     )
-    published = registry.publish(_candidate(name, booster, split.train, params, evaluation, data_version))
+    candidate = _candidate(name, booster, split.train, params, evaluation, data_version)
+    candidate.tags.update(feature_set_tags(table.location))
+    published = registry.publish(candidate)
     return {
         "model": name,
         "version": published.version,

@@ -70,6 +70,20 @@ def read_training_set(location: Path) -> TrainingSet:
     return TrainingSet(tuple(features), x[known], label[known], groups[known], placed_at[known])
 
 
+FEATURE_SET_FILE = "_feature_set.json"
+
+
+def feature_set_tags(location: Path) -> dict[str, str]:
+    """The feature set (canonical expressions + DSL) that data_processing stored beside the training set.
+
+    It travels with the model as the version tag ``feature_set`` so serving can rebuild the same inputs.
+    """
+    path = location / FEATURE_SET_FILE
+    if not path.is_file():
+        return {}
+    return {"feature_set": path.read_text()}
+
+
 def split_by_time(data: TrainingSet, holdout_days: int) -> TimeSplit:
     """Held out = whole days: from the start of (last day - holdout_days + 1) to the end."""
     if len(data) == 0:

@@ -97,6 +97,8 @@ class MlflowRegistry(ModelRegistry):
 
 
 def _log_model(candidate: TrainedCandidate) -> str:
+    if candidate.framework == "partitioned":
+        return _log_partitioned(candidate)
     if candidate.framework != "xgboost":
         raise ValueError(f"cannot log a {candidate.framework} model yet")
     import mlflow.xgboost
@@ -120,6 +122,23 @@ def _log_model(candidate: TrainedCandidate) -> str:
         pip_requirements=[f"xgboost=={xgboost.__version__}", f"mlflow=={mlflow.__version__}"],
     )
     return str(info.model_uri)
+
+
+def _log_partitioned(candidate: TrainedCandidate) -> str:
+    """A partitioned model is one directory (routing.json, report.json, models/): logged as the version's files,
+    with an MLmodel file whose ``partitioned`` flavor names that directory (read back by ``_model_file``)."""
+    import tempfile
+
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "MLmodel").write_text(yaml.safe_dump({"flavors": {"partitioned": {"data": "partitioned"}}}))
+        mlflow.log_artifact(str(Path(tmp) / "MLmodel"), artifact_path="model")
+    mlflow.log_artifacts(str(candidate.model), artifact_path="model/partitioned")
+    run = mlflow.active_run()
+    if run is None:
+        raise ValueError("logging a partitioned model needs an active run")
+    return f"runs:/{run.info.run_id}/model"
 
 
 def _to_domain(version: Any) -> ModelVersion:

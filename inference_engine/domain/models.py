@@ -52,6 +52,13 @@ class Prediction:
     model: str
     version: int
     predictions: list[float]
+    #: partitioned models only: per instance, the node of the tree whose model answered
+    nodes: list[str] | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {"model": self.model, "version": str(self.version), "predictions": self.predictions}
+        body: dict[str, object] = {"model": self.model, "version": str(self.version), "predictions": self.predictions}
+        if self.nodes is not None:
+            body["nodes"] = self.nodes
+            # one instance (the ETD estimate) or one node for all: a single "node" is what a caller reads
+            body["node"] = self.nodes[0] if len(set(self.nodes)) == 1 else None
+        return body

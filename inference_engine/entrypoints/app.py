@@ -10,7 +10,7 @@ from flask import request
 from inference_engine.bootstrap import build_model_service
 from inference_engine.errors import VersionNotFound
 from inference_engine.metrics import PredictionMetrics
-from inference_engine.runtimes import create_runtime
+from inference_engine.runtimes.partitioned_runtime import create_runtime_with_partitions
 from inference_engine.services import BackgroundLoader, ModelService
 from inference_engine.settings import Settings
 from strata_kernel.service import add_readiness_check, create_service_app
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     service = build_model_service(
         settings,
         registry=overrides.get("registry"),
-        runtime_factory=overrides.get("runtime_factory", create_runtime),
+        runtime_factory=overrides.get("runtime_factory", create_runtime_with_partitions),
         observer=metrics.observe,
     )
     app.extensions["inference_engine.service"] = service
@@ -62,6 +62,17 @@ def _register_routes(app: APIFlask, service: ModelService) -> None:
     @app.doc(tags=["models"], summary="Score with one registered version (loaded on demand).", responses=[400, 404])
     def predict_version(name: str, version: str) -> dict[str, Any]:
         return service.predict(name, request.get_json(silent=True), _version_number(name, version)).to_dict()
+
+    @app.get("/v1/models/<name>/tree")
+    @app.doc(
+        tags=["models"],
+        summary="The node tree of a partitioned model (?version=N, default the served one): status, rows, "
+        "metric vs parent and who serves each node.",
+        responses=[404],
+    )
+    def model_tree(name: str) -> dict[str, Any]:
+        version = request.args.get("version")
+        return service.tree(name, None if version is None else _version_number(name, version))
 
     @app.post("/v1/models/<name>/reload")
     @app.doc(tags=["models"], summary="Re-read the production alias and hot-swap the model.", responses=[404])

@@ -21,17 +21,73 @@ def _settings() -> Settings:
 
 
 @app.command()
-def train(model: Annotated[str, typer.Argument(help="Model to train, e.g. etd.")]) -> None:
-    """Train on the lake's training set, evaluate on the last holdout_days, register a new version."""
+def train(
+    model: Annotated[str, typer.Argument(help="Model to train, e.g. etd.")],
+    no_partitions: Annotated[
+        bool, typer.Option("--no-partitions", help="Train one global model even if the model has a partition spec.")
+    ] = False,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Partitioned: discard an interrupted run instead of resuming it.")
+    ] = False,
+) -> None:
+    """Train on the lake's training set, evaluate on the last holdout_days, register a new version.
+
+    A model with a partition spec (model_specs/<model>.yaml) trains one model per node of its hierarchy on
+    Spark; the report table goes to stderr, the summary JSON line to stdout.
+    """
     from inference_engine.bootstrap import build_registry, build_training_data, training_options
+    from inference_engine.partitioning.spec import has_spec
     from inference_engine.training import train_model
 
     with one_line_errors():
         settings = _settings()
-        summary = train_model(
-            model, build_training_data(settings), build_registry(settings), training_options(settings)
-        )
+        if not no_partitions and has_spec(model, settings.model_specs_dir):
+            summary = _train_partitioned(model, settings, fresh)
+        else:
+            summary = train_model(
+                model, build_training_data(settings), build_registry(settings), training_options(settings)
+            )
     typer.echo(json.dumps(summary))
+
+
+def _train_partitioned(model: str, settings: Settings, fresh: bool) -> dict[str, Any]:
+    from inference_engine.bootstrap import build_registry, build_training_data, partitioned_options
+    from inference_engine.partitioning.report import print_table
+    from inference_engine.partitioning.spark import build_spark_session
+    from inference_engine.partitioning.spec import load_spec
+    from inference_engine.partitioning.training import train_partitioned
+
+    result = train_partitioned(
+        load_spec(model, settings.model_specs_dir),
+        build_training_data(settings),
+        build_registry(settings),
+        lambda: build_spark_session(settings),
+        partitioned_options(settings, fresh=fresh),
+    )
+    print_table(result["report"], stderr=True)
+    summary: dict[str, Any] = result["summary"]
+    return summary
+
+
+@app.command()
+def tree(
+    model: Annotated[str, typer.Argument(help="Partitioned model, e.g. etd.")],
+    version: Annotated[int | None, typer.Option("--version", help="Version (default: the serving alias).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
+) -> None:
+    """Print the node tree of a partitioned model: status, rows, metric vs parent, who serves each node."""
+    from inference_engine.bootstrap import build_registry
+    from inference_engine.partitioning.report import print_table
+    from inference_engine.partitioning.tree_view import registered_tree
+
+    with one_line_errors():
+        settings = _settings()
+        report = registered_tree(build_registry(settings), model, version, settings.serving_alias,
+                                 settings.var_dir / "inference_engine" / "downloads")  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(report))
+    else:
+        print_table(report)
 
 
 @app.command()

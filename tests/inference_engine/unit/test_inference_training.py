@@ -45,6 +45,17 @@ def test_trains_evaluates_and_registers_a_version_with_the_contract_tags(lake: F
     assert {"metric_rmse", "metric_p90_abs_error", "baseline_mae", "data_version"} <= tags.keys()
 
 
+def test_the_feature_set_stored_beside_the_training_set_travels_with_the_model(lake: FakeLake, tmp_path: Path) -> None:
+    feature_set = {"model": "etd", "features": ["@restaurant_stats:avg_prep_minutes_7d"], "derived": {}}
+    location = tmp_path / "lake" / "processed" / "etd_training_set"
+    (location / "_feature_set.json").write_text(json.dumps(feature_set))
+    registry = FakeRegistry(tmp_path / "registry")
+
+    train_model("etd", lake, registry, OPTIONS)
+
+    assert json.loads(registry.published[0].tags["feature_set"]) == feature_set
+
+
 def test_the_held_out_window_is_the_last_days_of_placed_at(lake: FakeLake) -> None:
     split = split_by_time(read_training_set(lake.location), holdout_days=7)
 

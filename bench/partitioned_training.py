@@ -1,0 +1,249 @@
+"""Benchmark of partitioned training (issue 4) on the full ETD data set (>= 1M orders, 60 countries, 400 cities).
+
+Prerequisite, once (minutes): ``STRATA_VAR_DIR=var/bench-full python -m strata_cli build --size full``.
+
+Measures, in a fresh process each, the whole partitioned training (``inference_engine train etd --fresh``):
+wall time and peak memory of its process tree (driver + Spark JVM + Python workers); the naive way (a fresh
+process per node reading its own rows from the lake, training, evaluating) on a sample of nodes, extrapolated
+per level to the whole tree; and the held-out MAE of the partitioned model against its global node alone,
+overall and for cities with few orders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VAR = ROOT / "var" / "bench-full"
+LAKE_PORT = 18304
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    peak_rss_mb: float
+    stdout: str
+
+
+def child_env(var_dir: Path) -> dict[str, str]:
+    return {**os.environ, "STRATA_VAR_DIR": str(var_dir), "STRATA_DATA_LAKE_URL": f"http://127.0.0.1:{LAKE_PORT}",
+            "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1", "MLFLOW_DISABLE_TELEMETRY": "true",
+            "STRATA_LOG_LEVEL": "WARNING"}  # fmt: skip
+
+
+def _tree_rss_kb(root_pid: int) -> int:
+    """Sum of VmRSS over a process and all its descendants (read from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(fields[1])
+            except (OSError, IndexError):
+                continue
+    family, frontier = {root_pid}, [root_pid]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in family:
+                family.add(pid)
+                frontier.append(pid)
+    total = 0
+    for pid in family:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def measure(command: list[str], env: dict[str, str]) -> Measured:
+    """Run a command; wall time and the peak summed RSS of its process tree (sampled every 0.2 s)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_kb(process.pid))
+            done.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, _ = process.communicate()
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {stdout.strip()[-300:]}")
+    return Measured(time.perf_counter() - started, peak / 1024, stdout)
+
+
+def start_lake(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    import urllib.request
+
+    lake = subprocess.Popen([sys.executable, "-m", "data_lake", "serve", "--port", str(LAKE_PORT)], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{LAKE_PORT}/readyz", timeout=1)
+            return lake
+        except OSError:
+            time.sleep(0.5)
+    lake.terminate()
+    raise SystemExit("data_lake did not become ready")
+
+
+def run(var_dir: Path = DEFAULT_VAR, sample_cities: int = 8, sample_countries: int = 3) -> dict[str, Any]:
+    if not (var_dir / "lake" / "processed" / "etd_training_set").is_dir():
+        raise SystemExit(f"no full training set under {var_dir}: run STRATA_VAR_DIR={var_dir} "
+                         "python -m strata_cli build --size full")  # fmt: skip
+    env = child_env(var_dir)
+    lake = start_lake(env)
+    try:
+        whole = measure([sys.executable, "-m", "inference_engine", "train", "etd", "--fresh"], env)
+    finally:
+        lake.terminate()
+        lake.wait(timeout=15)
+    summary = json.loads(whole.stdout.strip().splitlines()[-1])
+    run_dir = var_dir / "inference_engine" / "partitioned" / "etd" / summary["run_id"]
+    naive = naive_sample(run_dir, env, sample_cities, sample_countries)
+    return {"summary": summary, "seconds": whole.seconds, "peak_rss_mb": whole.peak_rss_mb, "naive": naive,
+            "accuracy": accuracy(run_dir)}  # fmt: skip
+
+
+def naive_sample(run_dir: Path, env: dict[str, str], cities: int, countries: int) -> dict[str, Any]:
+    """Time a fresh process per sampled node; extrapolate each level's mean to the level's node count."""
+    meta = json.loads((run_dir / "meta.json").read_text())
+    keys = [tuple(k) for k, parts in meta["rows"] if parts["fit"] + parts["valid"] > 0]
+    by_level = {level: sorted(k for k in keys if len(k) == level) for level in range(3)}
+    sample = {0: by_level[0], 1: _spread(by_level[1], countries), 2: _spread(by_level[2], cities)}
+    per_level: dict[int, list[float]] = {}
+    for level, chosen in sample.items():
+        for key in chosen:
+            command = [sys.executable, "-m", "bench.partitioned_training", "naive-node", str(run_dir), json.dumps(key)]
+            per_level.setdefault(level, []).append(measure(command, env).seconds)
+    estimate = sum(sum(times) / len(times) * len(by_level[level]) for level, times in per_level.items())
+    return {
+        "sampled": {lvl: len(t) for lvl, t in per_level.items()},
+        "nodes": {lvl: len(k) for lvl, k in by_level.items()},
+        "mean_seconds": {lvl: sum(t) / len(t) for lvl, t in per_level.items()},
+        "estimated_seconds": estimate,
+    }
+
+
+def _spread(keys: list[tuple[str, ...]], count: int) -> list[tuple[str, ...]]:
+    if len(keys) <= count:
+        return keys
+    step = len(keys) / count
+    return [keys[int(i * step)] for i in range(count)]
+
+
+def naive_node(run_dir: Path, key: list[str]) -> None:
+    """One node as its own job: read only its rows from the lake training set, train, evaluate (no Spark)."""
+    import duckdb
+    import numpy as np
+
+    from inference_engine.algorithms import get_algorithm
+    from inference_engine.algorithms.metrics import compute_metrics
+    from inference_engine.partitioning.spec import load_spec
+
+    spec = load_spec("etd")
+    meta = json.loads((run_dir / "meta.json").read_text())
+    features = meta["features"]
+    location = run_dir.parents[3] / "lake" / "processed" / "etd_training_set"
+    where = " AND ".join(f"{c} = '{v}'" for c, v in zip(spec.partition_by, key, strict=False)) or "TRUE"
+    cols = ", ".join(f'CAST("{f}" AS DOUBLE)' for f in features)
+    source = f"read_parquet('{location}/*/*.parquet', hive_partitioning=true)"
+    query = (f"SELECT {cols}, label, placed_at < TIMESTAMP '{meta['holdout_start']}' AS train FROM {source} "
+             f"WHERE {where} AND label IS NOT NULL ORDER BY placed_at, order_id")  # fmt: skip
+    rows = duckdb.execute(query).fetchnumpy()
+    x = np.column_stack([rows[c] for c in list(rows)[: len(features)]]).astype(np.float32)
+    y, train = rows["label"].astype(np.float64), rows["train"].astype(bool)
+    n_train = int(train.sum())
+    cut = n_train - max(1, int(n_train * 0.15))
+    algorithm = get_algorithm(spec.algorithm)
+    model = algorithm.fit(
+        (x[:cut], y[:cut]), (x[cut:n_train], y[cut:n_train]), dict(spec.hyperparameters), seed=7, threads=1
+    )
+    print(json.dumps(compute_metrics("regression", y[cut:n_train], model.predict(x[cut:n_train]))))
+
+
+def accuracy(run_dir: Path) -> dict[str, Any]:
+    """Held-out MAE: partitioned vs global alone, overall and for cities by training-order count."""
+    import numpy as np
+
+    from inference_engine.partitioning.evaluation import score_holdout
+    from inference_engine.partitioning.predictor import load_predictor
+    from inference_engine.partitioning.spec import load_spec
+
+    spec = load_spec("etd")
+    scores = score_holdout(run_dir / "split.parquet", spec, load_predictor(run_dir / "artifact"))
+    meta = json.loads((run_dir / "meta.json").read_text())
+    city_rows = {tuple(k): p["fit"] + p["valid"] for k, p in meta["rows"] if len(k) == 2}
+    rows = np.array([city_rows.get(tuple(k), 0) for k in scores.keys])
+    bands = {"all": rows >= 0, f"cities < min_rows ({spec.min_rows})": rows < spec.min_rows,
+             "cities < 1000 orders": rows < 1000, "cities >= 5000 orders": rows >= 5000}  # fmt: skip
+    out = {}
+    for band, mask in bands.items():
+        if mask.any():
+            out[band] = {"rows": int(mask.sum()),
+                         "mae_partitioned": float(np.abs(scores.partitioned[mask] - scores.y[mask]).mean()),
+                         "mae_global": float(np.abs(scores.global_only[mask] - scores.y[mask]).mean())}  # fmt: skip
+    return out
+
+
+def print_report(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    summary, naive = result["summary"], result["naive"]
+    console = Console(width=150)
+    table = Table(title=f"Partitioned ETD training: {summary['nodes']} nodes {summary['counts']} (2-core machine)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("wall time, whole partitioned training (process)", f"{result['seconds']:.1f} s")
+    table.add_row("  of which the Spark tree training", f"{summary['training_seconds']:.1f} s")
+    table.add_row("peak memory (driver + JVM + workers)", f"{result['peak_rss_mb']:.0f} MB")
+    table.add_row("naive: a process per node (sampled, extrapolated)", f"{naive['estimated_seconds']:.0f} s")
+    table.add_row(
+        "  mean seconds per node by level", json.dumps({k: round(v, 2) for k, v in naive["mean_seconds"].items()})
+    )
+    table.add_row("  sampled nodes by level / total", f"{naive['sampled']} / {naive['nodes']}")
+    table.add_row("naive / partitioned", f"{naive['estimated_seconds'] / result['seconds']:.1f}x")
+    for band, scores in result["accuracy"].items():
+        table.add_row(f"held-out MAE, {band} ({scores['rows']} rows)",
+                      f"partitioned {scores['mae_partitioned']:.3f} vs global {scores['mae_global']:.3f}")  # fmt: skip
+    console.print(table)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    node = sub.add_parser("naive-node")
+    node.add_argument("run_dir", type=Path)
+    node.add_argument("key")
+    parser.add_argument("--var-dir", type=Path, default=DEFAULT_VAR)
+    args = parser.parse_args(argv)
+    if args.command == "naive-node":
+        naive_node(args.run_dir, json.loads(args.key))
+        return
+    result = run(args.var_dir)
+    print_report(result)
+    (args.var_dir / "bench-partitioned.json").write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Held-out evaluation of a partitioned model against its global node alone (same rows, same metric)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inference_engine.algorithms.metrics import compute_metrics
+from inference_engine.partitioning.dataset import HOLDOUT, PART, ROW
+from inference_engine.partitioning.predictor import PartitionedPredictor
+from inference_engine.partitioning.spec import PartitionSpec, task_of
+from inference_engine.partitioning.tree import GLOBAL
+
+
+@dataclass(frozen=True)
+class HoldoutScores:
+    keys: list[list[str | None]]
+    y: np.ndarray
+    partitioned: np.ndarray
+    global_only: np.ndarray
+    nodes: list[str]
+
+
+def score_holdout(split_path: Path, spec: PartitionSpec, predictor: PartitionedPredictor) -> HoldoutScores:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(split_path, filters=[(PART, "=", HOLDOUT)])
+    table = table.take(pc.sort_indices(table, [(ROW, "ascending")]))
+    x = np.column_stack([table.column(f).to_numpy(zero_copy_only=False) for f in predictor.features])
+    x = x.astype(np.float32).reshape(table.num_rows, len(predictor.features))
+    keys = [list(row) for row in zip(*(table.column(c).to_pylist() for c in spec.partition_by), strict=True)]
+    y = table.column(spec.label).to_numpy(zero_copy_only=False).astype(np.float64)
+    partitioned, nodes = predictor.predict(keys, x)
+    global_only = predictor.models[GLOBAL].predict(x) if len(y) else np.empty(0)
+    return HoldoutScores(keys, y, partitioned, global_only, nodes)
+
+
+def holdout_summary(scores: HoldoutScores, spec: PartitionSpec) -> dict[str, object]:
+    if len(scores.y) == 0:
+        return {"holdout_rows": 0}
+    task = task_of(spec.algorithm)
+    partitioned = compute_metrics(task, scores.y, scores.partitioned)  # type: ignore[arg-type]
+    global_only = compute_metrics(task, scores.y, scores.global_only)  # type: ignore[arg-type]
+    return {
+        "holdout_rows": len(scores.y),
+        "holdout": {k: round(v, 6) for k, v in partitioned.items()},
+        "holdout_global_only": {k: round(v, 6) for k, v in global_only.items()},
+    }

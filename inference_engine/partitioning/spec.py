@@ -1,0 +1,90 @@
+"""The partition spec of a model (``model_specs/<name>.yaml``): hierarchy, threshold, metric, algorithm."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from inference_engine.errors import ModelNotFound, TrainingDataError
+
+SPECS_DIR = Path(__file__).resolve().parent.parent / "model_specs"
+
+
+@dataclass(frozen=True)
+class PartitionSpec:
+    name: str
+    table: str
+    partition_by: tuple[str, ...]
+    min_rows: int
+    metric: str
+    algorithm: str
+    label: str = "label"
+    time_column: str = "placed_at"
+    id_column: str | None = None
+    #: None = every column whose name contains ``__`` (the lake's feature naming rule)
+    features: tuple[str, ...] | None = None
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def spec_path(name: str, specs_dir: Path | None = None) -> Path:
+    return (specs_dir or SPECS_DIR) / f"{name}.yaml"
+
+
+def has_spec(name: str, specs_dir: Path | None = None) -> bool:
+    return spec_path(name, specs_dir).is_file()
+
+
+def load_spec(name: str, specs_dir: Path | None = None) -> PartitionSpec:
+    path = spec_path(name, specs_dir)
+    if not path.is_file():
+        raise ModelNotFound(f"model {name!r} has no partition spec at {path}")
+    return parse_spec(yaml.safe_load(path.read_text()) or {}, source=str(path))
+
+
+def parse_spec(body: dict[str, Any], source: str = "spec") -> PartitionSpec:
+    """Validate a spec mapping; a bad field is a one-line error naming it."""
+    for required in ("name", "table", "partition_by", "min_rows", "metric", "algorithm"):
+        if required not in body:
+            raise TrainingDataError(f"{source}: '{required}' is required", field=required)
+    partition_by = body["partition_by"]
+    if not isinstance(partition_by, list) or not partition_by or not all(isinstance(c, str) for c in partition_by):
+        raise TrainingDataError(f"{source}: 'partition_by' must be a non-empty list of columns", field="partition_by")
+    if not isinstance(body["min_rows"], int) or body["min_rows"] < 2:
+        raise TrainingDataError(f"{source}: 'min_rows' must be an integer >= 2", field="min_rows")
+    features = body.get("features")
+    known = set(PartitionSpec.__dataclass_fields__)
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise TrainingDataError(f"{source}: unknown field(s) {', '.join(unknown)}", field=unknown[0])
+    spec = PartitionSpec(
+        **{**body, "partition_by": tuple(partition_by), "features": tuple(features) if features else None,
+           "hyperparameters": dict(body.get("hyperparameters") or {})}
+    )  # fmt: skip
+    _check_algorithm(spec)
+    return spec
+
+
+def _check_algorithm(spec: PartitionSpec) -> None:
+    from inference_engine.algorithms import ALGORITHMS
+    from inference_engine.algorithms.metrics import check_metric
+
+    if spec.algorithm not in ALGORITHMS:
+        raise TrainingDataError(
+            f"unknown algorithm {spec.algorithm!r}; known: {', '.join(sorted(ALGORITHMS))}", field="algorithm"
+        )
+    check_metric(task_of(spec.algorithm), spec.metric)
+
+
+def task_of(algorithm: str) -> str:
+    return "classification" if algorithm in {"logistic_regression", "xgboost_classifier"} else "regression"
