@@ -1,4 +1,4 @@
-"""`python -m bench [--requests N]`: run the benchmarks and print one table."""
+"""`python -m bench [etd] [online] [pit] [nrt] [partitioned] [--requests N]`: run the benchmarks (default: all)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,24 @@ import argparse
 from rich.console import Console
 from rich.table import Table
 
-from bench import etd
+from bench import etd, nrt_freshness, online_lookup, partitioned_training, pit_join
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("only", nargs="*", help="only these: etd, online, pit, nrt, partitioned (default: all)")
     args = parser.parse_args()
+    if not args.only or "online" in args.only:
+        online_lookup.main()
+    if not args.only or "pit" in args.only:
+        pit_join.main()
+    if not args.only or "nrt" in args.only:
+        nrt_freshness.main([])
+    if not args.only or "partitioned" in args.only:
+        partitioned_training.main([])
+    if args.only and "etd" not in args.only:
+        return
     results = etd.run(args.requests)
     baseline = {r.concurrency: r for r in results if r.label.startswith("baseline")}
     table = Table(title=f"ETD serving, {args.requests} requests per row (2-core machine)")

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from strata_cli import supervisor
+from strata_cli import models, supervisor
 from strata_cli.devflow import StepFailed, child_env, run_flow
 from strata_cli.settings import Settings
 from strata_cli.topology import services, sidecars
@@ -27,6 +27,7 @@ from strata_kernel.settings import load_settings
 app = typer.Typer(help="Strata: a layered ML platform.", no_args_is_help=True, add_completion=False)
 service_app = typer.Typer(help="Start, stop or restart one running process.", no_args_is_help=True)
 app.add_typer(service_app, name="service")
+app.command("tree")(models.tree)
 console = Console(highlight=False)
 SIZES = ("tiny", "small", "full")
 

@@ -31,6 +31,23 @@ class Service:
 
 
 @dataclass(frozen=True)
+class StreamWorker(Service):
+    """A near-real-time feature worker: no API of its own, but /healthz /readyz /metrics on its port."""
+
+    group: str = ""
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "data_processing", "stream", self.group, "--metrics-port", str(self.port)]
+
+
+def _stream_worker_url(settings: Settings) -> str:
+    """data_processing's port + 10 (8012 by default, data_processing's stream_metrics_port): follows
+    ``data_processing_url`` so a Strata on other ports (the e2e tests) moves its worker too."""
+    parts = urlsplit(settings.data_processing_url)
+    return f"http://{parts.hostname or '127.0.0.1'}:{(parts.port or 8002) + 10}"
+
+
+@dataclass(frozen=True)
 class Sidecar:
     component: Service
     port: int
@@ -60,8 +77,14 @@ def services(settings: Settings) -> list[Service]:
         Service("business_logic", settings.business_logic_url, workers=hot),
         Service("data_collection", settings.data_collection_url),
         Service("ui", settings.ui_url),
+        StreamWorker("data_processing_stream", _stream_worker_url(settings), group="restaurant_realtime"),
     ]
 
 
 def sidecars(settings: Settings) -> list[Sidecar]:
-    return [Sidecar(service, settings.sidecar_base_port + i) for i, service in enumerate(services(settings))]
+    # workers come last, so the services' sidecar ports stay put; the sidecar monitors services only
+    return [
+        Sidecar(service, settings.sidecar_base_port + i)
+        for i, service in enumerate(services(settings))
+        if not isinstance(service, StreamWorker)
+    ]

@@ -26,3 +26,27 @@ class BusinessLogic(abc.ABC):
     @abc.abstractmethod
     def problem(self) -> str | None:
         """``None`` when business_logic answers, else a one-line reason (for readiness)."""
+
+
+class FeatureDirectory(abc.ABC):
+    """data_processing's feature directory API, for the data scientists' /features page (relayed unchanged)."""
+
+    @abc.abstractmethod
+    def list_groups(self, text: str) -> Reply:
+        """``GET /v1/feature-groups?q=``: groups with their freshness."""
+
+    @abc.abstractmethod
+    def get_group(self, name: str) -> Reply:
+        """``GET /v1/feature-groups/{name}``: schema, freshness and users of one group."""
+
+    @abc.abstractmethod
+    def get_feature(self, expression: str) -> Reply:
+        """``GET /v1/features/{@group:feature}``: one feature and who uses it."""
+
+
+class ModelTrees(abc.ABC):
+    """The inference engine's tree API, for the operators' /models page (relayed unchanged)."""
+
+    @abc.abstractmethod
+    def get_tree(self, name: str, version: str | None) -> Reply:
+        """``GET /v1/models/{name}/tree[?version=N]``: every node of a partitioned model and who serves it."""

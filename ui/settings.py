@@ -12,3 +12,5 @@ class Settings(StrataSettings):
 
     #: an ETD quote waits for data_processing and the inference engine behind business_logic
     business_logic_timeout_seconds: float = 5.0
+    #: the tree endpoint downloads a registered version's report before answering
+    inference_engine_timeout_seconds: float = 10.0

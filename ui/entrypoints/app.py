@@ -1,4 +1,15 @@
-"""The ETD web page and the small JSON relay it talks to (``/api/*`` -> business_logic, unchanged)."""
+"""The ETD web page and the small JSON relay it talks to (``/api/*`` -> business_logic, unchanged).
+
+The UI serves the *business* flow and talks to business_logic only — with one exception, for data
+scientists rather than customers: the feature directory page ``/features`` reads data_processing's
+directory API (``/api/feature-groups*``, ``/api/features/*`` relayed unchanged to ``data_processing_url``),
+over HTTP through the FeatureDirectory port like every other call. The ETD page never touches it.
+
+So the customer-facing ETD page (``/``) talks only to business_logic, while the operator pages read the ML
+layers' own APIs: ``/features`` data_processing's directory, and ``/models[/<name>]`` the inference engine's
+partitioned-model tree (``/api/models/<name>/tree`` relayed unchanged to ``inference_engine_url`` through the
+ModelTrees port).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +20,11 @@ from flask import Response, jsonify, render_template, request
 
 from strata_kernel.logs import configure_logging
 from strata_kernel.service import create_service_app
+from ui.adapters.feature_directory_http import HttpFeatureDirectory
+from ui.adapters.inference_engine_http import HttpModelTrees
 from ui.bootstrap import bootstrap
 from ui.domain.reply import Reply
-from ui.ports import BusinessLogic
+from ui.ports import BusinessLogic, FeatureDirectory, ModelTrees
 from ui.settings import Settings
 
 COMPONENT = "ui"
@@ -22,9 +35,17 @@ _PAGE_POLICY = "default-src 'self'; img-src 'self' data:; object-src 'none'; bas
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
-    """Build the UI app; ``business_logic=`` replaces the HTTP adapter at its port (tests)."""
+    """Build the UI app; ``business_logic=`` / ``feature_directory=`` / ``model_trees=`` replace the HTTP adapters."""
     settings = settings or Settings()
     configure_logging(COMPONENT, settings.log_level, settings.log_json)
+    feature_directory: FeatureDirectory = overrides.pop("feature_directory", None) or HttpFeatureDirectory(
+        settings.data_processing_url, timeout_seconds=settings.http_timeout_seconds, retries=settings.http_retries
+    )
+    model_trees: ModelTrees = overrides.pop("model_trees", None) or HttpModelTrees(
+        settings.inference_engine_url,
+        timeout_seconds=settings.inference_engine_timeout_seconds,
+        retries=settings.http_retries,
+    )
     business_logic = bootstrap(settings, **overrides)
     app = create_service_app(
         COMPONENT,
@@ -34,6 +55,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     )
     _register_page(app)
     _register_relay(app, business_logic)
+    _register_feature_directory(app, feature_directory)
+    _register_model_trees(app, model_trees)
     return app
 
 
@@ -65,6 +88,47 @@ def _register_relay(app: APIFlask, business_logic: BusinessLogic) -> None:
         # an unparsable body is business_logic's to judge only if it is JSON at all
         body = request.get_json(force=True)
         return _relayed(business_logic.quote_etd(body))
+
+
+def _register_feature_directory(app: APIFlask, directory: FeatureDirectory) -> None:
+    @app.get("/features")
+    @app.doc(hide=True)
+    def features_page() -> Response:
+        response = Response(render_template("features.html"), mimetype="text/html")
+        response.headers["Content-Security-Policy"] = _PAGE_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @app.get("/api/feature-groups")
+    @app.doc(tags=["relay"], summary="data_processing GET /v1/feature-groups, relayed unchanged.")
+    def feature_groups() -> tuple[Response, int]:
+        return _relayed(directory.list_groups(request.args.get("q", "")))
+
+    @app.get("/api/feature-groups/<name>")
+    @app.doc(tags=["relay"], summary="data_processing GET /v1/feature-groups/{name}, relayed unchanged.")
+    def feature_group(name: str) -> tuple[Response, int]:
+        return _relayed(directory.get_group(name))
+
+    @app.get("/api/features/<path:expression>")
+    @app.doc(tags=["relay"], summary="data_processing GET /v1/features/{@group:feature}, relayed unchanged.")
+    def feature(expression: str) -> tuple[Response, int]:
+        return _relayed(directory.get_feature(expression))
+
+
+def _register_model_trees(app: APIFlask, trees: ModelTrees) -> None:
+    @app.get("/models")
+    @app.get("/models/<name>")
+    @app.doc(hide=True)
+    def models_page(name: str = "etd") -> Response:
+        response = Response(render_template("models.html", model=name), mimetype="text/html")
+        response.headers["Content-Security-Policy"] = _PAGE_POLICY
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @app.get("/api/models/<name>/tree")
+    @app.doc(tags=["relay"], summary="inference_engine GET /v1/models/{name}/tree[?version=N], relayed unchanged.")
+    def model_tree(name: str) -> tuple[Response, int]:
+        return _relayed(trees.get_tree(name, request.args.get("version")))
 
 
 def _relayed(reply: Reply) -> tuple[Response, int]:

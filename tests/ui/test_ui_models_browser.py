@@ -1,0 +1,71 @@
+"""A real browser on /models/etd: the ui app relaying over HTTP to a served stand-in of the engine's tree route."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.strata_cli.tree_sample import MARKUP, FakeInferenceEngine, serve
+from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS
+from ui.entrypoints.app import create_app as create_ui_app
+from ui.settings import Settings as UiSettings
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def ui_url(tmp_path: Path) -> Iterator[str]:
+    engine_server, engine_url = serve(FakeInferenceEngine())
+    settings = UiSettings(var_dir=tmp_path / "var", log_json=False, inference_engine_url=engine_url)
+    ui_server, url = serve(create_ui_app(settings))
+    try:
+        yield url
+    finally:
+        ui_server.shutdown()
+        engine_server.shutdown()
+
+
+def test_the_tree_shows_nodes_fallbacks_counts_and_filters(ui_url: str, tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(ui_url + "/models/etd")
+            rows = page.locator("#tree tbody tr")
+            expect(rows).to_have_count(10)
+            # cities follow their country
+            expect(rows.nth(2)).to_have_attribute("data-node", "country_code=FR/city_id=c-lyo")
+            expect(page.locator("#model-meta")).to_contain_text("version 3 · partitioned by country_code → city_id")
+            expect(page.locator("[data-count='trained'] .value")).to_have_text("5")
+            expect(page.locator("[data-count='worse_than_parent'] .value")).to_have_text("1")
+            expect(page.locator("[data-count='skipped_min_rows'] .value")).to_have_text("4")
+
+            rotterdam = page.locator("tr[data-node='country_code=NL/city_id=c-rot']")
+            expect(rotterdam).to_contain_text("worse than parent")
+            expect(rotterdam).to_contain_text("↑ country_code=NL")
+            expect(rotterdam).to_contain_text(MARKUP)  # the reason's markup shown as text, never run
+            expect(page.locator("tr[data-node='country_code=FR/city_id=c-lyo']")).to_contain_text("↑ global")
+            expect(page.locator("tr[data-node='country_code=NL/city_id=c-ams']")).to_contain_text("itself")
+
+            page.locator("tr[data-node='country_code=NL'] .mt-toggle").click()  # collapse the Netherlands
+            expect(rows).to_have_count(8)
+            expect(page.locator("tr[data-node='country_code=NL/city_id=c-ams']")).to_have_count(0)
+            page.fill("#node-filter", "c-ams")  # the filter finds a city inside a collapsed country
+            expect(rows).to_have_count(1)
+            page.fill("#node-filter", "nothing-like-this")
+            expect(page.locator("#no-match")).to_be_visible()
+            page.fill("#node-filter", "")
+            expect(page.locator("#error")).to_be_hidden()
+            page.screenshot(path=str(tmp_path / "models.png"), full_page=True)
+
+            page.goto(ui_url + "/models/churn")
+            expect(page.locator("#error")).to_have_text("no registered model named churn")
+        finally:
+            browser.close()
+    assert (tmp_path / "models.png").stat().st_size > 0
