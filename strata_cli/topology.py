@@ -82,9 +82,5 @@ def services(settings: Settings) -> list[Service]:
 
 
 def sidecars(settings: Settings) -> list[Sidecar]:
-    # workers come last, so the services' sidecar ports stay put; the sidecar monitors services only
-    return [
-        Sidecar(service, settings.sidecar_base_port + i)
-        for i, service in enumerate(services(settings))
-        if not isinstance(service, StreamWorker)
-    ]
+    """One sidecar monitor per process, the stream worker included (it answers /healthz and /readyz too)."""
+    return [Sidecar(service, settings.sidecar_base_port + i) for i, service in enumerate(services(settings))]

@@ -17,6 +17,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SIDECAR_PORT_OFFSET = 1100  # monitoring.domain.targets: service 800N -> sidecar 910N
+STREAM_WORKER = "data-processing-stream"  # data_processing's near-real-time feature worker (no serve command)
+STREAM_WORKER_PORT = 8012  # docs/contracts.md: data_processing's port + 10
 
 
 @cache
@@ -144,11 +146,13 @@ def test_environment_switches_to_the_real_adapters(package: str) -> None:
             assert value.startswith("postgresql+psycopg://"), key  # psycopg 3 is the installed driver
 
 
-@pytest.mark.parametrize("package", served_deployables())
-def test_every_strata_variable_names_a_real_setting(package: str) -> None:
+@pytest.mark.parametrize(
+    ("package", "service"), [*((p, service_name(p)) for p in served_deployables()), ("data_processing", STREAM_WORKER)]
+)
+def test_every_strata_variable_names_a_real_setting(package: str, service: str) -> None:
     settings_class = importlib.import_module(f"{package}.settings").Settings
     shared = set(compose()["x-strata-env"])
-    own = {key for key in _environment(service_name(package)) if key.startswith("STRATA_")} - shared
+    own = {key for key in _environment(service) if key.startswith("STRATA_")} - shared
     unknown = sorted(key for key in own if key.removeprefix("STRATA_").lower() not in settings_class.model_fields)
     assert not unknown, f"{package}.settings.Settings has no field for {unknown}"
 
@@ -163,7 +167,7 @@ def test_every_shared_variable_is_read_by_some_deployable() -> None:
 
 def test_services_using_the_lake_share_one_volume_at_the_lake_root() -> None:
     lake_root = compose()["x-strata-env"]["STRATA_LAKE_ROOT"]
-    users = ["data-lake", "data-collection", "data-processing", "inference-engine", "spark-worker"]
+    users = ["data-lake", "data-collection", "data-processing", STREAM_WORKER, "inference-engine", "spark-worker"]
     for name in users:
         assert f"lake:{lake_root}" in compose()["services"][name]["volumes"], name
 
@@ -174,3 +178,42 @@ def test_python_image_installs_the_lock_then_the_project() -> None:
     assert "default-jre-headless" in dockerfile
     assert dockerfile.index("requirements.lock") < dockerfile.index("--no-deps .")
     assert compose()["x-strata-image"]["build"]["dockerfile"] == "deploy/Dockerfile"
+
+
+def _streaming_groups() -> list[str]:
+    groups = (REPO / "data_processing" / "feature_groups").glob("*.yaml")
+    return sorted(
+        doc["name"] for doc in map(yaml.safe_load, map(Path.read_text, groups)) if doc.get("kind") == "streaming"
+    )
+
+
+def test_the_stream_worker_runs_every_streaming_group_on_the_event_log_with_its_metrics_port() -> None:
+    stream = ["python", "-m", "data_processing", "stream"]
+    workers = [s for s in compose()["services"].values() if "command" in s and _command(s)[:4] == stream]
+    assert sorted(_command(w)[4] for w in workers) == _streaming_groups()
+    worker = compose()["services"][STREAM_WORKER]
+    assert _option(_command(worker), "--metrics-port") == str(STREAM_WORKER_PORT)
+    assert f"{STREAM_WORKER_PORT}:{STREAM_WORKER_PORT}" in worker["ports"]
+    assert f"http://127.0.0.1:{STREAM_WORKER_PORT}/readyz" in " ".join(worker["healthcheck"]["test"])
+    env = _environment(STREAM_WORKER)
+    assert (env["STRATA_EVENT_LOG"], env["STRATA_KAFKA_BOOTSTRAP_SERVERS"]) == ("kafka", "kafka:9092")
+    assert worker["depends_on"]["kafka"] == {"condition": "service_healthy"}
+
+
+def test_serving_and_the_stream_worker_share_the_redis_online_store() -> None:
+    urls = {_environment(name).get("STRATA_ONLINE_STORE_URL") for name in ("data-processing", STREAM_WORKER)}
+    assert urls == {"redis://redis:6379/0"}
+    assert "profiles" not in compose()["services"]["redis"]  # started by a plain `docker compose up`
+    for name in ("data-processing", STREAM_WORKER):
+        assert compose()["services"][name]["depends_on"]["redis"] == {"condition": "service_healthy"}
+
+
+def test_the_stream_worker_has_a_sidecar_and_both_are_scraped() -> None:
+    sidecar_port = STREAM_WORKER_PORT + SIDECAR_PORT_OFFSET
+    sidecars = [s for s in compose()["services"].values() if s.get("network_mode") == f"service:{STREAM_WORKER}"]
+    assert len(sidecars) == 1
+    assert _option(_command(sidecars[0]), "--component") == "data_processing_stream"
+    assert _option(_command(sidecars[0]), "--port") == str(sidecar_port)
+    assert f"{sidecar_port}:{sidecar_port}" in compose()["services"][STREAM_WORKER]["ports"]
+    assert _scrape_targets("strata-services").get(f"{STREAM_WORKER}:{STREAM_WORKER_PORT}") == "data_processing_stream"
+    assert _scrape_targets("strata-sidecars").get(f"{STREAM_WORKER}:{sidecar_port}") == "data_processing_stream"

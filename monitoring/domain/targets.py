@@ -11,6 +11,8 @@ SERVICE_PORTS: dict[str, int] = {
     "data_lake": 8004,
     "data_collection": 8005,
     "comparative_eval": 8006,
+    # data_processing's near-real-time feature worker: /healthz /readyz /metrics only (its sidecar: 9112)
+    "data_processing_stream": 8012,
 }
 
 _SIDECAR_PORT_OFFSET = 1100  # service 800N -> sidecar 910N: easy to remember, never collides

@@ -61,7 +61,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         **os.environ,
         "STRATA_VAR_DIR": str(var_dir),
         "STRATA_DEMO_SIZE": "tiny",
-        "STRATA_SIDECAR_BASE_PORT": str(_free_port_run(len(SERVICES))),
+        # one sidecar per service plus one for the stream worker
+        "STRATA_SIDECAR_BASE_PORT": str(_free_port_run(len(SERVICES) + 1)),
         "STRATA_HOT_PATH_WORKERS": "1",
         **{f"STRATA_{name.upper()}_URL": url for name, url in urls.items()},
     }

@@ -57,6 +57,7 @@ def test_default_ports_follow_the_component_ports() -> None:
     assert sidecar_port("business_logic") == 9101
     assert sidecar_port("ui") == 9100
     assert local_target_url("inference_engine") == "http://127.0.0.1:8003"
+    assert sidecar_port("data_processing_stream") == 9112  # the stream worker (8012) has a sidecar too
 
 
 def test_probe_outcomes_become_gauges(tmp_path: Path) -> None:
