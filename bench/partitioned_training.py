@@ -1,6 +1,6 @@
 """Benchmark of partitioned training (issue 4) on the full ETD data set (>= 1M orders, 60 countries, 400 cities).
 
-Prerequisite, once (minutes): ``STRATA_VAR_DIR=var/bench-full python -m strata_cli build --size full``.
+The first run builds the full data set (>= 1M orders) under var/bench-full through `strata build --size full`.
 
 Measures, in a fresh process each, the whole partitioned training (``inference_engine train etd --fresh``):
 wall time and peak memory of its process tree (driver + Spark JVM + Python workers); the naive way (a fresh
@@ -108,8 +108,10 @@ def start_lake(env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 def run(var_dir: Path = DEFAULT_VAR, sample_cities: int = 8, sample_countries: int = 3) -> dict[str, Any]:
     if not (var_dir / "lake" / "processed" / "etd_training_set").is_dir():
-        raise SystemExit(f"no full training set under {var_dir}: run STRATA_VAR_DIR={var_dir} "
-                         "python -m strata_cli build --size full")  # fmt: skip
+        # first run: build the full data set (>= 1M orders) through the development flow; takes minutes
+        print(f"building the full data set under {var_dir} (once) ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "strata_cli", "build", "--size", "full"], env=child_env(var_dir),
+                       check=True)  # fmt: skip
     env = child_env(var_dir)
     lake = start_lake(env)
     try:
@@ -120,7 +122,12 @@ def run(var_dir: Path = DEFAULT_VAR, sample_cities: int = 8, sample_countries: i
     summary = json.loads(whole.stdout.strip().splitlines()[-1])
     run_dir = var_dir / "inference_engine" / "partitioned" / "etd" / summary["run_id"]
     naive = naive_sample(run_dir, env, sample_cities, sample_countries)
-    return {"summary": summary, "seconds": whole.seconds, "peak_rss_mb": whole.peak_rss_mb, "naive": naive,
+    from inference_engine.partitioning.spec import load_spec
+
+    spec = load_spec("etd")
+    return {"summary": summary, "min_improvement": spec.min_improvement,
+            "min_validation_rows": spec.min_validation_rows, "seconds": whole.seconds,
+            "peak_rss_mb": whole.peak_rss_mb, "naive": naive,
             "accuracy": accuracy(run_dir)}  # fmt: skip
 
 
@@ -205,6 +212,73 @@ def accuracy(run_dir: Path) -> dict[str, Any]:
     return out
 
 
+MARGINS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1)
+
+
+def choose_margin(run_dir: Path, margins: tuple[float, ...] = MARGINS) -> dict[str, Any]:
+    """Pick ``min_improvement`` from the validation slice only (the held-out window is never read).
+
+    Each node's validation rows are split in time: the earlier half plays the production judge (early stopping
+    and node-vs-parent decision, as training does on the whole slice), the later half checks whether the kept
+    edge lasts. For every margin the tree decision is replayed top-down and scored on the later halves.
+    """
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from inference_engine.algorithms import get_algorithm, load_fitted
+    from inference_engine.partitioning.spec import load_spec
+    from inference_engine.partitioning.tree import GLOBAL, file_stem
+
+    spec = load_spec("etd")
+    features = json.loads((run_dir / "meta.json").read_text())["features"]
+    columns = [*spec.partition_by, *features, spec.label, "_part", "_row"]
+    frame = pq.read_table(run_dir / "split.parquet", columns=columns, filters=[("_part", "!=", "holdout")])
+    frame = frame.to_pandas().sort_values("_row", kind="stable")
+    frame["_half"] = "fit"
+    for _key, rows in frame[frame["_part"] == "valid"].groupby(list(spec.partition_by), sort=False):
+        frame.loc[rows.index, "_half"] = np.where(np.arange(len(rows)) < len(rows) // 2, "judge", "check")
+    x = frame[features].to_numpy(np.float32)
+    y = frame[spec.label].to_numpy(np.float64)
+    predictions = {GLOBAL: load_fitted(spec.algorithm, str(run_dir / "models" / f"{file_stem(GLOBAL)}.ubj")).predict(x)}
+    algorithm = get_algorithm(spec.algorithm)
+    for level in (1, 2):
+        for key, rows in frame.groupby(list(spec.partition_by[:level]), sort=True):
+            index = frame.index.get_indexer(rows.index)
+            half = frame["_half"].to_numpy()[index]
+            fit, judge = index[half == "fit"], index[half == "judge"]
+            if len(index) < spec.min_rows or len(fit) == 0 or len(judge) == 0:
+                continue
+            model = algorithm.fit((x[fit], y[fit]), (x[judge], y[judge]), dict(spec.hyperparameters), seed=7, threads=2)
+            full = np.full(len(y), np.nan)
+            full[index] = model.predict(x[index])
+            predictions[json.dumps(list(key) if isinstance(key, tuple) else [key])] = full
+    keys = frame[list(spec.partition_by)].astype(str).to_numpy()
+    halves = frame["_half"].to_numpy()
+    return {f"{m:g}": _replay(m, predictions, keys, halves, y) for m in margins}
+
+
+def _replay(margin: float, predictions: dict[str, Any], keys: Any, halves: Any, y: Any) -> dict[str, Any]:
+    """Top-down decision with ``margin`` on the judge halves; MAE of the resulting routing on the check halves."""
+    import numpy as np
+
+    serving = predictions["global"].copy()  # row -> current serving prediction
+    kept = 0
+    for level in (1, 2):
+        for name, own in predictions.items():
+            if name == "global" or len(json.loads(name)) != level:
+                continue
+            mask = ~np.isnan(own)
+            judge = mask & (halves == "judge")
+            own_mae = np.abs(own[judge] - y[judge]).mean()
+            parent_mae = np.abs(serving[judge] - y[judge]).mean()
+            if own_mae < parent_mae * (1 - margin):
+                serving[mask] = own[mask]
+                kept += 1
+    check = halves == "check"
+    return {"kept": kept, "check_rows": int(check.sum()), "check_mae": float(np.abs(serving[check] - y[check]).mean()),
+            "check_mae_global": float(np.abs(predictions["global"][check] - y[check]).mean())}  # fmt: skip
+
+
 def print_report(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -214,6 +288,8 @@ def print_report(result: dict[str, Any]) -> None:
     table = Table(title=f"Partitioned ETD training: {summary['nodes']} nodes {summary['counts']} (2-core machine)")
     table.add_column("measure")
     table.add_column("value", justify="right")
+    table.add_row("min_improvement / min_validation_rows (etd.yaml)",
+                  f"{result.get('min_improvement', 0):g} / {result.get('min_validation_rows', 0)}")  # fmt: skip
     table.add_row("wall time, whole partitioned training (process)", f"{result['seconds']:.1f} s")
     table.add_row("  of which the Spark tree training", f"{summary['training_seconds']:.1f} s")
     table.add_row("peak memory (driver + JVM + workers)", f"{result['peak_rss_mb']:.0f} MB")
@@ -235,10 +311,15 @@ def main(argv: list[str] | None = None) -> None:
     node = sub.add_parser("naive-node")
     node.add_argument("run_dir", type=Path)
     node.add_argument("key")
+    margin = sub.add_parser("choose-margin", help="pick min_improvement on the validation slice of a finished run")
+    margin.add_argument("run_dir", type=Path)
     parser.add_argument("--var-dir", type=Path, default=DEFAULT_VAR)
     args = parser.parse_args(argv)
     if args.command == "naive-node":
         naive_node(args.run_dir, json.loads(args.key))
+        return
+    if args.command == "choose-margin":
+        print(json.dumps(choose_margin(args.run_dir), indent=1))
         return
     result = run(args.var_dir)
     print_report(result)

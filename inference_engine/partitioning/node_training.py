@@ -17,7 +17,9 @@ import numpy as np
 from inference_engine.partitioning.dataset import FIT, VALID, node_arrays
 from inference_engine.partitioning.tree import (
     FAILED,
+    NOT_BETTER_BY_MARGIN,
     SKIPPED_MIN_ROWS,
+    SKIPPED_MIN_VALIDATION_ROWS,
     SKIPPED_NO_VALIDATION,
     SKIPPED_ONE_CLASS,
     TRAINED,
@@ -26,6 +28,7 @@ from inference_engine.partitioning.tree import (
     NodeOutcome,
     file_stem,
     node_id,
+    relative_improvement,
 )
 
 
@@ -48,6 +51,8 @@ class NodeContext:
     seed: int
     threads: int
     attempt: int = 0
+    min_improvement: float = 0.0
+    min_validation_rows: int = 0
     #: node key -> (node id, model file) of the nearest ancestor with a model
     incumbents: dict[NodeKey, tuple[str, str]] = field(default_factory=dict)
     #: node ids that fail on attempts below the given number (fault injection for tests and drills)
@@ -90,13 +95,16 @@ def train_node(context: NodeContext, key: NodeKey, frame: Any) -> NodeOutcome:
 
 def _judge(context: NodeContext, key: NodeKey, arrays: dict[str, Any], base: dict[str, Any]) -> NodeOutcome:
     from inference_engine.algorithms import get_algorithm, load_fitted
-    from inference_engine.algorithms.metrics import compute_metrics, is_better
+    from inference_engine.algorithms.metrics import LOWER_IS_BETTER, compute_metrics, is_better
 
     fit, valid = arrays[FIT], arrays[VALID]
     if key and base["rows"] < context.min_rows:
         return NodeOutcome(**base, status=SKIPPED_MIN_ROWS, reason=f"{base['rows']} rows < min_rows {context.min_rows}")
     if len(valid[1]) == 0 or len(fit[1]) == 0:
         return NodeOutcome(**base, status=SKIPPED_NO_VALIDATION, reason="no rows in the fit or validation window")
+    if key and len(valid[1]) < context.min_validation_rows:
+        reason = f"{len(valid[1])} validation rows < min_validation_rows {context.min_validation_rows}"
+        return NodeOutcome(**base, status=SKIPPED_MIN_VALIDATION_ROWS, reason=reason)
     algorithm = get_algorithm(context.algorithm)
     if algorithm.task == "classification" and len(np.unique(fit[1] > 0.5)) < 2:
         return NodeOutcome(**base, status=SKIPPED_ONE_CLASS, reason="the fit rows hold a single class")
@@ -108,18 +116,25 @@ def _judge(context: NodeContext, key: NodeKey, arrays: dict[str, Any], base: dic
     if incumbent is not None:
         parent_model = load_fitted(context.algorithm, str(Path(context.run_dir) / incumbent[1]))
         parent_metric = compute_metrics(algorithm.task, valid[1], parent_model.predict(valid[0]))[context.metric]
-    judged = {**base, "metric": own, "parent_metric": parent_metric, "metrics": metrics,
+    improvement = None
+    if parent_metric is not None:
+        improvement = relative_improvement(own, parent_metric, lower_is_better=context.metric in LOWER_IS_BETTER)
+    judged = {**base, "metric": own, "parent_metric": parent_metric, "metrics": metrics, "improvement": improvement,
               "compared_with": incumbent[0] if incumbent else None, "fitted_params": model.fitted_params()}  # fmt: skip
     if parent_metric is not None and not is_better(context.metric, own, parent_metric):
         return NodeOutcome(**judged, status=WORSE_THAN_PARENT,
                            reason=f"{context.metric} {own:.4f} does not beat {incumbent[0]}'s {parent_metric:.4f}")  # type: ignore[index]  # fmt: skip
+    if improvement is not None and not improvement >= context.min_improvement:
+        return NodeOutcome(**judged, status=NOT_BETTER_BY_MARGIN,
+                           reason=f"{context.metric} {own:.4f} beats {incumbent[0]}'s {parent_metric:.4f} by "  # type: ignore[index]
+                           f"{improvement:.2%} < min_improvement {context.min_improvement:.2%}")  # fmt: skip
     model_file = f"models/{file_stem(base['node'])}{model.suffix}"
     target = Path(context.run_dir) / model_file
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f"tmp-{target.name}")
     model.save(str(staging))
     staging.replace(target)
-    reason = "no ancestor to compare with" if incumbent is None else f"beats {incumbent[0]}"
+    reason = "no ancestor to compare with" if incumbent is None else f"beats {incumbent[0]} by {improvement:.2%}"
     return NodeOutcome(**judged, status=TRAINED, reason=reason, model_file=model_file)
 
 

@@ -27,6 +27,7 @@ def build_report(spec: PartitionSpec, outcomes: Sequence[NodeOutcome], extra: di
             "rows_valid": o.rows_valid,
             "metric": _finite(o.metric),
             "parent_metric": _finite(o.parent_metric),
+            "improvement": _finite(o.improvement),
             "compared_with": o.compared_with,
             "served_by": serving[o.node],
             "metrics": {k: _finite(v) for k, v in (o.metrics or {}).items()},
@@ -40,13 +41,15 @@ def build_report(spec: PartitionSpec, outcomes: Sequence[NodeOutcome], extra: di
     for node in nodes:
         counts[node["status"]] = counts.get(node["status"], 0) + 1
     return {"model": spec.name, "partition_by": list(spec.partition_by), "metric": spec.metric,
-            "algorithm": spec.algorithm, "min_rows": spec.min_rows, "hyperparameters": spec.hyperparameters,
+            "algorithm": spec.algorithm, "min_rows": spec.min_rows,
+            "min_improvement": spec.min_improvement, "min_validation_rows": spec.min_validation_rows,
+            "hyperparameters": spec.hyperparameters,
             "counts": counts, **extra, "nodes": nodes}  # fmt: skip
 
 
 def _finite(value: float | None) -> float | None:
-    """JSON has no NaN: an undefined metric (e.g. AUC of one class) is null."""
-    return None if value is None or math.isnan(value) else round(float(value), 6)
+    """JSON has no NaN or infinity: an undefined metric (e.g. AUC of one class) is null."""
+    return None if value is None or not math.isfinite(value) else round(float(value), 6)
 
 
 def table_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
@@ -68,7 +71,8 @@ def print_table(report: dict[str, Any], *, stderr: bool = False) -> None:
     from rich.table import Table
 
     title = (f"{report['model']} v{report.get('version', '?')}: partitioned by {' -> '.join(report['partition_by'])}"
-             f", metric {report['metric']}  {report['counts']}")  # fmt: skip
+             f", metric {report['metric']}, min_improvement {report.get('min_improvement', 0):g}"
+             f"  {report['counts']}")  # fmt: skip
     table = Table(title=title)
     for column in COLUMNS:
         table.add_column(column, justify="right" if column in {"rows", "metric", "parent"} else "left")

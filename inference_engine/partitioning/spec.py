@@ -29,6 +29,11 @@ class PartitionSpec:
     #: None = every column whose name contains ``__`` (the lake's feature naming rule)
     features: tuple[str, ...] | None = None
     hyperparameters: dict[str, Any] = field(default_factory=dict)
+    #: a child keeps its own model only when it beats its parent by this relative margin (0.02 = 2%) on its
+    #: validation rows; 0 = any strict improvement. A margin filters edges won by noise on small slices.
+    min_improvement: float = 0.0
+    #: a child with fewer validation rows is not judged at all (served by its parent); 0 = no such floor
+    min_validation_rows: int = 0
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -62,6 +67,7 @@ def parse_spec(body: dict[str, Any], source: str = "spec") -> PartitionSpec:
         raise TrainingDataError(f"{source}: 'partition_by' must be a non-empty list of columns", field="partition_by")
     if not isinstance(body["min_rows"], int) or body["min_rows"] < 2:
         raise TrainingDataError(f"{source}: 'min_rows' must be an integer >= 2", field="min_rows")
+    _check_margins(body, source)
     features = body.get("features")
     known = set(PartitionSpec.__dataclass_fields__)
     unknown = sorted(set(body) - known)
@@ -73,6 +79,15 @@ def parse_spec(body: dict[str, Any], source: str = "spec") -> PartitionSpec:
     )  # fmt: skip
     _check_algorithm(spec)
     return spec
+
+
+def _check_margins(body: dict[str, Any], source: str) -> None:
+    improvement = body.get("min_improvement", 0.0)
+    if isinstance(improvement, bool) or not isinstance(improvement, int | float) or not 0 <= improvement < 1:
+        raise TrainingDataError(f"{source}: 'min_improvement' must be a number in [0, 1)", field="min_improvement")
+    valid_rows = body.get("min_validation_rows", 0)
+    if isinstance(valid_rows, bool) or not isinstance(valid_rows, int) or valid_rows < 0:
+        raise TrainingDataError(f"{source}: 'min_validation_rows' must be an integer >= 0", field="min_validation_rows")
 
 
 def _check_algorithm(spec: PartitionSpec) -> None:

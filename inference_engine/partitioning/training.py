@@ -121,6 +121,7 @@ def _context(run_dir: Path, spec: PartitionSpec, meta: dict[str, Any], options: 
     return NodeContext(
         run_dir=str(run_dir), partition_by=spec.partition_by, features=tuple(meta["features"]), label=spec.label,
         algorithm=spec.algorithm, metric=spec.metric, min_rows=spec.min_rows,
+        min_improvement=spec.min_improvement, min_validation_rows=spec.min_validation_rows,
         hyperparameters=dict(spec.hyperparameters), seed=options.seed, threads=options.threads,
         inject_failures=dict(options.inject_failures),
     )  # fmt: skip
@@ -170,7 +171,9 @@ def _candidate(
             if value is not None:
                 metrics[f"node/{_metric_key(node['key'])}/{name}"] = value
     params = {"partition_by": ",".join(spec.partition_by), "algorithm": spec.algorithm, "metric": spec.metric,
-              "min_rows": spec.min_rows, **{f"hp_{k}": v for k, v in spec.hyperparameters.items()}}  # fmt: skip
+              "min_rows": spec.min_rows, "min_improvement": spec.min_improvement,
+              "min_validation_rows": spec.min_validation_rows,
+              **{f"hp_{k}": v for k, v in spec.hyperparameters.items()}}  # fmt: skip
     holdout = report.get("holdout") or {}
     tags = {"features": json.dumps(list(features)), "data_version": data_version, "framework": FRAMEWORK,
             "partition_by": json.dumps(list(spec.partition_by)), "run_id_partitioned": report["run_id"],

@@ -8,6 +8,7 @@ otherwise serve it (its nearest ancestor with a model); every other node is serv
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -22,7 +23,9 @@ TRAINED = "trained"  # has its own model and serves with it
 SKIPPED_MIN_ROWS = "skipped_min_rows"
 SKIPPED_NO_VALIDATION = "skipped_no_validation"
 SKIPPED_ONE_CLASS = "skipped_one_class"
+SKIPPED_MIN_VALIDATION_ROWS = "skipped_min_validation_rows"
 WORSE_THAN_PARENT = "worse_than_parent"
+NOT_BETTER_BY_MARGIN = "not_better_by_min_improvement"  # beats its parent, but by less than min_improvement
 FAILED = "failed"
 HAS_MODEL = frozenset({TRAINED})
 
@@ -62,6 +65,7 @@ class NodeOutcome:
     model_file: str | None = None
     fitted_params: Mapping[str, Any] | None = None
     metrics: Mapping[str, float] | None = None
+    improvement: float | None = None  # relative gain over the parent on the node's validation rows (0.02 = 2%)
     attempt: int = 0
     seconds: float = 0.0
 
@@ -73,6 +77,14 @@ class NodeOutcome:
     @classmethod
     def from_dict(cls, body: Mapping[str, Any]) -> NodeOutcome:
         return cls(**{**body, "key": tuple(body["key"])})
+
+
+def relative_improvement(own: float, parent: float, *, lower_is_better: bool) -> float:
+    """How much better ``own`` is than ``parent``, relative to the parent (negative = worse; NaN stays NaN)."""
+    gain = parent - own if lower_is_better else own - parent
+    if parent == 0:
+        return math.inf if gain > 0 else (0.0 if gain == 0 else -math.inf)
+    return gain / abs(parent)
 
 
 def serving_node(key: NodeKey, with_model: Mapping[NodeKey, str]) -> str | None:

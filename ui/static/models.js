@@ -166,6 +166,15 @@
       stat("worse_than_parent", "worse than parent", count("worse_than_parent")),
       stat("skipped_min_rows", "below min_rows (" + tree.min_rows + ")", count("skipped_min_rows")),
     );
+    // statuses of the stricter rules appear only when the spec uses them
+    if (count("not_better_by_min_improvement")) {
+      ui.summary.append(stat("not_better_by_min_improvement", "not better by min_improvement",
+        count("not_better_by_min_improvement")));
+    }
+    if (count("skipped_min_validation_rows")) {
+      ui.summary.append(stat("skipped_min_validation_rows", "too few validation rows",
+        count("skipped_min_validation_rows")));
+    }
     const holdout = tree.holdout && tree.holdout[tree.metric];
     ui.meta.textContent = "version " + tree.version + " · partitioned by " + tree.partition_by.join(" → ") +
       " · " + tree.algorithm + " · decided on " + tree.metric +
