@@ -46,13 +46,16 @@ def read_source(location: Path, spec: PartitionSpec) -> pa.Table:
         relation = con.sql(f"SELECT * FROM read_parquet('{pattern.replace(chr(39), chr(39) * 2)}', "
                            "hive_partitioning=true)")  # fmt: skip
         features = _features(relation.columns, spec)
-        needed = [*spec.partition_by, spec.time_column, spec.label]
+        extra = [spec.baseline_by] if spec.baseline_by and spec.baseline_by not in spec.partition_by else []
+        needed = [*spec.partition_by, spec.time_column, spec.label, *extra]
         missing = [column for column in needed if column not in relation.columns]
         if missing:
             raise TrainingDataError(f"training set lacks column(s): {', '.join(missing)}", field=missing[0])
         order = spec.time_column + (f", {spec.id_column}" if spec.id_column else "")
         keys = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in spec.partition_by)
         values = ", ".join(f'CAST("{c}" AS DOUBLE) AS "{c}"' for c in features)
+        # the baseline's grouping column rides along (as text) for the held-out report only
+        values += "".join(f', CAST("{c}" AS VARCHAR) AS "{c}"' for c in extra)
         query = (f'SELECT {keys}, CAST("{spec.time_column}" AS TIMESTAMP) AS "{spec.time_column}", {values}, '
                  f'CAST("{spec.label}" AS DOUBLE) AS "{spec.label}" FROM relation '
                  f'WHERE "{spec.label}" IS NOT NULL ORDER BY {order}')  # fmt: skip

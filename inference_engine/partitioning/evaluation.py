@@ -21,6 +21,7 @@ class HoldoutScores:
     partitioned: np.ndarray
     global_only: np.ndarray
     nodes: list[str]
+    baseline: np.ndarray | None = None  # the spec's naive baseline on the same rows, if it names one
 
 
 def score_holdout(split_path: Path, spec: PartitionSpec, predictor: PartitionedPredictor) -> HoldoutScores:
@@ -35,7 +36,26 @@ def score_holdout(split_path: Path, spec: PartitionSpec, predictor: PartitionedP
     y = table.column(spec.label).to_numpy(zero_copy_only=False).astype(np.float64)
     partitioned, nodes = predictor.predict(keys, x)
     global_only = predictor.models[GLOBAL].predict(x) if len(y) else np.empty(0)
-    return HoldoutScores(keys, y, partitioned, global_only, nodes)
+    baseline = None
+    if spec.baseline_by is not None and task_of(spec.algorithm) == "regression":
+        baseline = _mean_by(split_path, spec, table.column(spec.baseline_by).to_pylist())
+    return HoldoutScores(keys, y, partitioned, global_only, nodes, baseline)
+
+
+def _mean_by(split_path: Path, spec: PartitionSpec, holdout_values: list[object]) -> np.ndarray:
+    """Naive estimate per held-out row: the label's training-window mean for its ``baseline_by`` value
+    (the overall training mean for a value never seen in training)."""
+    import pyarrow.parquet as pq
+
+    column = spec.baseline_by
+    assert column is not None
+    train = pq.read_table(split_path, columns=[column, spec.label, PART], filters=[(PART, "!=", HOLDOUT)])
+    values = np.asarray(train.column(column).to_pylist(), dtype=object).astype(str)
+    labels = train.column(spec.label).to_numpy(zero_copy_only=False).astype(np.float64)
+    keys, inverse = np.unique(values, return_inverse=True)
+    means = dict(zip(keys.tolist(), (np.bincount(inverse, labels) / np.bincount(inverse)).tolist(), strict=True))
+    overall = float(labels.mean()) if len(labels) else float("nan")
+    return np.array([means.get(str(value), overall) for value in holdout_values], dtype=np.float64)
 
 
 def holdout_summary(scores: HoldoutScores, spec: PartitionSpec) -> dict[str, object]:
@@ -44,8 +64,14 @@ def holdout_summary(scores: HoldoutScores, spec: PartitionSpec) -> dict[str, obj
     task = task_of(spec.algorithm)
     partitioned = compute_metrics(task, scores.y, scores.partitioned)  # type: ignore[arg-type]
     global_only = compute_metrics(task, scores.y, scores.global_only)  # type: ignore[arg-type]
-    return {
+    if task == "regression":
+        partitioned["p90_abs_error"] = float(np.quantile(np.abs(scores.partitioned - scores.y), 0.9))
+        global_only["p90_abs_error"] = float(np.quantile(np.abs(scores.global_only - scores.y), 0.9))
+    summary: dict[str, object] = {
         "holdout_rows": len(scores.y),
         "holdout": {k: round(v, 6) for k, v in partitioned.items()},
         "holdout_global_only": {k: round(v, 6) for k, v in global_only.items()},
     }
+    if scores.baseline is not None:
+        summary["baseline_mae"] = round(float(np.abs(scores.baseline - scores.y).mean()), 6)
+    return summary

@@ -34,6 +34,9 @@ class PartitionSpec:
     min_improvement: float = 0.0
     #: a child with fewer validation rows is not judged at all (served by its parent); 0 = no such floor
     min_validation_rows: int = 0
+    #: regression only: the naive baseline reported beside the model = the label's mean per value of this column
+    #: over the training window (e.g. the restaurant's mean delivery time); None = no baseline
+    baseline_by: str | None = None
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True, default=str).encode()).hexdigest()[:16]

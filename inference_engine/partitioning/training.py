@@ -107,7 +107,8 @@ def _ensure_split(run_dir: Path, spec: PartitionSpec, location: Path, options: P
         meta: dict[str, Any] = json.loads(meta_path.read_text())
         return meta  # resuming: the split is the one the finished nodes were trained on
     source = read_source(location, spec)
-    features = [c for c in source.column_names if c not in {*spec.partition_by, spec.time_column, spec.label}]
+    not_features = {*spec.partition_by, spec.time_column, spec.label, spec.baseline_by}
+    features = [c for c in source.column_names if c not in not_features]
     holdout_start = write_split(source, spec, run_dir / SPLIT_FILE, options.holdout_days, options.validation_fraction)
     counts = count_rows(run_dir / SPLIT_FILE, spec)
     if counts.get((), {}).get(FIT, 0) == 0:
@@ -183,6 +184,9 @@ def _candidate(
         tags["canonical_features"] = json.dumps([canonical_feature(f) for f in features])
     for name, value in holdout.items():
         tags[f"metric_{name}"] = f"{value:.4f}"
+    if report.get("baseline_mae") is not None:
+        tags["baseline_mae"] = f"{report['baseline_mae']:.4f}"
+        metrics["holdout_baseline_mae"] = report["baseline_mae"]
     return TrainedCandidate(spec.name, FRAMEWORK, run_dir / "artifact", features, params, metrics, tags)
 
 
@@ -197,4 +201,5 @@ def _summary(spec: PartitionSpec, report: dict[str, Any], version: int, data_ver
             "nodes": len(report["nodes"]), "counts": report["counts"],
             "training_seconds": report["training_seconds"], "holdout_rows": report.get("holdout_rows", 0),
             **{k: v for k, v in (report.get("holdout") or {}).items()},
+            "baseline_mae": report.get("baseline_mae"),
             "global_only": report.get("holdout_global_only"), "data_version": data_version}  # fmt: skip

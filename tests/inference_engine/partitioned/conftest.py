@@ -105,6 +105,7 @@ def etd_spec(**changes: Any) -> PartitionSpec:
         "metric": "mae",
         "algorithm": "linear_regression",
         "id_column": "order_id",
+        "baseline_by": "restaurant_id",
         **changes,
     }
     return parse_spec(body)

@@ -69,6 +69,23 @@ def test_the_partitioned_model_beats_its_global_node_on_the_held_out_window(etd_
     assert report["holdout"]["mae"] < report["holdout_global_only"]["mae"]
 
 
+def test_the_held_out_report_has_the_restaurant_mean_baseline_and_p90(etd_run: dict[str, Any]) -> None:
+    from partitioned_data import etd_table
+
+    table = etd_table().to_pydict()
+    start = np.datetime64(etd_run["report"]["holdout_start"])
+    placed = np.array(table["placed_at"], dtype="datetime64[us]")
+    labels = np.array(table["label"], dtype=np.float64)
+    restaurants = np.array(table["restaurant_id"])
+    train, held = placed < start, placed >= start
+    means = {r: labels[train & (restaurants == r)].mean() for r in set(restaurants[train].tolist())}
+    expected = np.abs(np.array([means[r] for r in restaurants[held]]) - labels[held]).mean()
+
+    summary = etd_run["summary"]
+    assert summary["baseline_mae"] == pytest.approx(expected, rel=1e-4)
+    assert summary["p90_abs_error"] >= summary["mae"] > 0
+
+
 def test_a_transient_node_failure_is_retried_alone_and_training_is_deterministic(
     spark: Any, etd_lake: FakeLake, etd_run: dict[str, Any], tmp_path: Path
 ) -> None:
