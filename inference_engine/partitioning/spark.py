@@ -1,10 +1,10 @@
-"""The SparkSession of a partitioned training run, built like data_processing's (any master URL)."""
+"""The SparkSession of a partitioned training run (any master URL), built by the kernel like every job's."""
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import TYPE_CHECKING
+
+from strata_kernel.spark import build_session
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -13,23 +13,12 @@ if TYPE_CHECKING:
 
 
 def build_spark_session(settings: Settings, app_name: str = "strata-partitioned-training") -> SparkSession:
-    from pyspark.sql import SparkSession  # heavy: imported only when a partitioned run starts
-
-    # Python workers must be this venv's interpreter; a local master must bind loopback only.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    if settings.spark_master.startswith("local"):
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    session = (
-        SparkSession.builder.master(settings.spark_master)
-        .appName(app_name)
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
-        .config("spark.driver.memory", settings.spark_driver_memory)
-        .config("spark.sql.session.timeZone", "UTC")
+    return build_session(
+        app_name,
+        master=settings.spark_master,
+        shuffle_partitions=settings.spark_shuffle_partitions,
+        driver_memory=settings.spark_driver_memory,
+        log_level=settings.spark_log_level,
         # one Python worker per core trains one node at a time: keep Arrow batches whole per group
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
+        config={"spark.sql.execution.arrow.pyspark.enabled": "true"},
     )
-    session.sparkContext.setLogLevel(settings.spark_log_level)
-    return session

@@ -3,6 +3,7 @@
 "use strict";
 
 (function () {
+  const { make, callApi } = window.Strata;
   const LIST_LIMIT = 500;
   const MAX_QUANTITY = 99;
   const SEARCH_DELAY_MS = 200;
@@ -24,31 +25,11 @@
   let listRequest = 0;
   let menuRequest = 0;
 
-  function make(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
 
   function money(value) {
     return Number(value).toFixed(2);
   }
 
-  async function callApi(path, options) {
-    let response;
-    try {
-      response = await fetch(path, options);
-    } catch (networkError) {
-      throw new Error("The service cannot be reached. Check your connection and try again.");
-    }
-    const body = await response.json().catch(() => null);
-    if (!response.ok) {
-      const error = body && body.error;
-      throw new Error((error && error.message) || "Request failed (HTTP " + response.status + ").");
-    }
-    return body;
-  }
 
   function showError(message) {
     ui.error.textContent = message;

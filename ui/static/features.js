@@ -4,6 +4,7 @@
 "use strict";
 
 (function () {
+  const { make, callApi } = window.Strata;
   const SEARCH_DELAY_MS = 200;
   const el = (id) => document.getElementById(id);
   const ui = {
@@ -19,27 +20,7 @@
   let groupRequest = 0;
   let selected = decodeURIComponent(location.hash.slice(1));
 
-  function make(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
 
-  async function callApi(path) {
-    let response;
-    try {
-      response = await fetch(path);
-    } catch (networkError) {
-      throw new Error("The service cannot be reached. Check your connection and try again.");
-    }
-    const body = await response.json().catch(() => null);
-    if (!response.ok) {
-      const error = body && body.error;
-      throw new Error((error && error.message) || "Request failed (HTTP " + response.status + ").");
-    }
-    return body;
-  }
 
   function showError(message) {
     ui.error.textContent = message;

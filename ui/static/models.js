@@ -4,6 +4,7 @@
 "use strict";
 
 (function () {
+  const { make, callApi } = window.Strata;
   const LOWER_IS_BETTER = new Set(["mae", "rmse", "mse", "logloss"]);
   const el = (id) => document.getElementById(id);
   const ui = {
@@ -19,27 +20,7 @@
   const collapsed = new Set();
   let nodes = [];
 
-  function make(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
 
-  async function callApi(path) {
-    let response;
-    try {
-      response = await fetch(path);
-    } catch (networkError) {
-      throw new Error("The service cannot be reached. Check your connection and try again.");
-    }
-    const body = await response.json().catch(() => null);
-    if (!response.ok) {
-      const error = body && body.error;
-      throw new Error((error && error.message) || "Request failed (HTTP " + response.status + ").");
-    }
-    return body;
-  }
 
   function showError(message) {
     ui.meta.textContent = "";
