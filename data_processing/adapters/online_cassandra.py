@@ -95,6 +95,14 @@ def next_flip_cql(keyspace: str) -> str:
     )
 
 
+def touch_pointer_cql(keyspace: str) -> str:
+    """Streaming upserts change the serving version's metadata only; ``IF version`` keeps a bulk flip intact."""
+    return (
+        f'UPDATE "{keyspace}".{POINTER_TABLE} SET row_count = ?, loaded_at = ?, newest_feature_time = ? '
+        "WHERE group_name = ? IF version = ?"
+    )
+
+
 def list_tables_cql() -> str:
     return "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?"
 
@@ -244,6 +252,36 @@ class CassandraOnlineStore(OnlineStore):
             raise OnlineStoreLoadFailed(f"online load of {group} lost a race with another load; it serves instead")
         self._collect_garbage(group, keep={table, current.data_table if current else table})
         return version
+
+    # -- streaming upserts ------------------------------------------------------------------------
+    def put_rows(self, group: str, rows: Iterable[OnlineRow]) -> None:
+        """Upsert into the serving version (version 1 on first use). Each row is one partition written whole, so a
+        reader never sees half a row; a batch's rows become visible one by one (Cassandra has no multi-partition
+        transaction), and re-applying rows is harmless (upserts)."""
+        batch = list(rows)
+        if not batch:
+            return
+        current = self._read_pointers([group]).get(group)
+        if current is None:
+            self.load_version(group, batch)
+            return
+        new_entities = self._count_absent(current.data_table, [row.entity_id for row in batch])
+        _, newest = self._write_rows(current.data_table, batch)
+        times = [t for t in (current.newest_feature_time, newest.isoformat() if newest else None) if t]
+        touch = self._statement(touch_pointer_cql(self._keyspace))
+        values = (current.rows + new_entities, datetime.now().isoformat(), max(times) if times else None)
+        self._call(self._session.execute, touch, (*values, group, current.version))
+        with self._lock:
+            self._pointers_read_at = 0.0
+
+    def _count_absent(self, table: str, entity_ids: list[str]) -> int:
+        from cassandra.concurrent import execute_concurrent_with_args
+
+        select = self._statement(select_row_cql(self._keyspace, table))
+        results = execute_concurrent_with_args(
+            self._session, select, [(entity,) for entity in set(entity_ids)], concurrency=_WRITE_CONCURRENCY
+        )
+        return sum(1 for success, result in results if success and not list(result))
 
     def _write_rows(self, table: str, rows: Iterable[OnlineRow]) -> tuple[int, datetime | None]:
         from cassandra.concurrent import execute_concurrent_with_args

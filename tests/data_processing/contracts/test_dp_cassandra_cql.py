@@ -75,10 +75,21 @@ def test_the_pointer_statements_agree_with_the_pointer_table() -> None:
     assert columns["version"] == "int" and columns["row_count"] == "bigint"
 
 
+def test_streaming_upserts_touch_only_the_serving_versions_metadata() -> None:
+    columns = _created_columns(cql.pointer_table_cql(KS))
+    touch = cql.touch_pointer_cql(KS)
+
+    assigned = re.findall(r"(\w+) = \?", touch.split(" WHERE ")[0])
+    assert set(assigned) <= set(columns) and "version" not in assigned and "data_table" not in assigned
+    assert touch.endswith("WHERE group_name = ? IF version = ?")  # never overwrites a concurrent bulk flip
+    assert touch.count("?") == len(assigned) + 2
+
+
 def test_every_statement_is_well_formed_and_uses_no_reserved_word_as_a_name() -> None:
     statements = [cql.pointer_table_cql(KS), cql.version_table_cql(KS, TABLE), cql.insert_row_cql(KS, TABLE),
                   cql.select_row_cql(KS, TABLE), cql.select_pointer_cql(KS), cql.first_flip_cql(KS),
-                  cql.next_flip_cql(KS), cql.list_tables_cql(), cql.drop_table_cql(KS, TABLE)]  # fmt: skip
+                  cql.next_flip_cql(KS), cql.touch_pointer_cql(KS), cql.list_tables_cql(),
+                  cql.drop_table_cql(KS, TABLE)]  # fmt: skip
     names = {**_created_columns(cql.pointer_table_cql(KS)), **_created_columns(cql.version_table_cql(KS, TABLE))}
 
     assert all(_balanced(s) and not s.rstrip().endswith(";") for s in statements)
