@@ -7,7 +7,6 @@ parallel runs never see each other's tables.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,35 +15,21 @@ import httpx
 import pyarrow as pa
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.exc import OperationalError
 
 from data_lake.entrypoints.app import create_app
 from data_lake.settings import Settings
 from strata_kernel.errors import BadRequest
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient
+from tests.support import postgres_schema_url
 
 pytestmark = pytest.mark.integration
-
-SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
 def catalog_url() -> Iterator[str]:
-    schema = f"lake_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(SERVER_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL unreachable at {SERVER_URL}: {str(exc.orig).splitlines()[0]}")
-    try:
-        yield f"{SERVER_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema_url("lake_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from strata_cli.main import app
 from strata_cli.models import fetch_tree
-from tests.strata_cli.tree_sample import FakeInferenceEngine, etd_tree, serve
+from tests.strata_cli.tree_sample import FakeInferenceEngine, etd_tree
+from tests.support import serve
 
 runner = CliRunner()
 

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import logging
-import threading
 from typing import Any
-
-from werkzeug.serving import BaseWSGIServer, make_server
 
 PARTITION_BY = ["country_code", "city_id"]
 MARKUP = "<img src=x onerror=alert(1)>"
@@ -83,11 +79,3 @@ class FakeInferenceEngine:
         if version != "3":
             return 404, {"error": {"code": "version_not_found", "message": f"model etd has no version {version}"}}
         return 200, etd_tree(int(version))
-
-
-def serve(app: Any) -> tuple[BaseWSGIServer, str]:
-    # werkzeug logs each request from its thread; under CliRunner that stream may already be closed
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from business_logic import services
 from business_logic.adapters.catalog_file import parse_catalog
@@ -17,6 +15,7 @@ from business_logic.entrypoints.app import create_app as create_business_logic_a
 from business_logic.errors import EstimatorUnavailable
 from business_logic.ports import EtdEstimator
 from business_logic.settings import Settings as BusinessLogicSettings
+from tests.support import serve
 from ui.entrypoints.app import create_app as create_ui_app
 from ui.settings import Settings as UiSettings
 
@@ -71,12 +70,6 @@ class SwitchableEstimator(EtdEstimator):
         return EtdEstimate(minutes=33.2 + query.n_items)
 
 
-def _serve(app: object) -> tuple[BaseWSGIServer, str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
-
-
 @pytest.fixture
 def estimator() -> SwitchableEstimator:
     return SwitchableEstimator()
@@ -88,8 +81,8 @@ def ui_url(tmp_path: Path, estimator: SwitchableEstimator) -> Iterator[str]:
     database = SqlDatabase(bl_settings.database_url)
     services.load_catalog(database.unit_of_work, parse_catalog(CATALOG))
     database.close()
-    bl_server, bl_url = _serve(create_business_logic_app(bl_settings, estimator=estimator))
-    ui_server, url = _serve(
+    bl_server, bl_url = serve(create_business_logic_app(bl_settings, estimator=estimator))
+    ui_server, url = serve(
         create_ui_app(UiSettings(var_dir=tmp_path / "var", log_json=False, business_logic_url=bl_url))
     )
     try:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from data_processing.adapters.sql_directory import SqlFeatureDirectory
 from data_processing.directory.services import deprecate_feature
@@ -16,6 +14,7 @@ from data_processing.domain.online import OnlineRow
 from data_processing.entrypoints.app import create_app as create_dp_app
 from data_processing.settings import Settings as DpSettings
 from tests.data_processing.fakes import InMemoryOnlineStore, RecordingInferenceEngine
+from tests.support import serve
 from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 from ui.entrypoints.app import create_app as create_ui_app
 from ui.settings import Settings as UiSettings
@@ -24,12 +23,6 @@ pytestmark = pytest.mark.browser
 ORDER = {"restaurant_id": "r-1", "city_id": "c-1", "country_code": "ES", "placed_at": "2025-01-10T19:30:00",
          "n_items": 2, "subtotal": 18.0}  # fmt: skip
 REASON = "<script>alert(1)</script> use @restaurant_realtime:orders_last_1h"
-
-
-def _serve(app: object) -> tuple[BaseWSGIServer, str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}"
 
 
 def _data_processing(var_dir: Path) -> object:
@@ -53,9 +46,9 @@ def _data_processing(var_dir: Path) -> object:
 
 @pytest.fixture
 def ui_url(tmp_path: Path) -> Iterator[str]:
-    dp_server, dp_url = _serve(_data_processing(tmp_path / "var"))
+    dp_server, dp_url = serve(_data_processing(tmp_path / "var"))
     ui_settings = UiSettings(var_dir=tmp_path / "var", log_json=False, data_processing_url=dp_url)
-    ui_server, url = _serve(create_ui_app(ui_settings))
+    ui_server, url = serve(create_ui_app(ui_settings))
     try:
         yield url
     finally:

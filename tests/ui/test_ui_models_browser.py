@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.strata_cli.tree_sample import MARKUP, FakeInferenceEngine, serve
+from tests.strata_cli.tree_sample import MARKUP, FakeInferenceEngine
+from tests.support import serve
 from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 from ui.entrypoints.app import create_app as create_ui_app
 from ui.settings import Settings as UiSettings

@@ -2,42 +2,28 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from business_logic import services
 from business_logic.adapters.catalog_file import parse_catalog
 from business_logic.adapters.sql_database import SqlDatabase
 from business_logic.domain.model import BasketLine
+from tests.support import postgres_schema_url
 
 pytestmark = pytest.mark.integration
-
-SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
 def database() -> Iterator[SqlDatabase]:
-    admin = create_engine(SERVER_URL)
-    schema = f"bl_test_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL unreachable at {SERVER_URL}: {str(exc.orig).splitlines()[0]}")
-    database = SqlDatabase(f"{SERVER_URL}?options=-csearch_path%3D{schema}")
-    try:
-        yield database
-    finally:
-        database.close()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema_url("bl_test") as url:
+        database = SqlDatabase(url)
+        try:
+            yield database
+        finally:
+            database.close()
 
 
 def test_catalog_round_trip_and_idempotent_reload(database: SqlDatabase, catalog_data: dict[str, Any]) -> None:

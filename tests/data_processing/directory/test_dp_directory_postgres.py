@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from data_processing.adapters.sql_directory import SqlFeatureDirectory
 from data_processing.directory.services import (
@@ -20,29 +17,19 @@ from data_processing.directory.services import (
 )
 from data_processing.domain.registry_rules import DEPRECATED
 from tests.data_processing.directory.groups import NOW, PACKAGED
+from tests.support import postgres_schema_url
 
 pytestmark = pytest.mark.integration
-SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
 def directory() -> Iterator[SqlFeatureDirectory]:
-    admin = create_engine(SERVER_URL)
-    schema = f"fd_test_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL unreachable at {SERVER_URL}: {str(exc.orig).splitlines()[0]}")
-    store = SqlFeatureDirectory(f"{SERVER_URL}?options=-csearch_path%3D{schema}")
-    try:
-        yield store
-    finally:
-        store.close()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema_url("fd_test") as url:
+        store = SqlFeatureDirectory(url)
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 def test_registration_availability_usage_and_deprecation_round_trip(directory: SqlFeatureDirectory) -> None:
