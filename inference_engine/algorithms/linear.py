@@ -25,7 +25,7 @@ class LinearModel(FittedModel):
         self._intercept = intercept
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        filled = np.where(np.isnan(x), self._means, x).astype(np.float64)
+        filled = _impute(x, self._means).astype(np.float64)
         scores = filled @ self._coef + self._intercept
         return scores if self._kind == "regression" else 1.0 / (1.0 + np.exp(-scores))
 
@@ -40,6 +40,11 @@ class LinearModel(FittedModel):
         with open(path, encoding="utf-8") as file:
             body = json.load(file)
         return cls(body["kind"], np.array(body["means"]), np.array(body["coef"]), float(body["intercept"]))
+
+
+def _impute(x: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """Missing values -> the fit rows' column means (the same rule at fit and at predict time)."""
+    return np.where(np.isnan(x), means, x)
 
 
 def _column_means(x: np.ndarray) -> np.ndarray:
@@ -69,7 +74,7 @@ class LinearRegressionAlgorithm(_LinearBase):
         from sklearn.linear_model import LinearRegression
 
         means = _column_means(fit[0])
-        model = LinearRegression(**hyperparameters).fit(np.where(np.isnan(fit[0]), means, fit[0]), fit[1])
+        model = LinearRegression(**hyperparameters).fit(_impute(fit[0], means), fit[1])
         return LinearModel("regression", means, np.asarray(model.coef_, dtype=np.float64), float(model.intercept_))
 
 
@@ -90,6 +95,6 @@ class LogisticRegressionAlgorithm(_LinearBase):
 
         means = _column_means(fit[0])
         params = {"max_iter": 500, **hyperparameters, "random_state": seed}
-        model = LogisticRegression(**params).fit(np.where(np.isnan(fit[0]), means, fit[0]), fit[1] > 0.5)
+        model = LogisticRegression(**params).fit(_impute(fit[0], means), fit[1] > 0.5)
         coef = np.asarray(model.coef_, dtype=np.float64).ravel()
         return LinearModel("classification", means, coef, float(np.ravel(model.intercept_)[0]))
