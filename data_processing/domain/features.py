@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -43,17 +44,18 @@ class FeatureSet:
     source column of the training label. Built from ``feature_sets/<model>.yaml``.
     """
 
+    # refs/columns are cached: the feature set is immutable and the estimate path reads them on every request
     model: str
     expressions: tuple[str, ...]
     derived: tuple[DerivedFeature, ...] = ()
     label: str = "delivery_minutes"
 
-    @property
+    @cached_property
     def refs(self) -> tuple[FeatureRef, ...]:
         """The requested features (model inputs as they are)."""
         return tuple(FeatureRef.parse(e) for e in self.expressions)
 
-    @property
+    @cached_property
     def required_refs(self) -> tuple[FeatureRef, ...]:
         """Every feature to fetch: the requested ones, then those only the derived features read."""
         found = dict.fromkeys(self.refs)
@@ -61,7 +63,7 @@ class FeatureSet:
             found.update(dict.fromkeys(feature.refs))
         return tuple(found)
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
         """The model's input columns, in order."""
         derived = (column for feature in self.derived for column in feature.columns)
