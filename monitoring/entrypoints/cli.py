@@ -7,7 +7,6 @@ from typing import Annotated, Any
 import typer
 
 from monitoring.domain.targets import sidecar_port
-from monitoring.errors import SidecarConfigurationError
 from monitoring.settings import Settings
 from strata_kernel.cli import one_line_errors
 from strata_kernel.errors import BadRequest
@@ -44,7 +43,7 @@ def sidecar(
         try:
             listen_port = port or settings.sidecar_port or sidecar_port(component)
             _check_builds(settings)
-        except (SidecarConfigurationError, ValueError) as exc:  # what to watch, and where, is the caller's input
+        except ValueError as exc:  # an unknown component is the caller's input (configuration errors exit 2 anyway)
             raise BadRequest(str(exc)) from exc
         _serve(settings, listen_port)
 
