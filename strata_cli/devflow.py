@@ -42,6 +42,8 @@ def child_env(settings: Settings) -> dict[str, str]:
         "STRATA_INFERENCE_ENGINE_URL": settings.inference_engine_url,
         "STRATA_DATA_LAKE_URL": settings.data_lake_url,
         "STRATA_DATA_COLLECTION_URL": settings.data_collection_url,
+        "STRATA_COMPARATIVE_EVAL_URL": settings.comparative_eval_url,
+        "STRATA_HELP_CENTRE_URL": settings.help_centre_url,
         "STRATA_EVENT_LOG": settings.event_log,
         "PYSPARK_PYTHON": python,
         "PYSPARK_DRIVER_PYTHON": python,

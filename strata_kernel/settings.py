@@ -40,6 +40,9 @@ class StrataSettings(BaseSettings):
     inference_engine_url: str = "http://127.0.0.1:8003"
     data_lake_url: str = "http://127.0.0.1:8004"
     data_collection_url: str = "http://127.0.0.1:8005"
+    comparative_eval_url: str = "http://127.0.0.1:8006"
+    #: the help-centre web site (the demo's static one is served by data_collection serve-helpcentre)
+    help_centre_url: str = "http://127.0.0.1:8007"
 
     # event log: "local" (files under var/) or "kafka"
     event_log: str = "local"
