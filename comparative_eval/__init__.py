@@ -1,7 +1,6 @@
-"""comparative_eval deployable: not built yet.
+"""comparative_eval deployable: deployments as data, canary/shadow analysis, automatic promotion and rollback.
 
-It will compare a candidate model with the serving one on live traffic (canary share, shadow predictions) and
-drive the rollback of the `production` alias; it arrives with the canary/rollback issue. Until then this package
-holds no code, has no `serve` command and no service in docker-compose.yml (its port, 8006, is reserved in
-docs/contracts.md).
+It keeps an append-only history of deployment records per model, pushes each change to the inference engine's
+routing, consumes the prediction log and the outcome topics, and compares a candidate version with the stable one
+on live traffic (see docs/contracts.md, "Comparative evaluation (issue 6)").
 """

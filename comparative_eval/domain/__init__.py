@@ -1,1 +1,1 @@
-"""Pure domain values and rules of comparative_eval (none yet: the package arrives with the canary/rollback issue)."""
+"""Pure domain values and rules of comparative_eval: deployment records, analysis templates, statistics, verdicts."""

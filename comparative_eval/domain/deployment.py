@@ -1,0 +1,182 @@
+"""Deployment records and the rules of every change (deploy, canary weight, shadow, promote, rollback).
+
+A record says which version serves which share of a model's traffic. Records are never updated: each change
+is a new record with ``revision`` + 1, so "what served at instant T" is the newest record created at or before T.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+Mode = Literal["full", "shadow", "canary"]
+MODES: tuple[Mode, ...] = ("full", "shadow", "canary")
+
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_NODE_ID = re.compile(r"^[A-Za-z0-9_.=/-]{1,200}$")
+
+
+class ChangeRefused(ValueError):
+    """A change that cannot apply to the current record; ``field`` names the input at fault, if one is."""
+
+    def __init__(self, message: str, *, field: str | None = None, conflict: bool = False) -> None:
+        super().__init__(message)
+        self.field = field
+        #: True when the request is well formed but the model's state forbids it (HTTP 409, not 400)
+        self.conflict = conflict
+
+
+def check_model_name(model: str) -> str:
+    if not _MODEL_NAME.match(model):
+        raise ChangeRefused(f"invalid model name {model!r} (letters, digits, '_', '.', '-'; 1..64)", field="model")
+    return model
+
+
+def check_version(version: object, field_name: str = "version") -> str:
+    """Versions are positive integers (the registry's numbering), carried as strings like the engine's API."""
+    text = str(version).strip() if isinstance(version, int | str) and not isinstance(version, bool) else ""
+    if not text.isdigit() or int(text) < 1:
+        raise ChangeRefused(f"{field_name} must be a positive integer, got {version!r}", field=field_name)
+    return str(int(text))
+
+
+def check_weight(weight: object) -> int:
+    if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 100:
+        raise ChangeRefused(f"weight must be an integer in 0..100, got {weight!r}", field="weight")
+    return weight
+
+
+def check_node(node: str) -> str:
+    if not _NODE_ID.match(node):
+        raise ChangeRefused(f"invalid node id {node!r} (e.g. 'country_code=NL/city_id=c-0001')", field="node")
+    return node
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    model: str
+    revision: int
+    stable_version: str
+    candidate_version: str | None
+    mode: Mode
+    weight: int
+    node_pins: dict[str, str] = field(default_factory=dict)
+    step: int = 0
+    actor: str = "operator"
+    reason: str = ""
+    created_at: datetime | None = None  # UTC, naive; set by the store's clock when the record is appended
+
+    @property
+    def has_candidate(self) -> bool:
+        return self.candidate_version is not None
+
+    def routing(self) -> dict[str, Any]:
+        """What the inference engine applies (``PUT /v1/models/{name}/routing``)."""
+        return {
+            "model": self.model,
+            "revision": self.revision,
+            "stable_version": self.stable_version,
+            "candidate_version": self.candidate_version,
+            "mode": self.mode,
+            "weight": self.weight,
+            "node_pins": dict(self.node_pins),
+        }
+
+
+@dataclass(frozen=True)
+class Change:
+    """A proposed next record (without revision and time, which the store assigns)."""
+
+    stable_version: str
+    candidate_version: str | None
+    mode: Mode
+    weight: int
+    node_pins: dict[str, str]
+    step: int
+    action: str  # deploy | canary | shadow | promote | rollback
+
+    def as_record(self, model: str, revision: int, actor: str, reason: str, at: datetime) -> DeploymentRecord:
+        return DeploymentRecord(
+            model=model,
+            revision=revision,
+            stable_version=self.stable_version,
+            candidate_version=self.candidate_version,
+            mode=self.mode,
+            weight=self.weight,
+            node_pins=dict(self.node_pins),
+            step=self.step,
+            actor=actor,
+            reason=reason,
+            created_at=at,
+        )
+
+
+def step_of(steps: tuple[int, ...], weight: int) -> int:
+    """Index of the greatest step <= weight (0 below the first step)."""
+    index = 0
+    for i, value in enumerate(steps):
+        if value <= weight:
+            index = i
+    return index
+
+
+def full(version: str, steps: tuple[int, ...], action: str = "deploy") -> Change:
+    # a full record has no candidate: the stable version answers everything (100%)
+    return Change(version, None, "full", 100, {}, len(steps) - 1, action)
+
+
+def deploy_candidate(stable: str, version: str, mode: Mode, weight: int | None, steps: tuple[int, ...]) -> Change:
+    if version == stable:
+        raise ChangeRefused(f"version {version} is already the stable version", field="version")
+    if mode == "shadow":
+        return Change(stable, version, "shadow", 0, {}, 0, "deploy")
+    chosen = steps[0] if weight is None else check_weight(weight)
+    return Change(stable, version, "canary", chosen, {}, step_of(steps, chosen), "deploy")
+
+
+def set_canary_weight(current: DeploymentRecord, weight: int, steps: tuple[int, ...]) -> Change:
+    candidate = _require_candidate(current, "set a canary weight")
+    check_weight(weight)
+    return Change(
+        current.stable_version, candidate, "canary", weight, current.node_pins, step_of(steps, weight), "canary"
+    )
+
+
+def to_shadow(current: DeploymentRecord) -> Change:
+    candidate = _require_candidate(current, "shadow")
+    return Change(current.stable_version, candidate, "shadow", 0, current.node_pins, 0, "shadow")
+
+
+def promote(current: DeploymentRecord, steps: tuple[int, ...], straight_to_full: bool = False) -> Change:
+    """Next step of the template: shadow -> first canary step -> ... -> 100% (the candidate becomes stable)."""
+    candidate = _require_candidate(current, "promote")
+    if straight_to_full:
+        return full(candidate, steps, "promote")
+    if current.mode == "shadow":
+        return Change(current.stable_version, candidate, "canary", steps[0], current.node_pins, 0, "promote")
+    higher = [(i, w) for i, w in enumerate(steps) if w > current.weight]
+    if not higher or higher[0][1] >= 100:
+        return full(candidate, steps, "promote")
+    index, weight = higher[0]
+    return Change(current.stable_version, candidate, "canary", weight, current.node_pins, index, "promote")
+
+
+def rollback(current: DeploymentRecord, steps: tuple[int, ...], node: str | None = None) -> Change:
+    """Drop the candidate (stable at 100%); with ``node``: pin that node to stable, the rest stays as it is."""
+    candidate = _require_candidate(current, "roll back")
+    if node is None:
+        return replace(full(current.stable_version, steps, "rollback"))
+    pins = {**current.node_pins, check_node(node): current.stable_version}
+    return Change(current.stable_version, candidate, current.mode, current.weight, pins, current.step, "rollback")
+
+
+def _require_candidate(current: DeploymentRecord, what: str) -> str:
+    if current.candidate_version is None:
+        raise ChangeRefused(
+            f"cannot {what}: model {current.model} has no candidate (stable version {current.stable_version} "
+            f"serves everything); deploy one with mode canary or shadow",
+            conflict=True,
+        )
+    return current.candidate_version

@@ -1,0 +1,197 @@
+"""HTTP API of comparative_eval (docs/contracts.md, "Comparative evaluation"): deployments as data."""
+
+from __future__ import annotations
+
+import atexit
+import hmac
+from typing import Any
+
+from apiflask import APIFlask
+from flask import request
+
+from comparative_eval.analysis import AnalysisLoop
+from comparative_eval.bootstrap import Dependencies, bootstrap
+from comparative_eval.domain.analysis import Verdict
+from comparative_eval.domain.deployment import DeploymentRecord
+from comparative_eval.domain.events import parse_time
+from comparative_eval.entrypoints import schemas as s
+from comparative_eval.errors import Forbidden, NoAnalysis
+from comparative_eval.ingest import IngestLoop, Ingestor
+from comparative_eval.metrics import COMPONENT
+from comparative_eval.services import ChangeResult
+from comparative_eval.settings import Settings
+from strata_kernel.errors import BadRequest, Unauthorized
+from strata_kernel.eventlog import open_event_log
+from strata_kernel.logs import configure_logging
+from strata_kernel.service import create_service_app
+
+_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_SECURITY = "OperatorToken"
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
+    """Build the app. Overrides replace adapters at their ports: uow_factory, engine, locks, templates,
+    sample_files, clock, event_log. The consumer and analysis threads start when ``analysis_in_service``."""
+    settings = settings or Settings()
+    configure_logging(COMPONENT, settings.log_level, settings.log_json)
+    app = create_service_app(
+        COMPONENT,
+        title="Strata comparative evaluation",
+        description="Deployment records per model (full, shadow, canary), their analysis against the stable "
+        "version on live traffic, automatic promotion and rollback.",
+    )
+    event_log = overrides.pop("event_log", None)
+    deps = bootstrap(settings, registry=app.extensions["strata.registry"], **overrides)
+    app.extensions["comparative_eval.deps"] = deps
+    app.security_schemes = {_SECURITY: {"type": "http", "scheme": "bearer"}}
+    _require_operator_token(app, deps.operator_token)
+    _register_routes(app, deps)
+    if settings.analysis_in_service:
+        _start_background(deps, settings, event_log)
+    atexit.register(deps.close)
+    return app
+
+
+def _start_background(deps: Dependencies, settings: Settings, event_log: Any) -> None:
+    log_ = event_log if event_log is not None else open_event_log(settings)
+    ingest = IngestLoop(Ingestor(log_, deps.uow_factory, deps.metrics), settings.consumer_poll_seconds)
+    analysis = AnalysisLoop(deps.analysis, settings.analysis_tick_seconds)
+    ingest.start()
+    analysis.start()
+    # stop the threads before the database and clients close
+    deps.closers.extend([ingest.stop, analysis.stop])
+
+
+def _require_operator_token(app: APIFlask, token: str) -> None:
+    @app.before_request
+    def _check_token() -> None:
+        if request.method not in _MUTATING:
+            return
+        header = request.headers.get("Authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            raise Unauthorized("operator token required: send 'Authorization: Bearer <token>'")
+        if not hmac.compare_digest(given.strip().encode(), token.encode()):
+            raise Forbidden("wrong operator token")
+
+
+def _record(record: DeploymentRecord) -> dict[str, Any]:
+    return {
+        **record.routing(),
+        "step": record.step,
+        "actor": record.actor,
+        "reason": record.reason,
+        "created_at": None if record.created_at is None else record.created_at.isoformat() + "Z",
+    }
+
+
+def _change(result: ChangeResult) -> dict[str, Any]:
+    return {**_record(result.record), "pushed": result.pushed, "push_reason": result.push_reason}
+
+
+def _verdict(verdict: Verdict) -> dict[str, Any]:
+    body = verdict.to_dict()
+    body["tests"] = _json_safe(body["tests"])
+    return body
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return None
+    return value
+
+
+def _register_routes(app: APIFlask, deps: Dependencies) -> None:
+    service, analysis = deps.deployments, deps.analysis
+    change_doc: dict[str, Any] = {"tags": ["changes"], "security": _SECURITY, "responses": [400, 401, 403, 404, 409]}
+    validated_doc: dict[str, Any] = {**change_doc, "responses": [400, 401, 403, 404, 409, 422]}
+
+    @app.get("/v1/deployments")
+    @app.output(s.DeploymentListOut)
+    @app.doc(tags=["deployments"], summary="The current record of every model.")
+    def list_deployments() -> dict[str, Any]:
+        return {"deployments": [_record(record) for record in service.all_current()]}
+
+    @app.get("/v1/deployments/<model>")
+    @app.output(s.StatusOut)
+    @app.doc(tags=["deployments"], summary="A model's current record and latest analysis.", responses=[404])
+    def status(model: str) -> dict[str, Any]:
+        record = service.current(model)
+        try:
+            verdict: dict[str, Any] | None = _verdict(analysis.latest(model))
+        except NoAnalysis:
+            verdict = None
+        return {"record": _record(record), "analysis": verdict}
+
+    @app.get("/v1/deployments/<model>/routing")
+    @app.output(s.RoutingOut)
+    @app.doc(tags=["deployments"], summary="The routing the inference engine applies (it polls this).", responses=[404])
+    def routing(model: str) -> dict[str, Any]:
+        return service.current(model).routing()
+
+    @app.get("/v1/deployments/<model>/history")
+    @app.input(s.HistoryQuery, location="query", arg_name="query")
+    @app.output(s.HistoryOut)
+    @app.doc(
+        tags=["deployments"], summary="Records newest first; with ?at= the one in force then.", responses=[400, 404]
+    )
+    def history(model: str, query: dict[str, Any]) -> dict[str, Any]:
+        at = None
+        if query["at"] is not None:
+            try:
+                at = parse_time(query["at"])
+            except ValueError as exc:
+                raise BadRequest(f"at: not an ISO-8601 time: {query['at']!r}", field="at") from exc
+        return {"records": [_record(record) for record in service.history(model, at)]}
+
+    @app.get("/v1/deployments/<model>/analysis")
+    @app.output(s.VerdictOut)
+    @app.doc(
+        tags=["deployments"], summary="The latest verdict (judged now if the candidate has none yet).", responses=[404]
+    )
+    def latest_analysis(model: str) -> dict[str, Any]:
+        return _verdict(analysis.latest(model))
+
+    @app.post("/v1/deployments/<model>/deploy")
+    @app.input(s.DeployIn, arg_name="body")
+    @app.output(s.ChangeOut, status_code=201)
+    @app.doc(
+        summary="Deploy a version (validated by the engine first; 422 validation_failed if refused).",
+        **validated_doc,
+    )
+    def deploy(model: str, body: dict[str, Any]) -> dict[str, Any]:
+        result = service.deploy(model, body["version"], body["mode"], body["weight"], body["reason"])
+        return _change(result)
+
+    @app.post("/v1/deployments/<model>/canary")
+    @app.input(s.CanaryIn, arg_name="body")
+    @app.output(s.ChangeOut, status_code=201)
+    @app.doc(summary="Set the candidate's canary weight.", **change_doc)
+    def canary(model: str, body: dict[str, Any]) -> dict[str, Any]:
+        return _change(service.set_weight(model, body["weight"], body["reason"]))
+
+    @app.post("/v1/deployments/<model>/shadow")
+    @app.input(s.ShadowIn, arg_name="body")
+    @app.output(s.ChangeOut, status_code=201)
+    @app.doc(
+        summary="Shadow the current candidate, or deploy a new one in shadow.",
+        **validated_doc,
+    )
+    def shadow(model: str, body: dict[str, Any]) -> dict[str, Any]:
+        return _change(service.shadow(model, body["version"], body["reason"]))
+
+    @app.post("/v1/deployments/<model>/promote")
+    @app.input(s.PromoteIn, arg_name="body")
+    @app.output(s.ChangeOut, status_code=201)
+    @app.doc(summary="Next step of the template (full: straight to 100%, the candidate becomes stable).", **change_doc)
+    def promote(model: str, body: dict[str, Any]) -> dict[str, Any]:
+        return _change(service.promote(model, body["reason"], full=body["full"]))
+
+    @app.post("/v1/deployments/<model>/rollback")
+    @app.input(s.RollbackIn, arg_name="body")
+    @app.output(s.ChangeOut, status_code=201)
+    @app.doc(summary="Drop the candidate (stable at 100%), or pin one node to the stable version.", **change_doc)
+    def rollback(model: str, body: dict[str, Any]) -> dict[str, Any]:
+        return _change(service.rollback(model, body["reason"], node=body["node"]))

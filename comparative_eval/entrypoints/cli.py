@@ -1,0 +1,102 @@
+"""Commands of comparative_eval: ``serve``, ``analyse``, ``check-templates``, ``operator-token``."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import typer
+
+from comparative_eval.settings import Settings
+from strata_kernel.cli import one_line_errors
+
+app = typer.Typer(help="Strata comparative evaluation: deployments, canary analysis, rollback.", no_args_is_help=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port (default: from comparative_eval_url, 8006).")] = None,
+    workers: Annotated[int, typer.Option(help="gunicorn worker processes.")] = 1,
+) -> None:
+    """Serve the HTTP API under gunicorn (with the consumer and analysis threads when analysis_in_service)."""
+    from comparative_eval.entrypoints.app import create_app
+    from strata_kernel.serving import serve as serve_app
+
+    with one_line_errors():
+        settings = Settings()
+        chosen_port = port or urlsplit(settings.comparative_eval_url).port or 8006
+        serve_app(lambda: create_app(settings), host=host, port=chosen_port, workers=workers)
+
+
+@app.command()
+def analyse(
+    once: Annotated[bool, typer.Option("--once", help="Consume what is there, judge once, exit.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Judge every candidate now, whatever its interval.")] = False,
+) -> None:
+    """Consume predictions and outcomes, then judge every candidate that is due (and act on the verdict)."""
+    from comparative_eval.bootstrap import bootstrap
+    from comparative_eval.ingest import Ingestor
+    from strata_kernel.eventlog import open_event_log
+    from strata_kernel.logs import configure_logging
+
+    with one_line_errors("analyse"):
+        settings = Settings()
+        configure_logging("comparative_eval", settings.log_level, settings.log_json)
+        deps = bootstrap(settings)
+        ingestor = Ingestor(open_event_log(settings), deps.uow_factory, deps.metrics)
+        try:
+            if once:
+                typer.echo(json.dumps(_round(ingestor, deps, force)))
+                return
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            while not stop.is_set():
+                summary = _round(ingestor, deps, force)
+                if summary["verdicts"]:
+                    typer.echo(json.dumps(summary))
+                stop.wait(settings.analysis_tick_seconds)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            ingestor.close()
+            deps.close()
+
+
+def _round(ingestor: Any, deps: Any, force: bool) -> dict[str, Any]:
+    events = ingestor.drain()
+    verdicts = deps.analysis.run_once(force=force)
+    return {
+        "events": events,
+        "verdicts": [
+            {
+                k: v
+                for k, v in verdict.to_dict().items()
+                if k in {"model", "revision", "verdict", "reasons", "at", "action"}
+            }
+            for verdict in verdicts
+        ],
+    }
+
+
+@app.command("check-templates")
+def check_templates() -> None:
+    """Load every analysis template; a malformed one fails naming the key."""
+    from comparative_eval.adapters.template_files import YamlTemplates
+
+    with one_line_errors("check-templates"):
+        settings = Settings()
+        names = YamlTemplates(settings.templates_dir).check_all()
+    typer.echo(f"{len(names)} templates ok: {', '.join(names)}")
+
+
+@app.command("operator-token")
+def operator_token() -> None:
+    """Print the operator token (generated into <var_dir>/comparative_eval/operator_token if not set)."""
+    from comparative_eval.bootstrap import resolve_operator_token
+
+    with one_line_errors("operator-token"):
+        typer.echo(resolve_operator_token(Settings()))

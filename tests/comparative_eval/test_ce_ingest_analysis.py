@@ -1,0 +1,160 @@
+"""The consumer joins predictions with ETD and chatbot outcomes from a local event log (idempotent across a
+restart), and the analysis loop acts on its verdicts: automatic rollback and step-by-step promotion."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from comparative_eval.domain.events import DELIVERED_TOPIC, FEEDBACK_TOPIC, PREDICTIONS_TOPIC
+from comparative_eval.ingest import Ingestor
+from strata_kernel.eventlog.local import LocalEventLog
+from tests.comparative_eval.fakes import World
+
+
+def predicted(
+    request_id: str,
+    version: str,
+    route: str,
+    value: Any,
+    at: datetime,
+    model: str = "etd",
+    outcome: str = "ok",
+    latency: float = 4.0,
+) -> dict[str, Any]:
+    return {
+        "event_id": f"p-{request_id}-{route}",
+        "event_time": at.isoformat() + "Z",
+        "request_id": request_id,
+        "model": model,
+        "version": version,
+        "route": route,
+        "routing_key": request_id,
+        "node": None,
+        "instance": {"order__n_items": 2},
+        "prediction": value,
+        "latency_ms": latency,
+        "outcome": outcome,
+        "error": None if outcome == "ok" else "boom",
+    }
+
+
+def delivered(request_id: str | None, minutes: float) -> dict[str, Any]:
+    return {
+        "event_id": f"d-{request_id}",
+        "event_type": "order_delivered",
+        "order_id": f"o-{request_id}",
+        "quote_request_id": request_id,
+        "delivery_minutes": minutes,
+    }
+
+
+def test_predictions_and_outcomes_join_and_a_restart_stores_nothing_twice(world: World, tmp_path: Path) -> None:
+    log = LocalEventLog(tmp_path / "eventlog")
+    at = world.clock.now
+    log.publish(
+        PREDICTIONS_TOPIC,
+        [
+            predicted("r1", "1", "stable", 30.0, at),
+            predicted("r2", "2", "canary", 20.0, at),
+            predicted("h1", "1", "stable", "art-1", at, model="helpbot"),
+            {"event_id": "bad", "route": "sideways"},
+        ],
+        key_field=None,
+    )
+    log.publish(DELIVERED_TOPIC, [delivered("r1", 33.0), delivered("r2", 26.0), delivered(None, 40.0)])
+    log.publish(FEEDBACK_TOPIC, [{"event_id": "f1", "request_id": "h1", "helpful": True}])
+    ingestor = Ingestor(log, world.database.unit_of_work, world.metrics)
+    assert ingestor.drain() == 8
+    ingestor.close()
+    joined = world.registry.get_sample_value
+    assert joined("strata_comparative_eval_joined_samples_total", {"route": "stable"}) == 2.0
+    assert joined("strata_comparative_eval_joined_samples_total", {"route": "canary"}) == 1.0
+    assert joined("strata_comparative_eval_events_total", {"topic": PREDICTIONS_TOPIC, "outcome": "invalid"}) == 1.0
+
+    # a restarted consumer resumes after its commits; the same events published again (a producer retry) are ignored
+    log.publish(DELIVERED_TOPIC, [delivered("r1", 99.0)])
+    log.publish(PREDICTIONS_TOPIC, [predicted("r1", "1", "stable", 30.0, at)])
+    restarted = Ingestor(log, world.database.unit_of_work, world.metrics)
+    assert restarted.drain() == 2
+    restarted.close()
+    with world.database.unit_of_work() as uow:
+        [stable] = uow.samples.window("etd", "1", ["stable"], at)
+        [canary] = uow.samples.window("etd", "2", ["canary"], at)
+        [answer] = uow.samples.window("helpbot", "1", ["stable"], at)
+    assert (stable.abs_error, canary.abs_error, answer.helpful) == (3.0, 6.0, True)
+
+
+def traffic(log: LocalEventLog, start: datetime, n: int, candidate_error: float, seed: int) -> None:
+    """n quotes per arm after ``start``, each delivered; candidate absolute errors scaled by ``candidate_error``."""
+    rng = random.Random(seed)
+    predictions, outcomes = [], []
+    for i in range(n):
+        at = start + timedelta(seconds=1 + i * 0.01)
+        for route, version, scale in (("stable", "1", 4.0), ("canary", "2", candidate_error)):
+            truth = 30.0 + rng.uniform(-5, 5)
+            request_id = f"{route}-{seed}-{i}"
+            predictions.append(predicted(request_id, version, route, truth + rng.gauss(0, scale), at))
+            outcomes.append(delivered(request_id, truth))
+    log.publish(PREDICTIONS_TOPIC, predictions)
+    log.publish(DELIVERED_TOPIC, outcomes)
+
+
+def test_a_clearly_worse_canary_is_rolled_back_by_the_analysis(world: World, tmp_path: Path) -> None:
+    log = LocalEventLog(tmp_path / "eventlog")
+    world.deployments.deploy("etd", "1", "full")
+    world.clock.advance(1)
+    canary = world.deployments.deploy("etd", "2", "canary").record
+    ingestor = Ingestor(log, world.database.unit_of_work, world.metrics)
+
+    traffic(log, world.clock.now, 20, candidate_error=12.0, seed=1)
+    ingestor.drain()
+    world.clock.advance(5)
+    assert world.analysis.run_once() == []  # the template's 10 s interval is not due yet
+    world.clock.advance(5)
+    [held] = world.analysis.run_once()
+    assert held.verdict == "hold" and held.action is None  # 20 of 40 samples
+
+    traffic(log, world.clock.now - timedelta(seconds=5), 40, candidate_error=12.0, seed=2)
+    ingestor.drain()
+    world.clock.advance(10)
+    [verdict] = world.analysis.run_once()
+    assert verdict.verdict == "rollback", verdict.reasons
+    assert verdict.action is not None and verdict.action.startswith("rolled back: revision 3")
+    current = world.deployments.current("etd")
+    assert (current.revision, current.mode, current.candidate_version, current.actor) == (3, "full", None, "analysis")
+    assert current.reason.startswith("mae: candidate")
+    assert world.engine.pushed[-1]["revision"] == 3
+    stored = world.deployments.latest_verdict("etd")
+    assert stored is not None and stored.revision == canary.revision and stored.at == verdict.at
+    value = world.registry.get_sample_value
+    assert value("strata_comparative_eval_rollbacks_total", {"model": "etd", "actor": "analysis"}) == 1.0
+    assert value("strata_comparative_eval_verdicts_total", {"model": "etd", "verdict": "rollback"}) == 1.0
+    ingestor.close()
+
+
+def test_an_equivalent_canary_is_promoted_step_by_step(world: World, tmp_path: Path) -> None:
+    log = LocalEventLog(tmp_path / "eventlog")
+    world.deployments.deploy("etd", "1", "full")
+    world.clock.advance(1)
+    world.deployments.deploy("etd", "2", "canary")
+    ingestor = Ingestor(log, world.database.unit_of_work, world.metrics)
+    weights = []
+    for seed in range(4):
+        traffic(log, world.clock.now, 60, candidate_error=4.0, seed=10 + seed)
+        ingestor.drain()
+        world.clock.advance(11)
+        [verdict] = world.analysis.run_once()
+        assert verdict.verdict == "promote", verdict.reasons
+        current = world.deployments.current("etd")
+        weights.append((current.mode, current.weight, current.stable_version))
+        world.clock.advance(1)
+        if current.mode == "full":
+            break
+    assert weights == [("canary", 25, "1"), ("canary", 50, "1"), ("full", 100, "2")]
+    assert world.deployments.current("etd").actor == "analysis"
+    value = world.registry.get_sample_value
+    assert value("strata_comparative_eval_candidate_weight_percent", {"model": "etd"}) == 0.0
+    ingestor.close()
