@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from data_collection.domain.events import SCHEMAS
-from data_collection.ports import BatchObserver, Quarantine, RawLake
+from data_collection.help_services import HelpCentreCrawl
+from data_collection.ports import BatchObserver, CrawlState, PageSource, Quarantine, RawLake
 from data_collection.services import Collector, CollectorConfig, TopicCollector
 from data_collection.settings import Settings
 from strata_kernel.eventlog import EventLog, open_event_log
@@ -43,3 +44,31 @@ def build_collector(
     )
     topics = [TopicCollector(schema, event_log, lake, quarantine, config) for schema in SCHEMAS.values()]
     return Collector(topics, observers)
+
+
+def build_help_crawl(
+    settings: Settings,
+    *,
+    source: PageSource | None = None,
+    state: CrawlState | None = None,
+    lake: RawLake | None = None,
+    rejects: Quarantine | None = None,
+) -> HelpCentreCrawl:
+    if source is None:
+        from data_collection.adapters.scrapy_crawl import ScrapyPageSource
+
+        source = ScrapyPageSource(
+            concurrency=settings.crawl_concurrency,
+            delay_seconds=settings.crawl_delay_seconds,
+            timeout_seconds=settings.crawl_timeout_seconds,
+        )
+    if state is None:
+        from data_collection.adapters.crawl_state import FileCrawlState
+
+        state = FileCrawlState(settings.crawl_state_path())
+    return HelpCentreCrawl(
+        source=source,
+        state=state,
+        lake=lake if lake is not None else build_lake(settings),
+        rejects=rejects if rejects is not None else build_quarantine(settings),
+    )

@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     app = create_service_app(
         "data_collection",
         title="Strata data collection",
-        description="Collects order events from the event log into the raw zone of the lake.",
+        description="Collects order and help-centre events from the event log into the raw zone of the lake.",
         readiness_checks=[collector_loop_running],
         registry=registry,
     )

@@ -1,4 +1,5 @@
-"""``python -m data_collection simulate | collect | serve``: parse, call a service, print one JSON line."""
+"""``python -m data_collection simulate | collect | serve | crawl | land-heldout | serve-helpcentre``: parse, call a
+service, print one JSON line."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from strata_kernel.cli import one_line_errors
 from strata_kernel.errors import BadRequest
 from strata_kernel.logs import configure_logging
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Order events: simulate, collect, serve.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Order and help-centre data: simulate, collect, crawl, serve."
+)
 log = logging.getLogger(__name__)
 DEFAULT_CATALOG = Path("var/demo/catalog.json")
+DEFAULT_HELDOUT = Path(__file__).resolve().parents[1] / "helpcentre" / "heldout_questions.yaml"
 
 
 def _load_settings() -> Settings:
@@ -84,9 +88,10 @@ def simulate(
 
 @app.command()
 def collect(
-    until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit once both order topics are drained.")] = False,
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Exit once every topic is drained.")] = False,
 ) -> None:
-    """Move order events from the event log into raw.order_placed / raw.order_delivered."""
+    """Move order and help-centre events from the event log into their raw tables (raw.order_placed,
+    raw.order_delivered, raw.help_questions, raw.help_feedback)."""
 
     def command() -> dict[str, Any]:
         import threading
@@ -129,6 +134,69 @@ def serve(
             raise BadRequest("--workers must be 1: each worker would run its own collector loop", field="workers")
         settings = _load_settings()
         run_server(lambda: _create_app(settings), host=host, port=port, workers=1, post_worker_init=_start_loop)
+
+    _run(command)
+
+
+@app.command()
+def crawl() -> None:
+    """Crawl the help centre; land new or changed articles into raw.help_articles, reject bad pages with a reason."""
+
+    def command() -> dict[str, Any]:
+        from data_collection.bootstrap import build_help_crawl
+
+        settings = _load_settings()
+        started = time.perf_counter()
+        summary = build_help_crawl(settings).run(settings.crawl_start(), settings.crawl_domains())
+        return {**summary, "seconds": round(time.perf_counter() - started, 2)}
+
+    _run(command)
+
+
+@app.command("land-heldout")
+def land_heldout(
+    path: Annotated[Path, typer.Argument(help="Held-out questions (YAML list of {question_id, article_id, text}).")] = (
+        DEFAULT_HELDOUT
+    ),
+) -> None:
+    """Replace raw.help_heldout_questions with the held-out evaluation questions (never used for training)."""
+
+    def command() -> dict[str, Any]:
+        from datetime import UTC, datetime
+
+        import yaml
+
+        from data_collection.bootstrap import build_lake
+        from data_collection.help_services import land_heldout as land
+
+        if not path.is_file():
+            raise BadRequest(f"{path} is not a file", field="path")
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise BadRequest(f"{path} is not valid YAML: {str(exc).splitlines()[0]}", field="path") from None
+        settings = _load_settings()
+        return land(build_lake(settings), document, source=path.name, today=datetime.now(UTC).date())
+
+    _run(command)
+
+
+@app.command("serve-helpcentre")
+def serve_helpcentre(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8007,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
+    site_dir: Annotated[Path | None, typer.Option(help="Serve this site instead of the packaged demo.")] = None,
+) -> None:
+    """Serve the static demo help centre (the site `crawl` reads)."""
+
+    def command() -> None:
+        from data_collection.entrypoints.helpcentre_app import create_helpcentre_app
+        from strata_kernel.serving import serve as run_server
+
+        settings = _load_settings()
+        create_helpcentre_app(settings, site_dir=site_dir)  # fail here, in one line, on a bad site directory
+        run_server(lambda: create_helpcentre_app(settings, site_dir=site_dir), host=host, port=port, workers=workers)
 
     _run(command)
 

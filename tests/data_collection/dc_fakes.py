@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from data_collection.domain.events import EventSchema
+from data_collection.domain.events import TableSchema
 from data_collection.errors import LakeWriteFailed
-from data_collection.ports import Quarantine, QuarantinedEvent, RawLake
+from data_collection.ports import Quarantine, QuarantinedEvent, RawLake, WriteMode
 
 
 class FakeRawLake(RawLake):
@@ -19,11 +19,23 @@ class FakeRawLake(RawLake):
         self.commits: list[dict[str, Any]] = []
         self.failing = False
 
-    def append(self, schema: EventSchema, rows: Sequence[dict[str, Any]], *, job: str, inputs: Sequence[str]) -> int:
+    def append(
+        self,
+        schema: TableSchema,
+        rows: Sequence[dict[str, Any]],
+        *,
+        job: str,
+        inputs: Sequence[str],
+        mode: WriteMode = "append",
+    ) -> int:
         if self.failing:
             raise LakeWriteFailed(f"writing {schema.table} failed: data_lake unavailable")
+        if mode == "overwrite":
+            self.rows[schema.table] = []
         self.rows.setdefault(schema.table, []).extend(rows)
-        self.commits.append({"table": schema.table, "rows": len(rows), "job": job, "inputs": list(inputs)})
+        self.commits.append(
+            {"table": schema.table, "rows": len(rows), "job": job, "inputs": list(inputs), "mode": mode}
+        )
         return len(self.commits)
 
 

@@ -8,7 +8,7 @@ import pytest
 from dc_fakes import FakeQuarantine, FakeRawLake
 
 from data_collection.bootstrap import build_collector
-from data_collection.domain.events import ORDER_PLACED_TOPIC, TOPICS
+from data_collection.domain.events import ORDER_PLACED_TOPIC, ORDER_TOPICS, TOPICS
 from data_collection.errors import LakeWriteFailed
 from data_collection.services import JOB_NAME, publish_batches
 from data_collection.settings import Settings
@@ -43,7 +43,7 @@ def test_drains_both_topics_into_their_raw_tables_with_lineage(
     assert collector.run_until_idle() == 6_000
     assert len(fake_lake.rows["raw.order_placed"]) == len(fake_lake.rows["raw.order_delivered"]) == 3_000
     assert {c["job"] for c in fake_lake.commits} == {JOB_NAME}
-    assert {tuple(c["inputs"]) for c in fake_lake.commits} == {(f"topic:{t}",) for t in TOPICS}
+    assert {tuple(c["inputs"]) for c in fake_lake.commits} == {(f"topic:{t}",) for t in ORDER_TOPICS}
     assert max(c["rows"] for c in fake_lake.commits) == 1_000  # flushed at flush_events
     snapshot = status.snapshot()
     assert snapshot[ORDER_PLACED_TOPIC]["collected"] == 3_000 and snapshot[ORDER_PLACED_TOPIC]["batches"] == 3
