@@ -50,3 +50,19 @@ class ModelTrees(abc.ABC):
     @abc.abstractmethod
     def get_tree(self, name: str, version: str | None) -> Reply:
         """``GET /v1/models/{name}/tree[?version=N]``: every node of a partitioned model and who serves it."""
+
+
+class HelpCentre(abc.ABC):
+    """business_logic's help-centre chatbot API, for the customers' /help page (relayed unchanged)."""
+
+    @abc.abstractmethod
+    def list_questions(self) -> Reply:
+        """``GET /v1/help/questions``: the predefined questions."""
+
+    @abc.abstractmethod
+    def ask(self, body: object) -> Reply:
+        """``POST /v1/help/ask`` with the caller's JSON body."""
+
+    @abc.abstractmethod
+    def give_feedback(self, question_id: str, body: object) -> Reply:
+        """``POST /v1/help/questions/{question_id}/feedback`` with the caller's JSON body."""

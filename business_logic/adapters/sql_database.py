@@ -16,7 +16,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from business_logic.adapters.outbox import SqlOutboxRepository
 from business_logic.adapters.sql_catalog import SqlCatalogRepository
+from business_logic.adapters.sql_help import SqlHelpRepository
 from business_logic.adapters.sql_tables import metadata
 from business_logic.errors import DatabaseUnavailable
 from business_logic.ports import UnitOfWork
@@ -61,6 +63,8 @@ class SqlUnitOfWork(UnitOfWork):
     def __enter__(self) -> SqlUnitOfWork:
         self._session = self._session_factory()
         self.catalog = SqlCatalogRepository(self._session)
+        self.help = SqlHelpRepository(self._session)
+        self.outbox = SqlOutboxRepository(self._session)
         return self
 
     def __exit__(

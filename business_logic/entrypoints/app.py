@@ -11,9 +11,11 @@ from flask import Response, request
 from prometheus_client import Counter
 
 from business_logic import services
-from business_logic.bootstrap import Dependencies, bootstrap
+from business_logic.bootstrap import Dependencies, bootstrap, outbox_drain
 from business_logic.domain.model import BasketLine, EtdQuote, Restaurant
+from business_logic.entrypoints.help_routes import register_help_routes
 from business_logic.entrypoints.schemas import EtdIn, EtdOut, RestaurantListOut, RestaurantOut, RestaurantQuery
+from business_logic.outbox_relay import OutboxRelay
 from business_logic.settings import Settings
 from strata_kernel.logs import configure_logging
 from strata_kernel.metrics import metric_name
@@ -25,7 +27,7 @@ _OUTCOME_BY_STATUS = {200: "ok", 400: "bad_request", 404: "not_found", 503: "una
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
-    """Build the app; ``overrides`` (uow_factory, estimator, clock) replace adapters at their ports."""
+    """Build the app; ``overrides`` (uow_factory, estimator, help_engine, event_log, clock) replace adapters."""
     settings = settings or Settings()
     configure_logging(COMPONENT, settings.log_level, settings.log_json)
     deps = bootstrap(settings, **overrides)
@@ -38,11 +40,16 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         COMPONENT,
         title="Strata business logic",
         readiness_checks=[catalog_loaded],
-        description="Restaurants, menus and delivery-time (ETD) quotes.",
+        description="Restaurants, menus, delivery-time (ETD) quotes and the help-centre chatbot.",
     )
     app.extensions["business_logic.deps"] = deps
     _register_routes(app, deps)
     _count_etd_outcomes(app)
+    register_help_routes(app, deps, COMPONENT)
+    # each process (gunicorn worker) drains the outbox; claims are atomic, so workers share the rows
+    relay = OutboxRelay(outbox_drain(settings, deps), settings.outbox_relay_interval_seconds)
+    relay.start()
+    deps.closers.insert(0, relay.stop)
     return app
 
 
@@ -76,8 +83,9 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
     def quote_etd(body: dict[str, Any]) -> dict[str, Any]:
         basket = [BasketLine(item_id=line["item_id"], quantity=line["quantity"]) for line in body["basket"]]
         quote = services.quote_etd(
-            body["restaurant_id"], basket, uow_factory=deps.uow_factory, estimator=deps.estimator, clock=deps.clock
-        )
+            body["restaurant_id"], basket, uow_factory=deps.uow_factory, estimator=deps.estimator, clock=deps.clock,
+            customer_id=body.get("customer_id"),
+        )  # fmt: skip
         return _quote_body(quote)
 
 

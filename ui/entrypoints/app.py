@@ -5,6 +5,8 @@ scientists rather than customers: the feature directory page ``/features`` reads
 directory API (``/api/feature-groups*``, ``/api/features/*`` relayed unchanged to ``data_processing_url``),
 over HTTP through the FeatureDirectory port like every other call. The ETD page never touches it.
 
+The customers' help page ``/help`` (ui.entrypoints.help_pages) talks to business_logic's help API only.
+
 So the customer-facing ETD page (``/``) talks only to business_logic, while the operator pages read the ML
 layers' own APIs: ``/features`` data_processing's directory, and ``/models[/<name>]`` the inference engine's
 partitioned-model tree (``/api/models/<name>/tree`` relayed unchanged to ``inference_engine_url`` through the
@@ -21,10 +23,12 @@ from flask import Response, jsonify, render_template, request
 from strata_kernel.logs import configure_logging
 from strata_kernel.service import create_service_app
 from ui.adapters.feature_directory_http import HttpFeatureDirectory
+from ui.adapters.help_http import HttpHelpCentre
 from ui.adapters.inference_engine_http import HttpModelTrees
 from ui.bootstrap import bootstrap
 from ui.domain.reply import Reply
-from ui.ports import BusinessLogic, FeatureDirectory, ModelTrees
+from ui.entrypoints.help_pages import register_help
+from ui.ports import BusinessLogic, FeatureDirectory, HelpCentre, ModelTrees
 from ui.settings import Settings
 
 COMPONENT = "ui"
@@ -35,7 +39,8 @@ _PAGE_POLICY = "default-src 'self'; img-src 'self' data:; object-src 'none'; bas
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
-    """Build the UI app; ``business_logic=`` / ``feature_directory=`` / ``model_trees=`` replace the HTTP adapters."""
+    """Build the UI app; ``business_logic=`` / ``feature_directory=`` / ``model_trees=`` / ``help_centre=`` replace
+    the HTTP adapters."""
     settings = settings or Settings()
     configure_logging(COMPONENT, settings.log_level, settings.log_json)
     feature_directory: FeatureDirectory = overrides.pop("feature_directory", None) or HttpFeatureDirectory(
@@ -44,6 +49,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     model_trees: ModelTrees = overrides.pop("model_trees", None) or HttpModelTrees(
         settings.inference_engine_url,
         timeout_seconds=settings.inference_engine_timeout_seconds,
+        retries=settings.http_retries,
+    )
+    help_centre: HelpCentre = overrides.pop("help_centre", None) or HttpHelpCentre(
+        settings.business_logic_url,
+        timeout_seconds=settings.business_logic_timeout_seconds,
         retries=settings.http_retries,
     )
     business_logic = bootstrap(settings, **overrides)
@@ -57,7 +67,16 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     _register_relay(app, business_logic)
     _register_feature_directory(app, feature_directory)
     _register_model_trees(app, model_trees)
+    register_help(app, help_centre, _page)
     return app
+
+
+def _page(template: str) -> Response:
+    """A page of the UI, with headers that forbid anything but its own files."""
+    response = Response(render_template(template), mimetype="text/html")
+    response.headers["Content-Security-Policy"] = _PAGE_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _register_page(app: APIFlask) -> None:
