@@ -99,6 +99,8 @@ class MlflowRegistry(ModelRegistry):
 def _log_model(candidate: TrainedCandidate) -> str:
     if candidate.framework == "partitioned":
         return _log_partitioned(candidate)
+    if candidate.framework == "tensorflow":
+        return _log_tensorflow(candidate)
     if candidate.framework != "xgboost":
         raise ValueError(f"cannot log a {candidate.framework} model yet")
     import mlflow.xgboost
@@ -141,6 +143,34 @@ def _log_partitioned(candidate: TrainedCandidate) -> str:
     return f"runs:/{run.info.run_id}/model"
 
 
+def _log_tensorflow(candidate: TrainedCandidate) -> str:
+    """A TensorFlow model is a directory (model.keras, labels.json, vocabulary.json) logged as the version's files,
+    with an MLmodel file whose ``tensorflow`` flavor names it and whose signature describes the Keras model:
+    ``token_ids`` int32 (-1, max_length) in, ``probabilities`` float32 (-1, classes) out (``candidate.params``)."""
+    import tempfile
+
+    import mlflow
+    import numpy as np
+    from mlflow.models import Model, ModelSignature
+    from mlflow.types import Schema, TensorSpec
+
+    max_length, classes = int(candidate.params["max_length"]), int(candidate.params["classes"])
+    model = Model()
+    model.add_flavor("tensorflow", data="tensorflow")
+    model.signature = ModelSignature(
+        inputs=Schema([TensorSpec(np.dtype("int32"), (-1, max_length), feature) for feature in candidate.features]),
+        outputs=Schema([TensorSpec(np.dtype("float32"), (-1, classes), "probabilities")]),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save(str(Path(tmp) / "MLmodel"))
+        mlflow.log_artifact(str(Path(tmp) / "MLmodel"), artifact_path="model")
+    mlflow.log_artifacts(str(candidate.model), artifact_path="model/tensorflow")
+    run = mlflow.active_run()
+    if run is None:
+        raise ValueError("logging a tensorflow model needs an active run")
+    return f"runs:/{run.info.run_id}/model"
+
+
 def _to_domain(version: Any) -> ModelVersion:
     tags: dict[str, str] = dict(version.tags or {})
     return ModelVersion(
@@ -154,7 +184,8 @@ def _to_domain(version: Any) -> ModelVersion:
 
 
 def _model_file(local: Path, framework: str) -> Path:
-    """The MLmodel file names the flavor's data file (``model.ubj`` for xgboost)."""
+    """The MLmodel file names the flavor's data file (``model.ubj`` for xgboost) or directory (partitioned,
+    tensorflow)."""
     mlmodel = yaml.safe_load((local / "MLmodel").read_text())
     flavor = mlmodel.get("flavors", {}).get(framework)
     if not flavor or "data" not in flavor:

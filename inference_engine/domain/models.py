@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,17 @@ class ServedModel:
 class Prediction:
     model: str
     version: int
-    predictions: list[float]
+    #: a number per instance (ETD minutes), or an object per instance (the chatbot's answer: known, article_id, ...)
+    predictions: Sequence[float | dict[str, Any]]
     #: partitioned models only: per instance, the node of the tree whose model answered
     nodes: list[str] | None = None
 
     def to_dict(self) -> dict[str, object]:
-        body: dict[str, object] = {"model": self.model, "version": str(self.version), "predictions": self.predictions}
+        body: dict[str, object] = {
+            "model": self.model,
+            "version": str(self.version),
+            "predictions": list(self.predictions),
+        }
         if self.nodes is not None:
             body["nodes"] = self.nodes
             # one instance (the ETD estimate) or one node for all: a single "node" is what a caller reads

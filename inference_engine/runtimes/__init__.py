@@ -15,9 +15,15 @@ def _xgboost(artifact: ModelArtifact) -> ModelRuntime:
     return XGBoostRuntime(artifact)
 
 
+def _tensorflow(artifact: ModelArtifact) -> ModelRuntime:
+    from inference_engine.runtimes.tensorflow_runtime import TensorFlowRuntime
+
+    return TensorFlowRuntime(artifact)
+
+
 RuntimeFactory = Callable[[ModelArtifact], ModelRuntime]
 
-RUNTIMES: dict[str, RuntimeFactory] = {"xgboost": _xgboost}
+RUNTIMES: dict[str, RuntimeFactory] = {"xgboost": _xgboost, "tensorflow": _tensorflow}
 
 
 def create_runtime(artifact: ModelArtifact) -> ModelRuntime:

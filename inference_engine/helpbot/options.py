@@ -1,0 +1,44 @@
+"""The chatbot model's defaults: the engine's settings stay untouched, so everything tunable lives here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MODEL_NAME = "helpbot"
+FRAMEWORK = "tensorflow"
+FEATURE = "token_ids"
+
+EXAMPLES_TABLE = "processed.help_examples"
+ARTICLES_TABLE = "processed.help_articles"
+HELDOUT_TABLE = "processed.help_heldout"
+
+#: the contract's request bound (docs/contracts.md, "Help-centre chatbot"): 1..256 ids per question
+MAX_TOKENS = 256
+#: data_processing.text's vectoriser when the examples table does not name one (no ``vectoriser`` column)
+DEFAULT_VECTORISER = "hash-ngram-v1:32768"
+DEFAULT_BUCKETS = 32768
+
+
+@dataclass(frozen=True)
+class HelpbotOptions:
+    embedding_dim: int = 32
+    dropout: float = 0.3
+    learning_rate: float = 0.05
+    batch_size: int = 16
+    max_epochs: int = 60
+    #: epochs without a better validation loss before training stops (the best weights are kept)
+    patience: int = 8
+    #: a token is "generic" when the examples of at least this share of the articles (and >= 3) use it
+    generic_article_share: float = 0.25
+    #: bags of generic tokens per training example, taught to answer uniformly (so "how do I ... my order"
+    #: without a topical word gets a low confidence instead of a random article)
+    generic_examples_ratio: float = 0.5
+    #: share of each article's examples held out (from training data only) to choose the threshold
+    validation_fraction: float = 0.25
+    #: the threshold is the lowest confidence at which accuracy among answered validation questions reaches this
+    target_answered_accuracy: float = 0.85
+    min_examples: int = 20
+    min_articles: int = 2
+    seed: int = 7
+    #: used when the examples table carries no ``vectoriser`` column
+    vectoriser: str = DEFAULT_VECTORISER

@@ -1,0 +1,250 @@
+"""Use case: train the chatbot model on the lake's help tables, choose its threshold, evaluate, register it.
+
+- training examples: processed.help_examples (titles and questions of each article), labels from help_articles;
+- a validation slice of those examples (per article, seeded) stops training and chooses the confidence threshold;
+- processed.help_heldout (paraphrases written for evaluation, plus out-of-scope questions) is only scored.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inference_engine.errors import TrainingDataError
+from inference_engine.helpbot import data
+from inference_engine.helpbot.encoding import (
+    LABELS_FILE,
+    MODEL_FILE,
+    VOCABULARY_FILE,
+    Decisions,
+    Labels,
+    Vocabulary,
+    decide,
+    encode,
+)
+from inference_engine.helpbot.evaluation import HeldoutMetrics, ThresholdChoice, choose_threshold, heldout_metrics
+from inference_engine.helpbot.evaluation import split_validation as validation_mask
+from inference_engine.helpbot.options import (
+    ARTICLES_TABLE,
+    DEFAULT_BUCKETS,
+    EXAMPLES_TABLE,
+    FEATURE,
+    FRAMEWORK,
+    HELDOUT_TABLE,
+    MAX_TOKENS,
+    MODEL_NAME,
+    HelpbotOptions,
+)
+from inference_engine.ports import ModelRegistry, TrainedCandidate, TrainingDataSource
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    vocabulary: Vocabulary
+    labels: Labels
+    train: data.Examples
+    validation: data.Examples
+    heldout: data.Examples
+
+
+def train_helpbot(
+    data_source: TrainingDataSource, registry: ModelRegistry, options: HelpbotOptions | None = None
+) -> dict[str, Any]:
+    """Train, choose the threshold, evaluate on the held-out questions, register; returns the CLI's summary."""
+    from inference_engine.helpbot.model import Scorer, fit
+
+    options = options or HelpbotOptions()
+    tables = {name: data_source.locate(name) for name in (EXAMPLES_TABLE, ARTICLES_TABLE, HELDOUT_TABLE)}
+    prepared = prepare(
+        data.read_examples(tables[EXAMPLES_TABLE]),
+        data.read_articles(tables[ARTICLES_TABLE]),
+        data.read_examples(tables[HELDOUT_TABLE]),
+        options,
+    )
+    vocabulary, labels = prepared.vocabulary, prepared.labels
+    known, index = vocabulary.known_mask(), labels.index()
+    x_train, _ = encode(prepared.train.token_ids, known, vocabulary.max_length)
+    y_train = np.array([index[a] for a in prepared.train.article_ids], dtype=np.int64)
+    x_generic, _ = encode(generic_examples(prepared.train, options), known, vocabulary.max_length)
+    classes = len(labels.articles)
+    targets = np.vstack([np.eye(classes, dtype=np.float32)[y_train],
+                         np.full((len(x_generic), classes), 1 / classes, dtype=np.float32)])  # fmt: skip
+    x_valid, scored_valid = encode(prepared.validation.token_ids, known, vocabulary.max_length)
+    y_valid = np.array([index[a] for a in prepared.validation.article_ids], dtype=np.int64)
+
+    started = time.perf_counter()
+    fitted = fit(np.vstack([x_train, x_generic]), targets, (x_valid[scored_valid], y_valid[scored_valid]),
+                 vocabulary.buckets, options)  # fmt: skip
+    log.info("trained %s on %d examples in %.1fs", MODEL_NAME, len(y_train), time.perf_counter() - started)
+    scorer = Scorer(fitted.model)
+
+    valid = decide(scorer(x_valid[scored_valid]), scored_valid, threshold=0.0)
+    choice = choose_threshold(valid.confidence, valid.top == y_valid, options.target_answered_accuracy)
+    if not choice.target_met:
+        log.warning("no threshold reaches answered accuracy %.2f on validation", options.target_answered_accuracy)
+    heldout = score(scorer, prepared.heldout.token_ids, known, vocabulary.max_length, choice.threshold)
+    expected = np.array([-2 if a is None else index.get(a, -1) for a in prepared.heldout.article_ids])
+    metrics = heldout_metrics(heldout, expected)
+
+    data_version = ",".join(f"{t.name}@v{t.version}" for t in (tables[EXAMPLES_TABLE], tables[ARTICLES_TABLE]))
+    candidate_tags = _tags(vocabulary, choice, metrics, data_version, tables[HELDOUT_TABLE])
+    params = _params(options, prepared, fitted.epochs, fitted.best_epoch)
+    with tempfile.TemporaryDirectory(prefix="helpbot-") as tmp:
+        directory = Path(tmp)
+        fitted.model.save(directory / MODEL_FILE)
+        (directory / LABELS_FILE).write_text(labels.to_json())
+        (directory / VOCABULARY_FILE).write_text(vocabulary.to_json())
+        published = registry.publish(
+            TrainedCandidate(MODEL_NAME, FRAMEWORK, directory, (FEATURE,), params,
+                             _metrics(choice, metrics), candidate_tags)
+        )  # fmt: skip
+    return {
+        "model": MODEL_NAME,
+        "version": published.version,
+        "threshold": round(choice.threshold, 4),
+        **{name: round(value, 4) for name, value in metrics.as_dict().items()},
+        "validation_answered_accuracy": round(choice.answered_accuracy, 4),
+        "articles": len(labels.articles),
+        "examples_train": len(prepared.train),
+        "examples_validation": len(prepared.validation),
+        "heldout_in_scope": metrics.in_scope,
+        "heldout_out_of_scope": metrics.out_of_scope,
+        "vectoriser": vocabulary.vectoriser,
+        "data_version": data_version,
+    }
+
+
+def score(scorer: Any, rows: list[list[int]], known: np.ndarray, max_length: int, threshold: float) -> Decisions:
+    """The runtime's decision for each question (same encoding, same scorer, same threshold rule)."""
+    batch, scored = encode(rows, known, max_length)
+    return decide(scorer(batch[scored]), scored, threshold)
+
+
+def prepare(
+    examples: data.Examples, articles: dict[str, Any], heldout: data.Examples, options: HelpbotOptions
+) -> Prepared:
+    """Check the tables, keep the usable examples, split validation off, count the vocabulary of the rest."""
+    vectoriser = _vectoriser(examples, heldout, options)
+    buckets = _buckets(vectoriser)
+    examples = _cleaned(examples, buckets)
+    pairs = zip(examples.article_ids.tolist(), examples.token_ids, strict=True)
+    usable = np.array([a is not None and a in articles and len(ids) > 0 for a, ids in pairs], dtype=bool)
+    if usable.sum() < len(examples):
+        log.warning("%d examples have no token ids or an article missing from %s", len(examples) - usable.sum(),
+                    ARTICLES_TABLE)  # fmt: skip
+    examples = examples.take(usable)
+    classes = sorted(set(examples.article_ids.tolist()))
+    if len(examples) < options.min_examples or len(classes) < options.min_articles:
+        raise TrainingDataError(
+            f"{EXAMPLES_TABLE} has {len(examples)} usable examples of {len(classes)} articles; need at least "
+            f"{options.min_examples} examples of {options.min_articles} articles"
+        )
+    held = validation_mask(examples.article_ids.astype(str), examples.sources.astype(str),
+                           options.validation_fraction, options.seed)  # fmt: skip
+    if not held.any():
+        raise TrainingDataError(f"{EXAMPLES_TABLE}: too few examples per article to hold out a validation slice")
+    train = examples.take(~held)
+    counts = Counter(token for ids in train.token_ids for token in ids)
+    return Prepared(
+        Vocabulary(vectoriser, buckets, MAX_TOKENS, dict(counts)),
+        Labels(tuple(articles[a] for a in classes)),
+        train,
+        examples.take(held),
+        _cleaned(heldout, buckets),
+    )
+
+
+def generic_examples(train: data.Examples, options: HelpbotOptions) -> list[list[int]]:
+    """Bags of the tokens many articles share (fillers like "how do i", "my order"), as long as real questions.
+
+    They say nothing about an article, so the model learns a flat answer for them: a question with no topical
+    token (an off-topic one, once its unseen words are dropped) then falls below the threshold.
+    """
+    articles_of: dict[int, set[str]] = {}
+    for article, ids in zip(train.article_ids.tolist(), train.token_ids, strict=True):
+        for token in ids:
+            articles_of.setdefault(token, set()).add(article)
+    spread = max(3, int(np.ceil(options.generic_article_share * len(set(train.article_ids.tolist())))))
+    generic = np.array(sorted(t for t, owners in articles_of.items() if len(owners) >= spread), dtype=np.int64)
+    count = int(len(train) * options.generic_examples_ratio)
+    if len(generic) == 0 or count == 0:
+        return []
+    rng = np.random.default_rng(options.seed)
+    lengths = rng.choice([len(ids) for ids in train.token_ids], size=count)
+    return [rng.choice(generic, size=int(length)).tolist() for length in lengths]
+
+
+def _vectoriser(examples: data.Examples, heldout: data.Examples, options: HelpbotOptions) -> str:
+    named = examples.vectorisers | heldout.vectorisers
+    if len(named) > 1:
+        raise TrainingDataError(f"the help tables mix vectorisers: {', '.join(sorted(named))}")
+    return next(iter(named)) if named else options.vectoriser
+
+
+def _buckets(vectoriser: str) -> int:
+    """The id's first all-digit segment is its bucket count (``hash-ngram-v1:32768:crc32:<fingerprint>``)."""
+    counts = [int(part) for part in vectoriser.split(":")[1:] if part.isdigit() and int(part) > 1]
+    return counts[0] if counts else DEFAULT_BUCKETS
+
+
+def _cleaned(examples: data.Examples, buckets: int) -> data.Examples:
+    """Token ids outside [1, buckets) cannot be embedded: dropped (0 is padding), and at most MAX_TOKENS kept."""
+    cleaned = [[t for t in ids if isinstance(t, int) and 0 < t < buckets][:MAX_TOKENS] for ids in examples.token_ids]
+    return data.Examples(examples.example_ids, examples.article_ids, examples.sources, cleaned, examples.vectorisers)
+
+
+def _tags(
+    vocabulary: Vocabulary, choice: ThresholdChoice, metrics: HeldoutMetrics, data_version: str, heldout: Any
+) -> dict[str, str]:
+    return {
+        "framework": FRAMEWORK,
+        "features": f'["{FEATURE}"]',
+        "vectoriser": vocabulary.vectoriser,
+        # repr round-trips the float exactly: the runtime answers exactly as the evaluation did
+        "threshold": repr(choice.threshold),
+        "threshold_target_met": str(choice.target_met).lower(),
+        "validation_answered_accuracy": f"{choice.answered_accuracy:.4f}",
+        **{f"metric_{name}": f"{value:.4f}" for name, value in metrics.as_dict().items()},
+        "data_version": data_version,
+        "heldout_version": f"{heldout.name}@v{heldout.version}",
+    }
+
+
+def _metrics(choice: ThresholdChoice, metrics: HeldoutMetrics) -> dict[str, float]:
+    return {
+        **metrics.as_dict(),
+        "threshold": choice.threshold,
+        "validation_answered_accuracy": choice.answered_accuracy,
+        "validation_coverage": choice.coverage,
+    }
+
+
+def _params(options: HelpbotOptions, prepared: Prepared, epochs: int, best_epoch: int) -> dict[str, Any]:
+    return {
+        "embedding_dim": options.embedding_dim,
+        "dropout": options.dropout,
+        "learning_rate": options.learning_rate,
+        "batch_size": options.batch_size,
+        "max_epochs": options.max_epochs,
+        "epochs_run": epochs,
+        "best_epoch": best_epoch,
+        "validation_fraction": options.validation_fraction,
+        "target_answered_accuracy": options.target_answered_accuracy,
+        "generic_article_share": options.generic_article_share,
+        "generic_examples_ratio": options.generic_examples_ratio,
+        "seed": options.seed,
+        "buckets": prepared.vocabulary.buckets,
+        "max_length": prepared.vocabulary.max_length,
+        "classes": len(prepared.labels.articles),
+        "examples_train": len(prepared.train),
+        "examples_validation": len(prepared.validation),
+    }
