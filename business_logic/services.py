@@ -51,6 +51,7 @@ def quote_etd(
     uow_factory: UnitOfWorkFactory,
     estimator: EtdEstimator,
     clock: Clock,
+    customer_id: str | None = None,
 ) -> EtdQuote:
     """Price the basket from the menu and ask the estimator how long delivery takes. Writes nothing."""
     check_basket_shape(basket)
@@ -64,6 +65,7 @@ def quote_etd(
         placed_at=placed_at,
         n_items=priced.n_items,
         subtotal=priced.subtotal,
+        customer_id=customer_id,
     )
     try:
         estimate = estimator.estimate(query)

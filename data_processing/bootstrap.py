@@ -8,13 +8,14 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlparse
 
-from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from data_processing.directory.ports import FeatureDirectory
 from data_processing.directory.services import stored_expressions
 from data_processing.directory.usage import UsageRecorder, counting_observer, model_consumer
 from data_processing.feature_sets import load_feature_set
-from data_processing.ports import InferenceEngine, OnlineStore
+from data_processing.help_services import HelpAnswerer
+from data_processing.ports import HelpEngine, InferenceEngine, OnlineStore
 from data_processing.registry import FeatureGroupRegistry
 from data_processing.services import EtdEstimator, newest_feature_age_seconds
 from data_processing.settings import Settings
@@ -134,3 +135,27 @@ def build_runtime(
         observe_lookup = counting_observer(lookup.observe, usage, consumer, expressions)
     estimator = EtdEstimator(store, engine, feature_set, ttl, observe_lookup=observe_lookup)
     return Runtime(store, engine, estimator, groups)
+
+
+def build_help_engine(settings: Settings) -> HelpEngine:
+    from data_processing.adapters.help_http import HttpHelpEngine
+
+    return HttpHelpEngine.connect(
+        settings.inference_engine_url, timeout_seconds=settings.http_timeout_seconds, retries=settings.http_retries
+    )
+
+
+def build_help_answerer(
+    settings: Settings, registry: CollectorRegistry, *, help_engine: HelpEngine | None = None
+) -> HelpAnswerer:
+    """The chatbot runtime. Nothing here is a readiness check: ETD serves whether or not a help model exists."""
+    engine = help_engine if help_engine is not None else build_help_engine(settings)
+    answers = Counter(
+        metric_name(COMPONENT, "help_answers_total"),
+        "Help questions answered by the chatbot model, by whether it knew an article.",
+        ["known"],
+        registry=registry,
+    )
+    return HelpAnswerer(
+        engine, settings.help_model, observe=lambda answer: answers.labels(str(answer.known).lower()).inc()
+    )

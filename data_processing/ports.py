@@ -6,6 +6,7 @@ import abc
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from data_processing.domain.help import HelpAnswer
 from data_processing.domain.online import FeatureValue, OnlineRow, OnlineVersion, Prediction
 
 
@@ -58,8 +59,23 @@ class InferenceEngine(abc.ABC):
     """The model runtime that turns feature vectors into predictions."""
 
     @abc.abstractmethod
-    def predict(self, model: str, instances: Sequence[Mapping[str, FeatureValue]]) -> list[Prediction]:
-        """One prediction per instance from the model's serving version.
+    def predict(
+        self, model: str, instances: Sequence[Mapping[str, FeatureValue]], routing_key: str | None = None
+    ) -> list[Prediction]:
+        """One prediction per instance from the version the model's routing picks for ``routing_key`` (the
+        same key gets the same version; None = the runtime picks per request).
 
         Raises InferenceEngineUnavailable when no prediction can be had right now.
+        """
+
+
+class HelpEngine(abc.ABC):
+    """The chatbot model in the model runtime: token ids of one question -> the article that answers it."""
+
+    @abc.abstractmethod
+    def answer(self, model: str, token_ids: Sequence[int]) -> HelpAnswer:
+        """The serving version's answer for one question vectorised by ``data_processing.text``.
+
+        Raises InferenceEngineUnavailable when no answer can be had right now (engine down, no such model, or
+        a model trained on another vectoriser).
         """

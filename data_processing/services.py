@@ -62,7 +62,7 @@ class EtdEstimator:
         # the partition keys let a partitioned model route to the deepest node (city -> country -> global)
         instance["country_code"] = order.country_code
         instance["city_id"] = order.city_id
-        prediction = self._engine.predict(self._feature_set.model, [instance])[0]
+        prediction = self._engine.predict(self._feature_set.model, [instance], order.customer_id)[0]
         return EstimateResult(prediction.value, prediction.model, prediction.version, age, prediction.node)
 
     def feature_vector(

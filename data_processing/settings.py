@@ -24,6 +24,8 @@ class Settings(StrataSettings):
     #: directory of the feature group definitions (YAML + code); default: the package's feature_groups/
     feature_groups_dir: Path | None = None
     etd_model: str = "etd"
+    #: the help-centre chatbot model in the inference engine (``POST /v1/help/answer``)
+    help_model: str = "helpbot"
     #: feature directory (SQLAlchemy URL): default sqlite under <var_dir>/data_processing; postgresql+psycopg://...
     directory_url: str = ""
     #: how often the runtime service flushes its in-memory feature-usage counts to the directory

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from inference_engine.ports import ModelRegistry, TrainingDataSource
+from inference_engine.routing.ports import NullPredictionLog, PredictionLog, RoutingSource
+from inference_engine.routing.shadow import ShadowExecutor
 from inference_engine.runtimes import RuntimeFactory
 from inference_engine.runtimes.partitioned_runtime import create_runtime_with_partitions
-from inference_engine.services import ModelService, PredictionObserver
+from inference_engine.services import ModelService, ServingObserver
 from inference_engine.settings import Settings
 from inference_engine.training import TrainingOptions
 
@@ -29,14 +32,41 @@ def build_training_data(settings: Settings) -> TrainingDataSource:
     return LakeTrainingData(LakeClient.from_settings(settings, settings.lake_root))
 
 
+def build_prediction_log(
+    settings: Settings,
+    *,
+    on_dropped: Callable[[int], None] | None = None,
+    on_failed: Callable[[int], None] | None = None,
+) -> PredictionLog:
+    """The ``inference.predictions`` log on the configured event log (local files or Kafka)."""
+    if not settings.prediction_log:
+        return NullPredictionLog()
+    from inference_engine.adapters.prediction_log import EventLogPredictionLog
+    from strata_kernel.eventlog import open_event_log
+
+    return EventLogPredictionLog(
+        open_event_log(settings), max_queue=settings.prediction_log_queue, on_dropped=on_dropped, on_failed=on_failed
+    )
+
+
+def build_routing_source(settings: Settings) -> RoutingSource:
+    from inference_engine.adapters.comparative_eval import HttpRoutingSource
+    from strata_kernel.http import ServiceClient
+
+    # no retries: the next poll is the retry, and an unreachable comparative_eval must cost nothing
+    client = ServiceClient("comparative_eval", settings.comparative_eval_url,
+                           timeout_seconds=settings.http_timeout_seconds, retries=0)  # fmt: skip
+    return HttpRoutingSource(client)
+
+
 def build_model_service(
     settings: Settings,
     *,
     registry: ModelRegistry | None = None,
     runtime_factory: RuntimeFactory = create_runtime_with_partitions,
-    observer: PredictionObserver | None = None,
+    observer: ServingObserver | None = None,
+    prediction_log: PredictionLog | None = None,
 ) -> ModelService:
-    extra = {"observer": observer} if observer is not None else {}
     return ModelService(
         registry if registry is not None else build_registry(settings),
         model_names=settings.models,
@@ -46,7 +76,9 @@ def build_model_service(
         warmup_predictions=settings.warmup_predictions,
         max_cached_versions=settings.max_cached_versions,
         max_instances=settings.max_instances,
-        **extra,
+        observer=observer,
+        prediction_log=prediction_log,
+        shadow=ShadowExecutor(settings.shadow_workers, settings.shadow_queue),
     )
 
 
@@ -65,7 +97,7 @@ def partitioned_options(settings: Settings, *, fresh: bool = False) -> Partition
     )
 
 
-def training_options(settings: Settings) -> TrainingOptions:
+def training_options(settings: Settings, params: Mapping[str, int | float] | None = None) -> TrainingOptions:
     return TrainingOptions(
         holdout_days=settings.holdout_days,
         validation_fraction=settings.validation_fraction,
@@ -73,4 +105,5 @@ def training_options(settings: Settings) -> TrainingOptions:
         min_holdout_rows=settings.min_holdout_rows,
         seed=settings.seed,
         threads=settings.training_threads,
+        params=dict(params or {}),
     )

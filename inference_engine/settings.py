@@ -32,6 +32,20 @@ class Settings(StrataSettings):
     max_cached_versions: int = 4
     max_instances: int = 1000
 
+    # routing between stable and candidate versions (issue 6; docs/contracts.md "Routing in the inference engine")
+    #: bearer token of ``PUT /v1/models/{name}/routing``; None = ``<var_dir>/comparative_eval/operator_token`` if
+    #: that file exists; no token at all = routing changes are refused (503)
+    operator_token: str | None = None
+    #: seconds between polls of comparative_eval; 0 = do not poll (pushes only)
+    routing_poll_seconds: float = 1.0
+    #: log every prediction to the ``inference.predictions`` topic (of ``event_log``)
+    prediction_log: bool = True
+    #: predictions waiting to be published; beyond it events are dropped (counted), never the request slowed
+    prediction_log_queue: int = 10_000
+    #: shadow copies waiting for the candidate; beyond it copies are skipped (counted)
+    shadow_queue: int = 100
+    shadow_workers: int = 1
+
     # training
     holdout_days: int = 7
     validation_fraction: float = 0.15
@@ -53,6 +67,18 @@ class Settings(StrataSettings):
     spark_shuffle_partitions: int = 4
     spark_driver_memory: str = "2g"
     spark_log_level: str = "WARN"
+
+    def operator_token_value(self) -> str | None:
+        """The configured operator token, else the one comparative_eval generated (read each time: it may appear
+        after this process started)."""
+        if self.operator_token:
+            return self.operator_token
+        token_file = self.var_dir / "comparative_eval" / "operator_token"
+        try:
+            token = token_file.read_text().strip()
+        except OSError:
+            return None
+        return token or None
 
     def partitioned_runs(self) -> Path:
         return self.partitioned_runs_dir or self.var_dir / "inference_engine" / "partitioned"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,7 @@ from inference_engine.training_data import (
     split_by_time,
     split_validation,
 )
+from strata_kernel.errors import BadRequest
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,39 @@ XGBOOST_PARAMS: dict[str, Any] = {
 MAX_ROUNDS = 600
 EARLY_STOPPING_ROUNDS = 30
 
+#: hyperparameters ``train --param KEY=VALUE`` may override, with their types (drills register a deliberately
+#: worse candidate, e.g. ``--param n_estimators=2 --param max_depth=1``); n_estimators caps the boosting rounds
+TUNABLE_PARAMS: dict[str, type[int] | type[float]] = {
+    "n_estimators": int,
+    "max_depth": int,
+    "learning_rate": float,
+    "min_child_weight": float,
+    "subsample": float,
+    "colsample_bytree": float,
+    "reg_lambda": float,
+}
+
+
+def parse_param_overrides(pairs: Sequence[str]) -> dict[str, int | float]:
+    """``["max_depth=1", ...]`` -> ``{"max_depth": 1}``; BadRequest (exit 2 in the CLI) naming the bad pair."""
+    overrides: dict[str, int | float] = {}
+    for pair in pairs:
+        key, sep, raw = (part.strip() for part in pair.partition("="))
+        kind = TUNABLE_PARAMS.get(key)
+        if not sep or kind is None:
+            known = ", ".join(sorted(TUNABLE_PARAMS))
+            raise BadRequest(f"--param {pair!r}: expected KEY=VALUE with KEY one of {known}", field="param")
+        try:
+            value = kind(raw)
+        except ValueError:
+            what = "an integer" if kind is int else "a number"
+            raise BadRequest(f"--param {pair!r}: {key} must be {what}", field="param") from None
+        lowest_ok = value >= 0 if key in {"min_child_weight", "reg_lambda"} else value > 0
+        if not lowest_ok or not math.isfinite(value) or (key in {"subsample", "colsample_bytree"} and value > 1):
+            raise BadRequest(f"--param {pair!r}: {key} is out of range", field="param")
+        overrides[key] = value
+    return overrides
+
 
 @dataclass(frozen=True)
 class TrainingOptions:
@@ -50,6 +86,8 @@ class TrainingOptions:
     min_holdout_rows: int = 20
     seed: int = 7
     threads: int = 1
+    #: overrides of XGBOOST_PARAMS (see TUNABLE_PARAMS); recorded with the run's params
+    params: Mapping[str, int | float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -110,11 +148,13 @@ def fit_booster(train: TrainingSet, options: TrainingOptions) -> tuple[Any, dict
     names = list(train.features)
     dfit = xgb.DMatrix(fit.x, label=fit.y, feature_names=names, missing=np.nan, nthread=options.threads)
     dvalid = xgb.DMatrix(valid.x, label=valid.y, feature_names=names, missing=np.nan, nthread=options.threads)
-    params = {**XGBOOST_PARAMS, "seed": options.seed, "nthread": options.threads}
+    overrides = dict(options.params)
+    rounds = int(overrides.pop("n_estimators", MAX_ROUNDS))
+    params = {**XGBOOST_PARAMS, **overrides, "seed": options.seed, "nthread": options.threads}
     booster = xgb.train(
         params,
         dfit,
-        num_boost_round=MAX_ROUNDS,
+        num_boost_round=rounds,
         evals=[(dvalid, "validation")],
         early_stopping_rounds=EARLY_STOPPING_ROUNDS,
         verbose_eval=False,
@@ -122,7 +162,7 @@ def fit_booster(train: TrainingSet, options: TrainingOptions) -> tuple[Any, dict
     best_iteration = int(booster.best_iteration)
     best = booster[: best_iteration + 1]  # keep only the trees that helped on validation
     best.feature_names = names
-    return best, {**params, "num_boost_round": MAX_ROUNDS, "best_iteration": best_iteration}
+    return best, {**params, "num_boost_round": rounds, "best_iteration": best_iteration}
 
 
 def evaluate(booster: Any, train: TrainingSet, holdout: TrainingSet) -> Evaluation:

@@ -45,8 +45,8 @@ class ServiceClient:
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
 
-    def post(self, path: str, body: Any) -> Any:
-        return self.request("POST", path, json=body)
+    def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
+        return self.request("POST", path, json=body, headers=headers)
 
     def put(self, path: str, body: Any) -> Any:
         return self.request("PUT", path, json=body)
@@ -65,7 +65,7 @@ class ServiceClient:
 
     def exchange(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """The raw response; transport failures become :class:`Unavailable` after bounded retries."""
-        headers = {REQUEST_ID_HEADER: request_id_var.get()}
+        headers = {REQUEST_ID_HEADER: request_id_var.get(), **(kwargs.pop("headers", None) or {})}
         try:
             # fast path: no retry machinery unless the first attempt fails at the transport level
             response = self._client.request(method, path, headers=headers, **kwargs)

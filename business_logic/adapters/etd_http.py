@@ -39,7 +39,7 @@ class HttpEtdEstimator(EtdEstimator):
 
 
 def _request_body(query: EtdQuery) -> dict[str, Any]:
-    return {
+    body: dict[str, Any] = {
         "restaurant_id": query.restaurant_id,
         "city_id": query.city_id,
         "country_code": query.country_code,
@@ -47,6 +47,9 @@ def _request_body(query: EtdQuery) -> dict[str, Any]:
         "n_items": query.n_items,
         "subtotal": float(query.subtotal),
     }
+    if query.customer_id is not None:  # data_processing forwards it to the model runtime as X-Routing-Key
+        body["customer_id"] = query.customer_id
+    return body
 
 
 def _estimate_from(payload: Any) -> EtdEstimate:

@@ -98,6 +98,8 @@ class EtdQuery:
     placed_at: datetime
     n_items: int
     subtotal: Decimal
+    #: who asks (optional): the model runtime keys its sticky canary split on it
+    customer_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,11 @@ class EtdIn(Schema):
         validate=Length(min=1, max=MAX_BASKET_LINES),
         metadata={"description": f"1..{MAX_BASKET_LINES} lines; each item must be on the restaurant's menu."},
     )
+    customer_id = String(
+        load_default=None,
+        validate=Length(min=1, max=64),
+        metadata={"description": "Optional: keys the sticky split between model versions (canary)."},
+    )
 
 
 class EtdOut(Schema):

@@ -10,14 +10,20 @@ from data_processing.ports import InferenceEngine
 from strata_kernel.errors import NotFound, Unavailable, UpstreamError
 from strata_kernel.http import ServiceClient
 
+#: keys the engine's sticky canary split (docs/contracts.md "Routing in the inference engine")
+ROUTING_KEY_HEADER = "X-Routing-Key"
+
 
 class HttpInferenceEngine(InferenceEngine):
     def __init__(self, client: ServiceClient) -> None:
         self._client = client
 
-    def predict(self, model: str, instances: Sequence[Mapping[str, FeatureValue]]) -> list[Prediction]:
+    def predict(
+        self, model: str, instances: Sequence[Mapping[str, FeatureValue]], routing_key: str | None = None
+    ) -> list[Prediction]:
+        headers = {ROUTING_KEY_HEADER: routing_key} if routing_key is not None else None
         try:
-            answer = self._client.post(f"/v1/models/{model}/predict", {"instances": list(instances)})
+            answer = self._client.post(f"/v1/models/{model}/predict", {"instances": list(instances)}, headers)
         except Unavailable as exc:  # transport failure (kernel message names the service) or an upstream 503
             message = exc.message if exc.code == "inference_engine_unavailable" else f"inference engine: {exc.message}"
             raise InferenceEngineUnavailable(message) from exc

@@ -9,6 +9,7 @@ from typing import Any
 from data_processing.errors import InvalidOrder
 
 _MAX_ITEMS = 10_000
+_MAX_CUSTOMER_ID = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,8 @@ class OrderContext:
     placed_at: datetime  # naive local wall-clock time
     n_items: int
     subtotal: float
+    #: optional: keys the model runtime's sticky canary split (sent as X-Routing-Key)
+    customer_id: str | None = None
 
 
 def parse_order(body: Any) -> OrderContext:
@@ -32,6 +35,7 @@ def parse_order(body: Any) -> OrderContext:
         placed_at=_timestamp(body, "placed_at"),
         n_items=_count(body, "n_items"),
         subtotal=_amount(body, "subtotal"),
+        customer_id=_optional_text(body, "customer_id", _MAX_CUSTOMER_ID),
     )
 
 
@@ -45,6 +49,15 @@ def _text(body: dict[str, Any], field: str) -> str:
     value = _present(body, field)
     if not isinstance(value, str) or not value.strip():
         raise InvalidOrder(f"{field}: must be a non-empty string", field=field)
+    return value
+
+
+def _optional_text(body: dict[str, Any], field: str, max_length: int) -> str | None:
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= max_length:
+        raise InvalidOrder(f"{field}: must be a string of 1..{max_length} characters", field=field)
     return value
 
 

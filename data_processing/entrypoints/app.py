@@ -8,10 +8,11 @@ from apiflask import APIFlask, Schema, fields
 from flask import request
 from prometheus_client import CollectorRegistry
 
-from data_processing.bootstrap import COMPONENT, build_feature_directory, build_runtime
+from data_processing.bootstrap import COMPONENT, build_feature_directory, build_help_answerer, build_runtime
 from data_processing.directory.api import install_deprecation_header, register_directory_routes
 from data_processing.directory.usage import UsageRecorder, model_consumer
 from data_processing.domain.orders import parse_order
+from data_processing.entrypoints.help_api import register_help_routes
 from data_processing.services import online_readiness
 from data_processing.settings import Settings
 from strata_kernel.logs import configure_logging
@@ -28,12 +29,14 @@ class EstimateIn(Schema):
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
-    """``overrides``: ``online_store``, ``inference_engine``, ``feature_groups``, ``feature_directory`` (fakes)."""
+    """``overrides``: ``online_store``, ``inference_engine``, ``feature_groups``, ``feature_directory``,
+    ``help_engine`` (fakes)."""
     settings = settings if settings is not None else Settings()
     configure_logging(COMPONENT, settings.log_level, settings.log_json)
     registry = CollectorRegistry()
     directory = overrides.pop("feature_directory", None) or build_feature_directory(settings)
     usage = UsageRecorder(directory, settings.usage_flush_seconds)  # serving reads, flushed in the background
+    help_answerer = build_help_answerer(settings, registry, help_engine=overrides.pop("help_engine", None))
     runtime = build_runtime(settings, registry, usage=usage, **overrides)
     app = create_service_app(
         COMPONENT,
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         return estimator.estimate(parse_order(request.get_json(silent=True))).to_dict()
 
     register_directory_routes(app, directory, settings.resolved_feature_groups_dir())
+    register_help_routes(app, help_answerer)  # no readiness check: ETD serves without a help model
     install_deprecation_header(app, "estimate", usage, model_consumer(settings.etd_model))
     app.extensions["strata.runtime"] = runtime
     app.extensions["strata.feature_usage"] = usage

@@ -98,6 +98,19 @@ def _record_training_reads(settings: Settings, feature_set: Any, result: dict[st
     return record_training_reads(build_feature_directory(settings), feature_set, result, datetime.now())
 
 
+@app.command("help-text")
+def help_text() -> None:
+    """raw.help_articles + raw.help_heldout_questions -> processed.help_articles / help_examples / help_heldout."""
+
+    def job(settings: Settings) -> dict[str, Any]:
+        from data_processing.bootstrap import build_lake
+        from data_processing.jobs.help_text import run_help_text
+
+        return run_help_text(build_lake(settings))
+
+    _run(job)
+
+
 @app.command("register-groups")
 def register_groups() -> None:
     """Register every feature group under feature_groups_dir in the feature directory (refusals: exit 2)."""

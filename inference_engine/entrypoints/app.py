@@ -1,42 +1,64 @@
-"""HTTP API of the inference engine (docs/contracts.md): list models, predict, route to a version, reload."""
+"""HTTP API of the inference engine (docs/contracts.md): list models, predict, route to a version, reload,
+and the routing between stable and candidate versions (apply, read, validate a version)."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from apiflask import APIFlask
 from flask import request
 
-from inference_engine.bootstrap import build_model_service
-from inference_engine.errors import VersionNotFound
+from inference_engine.bootstrap import build_model_service, build_prediction_log, build_routing_source
+from inference_engine.errors import InvalidInstances, VersionNotFound
+from inference_engine.helpbot.vectoriser import VECTORISER_HEADER
 from inference_engine.metrics import PredictionMetrics
+from inference_engine.routing.domain import parse_record
+from inference_engine.routing.errors import Forbidden, MissingOperatorToken, RoutingNotConfigured
+from inference_engine.routing.poller import RoutingPoller
 from inference_engine.runtimes.partitioned_runtime import create_runtime_with_partitions
 from inference_engine.services import BackgroundLoader, ModelService
 from inference_engine.settings import Settings
+from strata_kernel.logs import request_id_var
 from strata_kernel.service import add_readiness_check, create_service_app
+
+ROUTING_KEY_HEADER = "X-Routing-Key"
+MAX_ROUTING_KEY = 256
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     """Build the app; models load in a background thread so /healthz answers at once and /readyz waits.
 
-    Overrides: ``registry`` (a ModelRegistry, e.g. a fake), ``runtime_factory``, ``load_in_background``.
+    Overrides: ``registry`` (a ModelRegistry, e.g. a fake), ``runtime_factory``, ``load_in_background``,
+    ``prediction_log`` (a PredictionLog), ``routing_source`` (a RoutingSource), ``poll_routing`` (bool).
     """
     settings = settings if settings is not None else Settings()
     app = create_service_app("inference_engine", title="Strata inference engine")
     metrics = PredictionMetrics.create(app.extensions["strata.registry"])
+    prediction_log = overrides.get("prediction_log") or build_prediction_log(
+        settings, on_dropped=metrics.prediction_events_dropped, on_failed=metrics.prediction_events_failed
+    )
     service = build_model_service(
         settings,
         registry=overrides.get("registry"),
         runtime_factory=overrides.get("runtime_factory", create_runtime_with_partitions),
-        observer=metrics.observe,
+        observer=metrics,
+        prediction_log=prediction_log,
     )
     app.extensions["inference_engine.service"] = service
+    app.extensions["inference_engine.prediction_log"] = prediction_log
     add_readiness_check(app, service.readiness_problem)
     _register_routes(app, service)
+    _register_routing_routes(app, service, settings)
     loader = BackgroundLoader(service, settings.load_retry_seconds)
     app.extensions["inference_engine.loader"] = loader
     if overrides.get("load_in_background", True):
         loader.start()
+    source = overrides.get("routing_source") or build_routing_source(settings)
+    poller = RoutingPoller(service, source, settings.routing_poll_seconds)
+    app.extensions["inference_engine.poller"] = poller
+    if overrides.get("poll_routing", settings.routing_poll_seconds > 0):
+        poller.start()
     return app
 
 
@@ -53,15 +75,27 @@ def _register_routes(app: APIFlask, service: ModelService) -> None:
 
     @app.post("/v1/models/<name>/predict")
     @app.doc(
-        tags=["models"], summary="Score 1..1000 instances with the serving (production) version.", responses=[400, 404]
+        tags=["models"],
+        summary="Score 1..1000 instances with the version the model's routing picks (the production alias when "
+        "no routing record applies); header X-Routing-Key keys the canary split (default: the request id).",
+        responses=[400, 404, 503],
     )
     def predict(name: str) -> dict[str, Any]:
-        return service.predict(name, request.get_json(silent=True)).to_dict()
+        key = request.headers.get(ROUTING_KEY_HEADER)
+        if key is not None and len(key) > MAX_ROUTING_KEY:
+            raise InvalidInstances(f"{ROUTING_KEY_HEADER} must be at most {MAX_ROUTING_KEY} characters",
+                                   field=ROUTING_KEY_HEADER)  # fmt: skip
+        body = request.get_json(silent=True)
+        vectoriser = request.headers.get(VECTORISER_HEADER)
+        return service.predict(
+            name, body, routing_key=key, request_id=request_id_var.get(), vectoriser=vectoriser
+        ).to_dict()
 
     @app.post("/v1/models/<name>/versions/<version>/predict")
     @app.doc(tags=["models"], summary="Score with one registered version (loaded on demand).", responses=[400, 404])
     def predict_version(name: str, version: str) -> dict[str, Any]:
-        return service.predict(name, request.get_json(silent=True), _version_number(name, version)).to_dict()
+        body, vectoriser = request.get_json(silent=True), request.headers.get(VECTORISER_HEADER)
+        return service.predict(name, body, _version_number(name, version), vectoriser=vectoriser).to_dict()
 
     @app.get("/v1/models/<name>/tree")
     @app.doc(
@@ -75,9 +109,56 @@ def _register_routes(app: APIFlask, service: ModelService) -> None:
         return service.tree(name, None if version is None else _version_number(name, version))
 
     @app.post("/v1/models/<name>/reload")
-    @app.doc(tags=["models"], summary="Re-read the production alias and hot-swap the model.", responses=[404])
+    @app.doc(
+        tags=["models"],
+        summary="Re-read the production alias and hot-swap the model (409 while a routing record applies).",
+        responses=[404, 409],
+    )
     def reload_model(name: str) -> dict[str, Any]:
         return service.reload(name).to_dict()
+
+
+def _register_routing_routes(app: APIFlask, service: ModelService, settings: Settings) -> None:
+    @app.put("/v1/models/<name>/routing")
+    @app.doc(
+        tags=["routing"],
+        summary="Apply a routing record (Authorization: Bearer <operator token>): every version it needs is "
+        "loaded and warmed before the swap; a revision not above the applied one is ignored.",
+        responses=[400, 401, 403, 404, 422, 503],
+    )
+    def put_routing(name: str) -> dict[str, Any]:
+        _require_operator(settings)
+        service.apply_routing(parse_record(request.get_json(silent=True), name))
+        return service.routing(name)
+
+    @app.get("/v1/models/<name>/routing")
+    @app.doc(tags=["routing"], summary="The applied routing record and applied_at (or the alias's).", responses=[404])
+    def get_routing(name: str) -> dict[str, Any]:
+        return service.routing(name)
+
+    @app.post("/v1/models/<name>/versions/<version>/validate")
+    @app.doc(
+        tags=["routing"],
+        summary="Would this version serve? It loads, needs no feature the serving version's requests lack, and "
+        "scores every instance finitely within latency_budget_ms (p99). Changes no routing.",
+        responses=[400, 404],
+    )
+    def validate_version(name: str, version: str) -> dict[str, Any]:
+        return service.validate(name, _version_number(name, version), request.get_json(silent=True))
+
+
+def _require_operator(settings: Settings) -> None:
+    expected = settings.operator_token_value()
+    if expected is None:
+        raise RoutingNotConfigured(
+            "routing changes are refused: no operator token is configured (set operator_token, or let "
+            "comparative_eval write <var_dir>/comparative_eval/operator_token)"
+        )
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise MissingOperatorToken("routing changes need the header Authorization: Bearer <operator token>")
+    if not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise Forbidden("the operator token is not valid")
 
 
 def _version_number(name: str, version: str) -> int:

@@ -29,25 +29,49 @@ def train(
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Partitioned: discard an interrupted run instead of resuming it.")
     ] = False,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            metavar="KEY=VALUE",
+            help="Global XGBoost model only (with --no-partitions for a model with a spec): override a "
+            "hyperparameter, repeatable; n_estimators, max_depth, learning_rate, min_child_weight, subsample, "
+            "colsample_bytree, reg_lambda. Drills use it to register a deliberately worse candidate.",
+        ),
+    ] = None,
 ) -> None:
     """Train on the lake's training set, evaluate on the last holdout_days, register a new version.
 
     A model with a partition spec (model_specs/<model>.yaml) trains one model per node of its hierarchy on
-    Spark; the report table goes to stderr, the summary JSON line to stdout.
+    Spark; the report table goes to stderr, the summary JSON line to stdout. ``helpbot`` trains the help-centre
+    chatbot (TensorFlow) on processed.help_examples and evaluates it on processed.help_heldout.
     """
     from inference_engine.bootstrap import build_registry, build_training_data, training_options
+    from inference_engine.helpbot.options import MODEL_NAME as HELPBOT
     from inference_engine.partitioning.spec import has_spec
-    from inference_engine.training import train_model
+    from inference_engine.training import parse_param_overrides, train_model
 
     with one_line_errors():
         settings = _settings()
-        if not no_partitions and has_spec(model, settings.model_specs_dir):
+        if param and (model == HELPBOT or (not no_partitions and has_spec(model, settings.model_specs_dir))):
+            fail("--param applies to the global XGBoost model only: add --no-partitions (not for helpbot)", BAD_INPUT)
+        if model == HELPBOT:
+            summary = _train_helpbot(settings)
+        elif not no_partitions and has_spec(model, settings.model_specs_dir):
             summary = _train_partitioned(model, settings, fresh)
         else:
-            summary = train_model(
-                model, build_training_data(settings), build_registry(settings), training_options(settings)
-            )
+            options = training_options(settings, parse_param_overrides(param or []))
+            summary = train_model(model, build_training_data(settings), build_registry(settings), options)
     typer.echo(json.dumps(summary))
+
+
+def _train_helpbot(settings: Settings) -> dict[str, Any]:
+    """The help-centre chatbot (TensorFlow): its own tables and options (inference_engine/helpbot/options.py)."""
+    from inference_engine.bootstrap import build_registry, build_training_data
+    from inference_engine.helpbot.options import HelpbotOptions
+    from inference_engine.helpbot.training import train_helpbot
+
+    return train_helpbot(build_training_data(settings), build_registry(settings), HelpbotOptions(seed=settings.seed))
 
 
 def _train_partitioned(model: str, settings: Settings, fresh: bool) -> dict[str, Any]:

@@ -121,8 +121,12 @@ class RecordingInferenceEngine(InferenceEngine):
         self.value = value
         self.down = down
         self.instances: list[dict[str, FeatureValue]] = []
+        self.routing_keys: list[str | None] = []
 
-    def predict(self, model: str, instances: Sequence[Mapping[str, FeatureValue]]) -> list[Prediction]:
+    def predict(
+        self, model: str, instances: Sequence[Mapping[str, FeatureValue]], routing_key: str | None = None
+    ) -> list[Prediction]:
+        self.routing_keys.append(routing_key)
         if self.down:
             raise InferenceEngineUnavailable("inference engine unavailable: connection refused")
         self.instances.extend(dict(i) for i in instances)

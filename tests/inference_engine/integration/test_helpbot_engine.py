@@ -253,6 +253,12 @@ def test_the_engine_serves_the_deployed_chatbot_over_http(trained: Trained) -> N
     assert error["code"] == "invalid_instances"
     assert error["field"] == "instances.0.token_ids"
 
+    # token ids made by another vectoriser mean other words: refused, not answered confidently and wrongly
+    question = {"instances": [{"token_ids": vectorise("how do i get my refund money back")}]}
+    other = client.post("/v1/models/helpbot/predict", json=question, headers={"X-Vectoriser": "hash-ngram-v0:1024"})
+    assert other.status_code == 503
+    assert (other.json or {})["error"]["code"] == "vectoriser_mismatch"
+
 
 class Recording(ModelRegistry):
     """Records what would be published (no MLflow): the second training only needs the candidate."""

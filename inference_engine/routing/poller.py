@@ -1,0 +1,84 @@
+"""Converge on comparative_eval's routing: every few seconds, apply each served model's newer routing record.
+
+A restarted engine or another worker thus catches up with pushes it missed. comparative_eval unreachable or
+without a record -> keep the current routing (said at debug level: it is the normal state without
+comparative_eval). A record whose versions fail to load is retried after a back-off, not on every poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from inference_engine.routing.domain import parse_record
+from inference_engine.routing.ports import RoutingSource
+from strata_kernel.errors import StrataError
+
+if TYPE_CHECKING:
+    from inference_engine.services import ModelService
+
+log = logging.getLogger(__name__)
+
+
+class RoutingPoller:
+    def __init__(
+        self, service: ModelService, source: RoutingSource, interval_seconds: float, retry_failed_seconds: float = 30.0
+    ) -> None:
+        self._service = service
+        self._source = source
+        self._interval = interval_seconds
+        self._retry_failed = retry_failed_seconds
+        self._failed: dict[tuple[str, int], float] = {}  # (model, revision) -> when to try it again
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="routing-poller", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def poll_once(self) -> list[str]:
+        """One round over the served models; returns the models whose routing changed."""
+        changed = []
+        for name in self._service.model_names:
+            try:
+                if self._poll(name):
+                    changed.append(name)
+            except Exception:  # the poller must outlive any surprise; the next round tries again
+                log.exception("routing poll of %s failed", name)
+        return changed
+
+    def _poll(self, name: str) -> bool:
+        try:
+            body = self._source.current(name)
+        except StrataError as exc:
+            log.debug("no routing from comparative_eval for %s: %s", name, exc.message)
+            return False
+        if body is None:
+            return False
+        try:
+            record = parse_record(body, name)
+        except StrataError as exc:
+            log.warning("comparative_eval sent an invalid routing record for %s: %s", name, exc.message)
+            return False
+        if record.revision <= self._service.applied_revision(name):
+            return False
+        if self._failed.get((name, record.revision), 0.0) > time.monotonic():
+            return False
+        try:
+            self._service.apply_routing(record)
+        except StrataError as exc:
+            self._failed[(name, record.revision)] = time.monotonic() + self._retry_failed
+            log.warning("routing %s revision %d not applied (kept the current one): %s", name, record.revision,
+                        exc.message)  # fmt: skip
+            return False
+        return True
+
+    def _run(self) -> None:
+        while True:  # first round at once: a restarted engine converges before its first interval
+            self.poll_once()
+            if self._stop.wait(self._interval):
+                return

@@ -1,0 +1,100 @@
+"""Validation of a version before it gets traffic: it loads, it asks for no feature the serving version's
+request schema lacks, and it scores every sample instance with a finite answer within the latency budget (p99).
+
+Problems are collected, not raised: the caller (comparative_eval) refuses the deploy and shows them all.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from inference_engine.domain.signature import Instance, parse_instances
+from inference_engine.errors import InvalidInstances
+from strata_kernel.errors import StrataError
+
+if TYPE_CHECKING:
+    from inference_engine.routing.deployment import LoadedModel
+
+MAX_PROBLEMS = 20  # enough to see the pattern; a thousand identical lines help nobody
+
+
+@dataclass(frozen=True)
+class ValidationRequest:
+    instances: list[Instance]
+    latency_budget_ms: float
+
+    @classmethod
+    def parse(cls, body: Any, max_instances: int) -> ValidationRequest:
+        instances = parse_instances(body, max_instances)
+        budget = body.get("latency_budget_ms")
+        if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 < budget < math.inf:
+            raise InvalidInstances(
+                f"latency_budget_ms must be a positive number of milliseconds, got {budget!r}",
+                field="latency_budget_ms",
+            )
+        return cls(instances, float(budget))
+
+
+def check_version(
+    loaded: LoadedModel | None,
+    serving_features: Sequence[str],
+    request: ValidationRequest,
+    *,
+    load_problem: str | None = None,
+) -> dict[str, Any]:
+    """``{"ok", "problems", "p99_ms", "instances"}`` of ``loaded`` (None = it did not load: ``load_problem``)."""
+    count = len(request.instances)
+    if loaded is None:
+        return _report([f"the version does not load: {load_problem}"], None, count)
+    problems: list[str] = []
+    unknown = [feature for feature in loaded.served.features if feature not in set(serving_features)]
+    if unknown:
+        problems.append(f"features the serving version's requests do not carry: {', '.join(unknown)}")
+    timings: list[float] = []
+    for index, instance in enumerate(request.instances):
+        started = time.perf_counter()
+        try:
+            answer = loaded.runtime.predict([instance])
+        except StrataError as exc:
+            problems.append(f"instance {index}: {exc.message}")
+            continue
+        except Exception as exc:
+            problems.append(f"instance {index}: the model raised {type(exc).__name__}: {exc}")
+            continue
+        timings.append((time.perf_counter() - started) * 1000.0)
+        if not _finite(answer[0] if len(answer) else None):
+            problems.append(f"instance {index}: prediction {answer[:1]!r} is not a finite number")
+    p99 = _p99(timings)
+    if p99 is not None and p99 > request.latency_budget_ms:
+        problems.append(f"p99 latency {p99:.2f} ms is over the budget of {request.latency_budget_ms:g} ms")
+    return _report(problems, p99, count)
+
+
+def _report(problems: list[str], p99: float | None, count: int) -> dict[str, Any]:
+    shown = problems[:MAX_PROBLEMS]
+    if len(problems) > MAX_PROBLEMS:
+        shown.append(f"... and {len(problems) - MAX_PROBLEMS} more problems")
+    return {"ok": not problems, "problems": shown, "p99_ms": None if p99 is None else round(p99, 3), "instances": count}
+
+
+def _p99(timings: list[float]) -> float | None:
+    if not timings:
+        return None
+    ordered = sorted(timings)
+    return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+def _finite(prediction: Any) -> bool:
+    """A number must be finite; an answer object (the chatbot's) must carry only finite numbers."""
+    if isinstance(prediction, bool):
+        return False
+    if isinstance(prediction, int | float):
+        return math.isfinite(prediction)
+    if isinstance(prediction, Mapping):
+        numbers = [v for v in prediction.values() if isinstance(v, int | float) and not isinstance(v, bool)]
+        return all(math.isfinite(number) for number in numbers)
+    return False

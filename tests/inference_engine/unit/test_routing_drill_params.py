@@ -1,0 +1,58 @@
+"""``train --param KEY=VALUE``: a drill registers a deliberately worse candidate; bad pairs exit 2 saying why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from inference_fakes import FakeLake, FakeRegistry
+from inference_synthetic import make_training_set, write_training_set
+from typer.testing import CliRunner
+
+from inference_engine.entrypoints.cli import app as cli
+from inference_engine.training import TrainingOptions, parse_param_overrides, train_model
+from strata_kernel.errors import BadRequest
+
+
+def test_a_candidate_trained_with_drill_params_is_registered_with_them_and_is_worse(tmp_path: Path) -> None:
+    lake = FakeLake(write_training_set(tmp_path / "lake", make_training_set(1200, days=14)))
+    registry = FakeRegistry(tmp_path / "registry")
+    options = TrainingOptions(min_training_rows=100, min_holdout_rows=10)
+    weak = TrainingOptions(min_training_rows=100, min_holdout_rows=10,
+                           params=parse_param_overrides(["n_estimators=2", "max_depth=1"]))  # fmt: skip
+
+    good = train_model("etd", lake, registry, options)
+    worse = train_model("etd", lake, registry, weak)
+
+    assert worse["mae"] > good["mae"] * 1.5
+    params = registry.published[1].params
+    assert (params["num_boost_round"], params["max_depth"]) == (2, 1)
+    assert registry.published[0].params["max_depth"] == 6
+
+
+@pytest.mark.parametrize(
+    ("pairs", "message"),
+    [
+        (["depth=3"], "KEY one of colsample_bytree"),
+        (["max_depth"], "expected KEY=VALUE"),
+        (["max_depth=1.5"], "must be an integer"),
+        (["learning_rate=fast"], "must be a number"),
+        (["n_estimators=0"], "out of range"),
+        (["subsample=1.5"], "out of range"),
+    ],
+)
+def test_a_bad_param_is_refused_naming_it(pairs: list[str], message: str) -> None:
+    with pytest.raises(BadRequest, match=message):
+        parse_param_overrides(pairs)
+
+
+def test_the_cli_refuses_bad_params_and_params_of_a_partitioned_model_with_exit_2(tmp_path: Path) -> None:
+    env = {"STRATA_VAR_DIR": str(tmp_path / "var")}
+
+    unknown = CliRunner().invoke(cli, ["train", "etd", "--no-partitions", "--param", "depth=3"], env=env)
+    partitioned = CliRunner().invoke(cli, ["train", "etd", "--param", "max_depth=1"], env=env)
+
+    assert unknown.exit_code == partitioned.exit_code == 2
+    assert unknown.stderr.strip().startswith("error: --param 'depth=3': expected KEY=VALUE")
+    assert "--no-partitions" in partitioned.stderr
+    assert unknown.stdout == partitioned.stdout == ""
