@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import os
 import re
 import shutil
 import subprocess
@@ -67,10 +68,26 @@ def test_compose_file_is_valid_for_docker_compose() -> None:
     binary = shutil.which("docker-compose")
     if binary is None:
         pytest.skip("docker-compose is not installed (apt-get install docker-compose; .ci/run does it)")
+    # the operator token is the one secret an operator must supply (comparative_eval and the engine share it)
+    env = {**os.environ, "STRATA_OPERATOR_TOKEN": "an-operator-token"}
     result = subprocess.run(
-        [binary, "-f", "docker-compose.yml", "config", "--quiet"], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
+        [binary, "-f", "docker-compose.yml", "config", "--quiet"],
+        cwd=REPO, capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+def test_the_operator_token_must_be_supplied() -> None:
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.skip("docker-compose is not installed (apt-get install docker-compose; .ci/run does it)")
+    env = {key: value for key, value in os.environ.items() if key != "STRATA_OPERATOR_TOKEN"}
+    result = subprocess.run(
+        [binary, "-f", "docker-compose.yml", "config", "--quiet"],
+        cwd=REPO, capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "operator token" in result.stderr
 
 
 def test_the_served_deployables_are_the_documented_ones() -> None:

@@ -2,3 +2,4 @@
 CREATE DATABASE strata_business_logic;  -- business_logic: restaurants, menus (STRATA_DATABASE_URL)
 CREATE DATABASE strata_catalog;         -- data_lake: table catalog, versions, lineage (STRATA_CATALOG_URL)
 CREATE DATABASE mlflow;                 -- MLflow tracking + model registry (STRATA_MLFLOW_TRACKING_URI)
+CREATE DATABASE strata_comparative_eval;  -- comparative_eval: deployment records, verdicts, joined samples (STRATA_DATABASE_URL)
