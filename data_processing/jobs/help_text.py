@@ -2,7 +2,7 @@
 evaluated on, vectorised by ``data_processing.text`` (the code the runtime endpoint runs).
 
 - processed.help_articles: the latest version of each article (by crawled_at)
-- processed.help_examples: one example per article title and per listed question
+- processed.help_examples: one example per article title, listed question, and sentence of its answer and body
 - processed.help_heldout: the held-out paraphrases (article_id null = out of scope), never trained on
 
 The tables are small (tens of articles), so this is pyarrow and plain Python, not Spark. Each table is rewritten
@@ -12,6 +12,7 @@ whole (mode overwrite), so a rerun on the same inputs gives the same rows; its c
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -110,7 +111,11 @@ def _when(value: Any) -> datetime:
 
 
 def article_examples(articles: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], int]:
-    """One example per title and per listed question; the same text twice in one article counts once.
+    """One example per title, per listed question and per sentence of the answer and body (sources "title",
+    "question", "answer", "body"); the same text twice in one article counts once.
+
+    Titles and questions alone are ~6 short texts an article: too few words for paraphrases to hit. The answer
+    and body sentences carry the article's vocabulary ("refund", "courier", "allergen") that users ask with.
 
     Returns the examples and how many duplicates (or texts without words) were dropped.
     """
@@ -118,7 +123,12 @@ def article_examples(articles: Iterable[Mapping[str, Any]]) -> tuple[list[dict[s
     dropped = 0
     for article in articles:
         seen: set[str] = set()
-        texts = [("title", article["title"]), *(("question", q) for q in article.get("questions") or [])]
+        texts = [
+            ("title", article["title"]),
+            *(("question", q) for q in article.get("questions") or []),
+            *(("answer", s) for s in sentences(article.get("answer"))),
+            *(("body", s) for s in sentences(article.get("body"))),
+        ]
         for source, text in texts:
             example = _example(None, article["article_id"], source, text, article[PARTITION_COLUMN])
             if example is None or example["normalised"] in seen:
@@ -127,6 +137,14 @@ def article_examples(articles: Iterable[Mapping[str, Any]]) -> tuple[list[dict[s
             seen.add(example["normalised"])
             examples.append(example)
     return examples, dropped
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def sentences(text: Any) -> list[str]:
+    """The sentences of a paragraph (split after . ! ? and at line breaks), blanks dropped."""
+    return [part.strip() for part in _SENTENCE_END.split(str(text or "")) if part.strip()]
 
 
 def heldout_examples(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

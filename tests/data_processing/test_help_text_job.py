@@ -36,7 +36,8 @@ HELDOUT_TYPES = pa.schema([
 def _article(article_id: str, title: str, questions: list[str], crawled: datetime, digest: str) -> dict[str, Any]:
     return {
         "article_id": article_id, "url": f"http://help.test/articles/{article_id}.html", "title": title,
-        "category": "orders", "answer": f"Short answer of {article_id}.", "body": "Long body.",
+        "category": "orders", "answer": f"Short answer of {article_id}.",
+        "body": f"Body of {article_id}. More help!\nCall us.",
         "questions": questions, "content_hash": digest, "crawled_at": crawled,
         "nominal_date": crawled.date().isoformat(),
     }  # fmt: skip
@@ -129,7 +130,7 @@ def test_help_text_writes_latest_articles_examples_and_heldout(runner: CliRunner
     summary = _run(runner)
 
     assert summary["articles"] == 2
-    assert summary["examples"] == 6  # 2 titles + 2 + 2 questions; "where is my order!!" repeats one
+    assert summary["examples"] == 14  # per article: title, questions, 1 answer + 3 body sentences; "...!!" repeats
     assert summary["duplicate_examples_dropped"] == 1
     assert (summary["heldout"], summary["heldout_out_of_scope"], summary["heldout_seen_in_training"]) == (3, 1, 1)
     assert summary["vectoriser"] == VECTORISER_ID
@@ -142,6 +143,10 @@ def test_help_text_writes_latest_articles_examples_and_heldout(runner: CliRunner
     examples = _read(landed, "processed.help_examples", "example_id")
     cancel = [(e["source"], e["text"]) for e in examples if e["article_id"] == "cancel-order"]
     assert sorted(cancel) == [
+        ("answer", "Short answer of cancel-order."),
+        ("body", "Body of cancel-order."),
+        ("body", "Call us."),  # a line break ends a sentence too
+        ("body", "More help!"),
         ("question", "Can I cancel after paying?"),
         ("question", "How do I cancel my order?"),
         ("title", "Cancel an order"),

@@ -43,15 +43,16 @@ def test_an_unreachable_target_falls_back_to_the_most_accurate_threshold() -> No
     assert choice.answered_accuracy == pytest.approx(0.5)
 
 
-def test_validation_keeps_every_title_and_one_example_of_each_article_in_training() -> None:
-    articles = np.array(["a"] * 6 + ["b"] * 2 + ["c"])
-    sources = np.array(["title"] + ["question"] * 5 + ["title", "question", "title"])
+def test_validation_holds_out_only_questions_and_keeps_every_title_and_one_example_in_training() -> None:
+    articles = np.array(["a"] * 9 + ["b"] * 3 + ["c"] + ["d"] * 2)
+    sources = np.array(["title"] + ["question"] * 4 + ["answer"] + ["body"] * 3
+                       + ["title", "question", "question", "title", "title", "body"])  # fmt: skip
 
     held = split_validation(articles, sources, fraction=0.5, seed=3)
 
-    assert held.sum() == 3 + 1  # half of a's six, half of b's two, none of c's single title
-    assert not held[sources == "title"].any()
-    assert all((~held[articles == article]).any() for article in "abc")
+    assert held.sum() == 2 + 1  # half of a's four questions, half of b's two, none of c's title or d's body
+    assert (sources[held] == "question").all()  # answer/body sentences do not read like users' questions
+    assert all((~held[articles == article]).any() for article in "abcd")
     assert (split_validation(articles, sources, fraction=0.5, seed=3) == held).all()
 
 
