@@ -1,19 +1,26 @@
-"""`python -m bench [etd] [online] [pit] [nrt] [partitioned] [--requests N]`: run the benchmarks (default: all)."""
+"""`python -m bench [etd] [online] [pit] [nrt] [partitioned] [--requests N]`: run the benchmarks (default: all).
+
+`python -m bench rollout [--var-dir var] [--rate 50] [--duration S]`: canary promotion and rollback under load.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from rich.console import Console
 from rich.table import Table
 
-from bench import etd, nrt_freshness, online_lookup, partitioned_training, pit_join
+from bench import chat, etd, nrt_freshness, online_lookup, partitioned_training, pit_join, rollout
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["rollout"]:  # its own options; not part of "all" (it needs a built demo, takes minutes)
+        rollout.main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("only", nargs="*", help="only these: etd, online, pit, nrt, partitioned (default: all)")
+    parser.add_argument("only", nargs="*", help="only these: etd, online, pit, nrt, partitioned, chat (default: all)")
     args = parser.parse_args()
     if not args.only or "online" in args.only:
         online_lookup.main()
@@ -23,6 +30,8 @@ def main() -> None:
         nrt_freshness.main([])
     if not args.only or "partitioned" in args.only:
         partitioned_training.main([])
+    if not args.only or "chat" in args.only:
+        _print_chat(args.requests)
     if args.only and "etd" not in args.only:
         return
     results = etd.run(args.requests)
@@ -37,6 +46,21 @@ def main() -> None:
         table.add_row(r.label, str(r.concurrency), f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
                       f"{r.throughput_rps:.0f}", str(r.errors), p99_ratio, rps_ratio)  # fmt: skip
     Console(width=150).print(table)
+
+
+def _print_chat(count: int) -> None:
+    results, training = chat.run(count)
+    table = Table(title=f"Help-centre chatbot, {count} free-text questions per row, concurrency 1 (2-core machine)")
+    for column in ("path", "p50 ms", "p99 ms", "req/s", "errors"):
+        table.add_column(column, justify="right" if column != "path" else "left")
+    for r in results:
+        table.add_row(r.label, f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}", f"{r.throughput_rps:.0f}", str(r.errors))
+    quality = Table(title="helpbot on the held-out paraphrases (never trained on; threshold chosen on validation)")
+    for column in ("top-1 accuracy", "coverage", "accuracy when answering", "out-of-scope rejected", "threshold"):
+        quality.add_column(column, justify="right")
+    quality.add_row(*(str(training.get(key)) for key in (
+        "heldout_accuracy", "coverage", "answered_accuracy", "out_of_scope_rejection", "threshold")))  # fmt: skip
+    Console(width=150).print(table, quality)
 
 
 if __name__ == "__main__":

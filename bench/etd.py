@@ -25,7 +25,7 @@ from bench.harness import JsonPoster, Summary, measure
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTS = {"ui": 18000, "business_logic": 18001, "data_processing": 18002, "inference_engine": 18003,
-         "data_lake": 18004, "data_collection": 18005}  # fmt: skip
+         "data_lake": 18004, "data_collection": 18005, "comparative_eval": 18006, "help_centre": 18007}  # fmt: skip
 
 
 def _env(var_dir: Path) -> dict[str, str]:

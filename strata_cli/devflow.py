@@ -17,8 +17,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from strata_cli.settings import Settings
-from strata_cli.topology import Service
+from strata_cli.topology import Service, help_centre
 from strata_cli.waiting import wait_ready
+
+HELP_MODEL = "helpbot"
+#: every model the demo's inference engine serves
+SERVED_MODELS = ("etd", HELP_MODEL)
+PREDEFINED_HELP = Path(__file__).resolve().parents[1] / "business_logic" / "demo" / "help_questions.yaml"
 
 
 class StepFailed(RuntimeError):
@@ -28,7 +33,9 @@ class StepFailed(RuntimeError):
 @dataclass
 class FlowReport:
     seconds_per_step: dict[str, float] = field(default_factory=dict)
-    training: dict[str, object] = field(default_factory=dict)
+    training: dict[str, object] = field(default_factory=dict)  # the ETD model's training summary
+    #: training summary per model trained by the flow
+    trainings: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -45,6 +52,7 @@ def child_env(settings: Settings) -> dict[str, str]:
         "STRATA_COMPARATIVE_EVAL_URL": settings.comparative_eval_url,
         "STRATA_HELP_CENTRE_URL": settings.help_centre_url,
         "STRATA_EVENT_LOG": settings.event_log,
+        "STRATA_MODELS": json.dumps(list(SERVED_MODELS)),  # the inference engine's `models` setting
         "PYSPARK_PYTHON": python,
         "PYSPARK_DRIVER_PYTHON": python,
         "SPARK_LOCAL_IP": "127.0.0.1",
@@ -63,11 +71,21 @@ def flow_steps(settings: Settings, size: str, seed: int) -> list[tuple[str, list
                              "--end-date", yesterday, "--catalog-out", catalog]),
         ("collect -> raw zone", ["data_collection", "collect", "--until-idle"]),
         ("process -> processed.orders", ["data_processing", "process-orders"]),
-        ("features -> offline + online store", ["data_processing", "build-features", "restaurant_stats"]),
+        # as of today: late deliveries spill past midnight, and "the day after the newest data" would stamp the
+        # online snapshot tomorrow, a row from the future the serving path rightly refuses
+        ("features -> offline + online store",
+         ["data_processing", "build-features", "restaurant_stats", "--as-of", date.today().isoformat()]),
         ("point-in-time training set", ["data_processing", "training-set", "etd"]),
         ("train + register (MLflow)", ["inference_engine", "train", "etd"]),
         ("deploy (alias production)", ["inference_engine", "deploy", "etd", "--latest"]),
         ("load catalog into business logic", ["business_logic", "load-catalog", catalog]),
+        # the help-centre chatbot: crawl -> raw -> processed text -> TensorFlow engine -> deploy; predefined Q&A
+        ("crawl help centre -> raw zone", ["data_collection", "crawl"]),
+        ("held-out paraphrases -> raw zone", ["data_collection", "land-heldout"]),
+        ("normalise + vectorise help text", ["data_processing", "help-text"]),
+        ("train helpbot (TensorFlow) + register", ["inference_engine", "train", HELP_MODEL]),
+        ("deploy helpbot (alias production)", ["inference_engine", "deploy", HELP_MODEL, "--latest"]),
+        ("load predefined help questions", ["business_logic", "load-help", str(PREDEFINED_HELP)]),
     ]  # fmt: skip
 
 
@@ -86,25 +104,30 @@ def run_flow(
     logs.mkdir(parents=True)
     env = child_env(settings)
     report = FlowReport()
-    lake = _start_lake(settings, env, logs)
+    # the flow's writers commit through the lake's catalog; the crawler reads the help-centre site
+    helpers: list[subprocess.Popen[bytes]] = []
     try:
+        for service in (Service("data_lake", settings.data_lake_url), help_centre(settings)):
+            helpers.append(_start(service, env, logs))
         for name, args in flow_steps(settings, size, seed):
             started = time.perf_counter()
             output = _run_step(name, args, env, logs)
             report.seconds_per_step[name] = time.perf_counter() - started
             if args[:2] == ["inference_engine", "train"]:
-                report.training = _last_json_line(output)
+                report.trainings[args[2]] = _last_json_line(output)
             on_step(name, report.seconds_per_step[name])
     finally:
-        lake.terminate()
-        lake.wait(timeout=15)
-    (var_dir / "demo" / "BUILT").write_text(json.dumps({"size": size, "seed": seed, **report.training}))
+        for process in helpers:
+            process.terminate()
+            process.wait(timeout=15)
+    report.training = report.trainings.get("etd", {})
+    marker = {"size": size, "seed": seed, **report.training, HELP_MODEL: report.trainings.get(HELP_MODEL, {})}
+    (var_dir / "demo" / "BUILT").write_text(json.dumps(marker))
     return report
 
 
-def _start_lake(settings: Settings, env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
-    service = Service("data_lake", settings.data_lake_url)
-    log = open(logs / "build-data_lake.log", "wb")  # noqa: SIM115 - closed with the process
+def _start(service: Service, env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
+    log = open(logs / f"build-{service.name}.log", "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(service.command(), env=_merged(env), stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_ready({service.name: service.url}, timeout_seconds=60, processes={service.name: process})
@@ -115,7 +138,8 @@ def _start_lake(settings: Settings, env: dict[str, str], logs: Path) -> subproce
 
 
 def _run_step(name: str, args: list[str], env: dict[str, str], logs: Path) -> str:
-    slug = args[0] + "-" + args[1]
+    # "inference_engine-train-etd": one log per step, even when a command runs for several models
+    slug = "-".join(arg for arg in args[:3] if arg.replace("_", "").isalnum())
     result = subprocess.run(
         [sys.executable, "-m", *args], env=_merged(env), capture_output=True, text=True, check=False
     )

@@ -14,10 +14,10 @@ from typing import Annotated
 
 import httpx
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
 
-from strata_cli import models, supervisor
+from strata_cli import models, operator, supervisor
 from strata_cli.devflow import StepFailed, child_env, run_flow
 from strata_cli.settings import Settings
 from strata_cli.topology import services, sidecars
@@ -28,6 +28,10 @@ app = typer.Typer(help="Strata: a layered ML platform.", no_args_is_help=True, a
 service_app = typer.Typer(help="Start, stop or restart one running process.", no_args_is_help=True)
 app.add_typer(service_app, name="service")
 app.command("tree")(models.tree)
+# the operator's deployment commands (comparative_eval's API); `status MODEL` is below, next to process status
+for _command in (operator.deploy, operator.canary, operator.shadow, operator.promote, operator.rollback,
+                 operator.history):  # fmt: skip
+    app.command()(_command)
 console = Console(highlight=False)
 SIZES = ("tiny", "small", "full")
 
@@ -195,9 +199,32 @@ def scripted_etd_request(ui_url: str) -> dict[str, object]:
 
 
 @app.command()
-def status() -> None:
-    """Readiness of every service and sidecar."""
+def status(
+    model: Annotated[str | None, typer.Argument(help="A model: show its deployment instead of the processes.")] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Refresh until Ctrl-C.")] = False,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between refreshes.")] = 2.0,
+    iterations: Annotated[int | None, typer.Option("--iterations", hidden=True)] = None,
+) -> None:
+    """Readiness of every service and sidecar, then the deployments; with MODEL, that model's deployment:
+    versions, traffic split, live metrics per route and the analysis verdict with its reasons."""
+    with operator.one_line_errors():
+        operator.check_watch_options(interval, iterations)
+        if model is not None:
+            operator.model_status(model, watching=watch, interval=interval, iterations=iterations)
+            return
     settings = _settings()
+    if watch:
+        operator.watch(lambda: Group(_process_table(settings)[0], operator.overview(settings)),
+                       interval=interval, iterations=iterations)  # fmt: skip
+        return
+    table, all_ready = _process_table(settings)
+    console.print(table)
+    console.print(operator.overview(settings))
+    if not all_ready:
+        raise typer.Exit(1)
+
+
+def _process_table(settings: Settings) -> tuple[Table, bool]:
     table = Table()
     for column in ("process", "URL", "state"):
         table.add_column(column)
@@ -207,9 +234,7 @@ def status() -> None:
             ready, why = readiness(url, client)
             all_ready &= ready
             table.add_row(name, url, "[green]ready[/]" if ready else f"[red]{why}[/]")
-    console.print(table)
-    if not all_ready:
-        raise typer.Exit(1)
+    return table, all_ready
 
 
 def _service_action(action: str, name: str) -> None:

@@ -16,3 +16,8 @@ class Settings(StrataSettings):
     #: gunicorn workers for the hot-path services (the rest run one worker with threads)
     hot_path_workers: int = 2
     sidecar_base_port: int = 9101
+    #: bearer token of mutating deployment calls (STRATA_OPERATOR_TOKEN); when unset the CLI reads
+    #: ``<var_dir>/comparative_eval/operator_token``, the file comparative_eval keeps its token in
+    operator_token: str | None = None
+    #: a deploy validates the candidate (load, warm, predict) before it answers: allow it time
+    operator_timeout_seconds: float = 120.0

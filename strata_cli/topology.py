@@ -78,7 +78,23 @@ def services(settings: Settings) -> list[Service]:
         Service("data_collection", settings.data_collection_url),
         Service("ui", settings.ui_url),
         StreamWorker("data_processing_stream", _stream_worker_url(settings), group="restaurant_realtime"),
+        # appended last: the sidecars are numbered by position, so the existing ones keep their ports
+        Service("comparative_eval", settings.comparative_eval_url),
+        help_centre(settings),
     ]
+
+
+@dataclass(frozen=True)
+class HelpCentreSite(Service):
+    """The demo's static help centre: what the crawler reads and where the chatbot's links point."""
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "data_collection", "serve-helpcentre", "--host", self.host, "--port",
+                str(self.port)]  # fmt: skip
+
+
+def help_centre(settings: Settings) -> HelpCentreSite:
+    return HelpCentreSite("help_centre", settings.help_centre_url)
 
 
 def sidecars(settings: Settings) -> list[Sidecar]:

@@ -11,6 +11,8 @@ SERVICE_PORTS: dict[str, int] = {
     "data_lake": 8004,
     "data_collection": 8005,
     "comparative_eval": 8006,
+    # the demo help centre (static pages served by data_collection serve-helpcentre)
+    "help_centre": 8007,
     # data_processing's near-real-time feature worker: /healthz /readyz /metrics only (its sidecar: 9112)
     "data_processing_stream": 8012,
 }

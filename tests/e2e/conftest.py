@@ -14,7 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-SERVICES = ("ui", "business_logic", "data_processing", "inference_engine", "data_lake", "data_collection")
+SERVICES = (
+    "ui", "business_logic", "data_processing", "inference_engine", "data_lake", "data_collection",
+    "comparative_eval", "help_centre",
+)  # fmt: skip
 STRATA = [sys.executable, "-m", "strata_cli"]
 
 

@@ -32,6 +32,18 @@ def test_etd_answer_through_business_logic(business_logic: httpx.Client) -> None
     assert isinstance(body["etd_minutes"], int) and 5 <= body["etd_minutes"] <= 180
 
 
+def test_served_etd_uses_todays_restaurant_features(stack: Stack, business_logic: httpx.Client) -> None:
+    """The online snapshot the demo loads is usable now: not from the future, not past its TTL."""
+    restaurant_id, _ = _basket(business_logic)
+    restaurant = business_logic.get(f"/v1/restaurants/{restaurant_id}").json()
+    order = {"restaurant_id": restaurant_id, "city_id": restaurant["city_id"],
+             "country_code": restaurant["country_code"], "placed_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+             "n_items": 2, "subtotal": 20.0}  # fmt: skip
+    body = httpx.post(f"{stack.urls['data_processing']}/v1/etd/estimate", json=order, timeout=10).json()
+    assert body.get("features_age_seconds") is not None, body
+    assert 0 <= body["features_age_seconds"] <= 2 * 86400
+
+
 def test_every_service_is_ready_and_described(stack: Stack) -> None:
     for name, url in stack.urls.items():
         assert httpx.get(f"{url}/readyz", timeout=5).status_code == 200, name
