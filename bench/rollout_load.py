@@ -22,7 +22,7 @@ import httpx
 import numpy as np
 
 from bench.harness import percentile
-from data_collection.simulator.orders import _durations  # the generative model's one entry point for durations
+from data_collection.simulator.orders import durations  # the generative model's one entry point for durations
 from data_collection.simulator.sizes import SIZES
 from data_collection.simulator.world import World, generate_world
 from strata_kernel.eventlog import EventLog
@@ -132,7 +132,7 @@ class TruthModel:
     def delivery(self, restaurant_id: str, n_items: int, placed_at: datetime, key: str) -> tuple[float, float]:
         """(prep_minutes, delivery_minutes) of one order; the noise is drawn from a generator seeded by ``key``."""
         rng = np.random.default_rng(zlib.crc32(key.encode()))
-        prep, delivery = _durations(
+        prep, delivery = durations(
             rng,
             self.world,
             np.array([self.index[restaurant_id]]),

@@ -35,7 +35,7 @@ def generate_orders(rng: np.random.Generator, world: World, n_orders: int, days:
     restaurant = rng.choice(len(world.restaurant_names), size=n_orders, p=world.restaurant_popularity)
     n_items = np.minimum(1 + rng.poisson(1.6, size=n_orders), MAX_ITEMS)
     subtotal = _subtotals(rng, world, restaurant, n_items)
-    prep, delivery = _durations(rng, world, restaurant, n_items, placed_at, start, days)
+    prep, delivery = durations(rng, world, restaurant, n_items, placed_at, start, days)
     delivery_seconds = np.round(delivery * 60).astype(np.int64)
     return Orders(
         restaurant=restaurant,
@@ -70,7 +70,7 @@ def _subtotals(rng: np.random.Generator, world: World, restaurant: np.ndarray, n
     return np.round(np.add.reduceat(prices, starts), 2)
 
 
-def _durations(
+def durations(
     rng: np.random.Generator,
     world: World,
     restaurant: np.ndarray,

@@ -58,7 +58,7 @@ class Deployment:
             body = {"model": served.name, "revision": 0, "stable_version": served.version, "candidate_version": None,
                     "mode": FULL, "weight": 0, "node_pins": {}}  # fmt: skip
             source = f"alias:{alias}"
-        return {**body, "applied_at": self.applied_at.isoformat(timespec="seconds"), "source": source}
+        return {**body, "applied_at": self.applied_at.isoformat(timespec="milliseconds"), "source": source}
 
 
 @dataclass(frozen=True)
