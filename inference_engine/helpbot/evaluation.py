@@ -1,6 +1,7 @@
 """Validation split, threshold choice and held-out metrics of the chatbot model (numpy only, no TensorFlow).
 
-The threshold is chosen on a validation slice of the *training* examples; the held-out questions
+The threshold is chosen on the *training* tables only: validation slices of the listed questions (in scope) and
+the listed questions of articles left out of an auxiliary model (pseudo out of scope). The held-out questions
 (processed.help_heldout) are only ever scored, never used for any choice.
 """
 
@@ -31,18 +32,49 @@ def split_validation(articles: np.ndarray, sources: np.ndarray, fraction: float,
     return validation
 
 
+def left_out_folds(articles: list[str], share: float, rounds: int, seed: int) -> list[list[str]]:
+    """Per calibration round, the articles the pseudo out-of-scope model never sees: ``share`` of them, taken from
+    one seeded permutation so the rounds leave out disjoint folds (wrapping around when they run out).
+
+    A question about an article the model never saw is exactly an out-of-scope question, and unlike the held-out
+    table's off-topic questions these come from the training tables, so the threshold may be chosen on them.
+    """
+    if not articles or rounds <= 0:
+        return []
+    ordered = sorted(articles)
+    permuted = [ordered[i] for i in np.random.default_rng(seed).permutation(len(ordered))]
+    size = min(max(1, round(share * len(ordered))), len(ordered))
+    return [sorted(permuted[(r * size + i) % len(ordered)] for i in range(size)) for r in range(rounds)]
+
+
 @dataclass(frozen=True)
 class ThresholdChoice:
     threshold: float
-    #: accuracy among the validation questions answered at ``threshold``
+    #: accuracy among the in-scope validation questions answered at ``threshold``
     answered_accuracy: float
     coverage: float
-    #: False when no threshold reaches the target: the most accurate one is used instead
+    #: share of the pseudo out-of-scope questions refused at ``threshold`` (1 when there are none)
+    out_of_scope_rejection: float
+    #: False when no threshold reaches both targets: the best trade-off is used instead (see choose_threshold)
     target_met: bool
 
 
-def choose_threshold(confidence: np.ndarray, correct: np.ndarray, target: float) -> ThresholdChoice:
-    """The lowest confidence threshold whose accuracy among answered validation questions is >= ``target``."""
+def choose_threshold(
+    confidence: np.ndarray,
+    correct: np.ndarray,
+    target: float,
+    out_of_scope: np.ndarray | None = None,
+    target_rejection: float = 0.0,
+) -> ThresholdChoice:
+    """The lowest confidence threshold at which the accuracy among answered in-scope validation questions is
+    >= ``target`` and the share of ``out_of_scope`` confidences refused (below it) is >= ``target_rejection``.
+
+    Candidates are the in-scope confidences (a question is answered when its confidence is >= the threshold), so
+    each candidate answers a different set of in-scope questions. When none meets both targets, the candidate whose
+    worse target is missed by the smallest relative margin wins, i.e. the one maximising
+    ``min(accuracy / target, rejection / target_rejection)`` (the lowest threshold among ties, as it answers more):
+    without out-of-scope questions that is simply the most accurate threshold.
+    """
     if len(confidence) == 0:
         raise ValueError("choosing a threshold needs validation questions")
     order = np.argsort(-confidence, kind="stable")
@@ -50,17 +82,27 @@ def choose_threshold(confidence: np.ndarray, correct: np.ndarray, target: float)
     # answering every question with confidence >= sorted_confidence[k] answers the first k+1 of them
     answered = np.arange(1, len(order) + 1)
     accuracy = np.cumsum(sorted_correct) / answered
+    refused = np.sort(np.asarray(out_of_scope if out_of_scope is not None else [], dtype=np.float64))
+    if len(refused):
+        rejection = np.searchsorted(refused, sorted_confidence, side="left") / len(refused)
+    else:
+        rejection = np.ones(len(order))
     # only cut between distinct confidences: ties are answered together
     last_of_tie = np.r_[sorted_confidence[1:] != sorted_confidence[:-1], True]
-    meets = np.flatnonzero(last_of_tie & (accuracy >= target))
+    meets = np.flatnonzero(last_of_tie & (accuracy >= target) & (rejection >= target_rejection))
     if len(meets):
         cut, met = int(meets[-1]), True
     else:
-        cut, met = int(np.flatnonzero(last_of_tie)[np.argmax(accuracy[last_of_tie])]), False
+        cuts = np.flatnonzero(last_of_tie)
+        trade_off = np.minimum(accuracy[cuts] / target if target > 0 else 1.0,
+                               rejection[cuts] / target_rejection if target_rejection > 0 else 1.0)  # fmt: skip
+        # the last of the best: cuts run from the highest threshold down, so that is the lowest threshold
+        cut, met = int(cuts[len(cuts) - 1 - int(np.argmax(trade_off[::-1]))]), False
     return ThresholdChoice(
         threshold=float(sorted_confidence[cut]),
         answered_accuracy=float(accuracy[cut]),
         coverage=float(answered[cut] / len(order)),
+        out_of_scope_rejection=float(rejection[cut]),
         target_met=met,
     )
 

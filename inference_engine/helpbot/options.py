@@ -40,6 +40,13 @@ class HelpbotOptions:
     validation_fraction: float = 0.4
     #: the threshold is the lowest confidence at which accuracy among answered validation questions reaches this
     target_answered_accuracy: float = 0.85
+    #: ... and at which at least this share of the pseudo out-of-scope questions is refused (a product target,
+    #: not tuned: the rule could otherwise never see an off-topic question)
+    target_out_of_scope_rejection: float = 0.8
+    #: calibration rounds, each with its own seeded validation split (round 0 is the final model's) and one model
+    #: that never sees ``calibration_left_out_share`` of the articles; their confidences are pooled
+    calibration_rounds: int = 3
+    calibration_left_out_share: float = 0.2
     min_examples: int = 20
     min_articles: int = 2
     seed: int = 7

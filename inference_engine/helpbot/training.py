@@ -1,7 +1,9 @@
 """Use case: train the chatbot model on the lake's help tables, choose its threshold, evaluate, register it.
 
 - training examples: processed.help_examples (titles and questions of each article), labels from help_articles;
-- a validation slice of those examples (per article, seeded) stops training and chooses the confidence threshold;
+- a validation slice of those examples (per article, seeded) stops training;
+- the confidence threshold is chosen on pooled calibration rounds (``calibrate``): in-scope validation slices and
+  the questions of articles left out of an auxiliary model (pseudo out of scope);
 - processed.help_heldout (paraphrases written for evaluation, plus out-of-scope questions) is only scored.
 """
 
@@ -11,7 +13,7 @@ import logging
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,13 @@ from inference_engine.helpbot.encoding import (
     decide,
     encode,
 )
-from inference_engine.helpbot.evaluation import HeldoutMetrics, ThresholdChoice, choose_threshold, heldout_metrics
+from inference_engine.helpbot.evaluation import (
+    HeldoutMetrics,
+    ThresholdChoice,
+    choose_threshold,
+    heldout_metrics,
+    left_out_folds,
+)
 from inference_engine.helpbot.evaluation import split_validation as validation_mask
 from inference_engine.helpbot.options import (
     ARTICLES_TABLE,
@@ -54,14 +62,40 @@ class Prepared:
     train: data.Examples
     validation: data.Examples
     heldout: data.Examples
+    #: every usable example (train + validation): calibration splits it its own ways
+    examples: data.Examples
+
+
+@dataclass(frozen=True)
+class Trained:
+    """One fitted model with what scoring it needs."""
+
+    fitted: Any  # model.Fitted
+    scorer: Any  # model.Scorer, or eager calls for calibration's throwaway models
+    vocabulary: Vocabulary
+    index: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Pooled confidences the threshold is chosen on (training tables only)."""
+
+    confidence: np.ndarray  # in-scope validation questions, per round
+    correct: np.ndarray
+    out_of_scope: np.ndarray  # listed questions of articles their model never saw
+    rounds: int
+    seconds: float
 
 
 def train_helpbot(
     data_source: TrainingDataSource, registry: ModelRegistry, options: HelpbotOptions | None = None
 ) -> dict[str, Any]:
-    """Train, choose the threshold, evaluate on the held-out questions, register; returns the CLI's summary."""
-    from inference_engine.helpbot.model import Scorer, fit
+    """Train, choose the threshold, evaluate on the held-out questions, register; returns the CLI's summary.
 
+    The registered model is the one trained on every example but the validation slice of ``options.seed`` (its
+    early stopping needs that slice); it is also calibration round 0, so the threshold is chosen partly on its
+    own confidences.
+    """
     options = options or HelpbotOptions()
     tables = {name: data_source.locate(name) for name in (EXAMPLES_TABLE, ARTICLES_TABLE, HELDOUT_TABLE)}
     prepared = prepare(
@@ -71,36 +105,29 @@ def train_helpbot(
         options,
     )
     vocabulary, labels = prepared.vocabulary, prepared.labels
-    known, index = vocabulary.known_mask(), labels.index()
-    x_train, _ = encode(prepared.train.token_ids, known, vocabulary.max_length)
-    y_train = np.array([index[a] for a in prepared.train.article_ids], dtype=np.int64)
-    x_generic, _ = encode(generic_examples(prepared.train, options), known, vocabulary.max_length)
-    classes = len(labels.articles)
-    targets = np.vstack([np.eye(classes, dtype=np.float32)[y_train],
-                         np.full((len(x_generic), classes), 1 / classes, dtype=np.float32)])  # fmt: skip
-    x_valid, scored_valid = encode(prepared.validation.token_ids, known, vocabulary.max_length)
-    y_valid = np.array([index[a] for a in prepared.validation.article_ids], dtype=np.int64)
+    classes = [article.article_id for article in labels.articles]
 
     started = time.perf_counter()
-    fitted = fit(np.vstack([x_train, x_generic]), targets, (x_valid[scored_valid], y_valid[scored_valid]),
-                 vocabulary.buckets, options)  # fmt: skip
-    log.info("trained %s on %d examples in %.1fs", MODEL_NAME, len(y_train), time.perf_counter() - started)
-    scorer = Scorer(fitted.model)
-
-    valid = decide(scorer(x_valid[scored_valid]), scored_valid, threshold=0.0)
-    choice = choose_threshold(valid.confidence, valid.top == y_valid, options.target_answered_accuracy)
+    final = train_model(prepared.train, prepared.validation, classes, vocabulary, options)
+    log.info("trained %s on %d examples in %.1fs", MODEL_NAME, len(prepared.train), time.perf_counter() - started)
+    calibration = calibrate(prepared, final, options)
+    choice = choose_threshold(calibration.confidence, calibration.correct, options.target_answered_accuracy,
+                              calibration.out_of_scope, options.target_out_of_scope_rejection)  # fmt: skip
     if not choice.target_met:
-        log.warning("no threshold reaches answered accuracy %.2f on validation", options.target_answered_accuracy)
-    heldout = score(scorer, prepared.heldout.token_ids, known, vocabulary.max_length, choice.threshold)
-    expected = np.array([-2 if a is None else index.get(a, -1) for a in prepared.heldout.article_ids])
+        log.warning("no threshold reaches answered accuracy %.2f and pseudo out-of-scope rejection %.2f on "
+                    "validation; using the best trade-off %.4f", options.target_answered_accuracy,
+                    options.target_out_of_scope_rejection, choice.threshold)  # fmt: skip
+    heldout = score(final.scorer, prepared.heldout.token_ids, vocabulary.known_mask(), vocabulary.max_length,
+                    choice.threshold)  # fmt: skip
+    expected = np.array([-2 if a is None else final.index.get(a, -1) for a in prepared.heldout.article_ids])
     metrics = heldout_metrics(heldout, expected)
 
     data_version = ",".join(f"{t.name}@v{t.version}" for t in (tables[EXAMPLES_TABLE], tables[ARTICLES_TABLE]))
-    candidate_tags = _tags(vocabulary, choice, metrics, data_version, tables[HELDOUT_TABLE])
-    params = _params(options, prepared, fitted.epochs, fitted.best_epoch)
+    candidate_tags = _tags(vocabulary, choice, calibration, metrics, data_version, tables[HELDOUT_TABLE])
+    params = _params(options, prepared, calibration, final.fitted.epochs, final.fitted.best_epoch)
     with tempfile.TemporaryDirectory(prefix="helpbot-") as tmp:
         directory = Path(tmp)
-        fitted.model.save(directory / MODEL_FILE)
+        final.fitted.model.save(directory / MODEL_FILE)
         (directory / LABELS_FILE).write_text(labels.to_json())
         (directory / VOCABULARY_FILE).write_text(vocabulary.to_json())
         published = registry.publish(
@@ -111,16 +138,107 @@ def train_helpbot(
         "model": MODEL_NAME,
         "version": published.version,
         "threshold": round(choice.threshold, 4),
+        "threshold_target_met": choice.target_met,
         **{name: round(value, 4) for name, value in metrics.as_dict().items()},
         "validation_answered_accuracy": round(choice.answered_accuracy, 4),
+        "validation_coverage": round(choice.coverage, 4),
+        "pseudo_out_of_scope_rejection": round(choice.out_of_scope_rejection, 4),
         "articles": len(labels.articles),
         "examples_train": len(prepared.train),
         "examples_validation": len(prepared.validation),
+        "calibration_in_scope": len(calibration.confidence),
+        "calibration_out_of_scope": len(calibration.out_of_scope),
         "heldout_in_scope": metrics.in_scope,
         "heldout_out_of_scope": metrics.out_of_scope,
         "vectoriser": vocabulary.vectoriser,
         "data_version": data_version,
     }
+
+
+def train_model(
+    train: data.Examples, validation: data.Examples, classes: list[str], vocabulary: Vocabulary,
+    options: HelpbotOptions, serving: bool = True,
+) -> Trained:  # fmt: skip
+    """Fit one model on ``train`` (plus its generic bags), early-stopped on ``validation``, over ``classes``.
+
+    ``vocabulary`` names the vectoriser; the ids the model knows are counted from ``train`` alone, as at serving.
+    A model scored only a few times (``serving=False``) is called eagerly: a traced ``Scorer`` per model would
+    cost a trace each and make TensorFlow warn about retracing.
+    """
+    from inference_engine.helpbot.model import Scorer, fit
+
+    counts = Counter(token for ids in train.token_ids for token in ids)
+    vocabulary = Vocabulary(vocabulary.vectoriser, vocabulary.buckets, vocabulary.max_length, dict(counts))
+    known, index = vocabulary.known_mask(), {article: position for position, article in enumerate(classes)}
+    x_train, _ = encode(train.token_ids, known, vocabulary.max_length)
+    y_train = np.array([index[a] for a in train.article_ids], dtype=np.int64)
+    x_generic, _ = encode(generic_examples(train, options), known, vocabulary.max_length)
+    targets = np.vstack([np.eye(len(classes), dtype=np.float32)[y_train],
+                         np.full((len(x_generic), len(classes)), 1 / len(classes), dtype=np.float32)])  # fmt: skip
+    x_valid, scored_valid = encode(validation.token_ids, known, vocabulary.max_length)
+    y_valid = np.array([index[a] for a in validation.article_ids], dtype=np.int64)
+    fitted = fit(np.vstack([x_train, x_generic]), targets, (x_valid[scored_valid], y_valid[scored_valid]),
+                 vocabulary.buckets, options)  # fmt: skip
+    scorer = Scorer(fitted.model) if serving else _eager(fitted.model, len(classes))
+    return Trained(fitted, scorer, vocabulary, index)
+
+
+def _eager(model: Any, classes: int) -> Any:
+    def scorer(batch: np.ndarray) -> np.ndarray:
+        if len(batch) == 0:
+            return np.zeros((0, classes), dtype=np.float32)
+        return np.asarray(model(batch, training=False))
+
+    return scorer
+
+
+def calibrate(prepared: Prepared, final: Trained, options: HelpbotOptions) -> Calibration:
+    """Confidences to choose the threshold on, from the training tables only, pooled over seeded rounds.
+
+    Round r (seed ``options.seed + r``): a validation split of the listed questions; the in-scope model trained on
+    the rest gives the validation questions' confidences and correctness (round 0's model is ``final``). A second
+    model, trained on the same split without a fold of articles (``left_out_folds``), gives the confidences of
+    those articles' listed questions: questions about topics it never saw, i.e. out of scope. With fewer classes
+    its confidences run a little higher than the final model's, which errs on the side of refusing.
+    """
+    started = time.perf_counter()
+    examples, vocabulary = prepared.examples, prepared.vocabulary
+    articles, sources = examples.article_ids.astype(str), examples.sources.astype(str)
+    classes = [article.article_id for article in prepared.labels.articles]
+    rounds = max(1, options.calibration_rounds)
+    folds = left_out_folds(classes, options.calibration_left_out_share, rounds, options.seed)
+    confidences, corrects, out_of_scope = [], [], []
+    for r in range(rounds):
+        round_options = replace(options, seed=options.seed + r)
+        held = validation_mask(articles, sources, options.validation_fraction, round_options.seed)
+        in_scope = final if r == 0 else train_model(examples.take(~held), examples.take(held), classes, vocabulary,
+                                                    round_options, serving=False)  # fmt: skip
+        confidence, correct = _validation_scores(in_scope, examples.take(held))
+        confidences.append(confidence)
+        corrects.append(correct)
+        left = np.isin(articles, folds[r])
+        kept = [article for article in classes if article not in folds[r]]
+        if len(kept) < max(2, options.min_articles) or not (held & ~left).any():
+            log.warning("calibration round %d: too few articles left to train a pseudo out-of-scope model", r)
+            continue
+        blind = train_model(examples.take(~held & ~left), examples.take(held & ~left), kept, vocabulary,
+                            round_options, serving=False)  # fmt: skip
+        questions = examples.take(left & (sources == "question"))
+        known = blind.vocabulary.known_mask()
+        out_of_scope.append(score(blind.scorer, questions.token_ids, known, vocabulary.max_length, 0.0).confidence)
+    seconds = time.perf_counter() - started
+    log.info("calibrated over %d round(s) in %.1fs", rounds, seconds)
+    return Calibration(np.concatenate(confidences), np.concatenate(corrects),
+                       np.concatenate(out_of_scope) if out_of_scope else np.zeros(0), rounds, seconds)  # fmt: skip
+
+
+def _validation_scores(model: Trained, validation: data.Examples) -> tuple[np.ndarray, np.ndarray]:
+    """Each validation question's confidence and whether its top article is right (a question with no known id
+    has confidence 0 and is never right: it is never answered)."""
+    decisions = score(model.scorer, validation.token_ids, model.vocabulary.known_mask(),
+                      model.vocabulary.max_length, 0.0)  # fmt: skip
+    expected = np.array([model.index[a] for a in validation.article_ids], dtype=np.int64)
+    return decisions.confidence, (decisions.top == expected) & (decisions.confidence > 0)
 
 
 def score(scorer: Any, rows: list[list[int]], known: np.ndarray, max_length: int, threshold: float) -> Decisions:
@@ -160,6 +278,7 @@ def prepare(
         train,
         examples.take(held),
         _cleaned(heldout, buckets),
+        examples,
     )
 
 
@@ -203,8 +322,9 @@ def _cleaned(examples: data.Examples, buckets: int) -> data.Examples:
 
 
 def _tags(
-    vocabulary: Vocabulary, choice: ThresholdChoice, metrics: HeldoutMetrics, data_version: str, heldout: Any
-) -> dict[str, str]:
+    vocabulary: Vocabulary, choice: ThresholdChoice, calibration: Calibration, metrics: HeldoutMetrics,
+    data_version: str, heldout: Any,
+) -> dict[str, str]:  # fmt: skip
     return {
         "framework": FRAMEWORK,
         "features": f'["{FEATURE}"]',
@@ -213,6 +333,11 @@ def _tags(
         "threshold": repr(choice.threshold),
         "threshold_target_met": str(choice.target_met).lower(),
         "validation_answered_accuracy": f"{choice.answered_accuracy:.4f}",
+        "validation_coverage": f"{choice.coverage:.4f}",
+        # the calibration the threshold was chosen on (training tables only): what the choice could see
+        "pseudo_out_of_scope_rejection": f"{choice.out_of_scope_rejection:.4f}",
+        "calibration_in_scope_questions": str(len(calibration.confidence)),
+        "calibration_out_of_scope_questions": str(len(calibration.out_of_scope)),
         **{f"metric_{name}": f"{value:.4f}" for name, value in metrics.as_dict().items()},
         "data_version": data_version,
         "heldout_version": f"{heldout.name}@v{heldout.version}",
@@ -225,10 +350,13 @@ def _metrics(choice: ThresholdChoice, metrics: HeldoutMetrics) -> dict[str, floa
         "threshold": choice.threshold,
         "validation_answered_accuracy": choice.answered_accuracy,
         "validation_coverage": choice.coverage,
+        "pseudo_out_of_scope_rejection": choice.out_of_scope_rejection,
     }
 
 
-def _params(options: HelpbotOptions, prepared: Prepared, epochs: int, best_epoch: int) -> dict[str, Any]:
+def _params(
+    options: HelpbotOptions, prepared: Prepared, calibration: Calibration, epochs: int, best_epoch: int
+) -> dict[str, Any]:
     return {
         "embedding_dim": options.embedding_dim,
         "dropout": options.dropout,
@@ -239,6 +367,10 @@ def _params(options: HelpbotOptions, prepared: Prepared, epochs: int, best_epoch
         "best_epoch": best_epoch,
         "validation_fraction": options.validation_fraction,
         "target_answered_accuracy": options.target_answered_accuracy,
+        "target_out_of_scope_rejection": options.target_out_of_scope_rejection,
+        "calibration_rounds": calibration.rounds,
+        "calibration_left_out_share": options.calibration_left_out_share,
+        "calibration_seconds": round(calibration.seconds, 1),
         "generic_article_share": options.generic_article_share,
         "generic_examples_ratio": options.generic_examples_ratio,
         "seed": options.seed,

@@ -23,7 +23,7 @@ def test_chat_predefined_free_text_feedback_reaches_the_lake(stack: Stack, tmp_p
         pytest.skip(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
     from playwright.sync_api import expect, sync_playwright
 
-    predefined = yaml.safe_load(PREDEFINED.read_text())
+    predefined = yaml.safe_load(PREDEFINED.read_text())["questions"]
     dialogs: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)

@@ -174,7 +174,15 @@ def test_the_registered_version_carries_its_threshold_metrics_and_lineage(traine
     assert json.loads(tags["features"]) == ["token_ids"]
     assert tags["vectoriser"] == VECTORISER == trained.summary["vectoriser"]
     assert float(tags["threshold"]) == pytest.approx(trained.summary["threshold"], abs=1e-4)
+    # chosen on the training tables alone: validation questions and questions of articles a model never saw
+    assert tags["threshold_target_met"] == "true"
     assert float(tags["validation_answered_accuracy"]) >= 0.85
+    assert float(tags["pseudo_out_of_scope_rejection"]) >= 0.8
+    assert float(tags["validation_coverage"]) == pytest.approx(trained.summary["validation_coverage"], abs=1e-4)
+    # 3 rounds: each round's validation slice (3 of each article's 8 questions), and a fifth of the articles
+    # left out (all 8 questions of 2 articles)
+    assert int(tags["calibration_in_scope_questions"]) == 3 * 12 * 3
+    assert int(tags["calibration_out_of_scope_questions"]) == 3 * 2 * 8
     for metric in ("heldout_accuracy", "coverage", "answered_accuracy", "out_of_scope_rejection"):
         assert float(tags[f"metric_{metric}"]) == pytest.approx(trained.summary[metric], abs=1e-4)
     assert tags["data_version"] == "processed.help_examples@v1,processed.help_articles@v1"
