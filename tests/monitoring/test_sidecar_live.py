@@ -98,5 +98,5 @@ def test_sidecar_command_rejects_an_unknown_component_in_one_line(tmp_path: Path
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "error: unknown component 'billing'; expected one of: ui, business_logic, data_processing, "
-        "inference_engine, data_lake, data_collection, comparative_eval, data_processing_stream"
+        "inference_engine, data_lake, data_collection, comparative_eval, help_centre, data_processing_stream"
     ]
