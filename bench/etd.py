@@ -8,6 +8,7 @@ Starts a Strata built from the `small` demo under var/bench (first run builds it
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -62,11 +63,11 @@ def running_strata(var_dir: Path) -> Iterator[None]:
 
 
 @contextmanager
-def mlflow_serve(var_dir: Path, port: int) -> Iterator[None]:
+def mlflow_serve(var_dir: Path, port: int, model_uri: str) -> Iterator[None]:
     env = {**_env(var_dir), "MLFLOW_TRACKING_URI": f"sqlite:///{var_dir / 'mlflow' / 'mlflow.db'}"}
     mlflow = Path(sys.executable).with_name("mlflow")
     process = subprocess.Popen(
-        [str(mlflow), "models", "serve", "-m", "models:/etd@production", "-p", str(port), "-h", "127.0.0.1",
+        [str(mlflow), "models", "serve", "-m", model_uri, "-p", str(port), "-h", "127.0.0.1",
          "--env-manager", "local", "-w", "1"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
@@ -114,33 +115,59 @@ def _post_all(label: str, base: str, path: str, bodies: list[object], concurrenc
     return measure(label, call, requests=len(bodies), concurrency=concurrency)
 
 
+def _global_xgboost_version(var_dir: Path) -> tuple[int, list[str]]:
+    """The newest plain XGBoost version of etd, trained once if there is none.
+
+    The demo serves a partitioned model, a Strata flavor `mlflow models serve` cannot load; the baseline and
+    Strata's engine are compared on the same global XGBoost version instead.
+    """
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{var_dir / 'mlflow' / 'mlflow.db'}")
+    versions = [v for v in client.search_model_versions("name = 'etd'") if v.tags.get("framework") == "xgboost"]
+    if not versions:
+        subprocess.run(
+            [sys.executable, "-m", "inference_engine", "train", "etd", "--no-partitions"],
+            env=_env(var_dir), cwd=ROOT, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        versions = [v for v in client.search_model_versions("name = 'etd'") if v.tags.get("framework") == "xgboost"]
+    newest = max(versions, key=lambda v: int(v.version))
+    return int(newest.version), list(json.loads(newest.tags["features"]))
+
+
 def run(requests: int = 1000) -> list[Summary]:
     var_dir = ROOT / "var" / "bench"
     if not (var_dir / "demo" / "BUILT").exists():
         subprocess.run([sys.executable, "-m", "strata_cli", "build"], env=_env(var_dir), cwd=ROOT, check=True)
+    version, features = _global_xgboost_version(var_dir)
     results: list[Summary] = []
     with running_strata(var_dir):
         bl = f"http://127.0.0.1:{PORTS['business_logic']}"
         ie = f"http://127.0.0.1:{PORTS['inference_engine']}"
         orders: list[object] = list(_orders(bl, requests))
-        features = httpx.get(f"{ie}/v1/models/etd").json()["features"]
         instances = _instances(features, requests)
         strata_bodies: list[object] = [{"instances": [row]} for row in instances]
         for concurrency in (1, 32):
             results.append(_post_all("ETD via business logic (3 services)", bl, "/v1/etd", orders, concurrency))
         for concurrency in (1, 32):
             results.append(
-                _post_all("Strata inference engine, 1 row", ie, "/v1/models/etd/predict", strata_bodies, concurrency)
+                _post_all(
+                    f"Strata inference engine, etd v{version} (global XGBoost), 1 row",
+                    ie,
+                    f"/v1/models/etd/versions/{version}/predict",
+                    strata_bodies,
+                    concurrency,
+                )
             )
     mlflow_bodies: list[object] = [
         {"dataframe_split": {"columns": features, "data": [[row[f] for f in features]]}} for row in instances
     ]
     port = _free_port()
-    with mlflow_serve(var_dir, port):
+    with mlflow_serve(var_dir, port, f"models:/etd/{version}"):
         for concurrency in (1, 32):
             results.append(
                 _post_all(
-                    "baseline: mlflow models serve, 1 row",
+                    f"baseline: mlflow models serve, etd v{version}, 1 row",
                     f"http://127.0.0.1:{port}",
                     "/invocations",
                     mlflow_bodies,

@@ -374,8 +374,7 @@ def print_report(report: dict[str, Any]) -> None:
     table.add_row(f"worse v{report['bad']}: deploy -> first 'rollback' verdict", secs(report["verdict_seconds"]), "")
     table.add_row(f"worse v{report['bad']}: deploy -> rollback record (decision)", secs(report["detect_seconds"]), "")
     table.add_row("rollback decision -> last canary prediction", secs(report["last_canary_seconds"]), "")
-    # the engine stamps applied_at in whole seconds: a value a little below 0 is the truncation
-    table.add_row("rollback decision -> engine applied_at (1 s resolution)", secs(report["applied_seconds"]), "")
+    table.add_row("rollback decision -> engine applied_at", secs(report["applied_seconds"]), "")
     ending = f"rolled back to v{report['good']}" if report["rolled_back"] else f"NOT rolled back: {report['ending']}"
     table.add_row(f"end of worse v{report['bad']}", ending, "rolled back")
     console.print(table)
