@@ -139,9 +139,9 @@ def run(requests: int = 1000) -> list[Summary]:
     var_dir = ROOT / "var" / "bench"
     if not (var_dir / "demo" / "BUILT").exists():
         subprocess.run([sys.executable, "-m", "strata_cli", "build"], env=_env(var_dir), cwd=ROOT, check=True)
-    version, features = _global_xgboost_version(var_dir)
     results: list[Summary] = []
     with running_strata(var_dir):
+        version, features = _global_xgboost_version(var_dir)  # training reads the lake through its service
         bl = f"http://127.0.0.1:{PORTS['business_logic']}"
         ie = f"http://127.0.0.1:{PORTS['inference_engine']}"
         orders: list[object] = list(_orders(bl, requests))
