@@ -6,17 +6,15 @@ Vendor exceptions become our errors here, in one place.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, and_, create_engine, event, func, insert, select
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy import Engine, and_, func, insert, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from comparative_eval.adapters import sql_tables as t
 from comparative_eval.domain.analysis import Observation, Verdict
@@ -30,36 +28,27 @@ from comparative_eval.ports import (
     UnitOfWork,
     VerdictRepository,
 )
+from strata_kernel.sql import CONNECTION_ERRORS, SchemaOnFirstUse, create_sql_engine, first_line
 
-_CONNECTION_ERRORS = (OperationalError, InterfaceError)
+# WAL: readers never wait for the consumer thread's writes; BEGIN IMMEDIATE: concurrent writers queue, not fail
+SQLITE_PRAGMAS = ("busy_timeout=10000", "journal_mode=WAL")
 
 
 class SqlDatabase:
     """Owns the engine; creates missing tables on first use (retried until the database answers)."""
 
     def __init__(self, url: str, **engine_options: Any) -> None:
-        self.engine = _create_engine(url, **engine_options)
-        self._schema_ready = False
-        self._lock = threading.Lock()
+        self.engine = create_sql_engine(
+            url, sqlite_pragmas=SQLITE_PRAGMAS, sqlite_begin_immediate=True, **engine_options
+        )
+        self._schema = SchemaOnFirstUse(self.engine, t.metadata, DatabaseUnavailable)
 
     def unit_of_work(self) -> SqlUnitOfWork:
-        self._ensure_schema()
+        self._schema.ensure()
         return SqlUnitOfWork(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
-
-    def _ensure_schema(self) -> None:
-        if self._schema_ready:
-            return
-        with self._lock:
-            if self._schema_ready:
-                return
-            try:
-                t.metadata.create_all(self.engine)
-            except _CONNECTION_ERRORS as exc:
-                raise DatabaseUnavailable(f"database unavailable: {_first_line(exc)}") from exc
-            self._schema_ready = True
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -70,8 +59,8 @@ class SqlUnitOfWork(UnitOfWork):
         try:
             self._connection = self._engine.connect()
             self._transaction = self._connection.begin()
-        except _CONNECTION_ERRORS as exc:
-            raise DatabaseUnavailable(f"database unavailable: {_first_line(exc)}") from exc
+        except CONNECTION_ERRORS as exc:
+            raise DatabaseUnavailable(f"database unavailable: {first_line(exc)}") from exc
         self.deployments = SqlDeployments(self._connection)
         self.audit = SqlAudit(self._connection)
         self.verdicts = SqlVerdicts(self._connection)
@@ -85,14 +74,14 @@ class SqlUnitOfWork(UnitOfWork):
             super().__exit__(exc_type, exc, traceback)
         finally:
             self._connection.close()
-        if isinstance(exc, _CONNECTION_ERRORS):
-            raise DatabaseUnavailable(f"database unavailable: {_first_line(exc)}") from exc
+        if isinstance(exc, CONNECTION_ERRORS):
+            raise DatabaseUnavailable(f"database unavailable: {first_line(exc)}") from exc
 
     def commit(self) -> None:
         try:
             self._transaction.commit()
         except IntegrityError as exc:
-            raise ChangeConflict(f"a concurrent change was stored first: {_first_line(exc)}") from exc
+            raise ChangeConflict(f"a concurrent change was stored first: {first_line(exc)}") from exc
 
     def rollback(self) -> None:
         if self._transaction.is_active:
@@ -317,35 +306,3 @@ def _prediction_row(p: Prediction) -> dict[str, Any]:
         "node": p.node,
         "error": p.error,
     }
-
-
-def _create_engine(url: str, **options: Any) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **options)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, **options)
-    event.listen(engine, "connect", _sqlite_pragmas)
-    event.listen(engine, "begin", _sqlite_begin_immediate)
-    return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # take transaction control from pysqlite so that "begin" below decides how a transaction starts
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()
-
-
-def _sqlite_begin_immediate(connection: Connection) -> None:
-    # a deferred transaction that reads and then writes fails at once ("database is locked") when another
-    # connection (the consumer thread, another worker) wrote in between: take the write lock up front instead
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _first_line(exc: BaseException) -> str:
-    original = getattr(exc, "orig", None) or exc
-    return (str(original).strip().splitlines() or [type(original).__name__])[0]
