@@ -7,7 +7,7 @@ can refuse a model trained on other ids; expects ``{"model", "version", "predict
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -20,21 +20,7 @@ from strata_kernel.errors import BadRequest, Conflict, NotFound, Unavailable, Up
 from strata_kernel.http import ServiceClient
 
 VECTORISER_HEADER = "X-Vectoriser"
-
-
-class _HeadersTransport(httpx.BaseTransport):
-    """Adds fixed headers to every request (ServiceClient sets only the request id and the token itself)."""
-
-    def __init__(self, inner: httpx.BaseTransport, headers: Mapping[str, str]) -> None:
-        self._inner = inner
-        self._headers = dict(headers)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        request.headers.update(self._headers)
-        return self._inner.handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
+_VECTORISER = {VECTORISER_HEADER: VECTORISER_ID}  # the engine refuses ids made by another vectoriser than its model's
 
 
 class HttpHelpEngine(HelpEngine):
@@ -50,17 +36,16 @@ class HttpHelpEngine(HelpEngine):
         retries: int = 2,
         transport: httpx.BaseTransport | None = None,
     ) -> HttpHelpEngine:
-        """A client of the engine at ``base_url`` whose every request carries ``X-Vectoriser``."""
-        inner = transport or httpx.HTTPTransport(limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
-        wrapped = _HeadersTransport(inner, {VECTORISER_HEADER: VECTORISER_ID})
         client = ServiceClient(
-            "inference_engine", base_url, timeout_seconds=timeout_seconds, retries=retries, transport=wrapped
+            "inference_engine", base_url, timeout_seconds=timeout_seconds, retries=retries, transport=transport
         )
         return cls(client)
 
     def answer(self, model: str, token_ids: Sequence[int]) -> HelpAnswer:
         try:
-            body = self._client.post(f"/v1/models/{model}/predict", {"instances": [{"token_ids": list(token_ids)}]})
+            body = self._client.post(
+                f"/v1/models/{model}/predict", {"instances": [{"token_ids": list(token_ids)}]}, _VECTORISER
+            )
         except Unavailable as exc:  # transport failure, or the engine's 503 (e.g. a vectoriser mismatch)
             message = exc.message if exc.code == "inference_engine_unavailable" else f"inference engine: {exc.message}"
             raise InferenceEngineUnavailable(message) from exc
