@@ -1,0 +1,210 @@
+"""Comparing two profiles: schema changes, row-count change and a distribution distance per column.
+
+``reference`` is the baseline (an older table version, a model version's training profile), ``current`` what is
+judged against it (a newer version, a window of live data). The statistics come from scipy, evaluated on the
+sketches, never on rows:
+
+* numeric / temporal — ``wasserstein``: scipy's Wasserstein distance between the two quantile functions (101
+  quantiles each), divided by the reference's standard deviation (Evidently's normed Wasserstein; drift above
+  0.1); ``jensen_shannon``: scipy's Jensen-Shannon distance (base 2, 0..1) of the shares in 20 bins cut at the
+  reference's quantiles; ``psi``: population stability index on the same bins (``scipy.special.rel_entr``);
+  ``ks_rejects``: DataSketches' Kolmogorov-Smirnov test on the two KLL sketches at p = 0.05;
+* categorical — ``jensen_shannon`` and ``psi`` over the union of both top-category lists plus "other";
+  ``new_categories``: values of ``current`` that ``reference`` never had (only when its list is exact).
+
+``drift`` is the headline number of a column (Wasserstein for numeric and temporal columns, Jensen-Shannon for
+categorical ones; both read against 0.1). A removed and an added column of the same kind whose values are
+alike (same count and distinct count within 2%, drift below 0.05) are reported as a likely rename.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from strata_kernel.profiles import sketches
+from strata_kernel.profiles.model import CATEGORICAL, NUMERIC, TEMPORAL, ColumnProfile, TableProfile
+
+DRIFT_THRESHOLD = 0.1
+RENAME_DRIFT = 0.05
+_QUANTILE_GRID = [i / 100 for i in range(101)]
+_BINS = 20
+_PSI_FLOOR = 1e-4  # an empty bin on one side would make PSI infinite
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnDiff:
+    name: str
+    kind: str
+    type: str
+    missing_rate: tuple[float, float]
+    distinct: tuple[int | None, int | None]
+    mean: tuple[float | None, float | None] = (None, None)
+    drift: float | None = None
+    drifted: bool = False
+    distances: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileDiff:
+    rows: tuple[int, int]
+    added: list[dict[str, str]]
+    removed: list[dict[str, str]]
+    retyped: list[dict[str, str]]
+    renamed: list[dict[str, Any]]
+    columns: list[ColumnDiff]
+    threshold: float = DRIFT_THRESHOLD
+
+    @property
+    def row_change(self) -> int:
+        return self.rows[1] - self.rows[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        before, after = self.rows
+        return {
+            "rows": {
+                "from": before,
+                "to": after,
+                "change": after - before,
+                "ratio": after / before if before else None,
+            },
+            "schema": {"added": self.added, "removed": self.removed, "retyped": self.retyped, "renamed": self.renamed},
+            "threshold": self.threshold,
+            "columns": [asdict(column) for column in self.columns],
+        }
+
+
+def compare_profiles(reference: TableProfile, current: TableProfile) -> ProfileDiff:
+    old = {column.name: column for column in reference.columns}
+    new = {column.name: column for column in current.columns}
+    removed = [old[name] for name in old if name not in new]
+    added = [new[name] for name in new if name not in old]
+    retyped = [
+        {"name": name, "from": old[name].type, "to": new[name].type}
+        for name in old
+        if name in new and old[name].type != new[name].type
+    ]
+    common = [column_diff(old[name], new[name]) for name in new if name in old]
+    return ProfileDiff(
+        rows=(reference.rows, current.rows),
+        added=[{"name": column.name, "type": column.type} for column in added],
+        removed=[{"name": column.name, "type": column.type} for column in removed],
+        retyped=retyped,
+        renamed=_likely_renames(removed, added),
+        columns=common,
+    )
+
+
+def column_diff(reference: ColumnProfile, current: ColumnProfile) -> ColumnDiff:
+    distances = distribution_distances(reference, current)
+    drift = distances.get("wasserstein" if reference.kind in (NUMERIC, TEMPORAL) else "jensen_shannon")
+    return ColumnDiff(
+        name=current.name,
+        kind=current.kind,
+        type=current.type,
+        missing_rate=(reference.missing_rate, current.missing_rate),
+        distinct=(_distinct(reference), _distinct(current)),
+        mean=(_mean(reference), _mean(current)),
+        drift=drift,
+        drifted=drift is not None and drift > DRIFT_THRESHOLD,
+        distances=distances,
+    )
+
+
+def distribution_distances(reference: ColumnProfile, current: ColumnProfile) -> dict[str, Any]:
+    """Every distance that applies to the two columns' kinds; empty when either side has no values."""
+    if reference.kind != current.kind or not reference.present or not current.present:
+        return {}
+    if reference.kind in (NUMERIC, TEMPORAL) and "kll" in reference.sketches and "kll" in current.sketches:
+        return _ordered_distances(reference, current)
+    if reference.kind == CATEGORICAL and reference.summary.get("top") is not None:
+        return _categorical_distances(reference, current)
+    return {}
+
+
+def _ordered_distances(reference: ColumnProfile, current: ColumnProfile) -> dict[str, Any]:
+    from scipy.stats import wasserstein_distance
+
+    ref, cur = sketches.load_kll(reference.sketches["kll"]), sketches.load_kll(current.sketches["kll"])
+    ref_q, cur_q = ref.get_quantiles(_QUANTILE_GRID), cur.get_quantiles(_QUANTILE_GRID)
+    scale = _scale(reference, ref_q)
+    raw = float(wasserstein_distance(ref_q, cur_q))
+    edges = sorted(set(ref.get_quantiles([i / _BINS for i in range(1, _BINS)])))
+    ref_share, cur_share = ref.get_pmf(edges), cur.get_pmf(edges)
+    return {
+        "wasserstein": raw / scale if scale else (0.0 if raw == 0 else float("inf")),
+        "wasserstein_raw": raw,
+        **_share_distances(ref_share, cur_share),
+        "ks_rejects": sketches.kll_ks_rejects(reference.sketches["kll"], current.sketches["kll"]),
+    }
+
+
+def _scale(reference: ColumnProfile, quantiles: list[float]) -> float:
+    """The reference's standard deviation (numeric) or the spread of its quantiles (temporal, or constant)."""
+    if reference.moments is not None and reference.moments.std:
+        return reference.moments.std
+    return float(quantiles[-1] - quantiles[0]) / 4 or 0.0
+
+
+def _categorical_distances(reference: ColumnProfile, current: ColumnProfile) -> dict[str, Any]:
+    ref_counts = _category_counts(reference)
+    cur_counts = _category_counts(current)
+    values = sorted(set(ref_counts) | set(cur_counts))
+    ref_share = [ref_counts.get(value, 0) / max(reference.present, 1) for value in values]
+    cur_share = [cur_counts.get(value, 0) / max(current.present, 1) for value in values]
+    new = (
+        [v for v in cur_counts if v not in ref_counts and v is not _OTHER] if reference.summary.get("top_exact") else []
+    )
+    return {**_share_distances(ref_share, cur_share), "new_categories": sorted(new)[:20]}
+
+
+_OTHER = "\x00other"
+
+
+def _category_counts(column: ColumnProfile) -> dict[str, int]:
+    counts = {item["value"]: int(item["count"]) for item in column.summary.get("top", [])}
+    other = int(column.summary.get("other", 0))
+    return {**counts, _OTHER: other} if other else counts
+
+
+def _share_distances(reference: list[float], current: list[float]) -> dict[str, float]:
+    from scipy.spatial.distance import jensenshannon
+    from scipy.special import rel_entr
+
+    if sum(reference) <= 0 or sum(current) <= 0:
+        return {}
+    floor_ref = [max(share, _PSI_FLOOR) for share in reference]
+    floor_cur = [max(share, _PSI_FLOOR) for share in current]
+    psi = float(sum(rel_entr(floor_cur, floor_ref)) + sum(rel_entr(floor_ref, floor_cur)))
+    return {"jensen_shannon": float(jensenshannon(reference, current, base=2)), "psi": psi}
+
+
+def _distinct(column: ColumnProfile) -> int | None:
+    distinct = column.summary.get("distinct")
+    return None if not distinct else int(distinct["estimate"])
+
+
+def _mean(column: ColumnProfile) -> float | None:
+    return column.moments.mean if column.moments is not None and column.moments.n else None
+
+
+def _likely_renames(removed: list[ColumnProfile], added: list[ColumnProfile]) -> list[dict[str, Any]]:
+    renames = []
+    candidates = list(added)
+    for old in removed:
+        drifts = [(column_diff(old, new).drift, new) for new in candidates if _alike(old, new)]
+        scored = [(drift, new) for drift, new in drifts if drift is not None and drift < RENAME_DRIFT]
+        if scored:
+            drift, new = min(scored, key=lambda pair: pair[0])
+            candidates.remove(new)
+            renames.append({"from": old.name, "to": new.name, "type": new.type, "drift": drift})
+    return renames
+
+
+def _alike(old: ColumnProfile, new: ColumnProfile) -> bool:
+    if old.kind != new.kind or not old.present or not new.present:
+        return False
+    close = abs(old.present - new.present) <= 0.02 * max(old.present, new.present)
+    before, after = _distinct(old), _distinct(new)
+    same_distinct = before is None or after is None or abs(before - after) <= 0.02 * max(before, after, 1)
+    return close and same_distinct
