@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from data_lake.adapters.duckdb_query import DuckDBQueryEngine
 from data_lake.adapters.local_storage import LocalLakeStorage
+from data_lake.adapters.profile_engines import DuckDBProfileEngine, SparkProfileEngine
 from data_lake.adapters.sqlalchemy_catalog import SqlAlchemyCatalog
-from data_lake.ports import CatalogRepository, LakeStorage
+from data_lake.adapters.sqlalchemy_profiles import SqlAlchemyProfileStore
+from data_lake.ports import CatalogRepository, LakeStorage, ProfileEngine, ProfileStore
+from data_lake.profiling import ProfileService
 from data_lake.services import CatalogService, Clock, utc_now
 from data_lake.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Lake:
+    """The data lake's use cases: the catalog (commits, tables) and the analysis side (profiles, diffs, SQL)."""
+
+    catalog: CatalogService
+    profiles: ProfileService
 
 
 def bootstrap(
@@ -14,8 +29,43 @@ def bootstrap(
     *,
     repository: CatalogRepository | None = None,
     storage: LakeStorage | None = None,
+    profile_store: ProfileStore | None = None,
+    profile_engine: ProfileEngine | None = None,
     clock: Clock = utc_now,
-) -> CatalogService:
-    repository = repository if repository is not None else SqlAlchemyCatalog.from_url(settings.resolved_catalog_url())
-    storage = storage if storage is not None else LocalLakeStorage(settings.resolved_lake_root())
-    return CatalogService(repository, storage, clock=clock, attempts=settings.commit_attempts)
+) -> Lake:
+    root = settings.resolved_lake_root()
+    catalog = SqlAlchemyCatalog.from_url(settings.resolved_catalog_url()) if repository is None else None
+    repository = repository if repository is not None else catalog
+    assert repository is not None
+    storage = storage if storage is not None else LocalLakeStorage(root)
+    if profile_store is None:
+        if catalog is None:
+            raise ValueError("a fake repository needs a profile_store too")
+        profile_store = SqlAlchemyProfileStore(catalog.engine)
+    profiles = ProfileService(
+        repository,
+        storage,
+        profile_store,
+        profile_engine or _profile_engine(settings),
+        query_engine=DuckDBQueryEngine(root),
+        on_commit=settings.profile_on_commit,
+        clock=clock,
+    )
+    service = CatalogService(
+        repository, storage, clock=clock, attempts=settings.commit_attempts, after_commit=profiles.committed
+    )
+    return Lake(service, profiles)
+
+
+def _profile_engine(settings: Settings) -> ProfileEngine:
+    root = settings.resolved_lake_root()
+    if settings.profile_engine == "duckdb":
+        return DuckDBProfileEngine(root)
+
+    def session() -> Any:
+        from strata_kernel.spark import build_session
+
+        return build_session("strata-lake-profiles", master=settings.spark_master, shuffle_partitions=4,
+                             driver_memory=settings.spark_driver_memory)  # fmt: skip
+
+    return SparkProfileEngine(root, session)

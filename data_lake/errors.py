@@ -29,3 +29,23 @@ class ConcurrentCommit(Conflict):
 
 class TableNotFound(NotFound):
     code = "table_not_found"
+
+
+class VersionNotFound(NotFound):
+    code = "version_not_found"
+
+
+class ProfileUnavailable(Conflict):
+    """A version's profile was never computed and its files are gone (an overwrite replaced them)."""
+
+    code = "profile_unavailable"
+
+
+class QueryRefused(BadRequest):
+    """The SQL is not one read-only SELECT, or it fails (syntax, unknown table, time limit)."""
+
+    code = "query_refused"
+
+
+class InvalidVersion(BadRequest):
+    code = "invalid_version"

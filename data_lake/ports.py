@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping, Sequence
 
-from data_lake.domain.commits import CommitRecord, PlannedCommit, TableSnapshot, TableSummary
+from data_lake.domain.commits import CommitRecord, DataFile, PlannedCommit, TableSnapshot, TableSummary
 from data_lake.domain.tables import TableName
+from strata_kernel.profiles.model import TableProfile
 
 
 class CatalogRepository(abc.ABC):
@@ -14,6 +16,10 @@ class CatalogRepository(abc.ABC):
     @abc.abstractmethod
     def snapshot(self, table: TableName) -> TableSnapshot | None:
         """The table at its latest version with its active files, or ``None`` if it was never committed."""
+
+    @abc.abstractmethod
+    def snapshot_at(self, table: TableName, version: int) -> TableSnapshot | None:
+        """The table as of ``version``: the files active then and the schema that version recorded."""
 
     @abc.abstractmethod
     def commits(self, table: TableName) -> list[CommitRecord]:
@@ -50,3 +56,43 @@ class LakeStorage(abc.ABC):
     @abc.abstractmethod
     def delete(self, path: str) -> None:
         """Remove the file at ``path``; a file already gone is not an error."""
+
+
+class ProfileStore(abc.ABC):
+    """Where profiles are kept: one per committed file (files never change) and one per table version."""
+
+    @abc.abstractmethod
+    def file_profiles(self, table: TableName, paths: Sequence[str]) -> dict[str, TableProfile]:
+        """The stored profiles of those of ``paths`` (relative to the lake root) that have one."""
+
+    @abc.abstractmethod
+    def save_file_profiles(self, table: TableName, profiles: Mapping[str, TableProfile]) -> None:
+        """Keep the profiles of files by path; a path already profiled keeps its first profile."""
+
+    @abc.abstractmethod
+    def version_profile(self, table: TableName, version: int) -> TableProfile | None:
+        """The profile of one table version, if it was computed."""
+
+    @abc.abstractmethod
+    def save_version_profile(self, table: TableName, version: int, profile: TableProfile) -> None:
+        """Keep the profile of a table version; a version already profiled keeps its first profile."""
+
+
+class ProfileEngine(abc.ABC):
+    """What reads files and computes their profiles: DuckDB on this machine, Spark on a cluster."""
+
+    name: str
+
+    @abc.abstractmethod
+    def profile_files(self, files: Sequence[DataFile], partition_column: str) -> dict[str, TableProfile]:
+        """One profile per file (keyed by its path relative to the lake root), its partition set."""
+
+
+class QueryEngine(abc.ABC):
+    """Read-only SQL over the lake's tables."""
+
+    @abc.abstractmethod
+    def query(
+        self, sql: str, tables: Mapping[str, TableSnapshot], *, limit: int, timeout_seconds: float
+    ) -> tuple[list[str], list[tuple[object, ...]], bool]:
+        """Column names, at most ``limit`` rows and whether more were cut; refuses anything but one SELECT."""

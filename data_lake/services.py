@@ -45,12 +45,19 @@ class TableDetails:
 
 class CatalogService:
     def __init__(
-        self, repository: CatalogRepository, storage: LakeStorage, *, clock: Clock = utc_now, attempts: int = 2
+        self,
+        repository: CatalogRepository,
+        storage: LakeStorage,
+        *,
+        clock: Clock = utc_now,
+        attempts: int = 2,
+        after_commit: Callable[[PlannedCommit], None] | None = None,
     ) -> None:
         self._repository = repository
         self._storage = storage
         self._clock = clock
         self._attempts = max(attempts, 1)  # 2 = the first try plus one retry after losing a race
+        self._after_commit = after_commit  # e.g. profile the new version; must not raise
 
     def build_request(
         self,
@@ -90,6 +97,8 @@ class CatalogService:
             except OSError as exc:  # the version is recorded; a leftover file is only wasted space
                 log.warning("could not delete superseded file %s: %s", path, exc)
         log.info("committed %s v%d (%d rows, %s)", request.table.qualified, planned.version, planned.rows, request.mode)
+        if self._after_commit is not None:
+            self._after_commit(planned)
         return planned
 
     def _check_files_exist(self, files: Sequence[DataFile]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 from strata_kernel.settings import StrataSettings
@@ -18,6 +18,16 @@ class Settings(StrataSettings):
     catalog_url: str | None = None
     #: attempts at a commit that loses a race with another writer (2 = one retry)
     commit_attempts: int = 2
+    #: which engine profiles committed files: ``duckdb`` in this process, or ``spark`` (``spark_master``)
+    profile_engine: Literal["duckdb", "spark"] = "duckdb"
+    #: when a version's profile is computed: ``background`` (right after the commit is answered), ``sync``
+    #: (before answering), ``off`` (on first read); a read always computes a missing profile
+    profile_on_commit: Literal["background", "sync", "off"] = "background"
+    spark_master: str = "local[2]"
+    spark_driver_memory: str = "1g"
+    #: ``python -m data_lake sql``: rows returned at most, seconds before a query is interrupted
+    sql_row_limit: int = 1000
+    sql_timeout_seconds: float = 120.0
 
     def resolved_lake_root(self) -> Path:
         return self.lake_root if self.lake_root is not None else self.var_dir / "lake"

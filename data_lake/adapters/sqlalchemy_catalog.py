@@ -30,6 +30,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    or_,
     select,
     text,
     update,
@@ -170,6 +171,40 @@ class SqlAlchemyCatalog(CatalogRepository):
             files=tuple(DataFile(path, partition, rows) for path, partition, rows in files),
             updated_at=_utc(row.updated_at),
         )
+
+    def snapshot_at(self, table: TableName, version: int) -> TableSnapshot | None:
+        with self._translate_errors(), self._engine.connect() as connection:
+            row = connection.execute(
+                select(
+                    lake_tables.c.id, lake_tables.c.partition_column, lake_commits.c.schema, lake_commits.c.committed_at
+                )
+                .join(lake_commits, lake_commits.c.table_id == lake_tables.c.id)
+                .where(lake_tables.c.name == table.qualified, lake_commits.c.version == version)
+            ).first()
+            if row is None:
+                return None
+            files = connection.execute(
+                select(lake_files.c.path, lake_files.c.partition_value, lake_files.c.rows)
+                .where(
+                    lake_files.c.table_id == row.id,
+                    lake_files.c.added_version <= version,
+                    or_(lake_files.c.removed_version.is_(None), lake_files.c.removed_version > version),
+                )
+                .order_by(lake_files.c.path)
+            ).all()
+        return TableSnapshot(
+            table=table,
+            partition_column=row.partition_column,
+            schema=_columns(row.schema),
+            version=version,
+            files=tuple(DataFile(path, partition, rows) for path, partition, rows in files),
+            updated_at=_utc(row.committed_at),
+        )
+
+    @property
+    def engine(self) -> Engine:
+        """The catalog's engine, shared by the profile store (the same database, one pool)."""
+        return self._engine
 
     def commits(self, table: TableName) -> list[CommitRecord]:
         query = (

@@ -7,10 +7,20 @@ from typing import Any
 from apiflask import APIFlask, Schema
 from apiflask.fields import Integer, List, Nested, String
 from apiflask.validators import Length, Range
+from flask import request
 
-from data_lake.bootstrap import bootstrap
+from data_lake.bootstrap import Lake, bootstrap
 from data_lake.domain.commits import DataFile
-from data_lake.entrypoints.views import commit_view, summary_view, table_view
+from data_lake.entrypoints.views import (
+    commit_view,
+    diff_view,
+    lineage_view,
+    overview_view,
+    profile_view,
+    summary_view,
+    table_view,
+)
+from data_lake.errors import InvalidVersion
 from data_lake.services import CatalogService
 from data_lake.settings import Settings
 from strata_kernel.logs import configure_logging
@@ -43,15 +53,17 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     if settings is None:  # we are the process entrypoint (gunicorn): we own settings and logging
         settings = load_settings(Settings)
         configure_logging("data_lake", settings.log_level, settings.log_json)
-    service = bootstrap(settings, **overrides)
+    lake = bootstrap(settings, **overrides)
     app = create_service_app(
         "data_lake",
         title="Strata data lake catalog",
-        readiness_checks=[service.check_ready],
-        description="Versions, partitions and lineage of the lake's Parquet tables.",
+        readiness_checks=[lake.catalog.check_ready],
+        description="Versions, partitions, lineage, profiles and version diffs of the lake's Parquet tables.",
     )
-    app.extensions["data_lake.service"] = service
-    _register_routes(app, service)
+    app.extensions["data_lake.service"] = lake.catalog
+    app.extensions["data_lake.lake"] = lake
+    _register_routes(app, lake.catalog)
+    _register_analysis(app, lake)
     return app
 
 
@@ -80,3 +92,42 @@ def _register_routes(app: APIFlask, service: CatalogService) -> None:
     @app.doc(tags=["tables"], summary="A table's location, schema, partitions and commits (lineage).")
     def show_table(table: str) -> dict[str, Any]:
         return table_view(service.table(table))
+
+
+def _version(text: str | None, field: str) -> int | None:
+    if text is None or text in ("", "latest"):
+        return None
+    if not text.isdigit() or len(text) > 9:
+        raise InvalidVersion(f"{field}: {text!r} is not a version number", field=field)
+    return int(text)
+
+
+def _register_analysis(app: APIFlask, lake: Lake) -> None:
+    profiles = lake.profiles
+
+    @app.get("/v1/overview")
+    @app.doc(tags=["analysis"], summary="Every table with zone, version, rows, freshness and rows per partition.")
+    def overview() -> dict[str, Any]:
+        return overview_view(profiles)
+
+    @app.get("/v1/tables/<table>/profile")
+    @app.doc(tags=["analysis"], summary="A version's profile (?version=N, default latest; ?sketches=true).")
+    def table_profile(table: str) -> dict[str, Any]:
+        version = _version(request.args.get("version"), "version")
+        found = profiles.profile(table, version)
+        return profile_view(profiles, found, sketches=request.args.get("sketches") == "true")
+
+    @app.get("/v1/tables/<table>/diff")
+    @app.doc(tags=["analysis"], summary="Schema, row-count and distribution changes from ?from=A to ?to=B.")
+    def table_diff(table: str) -> dict[str, Any]:
+        first = _version(request.args.get("from"), "from")
+        second = _version(request.args.get("to"), "to")
+        if first is None:
+            raise InvalidVersion("from: a version to compare from is required", field="from")
+        before, after, diff = profiles.diff(table, first, second or profiles.profile(table).snapshot.version)
+        return diff_view(before, after, diff)
+
+    @app.get("/v1/tables/<table>/lineage")
+    @app.doc(tags=["analysis"], summary="Tables this one was built from, and tables built from it.")
+    def table_lineage(table: str) -> dict[str, Any]:
+        return lineage_view(profiles.lineage(table))

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from data_lake.bootstrap import bootstrap
+from data_lake.entrypoints import analysis_cli
 from data_lake.entrypoints.views import summary_view, table_view
 from data_lake.services import CatalogService, TableDetails
 from data_lake.settings import Settings
@@ -22,7 +23,10 @@ console = Console()
 
 
 def _service() -> CatalogService:
-    return bootstrap(load_settings(Settings))
+    return bootstrap(load_settings(Settings, profile_on_commit="off")).catalog
+
+
+analysis_cli.register(app)
 
 
 @app.command()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from data_lake.domain.commits import PlannedCommit, TableSummary
+from data_lake.domain.commits import PlannedCommit, TableSummary, partition_stats
+from data_lake.domain.lineage import TableLineage
+from data_lake.profiling import ProfileService, VersionProfile
 from data_lake.services import TableDetails
+from strata_kernel.profiles.compare import ProfileDiff
+from strata_kernel.profiles.model import TableProfile
 
 
 def commit_view(planned: PlannedCommit) -> dict[str, Any]:
@@ -53,3 +57,60 @@ def table_view(details: TableDetails) -> dict[str, Any]:
             for c in details.commits
         ],
     }
+
+
+def profile_view(profiles: ProfileService, found: VersionProfile, *, sketches: bool = False) -> dict[str, Any]:
+    """A table version's profile (the kernel's JSON, sketches left out unless asked) with its context."""
+    snapshot, profile = found.snapshot, found.profile
+    return {
+        "name": snapshot.table.qualified,
+        "zone": snapshot.table.zone,
+        "version": snapshot.version,
+        "latest_version": found.latest_version,
+        "rows": snapshot.rows,
+        "committed_at": snapshot.updated_at.isoformat(),
+        "partition_column": snapshot.partition_column,
+        "schema": [{"name": column.name, "type": column.type} for column in snapshot.schema],
+        "freshness": profiles.freshness(profile, snapshot),
+        "profile": (profile if sketches else profile.without_sketches()).to_dict(),
+    }
+
+
+def diff_view(before: VersionProfile, after: VersionProfile, diff: ProfileDiff) -> dict[str, Any]:
+    def side(found: VersionProfile) -> dict[str, Any]:
+        snapshot = found.snapshot
+        return {"version": snapshot.version, "rows": snapshot.rows, "committed_at": snapshot.updated_at.isoformat()}
+
+    return {"name": after.snapshot.table.qualified, "from": side(before), "to": side(after), **diff.to_dict()}
+
+
+def lineage_view(lineage: TableLineage) -> dict[str, Any]:
+    return {
+        "name": lineage.table,
+        "version": lineage.version,
+        "job": lineage.job,
+        "upstream": lineage.upstream,
+        "downstream": lineage.downstream,
+    }
+
+
+def overview_view(profiles: ProfileService) -> dict[str, Any]:
+    """Every table with what the lake page's list shows: zone, versions, rows, freshness, rows per partition."""
+    tables = []
+    for snapshot, profile in profiles.overview():
+        partitions = partition_stats(snapshot.files)
+        freshness = profiles.freshness(profile, snapshot) if profile is not None else None
+        if freshness is None and partitions:
+            freshness = profiles.freshness(TableProfile(rows=0, columns=()), snapshot)
+        tables.append({
+            "name": snapshot.table.qualified,
+            "zone": snapshot.table.zone,
+            "version": snapshot.version,
+            "rows": snapshot.rows,
+            "columns": len(snapshot.schema),
+            "updated_at": snapshot.updated_at.isoformat(),
+            "profiled": profile is not None,
+            "freshness": freshness,
+            "partition_rows": [{"value": p.value, "rows": p.rows} for p in partitions],
+        })  # fmt: skip
+    return {"tables": tables}

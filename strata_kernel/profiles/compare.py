@@ -14,7 +14,8 @@ sketches, never on rows:
 
 ``drift`` is the headline number of a column (Wasserstein for numeric and temporal columns, Jensen-Shannon for
 categorical ones; both read against 0.1). A removed and an added column of the same kind whose values are
-alike (same count and distinct count within 2%, drift below 0.05) are reported as a likely rename.
+alike (missing rates within 5 points, shares of distinct values within 10%, drift below 0.05) are reported as a
+likely rename.
 """
 
 from __future__ import annotations
@@ -202,9 +203,12 @@ def _likely_renames(removed: list[ColumnProfile], added: list[ColumnProfile]) ->
 
 
 def _alike(old: ColumnProfile, new: ColumnProfile) -> bool:
+    """Same kind, about the same missing rate and share of distinct values (the rows may have grown)."""
     if old.kind != new.kind or not old.present or not new.present:
         return False
-    close = abs(old.present - new.present) <= 0.02 * max(old.present, new.present)
+    if abs(old.missing_rate - new.missing_rate) > 0.05:
+        return False
     before, after = _distinct(old), _distinct(new)
-    same_distinct = before is None or after is None or abs(before - after) <= 0.02 * max(before, after, 1)
-    return close and same_distinct
+    if before is None or after is None:
+        return True
+    return abs(before / old.present - after / new.present) <= 0.1 * max(before / old.present, after / new.present)

@@ -101,3 +101,18 @@ def test_spark_and_duckdb_give_the_same_numbers(spark: Any, files: list[FileRef]
 
 def test_profile_files_of_nothing_is_nothing(tmp_path: Path) -> None:
     assert profile_files_duckdb([]) == {}
+
+
+@pytest.mark.spark
+def test_the_lake_profile_engines_agree(spark: Any, files: list[FileRef]) -> None:
+    """Both adapters of data_lake's ProfileEngine port, on lake-relative paths: one contract."""
+    from data_lake.adapters.profile_engines import DuckDBProfileEngine, SparkProfileEngine
+    from data_lake.domain.commits import DataFile
+
+    root = Path(files[0].path).parents[3]
+    data_files = [DataFile(str(Path(f.path).relative_to(root)), f.partition or "", 8_000) for f in files]
+    duck = DuckDBProfileEngine(root).profile_files(data_files, "nominal_date")
+    on_spark = SparkProfileEngine(root, lambda: spark).profile_files(data_files, "nominal_date")
+    assert set(duck) == set(on_spark) == {file.path for file in data_files}
+    for path, profile in duck.items():
+        assert on_spark[path].rows == profile.rows and on_spark[path].partitions == profile.partitions

@@ -19,12 +19,16 @@ from data_lake.ports import CatalogRepository, LakeStorage
 class InMemoryCatalog(CatalogRepository):
     def __init__(self) -> None:
         self.tables: dict[str, TableSnapshot] = {}
+        self.versions: dict[tuple[str, int], TableSnapshot] = {}
         self.history: dict[str, list[CommitRecord]] = {}
         #: commits that land "from another writer" right before our next record() call
         self.interlopers: list[PlannedCommit] = []
 
     def snapshot(self, table: TableName) -> TableSnapshot | None:
         return self.tables.get(table.qualified)
+
+    def snapshot_at(self, table: TableName, version: int) -> TableSnapshot | None:
+        return self.versions.get((table.qualified, version))
 
     def commits(self, table: TableName) -> list[CommitRecord]:
         return list(self.history.get(table.qualified, []))
@@ -50,6 +54,7 @@ class InMemoryCatalog(CatalogRepository):
         self.tables[commit.table.qualified] = TableSnapshot(
             commit.table, commit.partition_column, commit.schema, commit.version, (*kept, *commit.added), commit.at
         )
+        self.versions[(commit.table.qualified, commit.version)] = self.tables[commit.table.qualified]
         record = CommitRecord(
             commit.version, commit.lineage.job, commit.lineage.inputs, commit.mode, commit.rows, commit.at
         )

@@ -1,0 +1,96 @@
+"""Profiles in the catalog's own database: one row per committed file, one per table version (JSON text).
+
+A file's profile is computed once (files never change) and kept while the catalog keeps the file's row, so a
+later version that still holds the file merges it instead of reading it again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, Engine, Integer, String, Table, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+
+from data_lake.adapters.sqlalchemy_catalog import metadata
+from data_lake.domain.tables import TableName
+from data_lake.ports import ProfileStore
+from strata_kernel.profiles.model import TableProfile
+
+_IN_CHUNK = 500
+
+lake_file_profiles = Table(
+    "lake_file_profiles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("table_name", String(200), nullable=False),
+    Column("path", String(1000), nullable=False),
+    Column("profile", Text, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("table_name", "path", name="uq_lake_file_profiles_path"),
+)
+
+lake_version_profiles = Table(
+    "lake_version_profiles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("table_name", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("profile", Text, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("table_name", "version", name="uq_lake_version_profiles_version"),
+)
+
+
+class SqlAlchemyProfileStore(ProfileStore):
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        metadata.create_all(engine, tables=[lake_file_profiles, lake_version_profiles])
+
+    def file_profiles(self, table: TableName, paths: Sequence[str]) -> dict[str, TableProfile]:
+        found: dict[str, TableProfile] = {}
+        with self._engine.connect() as connection:
+            for start in range(0, len(paths), _IN_CHUNK):
+                rows = connection.execute(
+                    select(lake_file_profiles.c.path, lake_file_profiles.c.profile).where(
+                        lake_file_profiles.c.table_name == table.qualified,
+                        lake_file_profiles.c.path.in_(paths[start : start + _IN_CHUNK]),
+                    )
+                ).all()
+                found.update({path: _load(text) for path, text in rows})
+        return found
+
+    def save_file_profiles(self, table: TableName, profiles: Mapping[str, TableProfile]) -> None:
+        now = datetime.now(UTC)
+        for path, profile in profiles.items():  # one row each: a race on one file must not lose the others
+            row = {"table_name": table.qualified, "path": path, "profile": _dump(profile), "computed_at": now}
+            self._insert_once(lake_file_profiles, row)
+
+    def version_profile(self, table: TableName, version: int) -> TableProfile | None:
+        query = select(lake_version_profiles.c.profile).where(
+            lake_version_profiles.c.table_name == table.qualified, lake_version_profiles.c.version == version
+        )
+        with self._engine.connect() as connection:
+            text = connection.execute(query).scalar()
+        return None if text is None else _load(text)
+
+    def save_version_profile(self, table: TableName, version: int, profile: TableProfile) -> None:
+        row = {"table_name": table.qualified, "version": version, "profile": _dump(profile),
+               "computed_at": datetime.now(UTC)}  # fmt: skip
+        self._insert_once(lake_version_profiles, row)
+
+    def _insert_once(self, target: Table, row: dict[str, object]) -> None:
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(target.insert().values(**row))
+        except IntegrityError:  # another worker stored the same profile first: keep its copy
+            return
+
+
+def _dump(profile: TableProfile) -> str:
+    return json.dumps(profile.to_dict(), separators=(",", ":"))
+
+
+def _load(text: str) -> TableProfile:
+    return TableProfile.from_dict(json.loads(text))

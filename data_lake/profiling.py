@@ -1,0 +1,201 @@
+"""Use cases of the lake as an analysis environment: profiles of table versions, version diffs, lineage, SQL.
+
+A version's profile is the merge of its files' profiles. Files never change, so each is profiled once, when the
+commit that adds it is recorded; a version that only appends merges the previous version's profile with its new
+files'; any other version merges its files' stored profiles. Either way only new files are read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from data_lake.domain.commits import DataFile, PlannedCommit, TableSnapshot
+from data_lake.domain.lineage import TableLineage, lineage_of
+from data_lake.domain.tables import TableName
+from data_lake.errors import ProfileUnavailable, TableNotFound, VersionNotFound
+from data_lake.ports import CatalogRepository, LakeStorage, ProfileEngine, ProfileStore, QueryEngine
+from strata_kernel.profiles.compare import ProfileDiff, compare_profiles
+from strata_kernel.profiles.merge import conform, merge_profiles
+from strata_kernel.profiles.model import TEMPORAL, TableProfile
+
+log = logging.getLogger(__name__)
+
+#: temporal columns that say how fresh a feature table is, in order of preference
+FRESHNESS_COLUMNS = ("feature_time", "event_time")
+
+
+@dataclass(frozen=True, slots=True)
+class VersionProfile:
+    snapshot: TableSnapshot
+    profile: TableProfile
+    latest_version: int
+
+
+class ProfileService:
+    def __init__(
+        self,
+        repository: CatalogRepository,
+        storage: LakeStorage,
+        store: ProfileStore,
+        engine: ProfileEngine,
+        *,
+        query_engine: QueryEngine | None = None,
+        on_commit: str = "background",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._repository, self._storage, self._store, self._engine = repository, storage, store, engine
+        self._query_engine = query_engine
+        self._on_commit = on_commit
+        self._clock = clock
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-profile")
+
+    # ---- after a commit ------------------------------------------------------------------------------------------
+    def committed(self, planned: PlannedCommit) -> None:
+        """Profile the version a commit just recorded (never fails the commit: a read recomputes a missing one)."""
+        if self._on_commit == "off":
+            return
+        if self._on_commit == "sync":
+            self._profile_quietly(planned.table, planned.version)
+        else:
+            self._background.submit(self._profile_quietly, planned.table, planned.version)
+
+    def _profile_quietly(self, table: TableName, version: int) -> None:
+        try:
+            self.profile(table.qualified, version)
+        except Exception:  # a background job has nobody to answer: log it, the next read retries
+            log.exception("could not profile %s v%d", table.qualified, version)
+
+    def close(self) -> None:
+        self._background.shutdown(wait=True)
+
+    # ---- reading -------------------------------------------------------------------------------------------------
+    def profile(self, table: str, version: int | None = None) -> VersionProfile:
+        """The profile of ``version`` (default: the latest), computed now if it never was."""
+        name = TableName.parse(table)
+        snapshot, latest = self._snapshot(name, version)
+        stored = self._store.version_profile(name, snapshot.version)
+        if stored is None:
+            with self._lock(name):  # one computation per table at a time in this process
+                stored = self._store.version_profile(name, snapshot.version) or self._compute(snapshot)
+        return VersionProfile(snapshot, stored, latest)
+
+    def overview(self) -> list[tuple[TableSnapshot, TableProfile | None]]:
+        """Every table at its latest version with its profile when one is stored (never computed here)."""
+        rows = []
+        for summary in self._repository.summaries():
+            snapshot = self._repository.snapshot(summary.table)
+            if snapshot is not None:
+                rows.append((snapshot, self._store.version_profile(summary.table, snapshot.version)))
+        return rows
+
+    def diff(self, table: str, first: int, second: int) -> tuple[VersionProfile, VersionProfile, ProfileDiff]:
+        before, after = self.profile(table, first), self.profile(table, second)
+        return before, after, compare_profiles(before.profile, after.profile)
+
+    def lineage(self, table: str) -> TableLineage:
+        name = TableName.parse(table)
+        if self._repository.snapshot(name) is None:
+            raise TableNotFound(f"table {name.qualified} does not exist", field="table")
+        latest = {s.table.qualified: self._repository.commits(s.table) for s in self._repository.summaries()}
+        return lineage_of(name.qualified, latest)
+
+    def query(self, sql: str, *, limit: int, timeout_seconds: float) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+        """Read-only SQL over every table's current version, named as the catalog names them."""
+        if self._query_engine is None:
+            raise RuntimeError("no query engine configured")
+        tables = {}
+        for summary in self._repository.summaries():
+            snapshot = self._repository.snapshot(summary.table)
+            if snapshot is not None:
+                tables[summary.table.qualified] = snapshot
+        return self._query_engine.query(sql, tables, limit=limit, timeout_seconds=timeout_seconds)
+
+    def freshness(self, profile: TableProfile, snapshot: TableSnapshot) -> dict[str, Any] | None:
+        """The newest time in the table: a feature table's feature/event time, else its newest partition."""
+        for name in FRESHNESS_COLUMNS:
+            column = profile.column(name)
+            if column is not None and column.kind == TEMPORAL and column.summary.get("max"):
+                return self._age(name, column.summary["max"])
+        partitions = sorted({file.partition for file in snapshot.files})
+        return self._age(snapshot.partition_column, partitions[-1]) if partitions else None
+
+    def _age(self, column: str, newest: str) -> dict[str, Any]:
+        try:
+            moment = datetime.fromisoformat(newest)
+        except ValueError:
+            return {"column": column, "newest": newest, "age_seconds": None}
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # the lake's zone-less times: as UTC
+        return {"column": column, "newest": newest, "age_seconds": (self._clock() - moment).total_seconds()}
+
+    # ---- computing -----------------------------------------------------------------------------------------------
+    def _snapshot(self, name: TableName, version: int | None) -> tuple[TableSnapshot, int]:
+        latest = self._repository.snapshot(name)
+        if latest is None:
+            raise TableNotFound(f"table {name.qualified} does not exist", field="table")
+        if version is None or version == latest.version:
+            return latest, latest.version
+        snapshot = self._repository.snapshot_at(name, version) if version > 0 else None
+        if snapshot is None:
+            raise VersionNotFound(f"{name.qualified} has versions 1..{latest.version}, not {version}", field="version")
+        return snapshot, latest.version
+
+    def _compute(self, snapshot: TableSnapshot) -> TableProfile:
+        started = time.perf_counter()
+        base, needed = self._incremental_base(snapshot)
+        stored = self._store.file_profiles(snapshot.table, [file.path for file in needed])
+        missing = [file for file in needed if file.path not in stored]
+        computed = self._profile_files(snapshot, missing)
+        parts = [*base, *(stored.get(file.path) or computed[file.path] for file in needed)]
+        merged = merge_profiles(parts) if parts else TableProfile(rows=0, columns=())
+        profile = conform(merged, [(column.name, column.type) for column in snapshot.schema]).with_meta(
+            table=snapshot.table.qualified,
+            version=snapshot.version,
+            engine=self._engine.name,
+            computed_at=self._clock().isoformat(),
+            files=len(snapshot.files),
+            files_read=len(missing),
+            merged_with_previous=bool(base),
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        self._store.save_version_profile(snapshot.table, snapshot.version, profile)
+        log.info("profiled %s v%d: %d files read, %.2f s", snapshot.table.qualified, snapshot.version,
+                 len(missing), profile.meta["seconds"])  # fmt: skip
+        return profile
+
+    def _incremental_base(self, snapshot: TableSnapshot) -> tuple[list[TableProfile], list[DataFile]]:
+        """An append: the previous version's profile plus the new files. Otherwise: every file of the version."""
+        if snapshot.version > 1:
+            previous = self._store.version_profile(snapshot.table, snapshot.version - 1)
+            before = self._repository.snapshot_at(snapshot.table, snapshot.version - 1)
+            if previous is not None and before is not None:
+                old = {file.path for file in before.files}
+                if old <= {file.path for file in snapshot.files}:
+                    return [previous], [file for file in snapshot.files if file.path not in old]
+        return [], list(snapshot.files)
+
+    def _profile_files(self, snapshot: TableSnapshot, files: list[DataFile]) -> dict[str, TableProfile]:
+        if not files:
+            return {}
+        gone = [file.path for file in files if not self._storage.exists(file.path)]
+        if gone:
+            raise ProfileUnavailable(
+                f"{snapshot.table.qualified} v{snapshot.version} was not profiled when it was current and "
+                f"{len(gone)} of its files have since been replaced (e.g. {gone[0]})",
+                field="version",
+            )
+        computed = self._engine.profile_files(files, snapshot.partition_column)
+        self._store.save_file_profiles(snapshot.table, computed)
+        return computed
+
+    def _lock(self, name: TableName) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(name.qualified, threading.Lock())

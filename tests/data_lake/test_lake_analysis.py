@@ -1,0 +1,188 @@
+"""The lake as an analysis environment: profiles on commit (incremental), diffs, lineage, overview and SQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from flask.testing import FlaskClient
+from typer.testing import CliRunner
+
+from data_lake.entrypoints.cli import app as cli
+from data_lake.settings import Settings
+from strata_kernel.lake import LakeClient
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(var_dir=tmp_path / "var", profile_on_commit="sync")
+
+
+@pytest.fixture
+def runner(settings: Settings) -> CliRunner:
+    return CliRunner(env={"STRATA_VAR_DIR": str(settings.var_dir), "STRATA_CONFIG_FILE": None, "COLUMNS": "200"})
+
+
+def day(date: str, n: int = 500, seed: int = 0, minutes_column: str = "delivery_minutes") -> pa.Table:
+    rng = np.random.default_rng(seed)
+    return pa.table({
+        "order_id": [f"o-{date}-{i}" for i in range(n)],
+        "city_id": np.array(["c-1", "c-2"])[rng.integers(0, 2, n)],
+        minutes_column: rng.normal(30, 5, n),
+        "nominal_date": [date] * n,
+    })  # fmt: skip
+
+
+def commit(lake: LakeClient, data: pa.Table, mode: str = "append", table: str = "processed.orders",
+           inputs: tuple[str, ...] = ("raw.order_placed@v1",)) -> dict[str, Any]:  # fmt: skip
+    return lake.write_arrow(table, data, partition_column="nominal_date", job="test", inputs=list(inputs), mode=mode)
+
+
+def profile(client: FlaskClient, version: int | None = None, table: str = "processed.orders") -> dict[str, Any]:
+    query = "" if version is None else f"?version={version}"
+    response = client.get(f"/v1/tables/{table}/profile{query}")
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_a_commit_is_profiled_and_the_api_serves_it(client: FlaskClient, lake: LakeClient) -> None:
+    commit(lake, pa.concat_tables([day("2026-11-01"), day("2026-11-02", seed=1)]))
+    body = profile(client)
+    assert (body["name"], body["version"], body["rows"]) == ("processed.orders", 1, 1000)
+    columns = {column["name"]: column for column in body["profile"]["columns"]}
+    assert list(columns) == ["order_id", "city_id", "delivery_minutes"]  # the catalog's schema, its order
+    minutes = columns["delivery_minutes"]["summary"]
+    assert sum(minutes["histogram"]["counts"]) == 1000 and 25 < minutes["mean"] < 35
+    assert {item["value"] for item in columns["city_id"]["summary"]["top"]} == {"c-1", "c-2"}
+    assert [p["rows"] for p in body["profile"]["partitions"]] == [500, 500]
+    assert "kll" not in columns["delivery_minutes"]["sketches"]  # sketches only on request
+    assert (
+        "kll"
+        in client.get("/v1/tables/processed.orders/profile?sketches=true").json["profile"]["columns"][2]["sketches"]
+    )
+    assert body["profile"]["meta"]["engine"] == "duckdb" and body["profile"]["meta"]["files_read"] == 2
+
+
+def test_an_append_reads_only_its_new_files(client: FlaskClient, lake: LakeClient) -> None:
+    commit(lake, pa.concat_tables([day("2026-11-01"), day("2026-11-02", seed=1)]))
+    commit(lake, day("2026-11-03", seed=2))
+    meta = profile(client)["profile"]["meta"]
+    assert (meta["version"], meta["files"], meta["files_read"], meta["merged_with_previous"]) == (2, 3, 1, True)
+    assert profile(client)["profile"]["rows"] == 1500
+    commit(lake, day("2026-11-03", n=200, seed=3), mode="overwrite_partitions")  # replaces one partition
+    body = profile(client)
+    assert body["profile"]["meta"]["files_read"] == 1 and not body["profile"]["meta"]["merged_with_previous"]
+    assert [p["rows"] for p in body["profile"]["partitions"]] == [500, 500, 200]
+    assert profile(client, version=2)["profile"]["rows"] == 1500  # older versions keep their profile
+
+
+def test_versions_are_checked(client: FlaskClient, lake: LakeClient) -> None:
+    commit(lake, day("2026-11-01"))
+    assert client.get("/v1/tables/processed.orders/profile?version=7").status_code == 404
+    bad = client.get("/v1/tables/processed.orders/profile?version=x")
+    assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_version"
+    assert client.get("/v1/tables/processed.nope/profile").status_code == 404
+
+
+def test_a_version_never_profiled_whose_files_are_gone_says_so(tmp_path: Path) -> None:
+    from data_lake.entrypoints.app import create_app
+
+    app = create_app(Settings(var_dir=tmp_path / "v", profile_on_commit="off"))
+    client = app.test_client()
+    import httpx
+
+    from strata_kernel.http import ServiceClient
+
+    lake = LakeClient(
+        tmp_path / "v" / "lake", ServiceClient("data_lake", "http://l", transport=httpx.WSGITransport(app=app))
+    )
+    commit(lake, day("2026-11-01"))
+    commit(lake, day("2026-11-01", seed=5), mode="overwrite")
+    gone = client.get("/v1/tables/processed.orders/profile?version=1")
+    assert gone.status_code == 409 and gone.json["error"]["code"] == "profile_unavailable"
+    assert profile(client, version=2)["rows"] == 500  # the current one is computed on first read
+
+
+def test_diff_shows_a_renamed_column_and_the_row_change(client: FlaskClient, lake: LakeClient) -> None:
+    commit(lake, pa.concat_tables([day("2026-11-01"), day("2026-11-02", seed=1)]))
+    renamed = pa.concat_tables([day(date, seed=seed, minutes_column="minutes") for date, seed in
+                                (("2026-11-01", 0), ("2026-11-02", 1))])  # fmt: skip
+    commit(lake, pa.concat_tables([renamed, day("2026-11-03", seed=2, minutes_column="minutes")]), mode="overwrite")
+    response = client.get("/v1/tables/processed.orders/diff?from=1&to=2")
+    assert response.status_code == 200, response.json
+    diff = response.json
+    assert (
+        diff["schema"]["renamed"][0]["from"] == "delivery_minutes" and diff["schema"]["renamed"][0]["to"] == "minutes"
+    )
+    assert diff["rows"]["change"] == 500 and (diff["from"]["version"], diff["to"]["version"]) == (1, 2)
+    assert {c["name"] for c in diff["columns"]} == {"order_id", "city_id"}
+    assert client.get("/v1/tables/processed.orders/diff").status_code == 400
+
+
+def test_lineage_up_and_down_and_the_overview(client: FlaskClient, lake: LakeClient) -> None:
+    commit(lake, day("2026-11-01"), table="raw.order_placed", inputs=("topic:etd.order_placed",))
+    commit(lake, day("2026-11-01"), inputs=("raw.order_placed@v1",))
+    commit(lake, day("2026-11-01"), table="processed.etd_training_set", inputs=("processed.orders@v1",))
+    lineage = client.get("/v1/tables/processed.orders/lineage").json
+    assert lineage["upstream"] == [{"table": "raw.order_placed", "version": 1}]
+    assert lineage["downstream"][0]["table"] == "processed.etd_training_set"
+    assert lineage["downstream"][0]["reads_latest"] is True
+    overview = {t["name"]: t for t in client.get("/v1/overview").json["tables"]}
+    assert set(overview) == {"raw.order_placed", "processed.orders", "processed.etd_training_set"}
+    orders = overview["processed.orders"]
+    assert orders["profiled"] and orders["partition_rows"] == [{"value": "2026-11-01", "rows": 500}]
+    assert orders["freshness"]["column"] == "nominal_date" and orders["freshness"]["newest"] == "2026-11-01"
+
+
+def test_profile_and_diff_on_the_command_line(runner: CliRunner, lake: LakeClient) -> None:
+    commit(lake, day("2026-11-01"))
+    commit(lake, day("2026-11-02", seed=1).append_column("tip", pa.array(np.ones(500))))
+    shown = runner.invoke(cli, ["profile", "processed.orders"])
+    assert shown.exit_code == 0, shown.output
+    for text in ("processed.orders", "v2", "delivery_minutes", "city_id", "tip", "50.0%", "2 partitions"):
+        assert text in shown.stdout, text
+    older = runner.invoke(cli, ["profile", "processed.orders", "--version", "1", "--json"])
+    assert json.loads(older.stdout)["rows"] == 500
+    changed = runner.invoke(cli, ["diff", "processed.orders", "1", "2"])
+    assert changed.exit_code == 0 and "+ added" in changed.stdout and "tip" in changed.stdout
+    missing = runner.invoke(cli, ["profile", "processed.orders", "--version", "9"])
+    assert missing.exit_code == 1 and missing.stderr.startswith("error:") and len(missing.stderr.splitlines()) == 1
+
+
+def test_sql_reads_tables_by_catalog_name(runner: CliRunner, lake: LakeClient) -> None:
+    commit(lake, pa.concat_tables([day("2026-11-01"), day("2026-11-02", seed=1)]))
+    result = runner.invoke(cli, ["sql", "--json", "SELECT nominal_date, count(*) AS n FROM processed.orders "
+                                 "GROUP BY 1 ORDER BY 1"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"columns": ["nominal_date", "n"], "truncated": False,
+                                         "rows": [["2026-11-01", 500], ["2026-11-02", 500]]}  # fmt: skip
+    limited = runner.invoke(cli, ["sql", "--limit", "3", "SELECT * FROM processed.orders"])
+    assert limited.exit_code == 0 and "3 row(s) (more rows were cut" in limited.stdout
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO processed.orders SELECT * FROM processed.orders",
+        "DELETE FROM processed.orders",
+        "DROP VIEW processed.orders",
+        "SELECT 1; DROP VIEW processed.orders",
+        "/* SELECT */ CREATE TABLE t AS SELECT 1",
+        "COPY (SELECT 1) TO '{root}/processed/orders/evil.csv'",
+        "SELECT * FROM read_csv('/etc/hostname')",
+        "ATTACH '{root}/x.duckdb'",
+        "SET enable_external_access = true",
+        "SELECT * FROM query('DROP VIEW processed.orders')",
+    ],
+)
+def test_sql_refuses_anything_that_is_not_a_plain_read(runner: CliRunner, lake: LakeClient, statement: str) -> None:
+    commit(lake, day("2026-11-01"))
+    before = sorted(p.relative_to(lake.root) for p in lake.root.rglob("*"))
+    result = runner.invoke(cli, ["sql", statement.format(root=lake.root)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
+    assert sorted(p.relative_to(lake.root) for p in lake.root.rglob("*")) == before
