@@ -167,7 +167,7 @@ class ProfileService:
             seconds=round(time.perf_counter() - started, 3),
         )
         self._store.save_version_profile(snapshot.table, snapshot.version, profile)
-        log.info("profiled %s v%d: %d files read, %.2f s", snapshot.table.qualified, snapshot.version,
+        log.debug("profiled %s v%d: %d files read, %.2f s", snapshot.table.qualified, snapshot.version,
                  len(missing), profile.meta["seconds"])  # fmt: skip
         return profile
 
