@@ -66,3 +66,27 @@ class HelpCentre(abc.ABC):
     @abc.abstractmethod
     def give_feedback(self, question_id: str, body: object) -> Reply:
         """``POST /v1/help/questions/{question_id}/feedback`` with the caller's JSON body."""
+
+
+class LakeCatalog(abc.ABC):
+    """The data lake's catalog and analysis API, for the data scientists' /lake pages (relayed unchanged)."""
+
+    @abc.abstractmethod
+    def overview(self) -> Reply:
+        """``GET /v1/overview``: every table with zone, version, rows, freshness and rows per partition."""
+
+    @abc.abstractmethod
+    def table(self, name: str) -> Reply:
+        """``GET /v1/tables/{name}``: schema, partitions and commits of one table."""
+
+    @abc.abstractmethod
+    def profile(self, name: str, version: str | None) -> Reply:
+        """``GET /v1/tables/{name}/profile[?version=N]``: per-column statistics and histograms."""
+
+    @abc.abstractmethod
+    def diff(self, name: str, first: str | None, second: str | None) -> Reply:
+        """``GET /v1/tables/{name}/diff?from=A&to=B``: what changed between two versions."""
+
+    @abc.abstractmethod
+    def lineage(self, name: str) -> Reply:
+        """``GET /v1/tables/{name}/lineage``: tables upstream and downstream."""

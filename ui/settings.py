@@ -14,3 +14,5 @@ class Settings(StrataSettings):
     business_logic_timeout_seconds: float = 5.0
     #: the tree endpoint downloads a registered version's report before answering
     inference_engine_timeout_seconds: float = 10.0
+    #: a version's profile is computed on first read when it is missing (seconds on a large table)
+    data_lake_timeout_seconds: float = 30.0

@@ -10,7 +10,8 @@ The customers' help page ``/help`` (ui.entrypoints.help_pages) talks to business
 So the customer-facing ETD page (``/``) talks only to business_logic, while the operator pages read the ML
 layers' own APIs: ``/features`` data_processing's directory, and ``/models[/<name>]`` the inference engine's
 partitioned-model tree (``/api/models/<name>/tree`` relayed unchanged to ``inference_engine_url`` through the
-ModelTrees port).
+ModelTrees port), and ``/lake[/<table>]`` the data lake's profiles, diffs and lineage (ui.entrypoints.lake_pages,
+``/api/lake/*`` relayed to ``data_lake_url`` through the LakeCatalog port).
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from flask import Response, jsonify, render_template, request
 
 from strata_kernel.logs import configure_logging
 from strata_kernel.service import create_service_app
+from ui.adapters.data_lake_http import HttpLakeCatalog
 from ui.adapters.feature_directory_http import HttpFeatureDirectory
 from ui.adapters.help_http import HttpHelpCentre
 from ui.adapters.inference_engine_http import HttpModelTrees
 from ui.bootstrap import bootstrap
 from ui.domain.reply import Reply
 from ui.entrypoints.help_pages import register_help
-from ui.ports import BusinessLogic, FeatureDirectory, HelpCentre, ModelTrees
+from ui.entrypoints.lake_pages import register_lake
+from ui.ports import BusinessLogic, FeatureDirectory, HelpCentre, LakeCatalog, ModelTrees
 from ui.settings import Settings
 
 COMPONENT = "ui"
@@ -56,6 +59,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         timeout_seconds=settings.business_logic_timeout_seconds,
         retries=settings.http_retries,
     )
+    lake_catalog: LakeCatalog = overrides.pop("lake_catalog", None) or HttpLakeCatalog(
+        settings.data_lake_url, timeout_seconds=settings.data_lake_timeout_seconds, retries=settings.http_retries
+    )
     business_logic = bootstrap(settings, **overrides)
     app = create_service_app(
         COMPONENT,
@@ -68,6 +74,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     _register_feature_directory(app, feature_directory)
     _register_model_trees(app, model_trees)
     register_help(app, help_centre, _page)
+    register_lake(app, lake_catalog, _page)
     return app
 
 
