@@ -30,6 +30,8 @@ from rich.table import Table
 
 from bench.harness import percentile
 from data_processing.adapters.online_sqlite import SqliteOnlineStore
+from strata_kernel.contracts import topics
+from strata_kernel.contracts.events import OrderDelivered, OrderPlaced
 from strata_kernel.eventlog import EventLog, open_event_log
 from strata_kernel.settings import StrataSettings
 
@@ -105,10 +107,8 @@ def _listening(port: int) -> bool:
 
 
 def _placed(n: int) -> dict[str, object]:
-    now = datetime.now().isoformat()
-    return {"event_id": f"bench-p-{n}", "event_type": "order_placed", "event_time": now, "order_id": f"bench-{n}",
-            "restaurant_id": RESTAURANT, "city_id": "c-0001", "country_code": "DE", "placed_at": now,
-            "n_items": 1, "subtotal": 10.0}  # fmt: skip
+    return OrderPlaced(event_id=f"bench-p-{n}", order_id=f"bench-{n}", restaurant_id=RESTAURANT, city_id="c-0001",
+                       country_code="DE", placed_at=datetime.now(), n_items=1, subtotal=10.0).to_wire()  # fmt: skip
 
 
 def measure(event_log: str, events: int, rate: float) -> Freshness:
@@ -125,8 +125,8 @@ def measure(event_log: str, events: int, rate: float) -> Freshness:
         log = open_event_log(settings)
         stack.callback(log.close)
         # warm-up, one event per topic: both topics exist and both consumers have joined before the clock runs
-        log.publish("etd.order_placed", [_placed(0)], key_field="order_id")
-        log.publish("etd.order_delivered", [_delivered(0)], key_field="order_id")
+        log.publish(topics.ORDER_PLACED.name, [_placed(0)], key_field=topics.ORDER_PLACED.key_field)
+        log.publish(topics.ORDER_DELIVERED.name, [_delivered(0)], key_field=topics.ORDER_DELIVERED.key_field)
         command = [sys.executable, "-m", "data_processing", "stream", GROUP, "--metrics-port", "0"]
         stack.enter_context(_process(command, env, workdir / "stream.log"))
         store = SqliteOnlineStore(workdir / "var" / "data_processing" / "online.db")
@@ -138,10 +138,9 @@ def measure(event_log: str, events: int, rate: float) -> Freshness:
 
 
 def _delivered(n: int) -> dict[str, object]:
-    now = datetime.now().isoformat()
-    return {"event_id": f"bench-d-{n}", "event_type": "order_delivered", "event_time": now, "order_id": f"bench-{n}",
-            "restaurant_id": RESTAURANT, "placed_at": now, "delivered_at": now, "prep_minutes": 5.0,
-            "delivery_minutes": 20.0}  # fmt: skip
+    now = datetime.now()
+    return OrderDelivered(event_id=f"bench-d-{n}", order_id=f"bench-{n}", restaurant_id=RESTAURANT, placed_at=now,
+                          delivered_at=now, prep_minutes=5.0, delivery_minutes=20.0).to_wire()  # fmt: skip
 
 
 def _warmed_up(store: SqliteOnlineStore) -> bool:
@@ -176,7 +175,7 @@ def _steady_stream(log: EventLog, store: SqliteOnlineStore, events: int, rate: f
     for n in range(1, events + 1):
         time.sleep(max(0.0, started + n / rate - time.perf_counter()))
         produced[n] = time.perf_counter()
-        log.publish("etd.order_placed", [_placed(n)], key_field="order_id")
+        log.publish(topics.ORDER_PLACED.name, [_placed(n)], key_field=topics.ORDER_PLACED.key_field)
     reader.join(timeout=60)
     done.set()
     missing = sum(1 for n in range(1, events + 1) if not seen[n])

@@ -47,6 +47,7 @@ from bench.rollout_load import FixedRateLoad, OutcomePublisher, QuoteSender, Tal
 from strata_cli.deployment_views import split_text
 from strata_cli.operator import DeploymentsClient, OperatorError
 from strata_cli.topology import Service
+from strata_kernel.contracts import topics
 from strata_kernel.eventlog import open_event_log
 from strata_kernel.settings import StrataSettings
 
@@ -255,7 +256,7 @@ def parse_time(value: str) -> datetime:
 def last_canary_prediction(var_dir: Path, version: int) -> datetime | None:
     """When the last prediction answered by ``version`` on the canary route was made (the prediction log)."""
     log = open_event_log(StrataSettings(var_dir=var_dir, event_log="local"))
-    consumer = log.consumer("inference.predictions", f"bench.rollout.{secrets.token_hex(4)}")
+    consumer = log.consumer(topics.PREDICTIONS.name, f"bench.rollout.{secrets.token_hex(4)}")
     last: datetime | None = None
     try:
         while events := consumer.poll(max_records=5000, timeout_seconds=0.5):

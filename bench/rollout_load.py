@@ -25,10 +25,11 @@ from bench.harness import percentile
 from data_collection.simulator.orders import durations  # the generative model's one entry point for durations
 from data_collection.simulator.sizes import SIZES
 from data_collection.simulator.world import World, generate_world
+from strata_kernel.contracts import headers, topics
+from strata_kernel.contracts.events import OrderDelivered
 from strata_kernel.eventlog import EventLog
-from strata_kernel.logs import REQUEST_ID_HEADER
 
-DELIVERED_TOPIC = "etd.order_delivered"
+DELIVERED_TOPIC = topics.ORDER_DELIVERED.name
 
 
 class FixedRateLoad:
@@ -151,13 +152,11 @@ def outcome_event(truth: TruthModel, quote: Mapping[str, Any], request_id: str) 
     seconds = round(minutes * 60)
     delivered_at = placed_at + timedelta(seconds=seconds)
     order_id = f"bench-{request_id}"
-    return {
-        "event_id": f"{order_id}:delivered", "event_type": "order_delivered",
-        "event_time": delivered_at.isoformat(), "order_id": order_id, "restaurant_id": quote["restaurant_id"],
-        "placed_at": placed_at.isoformat(), "delivered_at": delivered_at.isoformat(),
-        "prep_minutes": round(min(prep, seconds / 60), 2), "delivery_minutes": round(seconds / 60, 3),
-        "quote_request_id": request_id,
-    }  # fmt: skip
+    return OrderDelivered(
+        event_id=f"{order_id}:delivered", order_id=order_id, restaurant_id=str(quote["restaurant_id"]),
+        placed_at=placed_at, delivered_at=delivered_at, prep_minutes=round(min(prep, seconds / 60), 2),
+        delivery_minutes=round(seconds / 60, 3), quote_request_id=request_id,
+    ).to_wire()  # fmt: skip
 
 
 class OutcomePublisher:
@@ -199,7 +198,7 @@ class OutcomePublisher:
             while self._due and self._due[0][0] <= until:
                 batch.append(heapq.heappop(self._due)[2])
         if batch:
-            self.log.publish(DELIVERED_TOPIC, batch, key_field="order_id")
+            self.log.publish(DELIVERED_TOPIC, batch, key_field=topics.ORDER_DELIVERED.key_field)
             self.published += len(batch)
 
 
@@ -224,7 +223,7 @@ class QuoteSender:
         body = {**self.bodies[i % len(self.bodies)], "customer_id": customer}
         started = time.perf_counter()
         try:
-            response = self._client.post("/v1/etd", json=body, headers={REQUEST_ID_HEADER: request_id})
+            response = self._client.post("/v1/etd", json=body, headers={headers.REQUEST_ID: request_id})
         except httpx.TransportError as exc:
             self.tally.record(time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
             return

@@ -38,12 +38,13 @@ from business_logic.help_errors import (
     QuestionNotFound,
 )
 from business_logic.ports import Clock, HelpAnswerEngine, UnitOfWorkFactory
+from strata_kernel.contracts import topics
 from strata_kernel.eventlog import EventLog
 
 log = logging.getLogger(__name__)
 
-#: both help topics are keyed by the question (docs/contracts.md)
-KEY_FIELD = "question_id"
+#: both help topics are keyed by the question
+KEY_FIELD = topics.HELP_QUESTIONS.key_field
 NewId = Callable[[], str]
 
 

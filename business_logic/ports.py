@@ -9,12 +9,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from business_logic.domain.help import AskedQuestion, EngineAnswer, Feedback, PredefinedQuestion
 from business_logic.domain.model import Catalog, EtdEstimate, EtdQuery, Restaurant, RestaurantSummary
 from business_logic.domain.outbox import OutboxMessage
+from strata_kernel.unit_of_work import UnitOfWork as KernelUnitOfWork
 
 #: Returns "now" for a quote; injected so tests pin time.
 Clock = Callable[[], datetime]
@@ -101,31 +101,10 @@ class OutboxRepository(abc.ABC):
         """How many events are not published yet."""
 
 
-class UnitOfWork(abc.ABC):
-    """One transaction: ``with uow: ...; uow.commit()``. Leaving the block without commit rolls back."""
-
+class UnitOfWork(KernelUnitOfWork):
     catalog: CatalogRepository
     help: HelpRepository
     outbox: OutboxRepository
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.rollback()
-
-    @abc.abstractmethod
-    def commit(self) -> None:
-        """Make this unit's writes durable."""
-
-    @abc.abstractmethod
-    def rollback(self) -> None:
-        """Discard this unit's uncommitted writes (a no-op after commit)."""
 
 
 #: Builds a fresh unit of work per use-case call (thread-safe: nothing is shared between calls).

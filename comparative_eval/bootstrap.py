@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
@@ -22,12 +19,11 @@ from comparative_eval.metrics import EvalMetrics
 from comparative_eval.ports import Clock, EngineClient, ModelLocks, SampleFiles, TemplateSource, UnitOfWorkFactory
 from comparative_eval.services import DeploymentService
 from comparative_eval.settings import Settings
+from strata_kernel.contracts.auth import issue_operator_token, operator_token_file
 from strata_kernel.errors import ConfigurationError
 from strata_kernel.http import ServiceClient
 
 log = logging.getLogger(__name__)
-
-TOKEN_FILE = ("comparative_eval", "operator_token")
 
 
 def utc_now() -> datetime:
@@ -121,26 +117,15 @@ def _engine_client(settings: Settings, token: str) -> HttpEngineClient:
     )
 
 
-def token_file(settings: Settings) -> Path:
-    return settings.var_dir.joinpath(*TOKEN_FILE)
-
-
 def resolve_operator_token(settings: Settings) -> str:
     """The setting, else the token file (generated once, mode 0600, readable by the operator's CLI)."""
     if settings.operator_token:
         return settings.operator_token
-    path = token_file(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        # O_EXCL: two workers starting together create it once; the loser reads the winner's token
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        token = path.read_text().strip()
-        if not token:
-            raise ConfigurationError(f"operator token file {path} is empty; delete it or set operator_token") from None
-        return token
-    token = secrets.token_urlsafe(32)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(token + "\n")
-    log.warning("no operator_token set: generated one into %s (mode 0600)", path.resolve())
+        token, created = issue_operator_token(settings.var_dir)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    if created:
+        path = operator_token_file(settings.var_dir)
+        log.warning("no operator_token set: generated one into %s (mode 0600)", path.resolve())
     return token

@@ -5,11 +5,6 @@ from __future__ import annotations
 from strata_kernel.errors import BadRequest, ConfigurationError, Conflict, NotFound, StrataError, Unavailable
 
 
-class Forbidden(StrataError):
-    status = 403
-    code = "forbidden"
-
-
 class InvalidChange(BadRequest):
     code = "invalid_change"
 

@@ -24,6 +24,7 @@ from comparative_eval.domain.events import (
 )
 from comparative_eval.metrics import EvalMetrics
 from comparative_eval.ports import UnitOfWorkFactory
+from strata_kernel.contracts.events import InvalidEvent
 from strata_kernel.eventlog import Event, EventConsumer, EventLog
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def _parse(events: list[Event]) -> tuple[list[Prediction], list[Outcome], Counte
                     counts[(event.topic, "skipped")] += 1
                     continue
                 outcomes.append(outcome)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (InvalidEvent, ValueError, TypeError, KeyError) as exc:
             log.warning("skipping invalid event at %s@%d: %s", event.topic, event.offset, exc)
             counts[(event.topic, "invalid")] += 1
             continue

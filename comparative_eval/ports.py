@@ -5,15 +5,16 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from comparative_eval.domain.analysis import Observation, Verdict
 from comparative_eval.domain.deployment import DeploymentRecord
 from comparative_eval.domain.events import Outcome, Prediction
 from comparative_eval.domain.template import AnalysisTemplate
+from strata_kernel.contracts.prediction import ValidationReport as ValidationReport  # the engine's answer
+from strata_kernel.contracts.routing import RoutingRecord
+from strata_kernel.unit_of_work import UnitOfWork as KernelUnitOfWork
 
 #: "now" in UTC (naive); injected so tests pin time
 Clock = Callable[[], datetime]
@@ -85,40 +86,14 @@ class SampleRepository(abc.ABC):
         """The instances of the newest ``limit`` answered (non-shadow) predictions of ``model``."""
 
 
-class UnitOfWork(abc.ABC):
-    """One transaction: ``with uow: ...; uow.commit()``. Leaving the block without commit rolls back."""
-
+class UnitOfWork(KernelUnitOfWork):
     deployments: DeploymentRepository
     audit: AuditRepository
     verdicts: VerdictRepository
     samples: SampleRepository
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.rollback()
-
-    @abc.abstractmethod
-    def commit(self) -> None:
-        """Make this unit's writes durable."""
-
-    @abc.abstractmethod
-    def rollback(self) -> None:
-        """Discard uncommitted writes (a no-op after commit)."""
-
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
-
-
-@dataclass(frozen=True)
-class ValidationReport:
-    ok: bool
-    problems: list[str] = field(default_factory=list)
-    p99_ms: float | None = None
-    instances: int = 0
 
 
 class EngineClient(abc.ABC):
@@ -135,7 +110,7 @@ class EngineClient(abc.ABC):
         """Ask the engine to load ``version`` and score ``instances`` within the budget (nothing is routed)."""
 
     @abc.abstractmethod
-    def push_routing(self, routing: dict[str, Any]) -> None:
+    def push_routing(self, routing: RoutingRecord) -> None:
         """Apply a routing record now; raises a ``StrataError`` when the engine does not take it."""
 
 

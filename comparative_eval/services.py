@@ -189,7 +189,7 @@ class DeploymentService:
                 raise
             if report.ok:
                 return
-            problems = report.problems or ["the engine refused the version without a reason"]
+            problems = list(report.problems) or ["the engine refused the version without a reason"]
             report_detail = {"p99_ms": report.p99_ms, "instances": report.instances}
         self._audit(
             model,
@@ -232,7 +232,7 @@ class DeploymentService:
 
     def _push(self, record: DeploymentRecord, action: str) -> ChangeResult:
         try:
-            self._engine.push_routing(record.routing())
+            self._engine.push_routing(record.routing_record())
         except StrataError as exc:
             log.warning(
                 "routing of %s revision %d not pushed (%s); the engine's poller will converge",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from strata_kernel.errors import BadRequest, ConfigurationError, NotFound, Unavailable
+from strata_kernel.contracts.etd import InvalidOrder
+from strata_kernel.errors import ConfigurationError, NotFound, Unavailable
 
-
-class InvalidOrder(BadRequest):
-    """An estimate request whose order fields are missing or malformed (400 naming the field)."""
-
-    code = "invalid_order"
+__all__ = [
+    "InferenceEngineUnavailable",
+    "InvalidFeatureGroup",
+    "InvalidOrder",
+    "OnlineStoreLoadFailed",
+    "UnknownFeatureGroup",
+]
 
 
 class InvalidFeatureGroup(ConfigurationError):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,23 +15,7 @@ from data_processing.domain.features import ORDER_GROUP, FeatureSet
 from data_processing.domain.online import FeatureValue
 from data_processing.domain.orders import OrderContext
 from data_processing.ports import InferenceEngine, OnlineStore
-
-
-@dataclass(frozen=True)
-class EstimateResult:
-    etd_minutes: float
-    model: str
-    version: str
-    features_age_seconds: float | None  # age of the oldest group row used, at placed_at
-    node: str | None = None  # which node of a partitioned model answered
-
-    def to_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"etd_minutes": self.etd_minutes, "model": self.model, "version": self.version}
-        if self.node is not None:
-            body["node"] = self.node
-        if self.features_age_seconds is not None:
-            body["features_age_seconds"] = self.features_age_seconds
-        return body
+from strata_kernel.contracts.etd import Estimate
 
 
 class EtdEstimator:
@@ -54,7 +37,7 @@ class EtdEstimator:
         self._ttl = {group: ttl_by_group[group] for group in self._groups}
         self._observe_lookup = observe_lookup
 
-    def estimate(self, order: OrderContext) -> EstimateResult:
+    def estimate(self, order: OrderContext) -> Estimate:
         started = time.perf_counter()
         rows = self._store.get_many(self._groups, order.restaurant_id)
         self._observe_lookup(time.perf_counter() - started)
@@ -63,7 +46,7 @@ class EtdEstimator:
         instance["country_code"] = order.country_code
         instance["city_id"] = order.city_id
         prediction = self._engine.predict(self._feature_set.model, [instance], order.customer_id)[0]
-        return EstimateResult(prediction.value, prediction.model, prediction.version, age, prediction.node)
+        return Estimate(prediction.value, prediction.model, prediction.version, age, prediction.node)
 
     def feature_vector(
         self, order: OrderContext, rows: Mapping[str, Mapping[str, Any] | None]

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from strata_kernel.contracts.prediction import InvalidInstances
 from strata_kernel.errors import BadRequest, NotFound, Unavailable
+
+__all__ = [
+    "InvalidInstances",
+    "ModelNotFound",
+    "ModelNotReady",
+    "RegistryUnavailable",
+    "TrainingDataError",
+    "VersionNotFound",
+]
 
 
 class ModelNotFound(NotFound):
@@ -11,10 +21,6 @@ class ModelNotFound(NotFound):
 
 class VersionNotFound(NotFound):
     code = "model_version_not_found"
-
-
-class InvalidInstances(BadRequest):
-    code = "invalid_instances"
 
 
 class ModelNotReady(Unavailable):

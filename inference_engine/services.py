@@ -21,18 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from inference_engine.domain.models import ModelVersion, Prediction, ServedModel
+from inference_engine.domain.routing import FULL, SHADOW, RoutingRecord, pinned_version, view
 from inference_engine.domain.signature import Instance, parse_instances
 from inference_engine.errors import ModelNotFound
 from inference_engine.helpbot.vectoriser import check_vectoriser
 from inference_engine.ports import ModelRegistry
 from inference_engine.routing.deployment import Deployment, LoadedModel, RoutedPrediction
-from inference_engine.routing.domain import FULL, SHADOW, RoutingRecord, pinned_version
 from inference_engine.routing.errors import RoutedByRecord, VersionNotLoadable
 from inference_engine.routing.ports import NullPredictionLog, PredictionEntry, PredictionLog
 from inference_engine.routing.shadow import ShadowExecutor
-from inference_engine.routing.validation import ValidationRequest, check_version
+from inference_engine.routing.validation import check_version
 from inference_engine.runtimes import RuntimeFactory, create_runtime
 from inference_engine.runtimes.partitioned_runtime import PartitionedRuntime
+from strata_kernel.contracts.prediction import ValidationRequest
 from strata_kernel.errors import NotFound, StrataError, Unavailable
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ class ModelService:
             self._serving = {**self._serving, name: deployment}  # the atomic swap; unneeded versions are dropped
             self._problems.pop(name, None)
         self._observer.routing_applied(name, record.revision)
-        log.info("routing %s revision %d applied: %s", name, record.revision, record.to_dict())
+        log.info("routing %s revision %d applied: %s", name, record.revision, view(record))
         return deployment
 
     def applied_revision(self, name: str) -> int:
@@ -286,7 +287,7 @@ class ModelService:
 
     def validate(self, name: str, version: int, body: object) -> dict[str, Any]:
         """Would ``version`` serve the current traffic? Loads it (and keeps it warm for a deploy); routes nothing."""
-        request = ValidationRequest.parse(body, self.max_instances)
+        request = ValidationRequest.from_wire(body, self.max_instances)
         serving = self._deployment(name).stable.served
         try:
             loaded = self._version_model(name, version)

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from strata_kernel.contracts.auth import read_operator_token
 from strata_kernel.settings import StrataSettings
 
 
@@ -71,14 +72,7 @@ class Settings(StrataSettings):
     def operator_token_value(self) -> str | None:
         """The configured operator token, else the one comparative_eval generated (read each time: it may appear
         after this process started)."""
-        if self.operator_token:
-            return self.operator_token
-        token_file = self.var_dir / "comparative_eval" / "operator_token"
-        try:
-            token = token_file.read_text().strip()
-        except OSError:
-            return None
-        return token or None
+        return read_operator_token(self.operator_token, self.var_dir)
 
     def partitioned_runs(self) -> Path:
         return self.partitioned_runs_dir or self.var_dir / "inference_engine" / "partitioned"

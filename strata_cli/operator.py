@@ -34,6 +34,7 @@ from rich.text import Text
 from strata_cli.deployment_views import deployment_view, deployments_table, history_table, split_text, version_text
 from strata_cli.settings import Settings
 from strata_kernel.cli import BAD_INPUT, FAILURE
+from strata_kernel.contracts.auth import operator_token_file, read_operator_token
 from strata_kernel.errors import StrataError
 from strata_kernel.http import ServiceClient
 from strata_kernel.settings import load_settings
@@ -73,18 +74,12 @@ def one_line_errors() -> Iterator[None]:
 
 
 def token_file(settings: Settings) -> Path:
-    return settings.var_dir / "comparative_eval" / "operator_token"
+    return operator_token_file(settings.var_dir)
 
 
 def read_token(settings: Settings) -> str | None:
     """The operator token from the setting, else from comparative_eval's token file; None when neither has one."""
-    if settings.operator_token and settings.operator_token.strip():
-        return settings.operator_token.strip()
-    try:
-        token = token_file(settings).read_text().strip()
-    except OSError:
-        return None
-    return token or None
+    return read_operator_token(settings.operator_token, settings.var_dir)
 
 
 def require_token(settings: Settings) -> str:

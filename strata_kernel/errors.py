@@ -33,6 +33,13 @@ class Unauthorized(StrataError):
     code = "unauthorized"
 
 
+class Forbidden(StrataError):
+    """The caller is known but not allowed (a wrong credential)."""
+
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(StrataError):
     status = 404
     code = "not_found"

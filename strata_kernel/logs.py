@@ -8,7 +8,9 @@ import logging
 import sys
 import uuid
 
-REQUEST_ID_HEADER = "X-Request-ID"
+from strata_kernel.contracts import headers
+
+REQUEST_ID_HEADER = headers.REQUEST_ID
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("strata_request_id", default="-")
 
 

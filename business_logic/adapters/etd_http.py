@@ -1,20 +1,17 @@
-"""ETD estimator backed by data_processing's ``POST /v1/etd/estimate`` (see docs/contracts.md)."""
+"""ETD estimator backed by data_processing's ``POST /v1/etd/estimate`` (strata_kernel.contracts.etd)."""
 
 from __future__ import annotations
 
 import logging
-import math
-from typing import Any
 
 from business_logic.domain.model import EtdEstimate, EtdQuery
 from business_logic.errors import EstimatorUnavailable
 from business_logic.ports import EtdEstimator
+from strata_kernel.contracts.etd import ESTIMATE_PATH, Estimate, EstimateRequest
 from strata_kernel.errors import BadRequest, StrataError, UpstreamError
 from strata_kernel.http import ServiceClient
 
 log = logging.getLogger(__name__)
-
-ESTIMATE_PATH = "/v1/etd/estimate"
 
 
 class HttpEtdEstimator(EtdEstimator):
@@ -25,7 +22,7 @@ class HttpEtdEstimator(EtdEstimator):
 
     def estimate(self, query: EtdQuery) -> EtdEstimate:
         try:
-            payload = self._client.post(ESTIMATE_PATH, _request_body(query))
+            payload = self._client.post(ESTIMATE_PATH, _request(query).to_wire())
         except BadRequest as exc:
             # our request broke the contract: a bug to fix, not an outage to wait out
             raise UpstreamError(f"data_processing rejected the ETD request: {exc.message}") from exc
@@ -38,31 +35,19 @@ class HttpEtdEstimator(EtdEstimator):
         self._client.close()
 
 
-def _request_body(query: EtdQuery) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "restaurant_id": query.restaurant_id,
-        "city_id": query.city_id,
-        "country_code": query.country_code,
-        "placed_at": query.placed_at.isoformat(timespec="seconds"),
-        "n_items": query.n_items,
-        "subtotal": float(query.subtotal),
-    }
-    if query.customer_id is not None:  # data_processing forwards it to the model runtime as X-Routing-Key
-        body["customer_id"] = query.customer_id
-    return body
+def _request(query: EtdQuery) -> EstimateRequest:
+    # customer_id: data_processing forwards it to the model runtime as X-Routing-Key
+    return EstimateRequest(query.restaurant_id, query.city_id, query.country_code, query.placed_at, query.n_items,
+                           float(query.subtotal), query.customer_id)  # fmt: skip
 
 
-def _estimate_from(payload: Any) -> EtdEstimate:
-    minutes = payload.get("etd_minutes") if isinstance(payload, dict) else None
-    if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not math.isfinite(minutes):
-        raise UpstreamError(f"data_processing returned no usable etd_minutes: {minutes!r}")
-    extra = {key: value for key, value in payload.items() if key not in {"etd_minutes", "model", "version"}}
-    return EtdEstimate(
-        minutes=float(minutes),
-        model=str(payload.get("model", "")),
-        version=str(payload.get("version", "")),
-        extra=extra,
-    )
+def _estimate_from(payload: object) -> EtdEstimate:
+    try:
+        estimate = Estimate.from_wire(payload)
+    except BadRequest as exc:
+        raise UpstreamError(f"data_processing returned {exc.message}") from exc
+    extra = {key: value for key, value in estimate.to_wire().items() if key not in {"etd_minutes", "model", "version"}}
+    return EtdEstimate(minutes=estimate.etd_minutes, model=estimate.model, version=estimate.version, extra=extra)
 
 
 def _reason(error: StrataError) -> str:

@@ -11,20 +11,25 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
 from urllib.parse import urlsplit
 
 from business_logic.help_errors import InvalidHelpFile
+from strata_kernel.contracts import topics
+from strata_kernel.contracts.events import (
+    ANSWER_SOURCES,
+    AnswerSource,
+    HelpFeedbackGiven,
+    HelpQuestionAsked,
+    QuestionKind,
+)
+
+__all__ = ["ANSWER_SOURCES", "AnswerSource", "QuestionKind"]  # the published vocabulary, re-exported
 
 MAX_QUESTION_CHARS = 500
 MAX_SESSION_ID_CHARS = 64
 
-QuestionKind = Literal["predefined", "free_text"]
-AnswerSource = Literal["predefined", "model", "unknown", "fallback", "blocked"]
-ANSWER_SOURCES: tuple[AnswerSource, ...] = ("predefined", "model", "unknown", "fallback", "blocked")
-
-QUESTIONS_TOPIC = "help.questions"
-FEEDBACK_TOPIC = "help.feedback"
+QUESTIONS_TOPIC = topics.HELP_QUESTIONS.name
+FEEDBACK_TOPIC = topics.HELP_FEEDBACK.name
 
 UNKNOWN_ANSWER = (
     "I'm sorry, I don't know the answer to that one yet. Our help centre may have what you are looking for: "
@@ -211,39 +216,37 @@ def checked(reply: HelpReply, centre: HelpCentre, prohibited: ProhibitedWords) -
 
 
 def question_event(asked: AskedQuestion, event_id: str) -> dict[str, object]:
-    """The ``help.questions`` event of a stored question (fields in docs/contracts.md)."""
-    return {
-        "event_id": event_id,
-        "event_type": "help_question",
-        "event_time": asked.asked_at.isoformat(timespec="seconds"),
-        "question_id": asked.question_id,
-        "session_id": asked.session_id,
-        "kind": asked.kind,
-        "predefined_id": asked.predefined_id,
-        "text": asked.text,
-        "answer_source": asked.answer_source,
-        "article_id": asked.article_id,
-        "confidence": asked.confidence,
-        "model": asked.model,
-        "model_version": asked.model_version,
-        "request_id": asked.request_id,
-    }
+    """The ``help.questions`` event of a stored question (strata_kernel.contracts.events.HelpQuestionAsked)."""
+    return HelpQuestionAsked(
+        event_id=event_id,
+        event_time=asked.asked_at,
+        question_id=asked.question_id,
+        session_id=asked.session_id,
+        kind=asked.kind,
+        predefined_id=asked.predefined_id,
+        text=asked.text,
+        answer_source=asked.answer_source,
+        article_id=asked.article_id,
+        confidence=asked.confidence,
+        model=asked.model,
+        model_version=asked.model_version,
+        request_id=asked.request_id,
+    ).to_wire()
 
 
 def feedback_event(feedback: Feedback, asked: AskedQuestion, event_id: str) -> dict[str, object]:
     """The ``help.feedback`` event; ``request_id`` is the one of the answer being judged."""
-    return {
-        "event_id": event_id,
-        "event_type": "help_feedback",
-        "event_time": feedback.given_at.isoformat(timespec="seconds"),
-        "feedback_id": feedback.feedback_id,
-        "question_id": feedback.question_id,
-        "helpful": feedback.helpful,
-        "answer_source": asked.answer_source,
-        "model": asked.model,
-        "model_version": asked.model_version,
-        "request_id": asked.request_id,
-    }
+    return HelpFeedbackGiven(
+        event_id=event_id,
+        event_time=feedback.given_at,
+        feedback_id=feedback.feedback_id,
+        question_id=feedback.question_id,
+        helpful=feedback.helpful,
+        answer_source=asked.answer_source,
+        model=asked.model,
+        model_version=asked.model_version,
+        request_id=asked.request_id,
+    ).to_wire()
 
 
 def check_predefined_set(questions: Sequence[PredefinedQuestion]) -> None:

@@ -1,12 +1,17 @@
-"""The inference engine over HTTP (strata_kernel.http.ServiceClient): serving version, validation, routing push."""
+"""The inference engine over HTTP (strata_kernel.http.ServiceClient): serving version, validation, routing push.
+
+Bodies are the published language's (strata_kernel.contracts.prediction / .routing).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
 
-from comparative_eval.ports import EngineClient, ValidationReport
-from strata_kernel.errors import NotFound, UpstreamError
+from comparative_eval.ports import EngineClient
+from strata_kernel.contracts.prediction import ModelDescription, ValidationReport, ValidationRequest
+from strata_kernel.contracts.routing import RoutingRecord
+from strata_kernel.errors import BadRequest, NotFound, UpstreamError
 from strata_kernel.http import ServiceClient
 
 
@@ -21,26 +26,26 @@ class HttpEngineClient(EngineClient):
             body = self._push.get(f"/v1/models/{quote(model, safe='')}")
         except NotFound:
             return None
-        version = body.get("version") if isinstance(body, dict) else None
-        return None if version is None else str(version)
+        try:
+            return str(ModelDescription.from_wire(body).version)
+        except BadRequest as exc:
+            raise UpstreamError(f"inference_engine described {model} with an invalid body: {exc.message}") from exc
 
     def validate(
         self, model: str, version: str, instances: list[dict[str, Any]], latency_budget_ms: float
     ) -> ValidationReport:
         path = f"/v1/models/{quote(model, safe='')}/versions/{quote(version, safe='')}/validate"
-        body = self._validate.post(path, {"instances": instances, "latency_budget_ms": latency_budget_ms})
-        if not isinstance(body, dict) or not isinstance(body.get("ok"), bool):
-            raise UpstreamError("inference_engine answered the validation without a boolean 'ok'")
-        p99 = body.get("p99_ms")
-        return ValidationReport(
-            ok=body["ok"],
-            problems=[str(problem) for problem in body.get("problems") or []],
-            p99_ms=float(p99) if isinstance(p99, int | float) else None,
-            instances=int(body.get("instances") or len(instances)),
+        body = self._validate.post(path, ValidationRequest(instances, latency_budget_ms).to_wire())
+        try:
+            report = ValidationReport.from_wire(body)
+        except BadRequest as exc:
+            raise UpstreamError("inference_engine answered the validation without a boolean 'ok'") from exc
+        return (
+            report if report.instances else ValidationReport(report.ok, report.problems, report.p99_ms, len(instances))
         )
 
-    def push_routing(self, routing: dict[str, Any]) -> None:
-        self._push.put(f"/v1/models/{quote(routing['model'], safe='')}/routing", routing)
+    def push_routing(self, routing: RoutingRecord) -> None:
+        self._push.put(f"/v1/models/{quote(routing.model, safe='')}/routing", routing.to_wire())
 
     def close(self) -> None:
         self._validate.close()

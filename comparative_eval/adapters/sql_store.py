@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -123,9 +124,9 @@ class SqlDeployments(DeploymentRepository):
         return None if row is None else _record(row)
 
     def append(self, record: DeploymentRecord) -> None:
-        values = {**record.routing(), "step": record.step, "actor": record.actor, "reason": record.reason}
+        values = asdict(record)  # the table's columns are the record's fields
         try:
-            self._c.execute(insert(t.deployments).values(**values, created_at=record.created_at))
+            self._c.execute(insert(t.deployments).values(**values))
         except IntegrityError as exc:
             raise ChangeConflict(
                 f"revision {record.revision} of model {record.model} was stored by a concurrent change"

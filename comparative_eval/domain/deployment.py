@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
+from strata_kernel.contracts.routing import RoutingRecord
+
 Mode = Literal["full", "shadow", "canary"]
 MODES: tuple[Mode, ...] = ("full", "shadow", "canary")
 
@@ -72,17 +74,21 @@ class DeploymentRecord:
     def has_candidate(self) -> bool:
         return self.candidate_version is not None
 
+    def routing_record(self) -> RoutingRecord:
+        """What the inference engine applies (``PUT /v1/models/{name}/routing``), in the published language."""
+        return RoutingRecord(
+            model=self.model,
+            revision=self.revision,
+            stable_version=int(self.stable_version),
+            candidate_version=None if self.candidate_version is None else int(self.candidate_version),
+            mode=self.mode,
+            weight=self.weight,
+            node_pins={node: int(version) for node, version in self.node_pins.items()},
+        )
+
     def routing(self) -> dict[str, Any]:
-        """What the inference engine applies (``PUT /v1/models/{name}/routing``)."""
-        return {
-            "model": self.model,
-            "revision": self.revision,
-            "stable_version": self.stable_version,
-            "candidate_version": self.candidate_version,
-            "mode": self.mode,
-            "weight": self.weight,
-            "node_pins": dict(self.node_pins),
-        }
+        """The routing record as it travels (versions as strings)."""
+        return self.routing_record().to_wire()
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import hmac
 from typing import Any
 
 from apiflask import APIFlask
@@ -15,12 +14,13 @@ from comparative_eval.domain.analysis import Verdict
 from comparative_eval.domain.deployment import DeploymentRecord
 from comparative_eval.domain.events import parse_time
 from comparative_eval.entrypoints import schemas as s
-from comparative_eval.errors import Forbidden, NoAnalysis
+from comparative_eval.errors import NoAnalysis
 from comparative_eval.ingest import IngestLoop, Ingestor
 from comparative_eval.metrics import COMPONENT
 from comparative_eval.services import ChangeResult
 from comparative_eval.settings import Settings
-from strata_kernel.errors import BadRequest, Unauthorized
+from strata_kernel.contracts.auth import AUTHORIZATION, OPERATOR, Credential, authenticate
+from strata_kernel.errors import BadRequest
 from strata_kernel.eventlog import open_event_log
 from strata_kernel.logs import configure_logging
 from strata_kernel.service import create_service_app
@@ -63,16 +63,12 @@ def _start_background(deps: Dependencies, settings: Settings, event_log: Any) ->
 
 
 def _require_operator_token(app: APIFlask, token: str) -> None:
+    operator = [Credential(OPERATOR, token)]
+
     @app.before_request
     def _check_token() -> None:
-        if request.method not in _MUTATING:
-            return
-        header = request.headers.get("Authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not given.strip():
-            raise Unauthorized("operator token required: send 'Authorization: Bearer <token>'")
-        if not hmac.compare_digest(given.strip().encode(), token.encode()):
-            raise Forbidden("wrong operator token")
+        if request.method in _MUTATING:
+            authenticate(request.headers.get(AUTHORIZATION), operator)
 
 
 def _record(record: DeploymentRecord) -> dict[str, Any]:

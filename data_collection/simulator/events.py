@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from data_collection.domain.events import ORDER_DELIVERED, ORDER_PLACED
 from data_collection.simulator.orders import Orders
 from data_collection.simulator.world import World
+from strata_kernel.contracts.events import OrderDelivered, OrderPlaced
 
 Batch = tuple[str, list[dict[str, Any]]]
 
@@ -29,9 +29,9 @@ def event_batches(world: World, orders: Orders, chunk_size: int = 10_000) -> Ite
         delivered = chunk[is_delivery[chunk]] - len(orders)
         placed = chunk[~is_delivery[chunk]]
         if len(placed):
-            yield ORDER_PLACED.topic, columns.placed_events(orders, placed)
+            yield OrderPlaced.SHAPE.topic.name, columns.placed_events(orders, placed)
         if len(delivered):
-            yield ORDER_DELIVERED.topic, columns.delivered_events(orders, delivered)
+            yield OrderDelivered.SHAPE.topic.name, columns.delivered_events(orders, delivered)
 
 
 class _Columns:
@@ -46,10 +46,9 @@ class _Columns:
 
     def placed_events(self, orders: Orders, index: np.ndarray) -> list[dict[str, Any]]:
         restaurant = orders.restaurant[index]
-        placed_at = np.datetime_as_string(orders.placed_at[index], unit="s").tolist()
         rows = zip(
             index.tolist(),
-            placed_at,
+            orders.placed_at[index].astype("datetime64[s]").tolist(),  # datetime objects, to the second
             self.restaurant_id[restaurant].tolist(),
             self.city_id[restaurant].tolist(),
             self.country_code[restaurant].tolist(),
@@ -58,9 +57,8 @@ class _Columns:
             strict=True,
         )
         return [
-            {"event_id": f"{_order_id(i)}:placed", "event_type": ORDER_PLACED.event_type, "event_time": at,
-             "order_id": _order_id(i), "restaurant_id": r, "city_id": c, "country_code": k, "placed_at": at,
-             "n_items": n, "subtotal": s}
+            OrderPlaced(event_id=f"{_order_id(i)}:placed", order_id=_order_id(i), restaurant_id=r, city_id=c,
+                        country_code=k, placed_at=at, n_items=n, subtotal=s).to_wire()
             for i, at, r, c, k, n, s in rows
         ]  # fmt: skip
 
@@ -68,16 +66,15 @@ class _Columns:
         rows = zip(
             index.tolist(),
             self.restaurant_id[orders.restaurant[index]].tolist(),
-            np.datetime_as_string(orders.placed_at[index], unit="s").tolist(),
-            np.datetime_as_string(orders.delivered_at[index], unit="s").tolist(),
+            orders.placed_at[index].astype("datetime64[s]").tolist(),
+            orders.delivered_at[index].astype("datetime64[s]").tolist(),
             orders.prep_minutes[index].tolist(),
             orders.delivery_minutes[index].tolist(),
             strict=True,
         )
         return [
-            {"event_id": f"{_order_id(i)}:delivered", "event_type": ORDER_DELIVERED.event_type, "event_time": done,
-             "order_id": _order_id(i), "restaurant_id": r, "placed_at": at, "delivered_at": done,
-             "prep_minutes": p, "delivery_minutes": d}
+            OrderDelivered(event_id=f"{_order_id(i)}:delivered", order_id=_order_id(i), restaurant_id=r,
+                           placed_at=at, delivered_at=done, prep_minutes=p, delivery_minutes=d).to_wire()
             for i, r, at, done, p, d in rows
         ]  # fmt: skip
 

@@ -16,11 +16,12 @@ from data_processing.domain.help import HelpAnswer
 from data_processing.errors import InferenceEngineUnavailable
 from data_processing.ports import HelpEngine
 from data_processing.text import VECTORISER_ID
+from strata_kernel.contracts import headers
+from strata_kernel.contracts.prediction import HelpPrediction, PredictRequest, PredictResponse
 from strata_kernel.errors import BadRequest, Conflict, NotFound, Unavailable, UpstreamError
 from strata_kernel.http import ServiceClient
 
-VECTORISER_HEADER = "X-Vectoriser"
-_VECTORISER = {VECTORISER_HEADER: VECTORISER_ID}  # the engine refuses ids made by another vectoriser than its model's
+_VECTORISER = {headers.VECTORISER: VECTORISER_ID}  # the engine refuses ids made by another vectoriser than its model's
 
 
 class HttpHelpEngine(HelpEngine):
@@ -43,9 +44,8 @@ class HttpHelpEngine(HelpEngine):
 
     def answer(self, model: str, token_ids: Sequence[int]) -> HelpAnswer:
         try:
-            body = self._client.post(
-                f"/v1/models/{model}/predict", {"instances": [{"token_ids": list(token_ids)}]}, _VECTORISER
-            )
+            request = PredictRequest([{"token_ids": list(token_ids)}])
+            body = self._client.post(f"/v1/models/{model}/predict", request.to_wire(), _VECTORISER)
         except Unavailable as exc:  # transport failure, or the engine's 503 (e.g. a vectoriser mismatch)
             message = exc.message if exc.code == "inference_engine_unavailable" else f"inference engine: {exc.message}"
             raise InferenceEngineUnavailable(message) from exc
@@ -62,25 +62,17 @@ class HttpHelpEngine(HelpEngine):
 
 def _parse(body: Any) -> HelpAnswer:
     try:
-        first = body["predictions"][0]
-        known = first["known"]
-        if not isinstance(known, bool):
-            raise TypeError(f"known is {type(known).__name__}, not bool")
-        article_id = first.get("article_id")
-        return HelpAnswer(
-            known=known,
-            article_id=None if article_id is None else str(article_id),
-            confidence=float(first["confidence"]),
-            # below the threshold there is no answer to show, whatever the engine put there
-            title=_optional_text(first.get("title")) if known else None,
-            url=_optional_text(first.get("url")) if known else None,
-            answer=_optional_text(first.get("answer")) if known else None,
-            model=str(body["model"]),
-            version=str(body["version"]),
-        )
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise UpstreamError(f"inference engine answered without model/version/predictions[0]: {exc!r}") from exc
-
-
-def _optional_text(value: Any) -> str | None:
-    return None if value is None else str(value)
+        response = PredictResponse.from_wire(body)
+        first = HelpPrediction.from_wire(response.predictions[0])
+    except BadRequest as exc:
+        raise UpstreamError(f"inference engine answered without model/version/predictions[0]: {exc.message}") from exc
+    return HelpAnswer(
+        known=first.known,
+        article_id=first.article_id,
+        confidence=first.confidence,
+        title=first.title,
+        url=first.url,
+        answer=first.answer,
+        model=response.model,
+        version=str(response.version),
+    )

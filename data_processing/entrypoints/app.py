@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         responses=[200, 400, 503],
     )
     def estimate(body: Any) -> dict[str, Any]:
-        return estimator.estimate(parse_order(request.get_json(silent=True))).to_dict()
+        return estimator.estimate(parse_order(request.get_json(silent=True))).to_wire()
 
     register_directory_routes(app, directory, settings.resolved_feature_groups_dir())
     register_help_routes(app, help_answerer)  # no readiness check: ETD serves without a help model

@@ -32,7 +32,7 @@ def register_help_routes(app: APIFlask, answerer: HelpAnswerer) -> None:
         responses=[200, 400, 502, 503],
     )
     def help_answer(body: Any) -> dict[str, Any]:
-        return answerer.answer(parse_question(request.get_json(silent=True))).to_dict()
+        return answerer.answer(parse_question(request.get_json(silent=True))).to_wire()
 
     @app.post("/v1/help/vectorise")
     @app.input(QuestionIn, validation=False, arg_name="body")

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from inference_engine.routing.domain import PREDICTIONS_TOPIC
 from inference_engine.routing.ports import PredictionEntry, PredictionLog
+from strata_kernel.contracts.events import PredictionLogged
 from strata_kernel.eventlog import EventLog
 
 log = logging.getLogger(__name__)
@@ -112,29 +112,29 @@ class EventLogPredictionLog(PredictionLog):
     def _publish(self, batch: list[PredictionEntry]) -> None:
         try:
             events = [to_event(entry, f"{self._id_prefix}{next(self._ids)}") for entry in batch]
-            self._event_log.publish(PREDICTIONS_TOPIC, events, key_field="request_id")
+            self._event_log.publish(PredictionLogged.TOPIC.name, events, key_field=PredictionLogged.TOPIC.key_field)
         except Exception:  # the log must never take serving down: count the loss, say why, carry on
             log.exception("could not publish %d prediction events", len(batch))
             self._on_failed(len(batch))
 
 
 def to_event(entry: PredictionEntry, event_id: str) -> dict[str, Any]:
-    """The ``inference.predictions`` event (docs/contracts.md); ``event_time`` is UTC with its offset."""
-    return {
-        "event_id": event_id,
-        "event_time": datetime.fromtimestamp(entry.at, UTC).isoformat(timespec="milliseconds"),
-        "request_id": entry.request_id,
-        "model": entry.model,
-        "version": str(entry.version),
-        "route": entry.route,
-        "routing_key": entry.routing_key,
-        "node": entry.node,
-        "instance": entry.instance,
-        "prediction": _loggable(entry.prediction),
-        "latency_ms": round(entry.latency_ms, 3),
-        "outcome": "ok" if entry.error is None else "error",
-        "error": entry.error,
-    }
+    """The ``inference.predictions`` event (strata_kernel.contracts.events.PredictionLogged)."""
+    return PredictionLogged(
+        event_id=event_id,
+        event_time=datetime.fromtimestamp(entry.at, UTC),
+        request_id=entry.request_id,
+        model=entry.model,
+        version=str(entry.version),
+        route=entry.route,
+        routing_key=entry.routing_key,
+        node=entry.node,
+        instance=entry.instance,
+        prediction=_loggable(entry.prediction),
+        latency_ms=entry.latency_ms,
+        outcome="ok" if entry.error is None else "error",
+        error=entry.error,
+    ).to_wire()
 
 
 def _loggable(prediction: Any) -> Any:

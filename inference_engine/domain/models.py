@@ -8,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from strata_kernel.contracts.prediction import ModelDescription, PredictResponse
+
 
 @dataclass(frozen=True)
 class ModelVersion:
@@ -40,13 +42,7 @@ class ServedModel:
     loaded_at: datetime
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "version": str(self.version),
-            "alias": self.alias,
-            "features": list(self.features),
-            "loaded_at": self.loaded_at.isoformat(timespec="seconds"),
-        }
+        return ModelDescription(self.name, self.version, self.alias, self.features, self.loaded_at).to_wire()
 
 
 @dataclass(frozen=True)
@@ -59,13 +55,4 @@ class Prediction:
     nodes: list[str] | None = None
 
     def to_dict(self) -> dict[str, object]:
-        body: dict[str, object] = {
-            "model": self.model,
-            "version": str(self.version),
-            "predictions": list(self.predictions),
-        }
-        if self.nodes is not None:
-            body["nodes"] = self.nodes
-            # one instance (the ETD estimate) or one node for all: a single "node" is what a caller reads
-            body["node"] = self.nodes[0] if len(set(self.nodes)) == 1 else None
-        return body
+        return PredictResponse(self.model, self.version, self.predictions, self.nodes).to_wire()

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inference_engine.errors import InvalidInstances
-
-Instance = dict[str, Any]
+from strata_kernel.contracts.prediction import Instance, PredictRequest
 
 
 @dataclass(frozen=True)
@@ -45,12 +44,5 @@ class InputSignature:
 
 
 def parse_instances(body: Any, max_instances: int) -> list[Instance]:
-    """Validate the envelope ``{"instances": [...]}`` (1..max_instances items)."""
-    if not isinstance(body, dict):
-        raise InvalidInstances("body must be a JSON object with 'instances'", field="body")
-    instances = body.get("instances")
-    if not isinstance(instances, list):
-        raise InvalidInstances("instances must be a list of objects", field="instances")
-    if not 1 <= len(instances) <= max_instances:
-        raise InvalidInstances(f"instances must hold 1..{max_instances} items, got {len(instances)}", field="instances")
-    return instances
+    """Validate the envelope ``{"instances": [...]}`` (1..max_instances items): the published PredictRequest."""
+    return PredictRequest.from_wire(body, max_instances).instances

@@ -3,27 +3,24 @@ and the routing between stable and candidate versions (apply, read, validate a v
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from apiflask import APIFlask
 from flask import request
 
 from inference_engine.bootstrap import build_model_service, build_prediction_log, build_routing_source
+from inference_engine.domain.routing import RoutingRecord
 from inference_engine.errors import InvalidInstances, VersionNotFound
-from inference_engine.helpbot.vectoriser import VECTORISER_HEADER
 from inference_engine.metrics import PredictionMetrics
-from inference_engine.routing.domain import parse_record
-from inference_engine.routing.errors import Forbidden, MissingOperatorToken, RoutingNotConfigured
+from inference_engine.routing.errors import RoutingNotConfigured
 from inference_engine.routing.poller import RoutingPoller
 from inference_engine.runtimes.partitioned_runtime import create_runtime_with_partitions
 from inference_engine.services import BackgroundLoader, ModelService
 from inference_engine.settings import Settings
+from strata_kernel.contracts import headers
+from strata_kernel.contracts.auth import AUTHORIZATION, OPERATOR, Credential, authenticate
 from strata_kernel.logs import request_id_var
 from strata_kernel.service import add_readiness_check, create_service_app
-
-ROUTING_KEY_HEADER = "X-Routing-Key"
-MAX_ROUTING_KEY = 256
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
@@ -81,12 +78,12 @@ def _register_routes(app: APIFlask, service: ModelService) -> None:
         responses=[400, 404, 503],
     )
     def predict(name: str) -> dict[str, Any]:
-        key = request.headers.get(ROUTING_KEY_HEADER)
-        if key is not None and len(key) > MAX_ROUTING_KEY:
-            raise InvalidInstances(f"{ROUTING_KEY_HEADER} must be at most {MAX_ROUTING_KEY} characters",
-                                   field=ROUTING_KEY_HEADER)  # fmt: skip
+        key = request.headers.get(headers.ROUTING_KEY)
+        if key is not None and len(key) > headers.MAX_ROUTING_KEY_CHARS:
+            raise InvalidInstances(f"{headers.ROUTING_KEY} must be at most {headers.MAX_ROUTING_KEY_CHARS} characters",
+                                   field=headers.ROUTING_KEY)  # fmt: skip
         body = request.get_json(silent=True)
-        vectoriser = request.headers.get(VECTORISER_HEADER)
+        vectoriser = request.headers.get(headers.VECTORISER)
         return service.predict(
             name, body, routing_key=key, request_id=request_id_var.get(), vectoriser=vectoriser
         ).to_dict()
@@ -94,7 +91,7 @@ def _register_routes(app: APIFlask, service: ModelService) -> None:
     @app.post("/v1/models/<name>/versions/<version>/predict")
     @app.doc(tags=["models"], summary="Score with one registered version (loaded on demand).", responses=[400, 404])
     def predict_version(name: str, version: str) -> dict[str, Any]:
-        body, vectoriser = request.get_json(silent=True), request.headers.get(VECTORISER_HEADER)
+        body, vectoriser = request.get_json(silent=True), request.headers.get(headers.VECTORISER)
         return service.predict(name, body, _version_number(name, version), vectoriser=vectoriser).to_dict()
 
     @app.get("/v1/models/<name>/tree")
@@ -128,7 +125,7 @@ def _register_routing_routes(app: APIFlask, service: ModelService, settings: Set
     )
     def put_routing(name: str) -> dict[str, Any]:
         _require_operator(settings)
-        service.apply_routing(parse_record(request.get_json(silent=True), name))
+        service.apply_routing(RoutingRecord.from_wire(request.get_json(silent=True), name))
         return service.routing(name)
 
     @app.get("/v1/models/<name>/routing")
@@ -154,11 +151,7 @@ def _require_operator(settings: Settings) -> None:
             "routing changes are refused: no operator token is configured (set operator_token, or let "
             "comparative_eval write <var_dir>/comparative_eval/operator_token)"
         )
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not given.strip():
-        raise MissingOperatorToken("routing changes need the header Authorization: Bearer <operator token>")
-    if not hmac.compare_digest(given.strip().encode(), expected.encode()):
-        raise Forbidden("the operator token is not valid")
+    authenticate(request.headers.get(AUTHORIZATION), [Credential(OPERATOR, expected)])
 
 
 def _version_number(name: str, version: str) -> int:

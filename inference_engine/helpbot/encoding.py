@@ -16,6 +16,7 @@ import numpy as np
 
 from inference_engine.errors import InvalidInstances
 from inference_engine.helpbot.options import FEATURE, MAX_TOKENS
+from strata_kernel.contracts.prediction import HelpPrediction
 
 VOCABULARY_FILE = "vocabulary.json"
 LABELS_FILE = "labels.json"
@@ -147,13 +148,13 @@ def answers(decisions: Decisions, labels: Labels) -> list[dict[str, Any]]:
         best = labels.articles[top] if top >= 0 else None
         shown = best if known else None
         result.append(
-            {
-                "known": known,
-                "article_id": best.article_id if best else None,
-                "confidence": round(confidence, 6),
-                "title": shown.title if shown else None,
-                "url": shown.url if shown else None,
-                "answer": shown.answer if shown else None,
-            }
+            HelpPrediction(
+                known=known,
+                article_id=best.article_id if best else None,
+                confidence=round(confidence, 6),
+                title=shown.title if shown else None,
+                url=shown.url if shown else None,
+                answer=shown.answer if shown else None,
+            ).to_wire()
         )
     return result

@@ -10,9 +10,6 @@ from __future__ import annotations
 from inference_engine.domain.models import ModelVersion
 from strata_kernel.errors import Unavailable
 
-#: the request header naming the vectoriser that produced a request's token ids (data_processing sets it)
-VECTORISER_HEADER = "X-Vectoriser"
-
 
 class VectoriserMismatch(Unavailable):
     code = "vectoriser_mismatch"

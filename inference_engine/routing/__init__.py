@@ -1,2 +1,2 @@
-"""Routing between a model's stable and candidate versions (issue 6): the record, the sticky split, node pins,
-the prediction log and the comparative_eval poller."""
+"""Routing between a model's stable and candidate versions: the deployment a request reads, validation of a
+version, shadow scoring, the prediction log port and the comparative_eval poller."""

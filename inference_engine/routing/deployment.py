@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from inference_engine.domain.models import Prediction, ServedModel
-from inference_engine.routing.domain import CANARY, FULL, STABLE, RoutingRecord
+from inference_engine.domain.routing import CANARY, FULL, STABLE, RoutingRecord, view
 from inference_engine.runtimes.base import ModelRuntime
+from strata_kernel.contracts.prediction import PredictResponse
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Deployment:
     def to_dict(self, alias: str) -> dict[str, Any]:
         """``GET /v1/models/{name}/routing``: the applied record, or the alias-derived default."""
         if self.record is not None:
-            body = self.record.to_dict()
+            body = view(self.record)
             source = "record"
         else:
             served = self.stable.served
@@ -69,8 +70,6 @@ class RoutedPrediction(Prediction):
     versions: list[int] | None = None
 
     def to_dict(self) -> dict[str, object]:
-        body = super().to_dict()
-        body["route"] = self.route
-        if self.versions is not None:
-            body["versions"] = [str(version) for version in self.versions]
-        return body
+        return PredictResponse(
+            self.model, self.version, self.predictions, self.nodes, self.route, self.versions
+        ).to_wire()

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from strata_kernel.errors import BadRequest, StrataError, Unauthorized, Unavailable
+from strata_kernel.contracts.routing import InvalidRoutingRecord
+from strata_kernel.errors import StrataError, Unavailable
 
-
-class InvalidRoutingRecord(BadRequest):
-    code = "invalid_routing_record"
-
-
-class MissingOperatorToken(Unauthorized):
-    code = "operator_token_required"
-
-
-class Forbidden(StrataError):
-    status = 403
-    code = "forbidden"
+__all__ = ["InvalidRoutingRecord", "RoutedByRecord", "RoutingNotConfigured", "VersionNotLoadable"]
 
 
 class RoutingNotConfigured(Unavailable):

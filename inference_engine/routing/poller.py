@@ -12,7 +12,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from inference_engine.routing.domain import parse_record
+from inference_engine.domain.routing import RoutingRecord
 from inference_engine.routing.ports import RoutingSource
 from strata_kernel.errors import StrataError
 
@@ -60,7 +60,7 @@ class RoutingPoller:
         if body is None:
             return False
         try:
-            record = parse_record(body, name)
+            record = RoutingRecord.from_wire(body, name)
         except StrataError as exc:
             log.warning("comparative_eval sent an invalid routing record for %s: %s", name, exc.message)
             return False

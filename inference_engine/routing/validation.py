@@ -9,34 +9,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from inference_engine.domain.signature import Instance, parse_instances
-from inference_engine.errors import InvalidInstances
+from strata_kernel.contracts.prediction import ValidationReport, ValidationRequest
 from strata_kernel.errors import StrataError
 
 if TYPE_CHECKING:
     from inference_engine.routing.deployment import LoadedModel
 
 MAX_PROBLEMS = 20  # enough to see the pattern; a thousand identical lines help nobody
-
-
-@dataclass(frozen=True)
-class ValidationRequest:
-    instances: list[Instance]
-    latency_budget_ms: float
-
-    @classmethod
-    def parse(cls, body: Any, max_instances: int) -> ValidationRequest:
-        instances = parse_instances(body, max_instances)
-        budget = body.get("latency_budget_ms")
-        if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 < budget < math.inf:
-            raise InvalidInstances(
-                f"latency_budget_ms must be a positive number of milliseconds, got {budget!r}",
-                field="latency_budget_ms",
-            )
-        return cls(instances, float(budget))
 
 
 def check_version(
@@ -78,7 +59,7 @@ def _report(problems: list[str], p99: float | None, count: int) -> dict[str, Any
     shown = problems[:MAX_PROBLEMS]
     if len(problems) > MAX_PROBLEMS:
         shown.append(f"... and {len(problems) - MAX_PROBLEMS} more problems")
-    return {"ok": not problems, "problems": shown, "p99_ms": None if p99 is None else round(p99, 3), "instances": count}
+    return ValidationReport(not problems, shown, None if p99 is None else round(p99, 3), count).to_wire()
 
 
 def _p99(timings: list[float]) -> float | None:

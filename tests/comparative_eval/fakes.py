@@ -18,6 +18,7 @@ from comparative_eval.analysis import AnalysisService
 from comparative_eval.metrics import EvalMetrics
 from comparative_eval.ports import EngineClient, ValidationReport
 from comparative_eval.services import DeploymentService
+from strata_kernel.contracts.routing import RoutingRecord
 from strata_kernel.errors import NotFound, StrataError
 
 START = datetime(2025, 3, 1, 12, 0, 0)
@@ -58,10 +59,10 @@ class FakeEngine(EngineClient):
         problems = self.refusals.get(version, [])
         return ValidationReport(ok=not problems, problems=problems, p99_ms=3.0, instances=len(instances))
 
-    def push_routing(self, routing: dict[str, Any]) -> None:
+    def push_routing(self, routing: RoutingRecord) -> None:
         if self.push_error is not None:
             raise self.push_error
-        self.pushed.append(routing)
+        self.pushed.append(routing.to_wire())  # what the engine receives
 
 
 class FakeClock:

@@ -10,6 +10,7 @@ from typing import Any
 
 from comparative_eval.domain.events import DELIVERED_TOPIC, FEEDBACK_TOPIC, PREDICTIONS_TOPIC
 from comparative_eval.ingest import Ingestor
+from strata_kernel.contracts.events import HelpFeedbackGiven, OrderDelivered
 from strata_kernel.eventlog.local import LocalEventLog
 from tests.comparative_eval.fakes import World
 
@@ -42,13 +43,31 @@ def predicted(
 
 
 def delivered(request_id: str | None, minutes: float) -> dict[str, Any]:
-    return {
-        "event_id": f"d-{request_id}",
-        "event_type": "order_delivered",
-        "order_id": f"o-{request_id}",
-        "quote_request_id": request_id,
-        "delivery_minutes": minutes,
-    }
+    placed = datetime(2025, 3, 1, 12, 0)
+    return OrderDelivered(
+        event_id=f"d-{request_id}",
+        order_id=f"o-{request_id}",
+        restaurant_id="r-1",
+        placed_at=placed,
+        delivered_at=placed + timedelta(minutes=minutes),
+        prep_minutes=min(10.0, minutes),
+        delivery_minutes=minutes,
+        quote_request_id=request_id,
+    ).to_wire()
+
+
+def feedback(event_id: str, request_id: str, helpful: bool) -> dict[str, Any]:
+    return HelpFeedbackGiven(
+        event_id=event_id,
+        event_time=datetime(2025, 3, 1, 12, 0),
+        feedback_id=f"fb-{event_id}",
+        question_id=f"q-{request_id}",
+        helpful=helpful,
+        answer_source="model",
+        model="helpbot",
+        model_version="1",
+        request_id=request_id,
+    ).to_wire()
 
 
 def test_predictions_and_outcomes_join_and_a_restart_stores_nothing_twice(world: World, tmp_path: Path) -> None:
@@ -65,7 +84,7 @@ def test_predictions_and_outcomes_join_and_a_restart_stores_nothing_twice(world:
         key_field=None,
     )
     log.publish(DELIVERED_TOPIC, [delivered("r1", 33.0), delivered("r2", 26.0), delivered(None, 40.0)])
-    log.publish(FEEDBACK_TOPIC, [{"event_id": "f1", "request_id": "h1", "helpful": True}])
+    log.publish(FEEDBACK_TOPIC, [feedback("f1", "h1", helpful=True)])
     ingestor = Ingestor(log, world.database.unit_of_work, world.metrics)
     assert ingestor.drain() == 8
     ingestor.close()

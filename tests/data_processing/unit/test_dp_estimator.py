@@ -51,7 +51,7 @@ def test_estimate_sends_the_model_its_full_feature_vector(store: InMemoryOnlineS
             "city_id": "c-1",
         }
     ]
-    assert result.to_dict() == {
+    assert result.to_wire() == {
         "etd_minutes": 29.0,
         "model": "etd",
         "version": "3",
@@ -66,7 +66,7 @@ def test_a_restaurant_without_features_gets_nulls_not_an_error(store: InMemoryOn
 
     assert [engine.instances[0][c] for c in ETD_FEATURE_SET.columns[4:]] == [None, None, None, None, 0.0]
     assert engine.instances[0]["order__n_items"] == 3.0
-    assert "features_age_seconds" not in result.to_dict()
+    assert "features_age_seconds" not in result.to_wire()
 
 
 @pytest.mark.parametrize(

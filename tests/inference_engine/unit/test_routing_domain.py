@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from inference_engine.routing.domain import RoutingRecord, parse_record, pinned_version
+from inference_engine.domain.routing import RoutingRecord, pinned_version
 from inference_engine.routing.errors import InvalidRoutingRecord
 
 KEYS = [f"customer-{i}" for i in range(10_000)]
@@ -60,11 +60,13 @@ def test_only_a_canary_sends_traffic_to_the_candidate(mode: str) -> None:
 
 
 def test_a_valid_record_parses_and_ignores_the_fields_routing_does_not_use() -> None:
-    record = parse_record({**VALID, "step": 1, "actor": "ops", "stable_version": "1", "candidate_version": "2"})
+    record = RoutingRecord.from_wire(
+        {**VALID, "step": 1, "actor": "ops", "stable_version": "1", "candidate_version": "2"}
+    )
 
     assert record == RoutingRecord("etd", 3, 1, 2, "canary", 10, {})
     assert record.versions() == {1, 2}
-    assert parse_record({**VALID, "mode": "full", "candidate_version": None}).versions() == {1}
+    assert RoutingRecord.from_wire({**VALID, "mode": "full", "candidate_version": None}).versions() == {1}
 
 
 @pytest.mark.parametrize(
@@ -86,7 +88,7 @@ def test_a_valid_record_parses_and_ignores_the_fields_routing_does_not_use() -> 
 )
 def test_a_bad_record_is_refused_naming_the_field(change: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidRoutingRecord) as error:
-        parse_record({**VALID, **change}, "etd")
+        RoutingRecord.from_wire({**VALID, **change}, "etd")
 
     assert error.value.field == field
     assert error.value.status == 400
@@ -94,7 +96,7 @@ def test_a_bad_record_is_refused_naming_the_field(change: dict[str, Any], field:
 
 def test_a_body_that_is_not_an_object_is_refused() -> None:
     with pytest.raises(InvalidRoutingRecord) as error:
-        parse_record([VALID], "etd")
+        RoutingRecord.from_wire([VALID], "etd")
 
     assert error.value.field == "body"
 

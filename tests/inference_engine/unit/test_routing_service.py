@@ -12,10 +12,10 @@ import pytest
 from inference_fakes import FakeRegistry
 
 from inference_engine.domain.models import ModelArtifact, ModelVersion
+from inference_engine.domain.routing import RoutingRecord
 from inference_engine.domain.signature import Instance
 from inference_engine.errors import ModelNotFound, VersionNotFound
 from inference_engine.ports import ModelRegistry, TrainedCandidate
-from inference_engine.routing.domain import RoutingRecord
 from inference_engine.routing.errors import RoutedByRecord, VersionNotLoadable
 from inference_engine.routing.ports import PredictionEntry, PredictionLog
 from inference_engine.routing.shadow import ShadowExecutor

@@ -1,0 +1,145 @@
+"""business_logic -> data_processing ``POST /v1/etd/estimate``: the order to estimate, and the estimate.
+
+Times are the city's local wall-clock time without a zone (the documented simplification of the ETD flow).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from strata_kernel.contracts.wire import InvalidPayload, is_finite_number, is_number
+from strata_kernel.errors import BadRequest
+
+MAX_ITEMS = 10_000
+MAX_CUSTOMER_ID_CHARS = 64
+ESTIMATE_PATH = "/v1/etd/estimate"
+
+
+class InvalidOrder(BadRequest):
+    """An estimate request whose order fields are missing or malformed (400 naming the field)."""
+
+    code = "invalid_order"
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateRequest:
+    restaurant_id: str
+    city_id: str
+    country_code: str
+    placed_at: datetime  # naive local wall-clock time
+    n_items: int
+    subtotal: float
+    #: optional: keys the model runtime's sticky canary split (data_processing sends it as X-Routing-Key)
+    customer_id: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "restaurant_id": self.restaurant_id,
+            "city_id": self.city_id,
+            "country_code": self.country_code,
+            "placed_at": self.placed_at.isoformat(timespec="seconds"),
+            "n_items": self.n_items,
+            "subtotal": float(self.subtotal),
+        }
+        if self.customer_id is not None:
+            body["customer_id"] = self.customer_id
+        return body
+
+    @classmethod
+    def from_wire(cls, body: Any) -> EstimateRequest:
+        """Validate field by field; raises InvalidOrder naming the first bad field."""
+        if not isinstance(body, dict):
+            raise InvalidOrder("body: must be a JSON object", field="body")
+        return cls(
+            restaurant_id=_text(body, "restaurant_id"),
+            city_id=_text(body, "city_id"),
+            country_code=_text(body, "country_code"),
+            placed_at=_timestamp(body, "placed_at"),
+            n_items=_count(body, "n_items"),
+            subtotal=_amount(body, "subtotal"),
+            customer_id=_optional_text(body, "customer_id", MAX_CUSTOMER_ID_CHARS),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    etd_minutes: float
+    model: str
+    version: str
+    #: age of the oldest feature row used, at placed_at (absent when no stored feature was found)
+    features_age_seconds: float | None = None
+    #: which node of a partitioned model answered
+    node: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"etd_minutes": self.etd_minutes, "model": self.model, "version": self.version}
+        if self.node is not None:
+            body["node"] = self.node
+        if self.features_age_seconds is not None:
+            body["features_age_seconds"] = self.features_age_seconds
+        return body
+
+    @classmethod
+    def from_wire(cls, body: Any) -> Estimate:
+        minutes = body.get("etd_minutes") if isinstance(body, dict) else None
+        if not is_finite_number(minutes):
+            raise InvalidPayload(f"no usable etd_minutes: {minutes!r}", field="etd_minutes")
+        assert isinstance(body, dict)
+        age, node = body.get("features_age_seconds"), body.get("node")
+        return cls(
+            etd_minutes=float(minutes),
+            model=str(body.get("model", "")),
+            version=str(body.get("version", "")),
+            features_age_seconds=float(age) if is_number(age) else None,
+            node=node if isinstance(node, str) else None,
+        )
+
+
+def _present(body: dict[str, Any], field: str) -> Any:
+    if body.get(field) is None:
+        raise InvalidOrder(f"{field}: missing", field=field)
+    return body[field]
+
+
+def _text(body: dict[str, Any], field: str) -> str:
+    value = _present(body, field)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidOrder(f"{field}: must be a non-empty string", field=field)
+    return value
+
+
+def _optional_text(body: dict[str, Any], field: str, max_length: int) -> str | None:
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= max_length:
+        raise InvalidOrder(f"{field}: must be a string of 1..{max_length} characters", field=field)
+    return value
+
+
+def _timestamp(body: dict[str, Any], field: str) -> datetime:
+    value = _present(body, field)
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise InvalidOrder(f"{field}: must be an ISO-8601 timestamp", field=field)
+    # local wall-clock time by contract: an explicit offset is dropped, not converted
+    return parsed.replace(tzinfo=None)
+
+
+def _count(body: dict[str, Any], field: str) -> int:
+    value = _present(body, field)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ITEMS:
+        raise InvalidOrder(f"{field}: must be an integer between 1 and {MAX_ITEMS}", field=field)
+    return value
+
+
+def _amount(body: dict[str, Any], field: str) -> float:
+    value = _present(body, field)
+    if not is_number(value) or not 0 <= value < 1e9 or value != value:
+        raise InvalidOrder(f"{field}: must be a non-negative number", field=field)
+    return float(value)

@@ -1,0 +1,13 @@
+"""Every HTTP header one deployable sets for another (besides ``Content-Type`` and ``Authorization``)."""
+
+from __future__ import annotations
+
+#: the request id of the click that started a chain; every hop logs it and passes it on
+REQUEST_ID = "X-Request-ID"
+#: keys the inference engine's sticky canary split (data_processing sends the customer id, else the request id)
+ROUTING_KEY = "X-Routing-Key"
+MAX_ROUTING_KEY_CHARS = 256
+#: names the vectoriser that produced a text model's token ids; the engine refuses ids of another one
+VECTORISER = "X-Vectoriser"
+#: an answer's caveat, e.g. data_processing's ``299`` warning about a deprecated feature
+WARNING = "Warning"
