@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from business_logic import help_services
 from business_logic.adapters.answer_http import HttpHelpAnswerEngine
@@ -14,6 +14,7 @@ from business_logic.domain.help import HelpCentre, HelpPolicy, ProhibitedWords
 from business_logic.domain.outbox import RelayResult
 from business_logic.ports import Clock, EtdEstimator, HelpAnswerEngine, UnitOfWorkFactory
 from business_logic.settings import Settings
+from strata_kernel.composition import Dependencies as KernelDependencies
 from strata_kernel.eventlog import EventLog, open_event_log
 from strata_kernel.http import ServiceClient
 
@@ -23,20 +24,49 @@ def local_now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
 
-@dataclass
-class Dependencies:
-    uow_factory: UnitOfWorkFactory
-    estimator: EtdEstimator
-    help_engine: HelpAnswerEngine
-    help_policy: HelpPolicy
-    event_log: EventLog
-    clock: Clock = local_now
-    #: release pooled connections when the app shuts down (tests build many apps)
-    closers: list[Callable[[], None]] = field(default_factory=list)
+class Dependencies(KernelDependencies[Settings]):
+    """Adapters of one business_logic process, each built on first use (see strata_kernel.composition)."""
 
-    def close(self) -> None:
-        for close in self.closers:
-            close()
+    @cached_property
+    def uow_factory(self) -> UnitOfWorkFactory:
+        return self.port("uow_factory", self._database)
+
+    @cached_property
+    def estimator(self) -> EtdEstimator:
+        timeout = self.settings.etd_timeout_seconds
+        return self.port("estimator", lambda: HttpEtdEstimator(self._data_processing(timeout)), closes=True)
+
+    @cached_property
+    def help_engine(self) -> HelpAnswerEngine:
+        return self.port(
+            "help_engine",
+            lambda: HttpHelpAnswerEngine(self._data_processing(self.settings.help_timeout_seconds)),
+            closes=True,
+        )
+
+    @cached_property
+    def event_log(self) -> EventLog:
+        return self.port("event_log", lambda: open_event_log(self.settings), closes=True)
+
+    @cached_property
+    def clock(self) -> Clock:
+        return self.port("clock", lambda: local_now)
+
+    @cached_property
+    def help_policy(self) -> HelpPolicy:
+        return help_policy(self.settings)
+
+    def _database(self) -> UnitOfWorkFactory:
+        database = SqlDatabase(self.settings.database_url)
+        self.on_close(database.close)
+        return database.unit_of_work
+
+    def _data_processing(self, timeout_seconds: float) -> ServiceClient:
+        settings = self.settings
+        return ServiceClient(
+            "data_processing", settings.data_processing_url, timeout_seconds=timeout_seconds,
+            retries=settings.http_retries,
+        )  # fmt: skip
 
 
 def bootstrap(
@@ -48,41 +78,14 @@ def bootstrap(
     event_log: EventLog | None = None,
     clock: Clock | None = None,
 ) -> Dependencies:
-    closers: list[Callable[[], None]] = []
-    if uow_factory is None:
-        database = SqlDatabase(settings.database_url)
-        uow_factory = database.unit_of_work
-        closers.append(database.close)
-    if estimator is None:
-        client = ServiceClient(
-            "data_processing",
-            settings.data_processing_url,
-            timeout_seconds=settings.etd_timeout_seconds,
-            retries=settings.http_retries,
-        )
-        estimator = HttpEtdEstimator(client)
-        closers.append(estimator.close)
-    if help_engine is None:
-        help_client = ServiceClient(
-            "data_processing",
-            settings.data_processing_url,
-            timeout_seconds=settings.help_timeout_seconds,
-            retries=settings.http_retries,
-        )
-        help_engine = HttpHelpAnswerEngine(help_client)
-        closers.append(help_engine.close)
-    if event_log is None:
-        event_log = open_event_log(settings)
-        closers.append(event_log.close)
-    return Dependencies(
-        uow_factory=uow_factory,
-        estimator=estimator,
-        help_engine=help_engine,
-        help_policy=help_policy(settings),
-        event_log=event_log,
-        clock=clock or local_now,
-        closers=closers,
-    )
+    overrides = {
+        "uow_factory": uow_factory,
+        "estimator": estimator,
+        "help_engine": help_engine,
+        "event_log": event_log,
+        "clock": clock,
+    }
+    return Dependencies(settings, overrides)
 
 
 def help_policy(settings: Settings) -> HelpPolicy:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from prometheus_client import CollectorRegistry
 
@@ -19,8 +18,10 @@ from comparative_eval.metrics import EvalMetrics
 from comparative_eval.ports import Clock, EngineClient, ModelLocks, SampleFiles, TemplateSource, UnitOfWorkFactory
 from comparative_eval.services import DeploymentService
 from comparative_eval.settings import Settings
+from strata_kernel.composition import Dependencies as KernelDependencies
 from strata_kernel.contracts.auth import issue_operator_token, operator_token_file
 from strata_kernel.errors import ConfigurationError
+from strata_kernel.eventlog import EventLog, open_event_log
 from strata_kernel.http import ServiceClient
 
 log = logging.getLogger(__name__)
@@ -31,23 +32,75 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-@dataclass
-class Dependencies:
-    uow_factory: UnitOfWorkFactory
-    engine: EngineClient
-    locks: ModelLocks
-    templates: TemplateSource
-    clock: Clock
-    metrics: EvalMetrics
-    deployments: DeploymentService
-    analysis: AnalysisService
-    operator_token: str
-    closers: list[Callable[[], None]] = field(default_factory=list)
+class Dependencies(KernelDependencies[Settings]):
+    """Adapters and services of one comparative_eval process, each built on first use (strata_kernel.composition)."""
 
-    def close(self) -> None:
-        for close in reversed(self.closers):
-            close()
-        self.closers.clear()
+    def __init__(self, settings: Settings, registry: CollectorRegistry, overrides: dict[str, object]) -> None:
+        super().__init__(settings, overrides)
+        self.registry = registry
+
+    # --- ports -------------------------------------------------------------------------------------------------
+    @cached_property
+    def templates(self) -> TemplateSource:
+        templates = self.port("templates", lambda: YamlTemplates(self.settings.templates_dir))
+        templates.check_all()  # a malformed template stops the start, naming the key
+        return templates
+
+    @cached_property
+    def operator_token(self) -> str:
+        return resolve_operator_token(self.settings)
+
+    @cached_property
+    def uow_factory(self) -> UnitOfWorkFactory:
+        return self.port("uow_factory", self._database)
+
+    @cached_property
+    def engine(self) -> EngineClient:
+        return self.port("engine", lambda: _engine_client(self.settings, self.operator_token), closes=True)
+
+    @cached_property
+    def locks(self) -> ModelLocks:
+        return self.port("locks", lambda: build_locks(self.settings), closes=True)
+
+    @cached_property
+    def sample_files(self) -> SampleFiles:
+        assert self.settings.validation_samples_dir is not None
+        return self.port("sample_files", lambda: JsonSampleFiles(self.settings.validation_samples_dir))  # type: ignore[arg-type]
+
+    @cached_property
+    def clock(self) -> Clock:
+        return self.port("clock", lambda: utc_now)
+
+    @cached_property
+    def event_log(self) -> EventLog:
+        return self.port("event_log", lambda: open_event_log(self.settings), closes=True)
+
+    # --- services ----------------------------------------------------------------------------------------------
+    @cached_property
+    def metrics(self) -> EvalMetrics:
+        return EvalMetrics.create(self.registry)
+
+    @cached_property
+    def deployments(self) -> DeploymentService:
+        return DeploymentService(
+            self.uow_factory,
+            self.engine,
+            self.locks,
+            self.templates,
+            self.sample_files,
+            self.clock,
+            self.metrics,
+            self.settings.validation_sample_size,
+        )
+
+    @cached_property
+    def analysis(self) -> AnalysisService:
+        return AnalysisService(self.uow_factory, self.templates, self.deployments, self.clock, self.metrics)
+
+    def _database(self) -> UnitOfWorkFactory:
+        database = SqlDatabase(self.settings.database_url)
+        self.on_close(database.close)
+        return database.unit_of_work
 
 
 def bootstrap(
@@ -60,38 +113,18 @@ def bootstrap(
     templates: TemplateSource | None = None,
     sample_files: SampleFiles | None = None,
     clock: Clock | None = None,
+    event_log: EventLog | None = None,
 ) -> Dependencies:
-    closers: list[Callable[[], None]] = []
-    templates = templates or YamlTemplates(settings.templates_dir)
-    templates.check_all()  # a malformed template stops the start, naming the key
-    token = resolve_operator_token(settings)
-    if uow_factory is None:
-        database = SqlDatabase(settings.database_url)
-        uow_factory = database.unit_of_work
-        closers.append(database.close)
-    if engine is None:
-        http_engine = _engine_client(settings, token)
-        closers.append(http_engine.close)
-        engine = http_engine
-    if locks is None:
-        locks = build_locks(settings)
-        if isinstance(locks, RedisLocks):
-            closers.append(locks.close)
-    assert settings.validation_samples_dir is not None
-    clock = clock or utc_now
-    metrics = EvalMetrics.create(registry if registry is not None else CollectorRegistry())
-    deployments = DeploymentService(
-        uow_factory,
-        engine,
-        locks,
-        templates,
-        sample_files or JsonSampleFiles(settings.validation_samples_dir),
-        clock,
-        metrics,
-        settings.validation_sample_size,
-    )
-    analysis = AnalysisService(uow_factory, templates, deployments, clock, metrics)
-    return Dependencies(uow_factory, engine, locks, templates, clock, metrics, deployments, analysis, token, closers)
+    overrides: dict[str, object] = {
+        "uow_factory": uow_factory,
+        "engine": engine,
+        "locks": locks,
+        "templates": templates,
+        "sample_files": sample_files,
+        "clock": clock,
+        "event_log": event_log,
+    }
+    return Dependencies(settings, registry if registry is not None else CollectorRegistry(), overrides)
 
 
 def build_locks(settings: Settings) -> ModelLocks:

@@ -113,11 +113,17 @@ class EngineClient(abc.ABC):
     def push_routing(self, routing: RoutingRecord) -> None:
         """Apply a routing record now; raises a ``StrataError`` when the engine does not take it."""
 
+    def close(self) -> None:
+        """Release connections."""
+
 
 class ModelLocks(abc.ABC):
     @abc.abstractmethod
     def hold(self, model: str) -> AbstractContextManager[None]:
         """Hold the change lock of ``model``; raises ``LockTimeout`` when not obtained in time."""
+
+    def close(self) -> None:
+        """Release connections."""
 
 
 class TemplateSource(abc.ABC):

@@ -1,11 +1,16 @@
-"""Composition root: settings pick the adapters; keyword overrides let tests inject fakes at the ports."""
+"""Composition root: ``bootstrap(settings, *, <port>=None, ...)`` -> the process's :class:`Dependencies`.
+
+Settings pick the adapters; a keyword override replaces one (tests pass fakes). The runtime service, every job of
+the CLI and the streaming worker build through it, each touching only the ports it uses.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -19,10 +24,15 @@ from data_processing.ports import HelpEngine, InferenceEngine, OnlineStore
 from data_processing.registry import FeatureGroupRegistry
 from data_processing.services import EtdEstimator, newest_feature_age_seconds
 from data_processing.settings import Settings
+from strata_kernel.composition import Dependencies as KernelDependencies
 from strata_kernel.errors import ConfigurationError
+from strata_kernel.eventlog import EventLog, open_event_log
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient
 from strata_kernel.metrics import LATENCY_BUCKETS, metric_name
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 COMPONENT = "data_processing"
 
@@ -63,7 +73,7 @@ def build_online_store(settings: Settings) -> OnlineStore:
     return factory(url)
 
 
-def build_inference_engine(settings: Settings) -> InferenceEngine:
+def _inference_engine(settings: Settings) -> InferenceEngine:
     from data_processing.adapters.inference_http import HttpInferenceEngine
 
     client = ServiceClient(
@@ -75,69 +85,7 @@ def build_inference_engine(settings: Settings) -> InferenceEngine:
     return HttpInferenceEngine(client)
 
 
-def build_registry(settings: Settings) -> FeatureGroupRegistry:
-    return FeatureGroupRegistry.load(settings.resolved_feature_groups_dir())
-
-
-def build_feature_directory(settings: Settings) -> FeatureDirectory:
-    from data_processing.adapters.sql_directory import SqlFeatureDirectory
-
-    return SqlFeatureDirectory(settings.resolved_directory_url())
-
-
-def build_lake(settings: Settings) -> LakeClient:
-    return LakeClient.from_settings(settings, settings.resolved_lake_root())
-
-
-@dataclass
-class Runtime:
-    """Everything the runtime service needs, built once per worker process."""
-
-    online_store: OnlineStore
-    inference_engine: InferenceEngine
-    estimator: EtdEstimator
-    groups: tuple[str, ...]
-
-
-def build_runtime(
-    settings: Settings,
-    registry: CollectorRegistry,
-    *,
-    online_store: OnlineStore | None = None,
-    inference_engine: InferenceEngine | None = None,
-    feature_groups: FeatureGroupRegistry | None = None,
-    usage: UsageRecorder | None = None,
-) -> Runtime:
-    store = online_store if online_store is not None else build_online_store(settings)
-    engine = inference_engine if inference_engine is not None else build_inference_engine(settings)
-    groups_registry = feature_groups if feature_groups is not None else build_registry(settings)
-    feature_set = load_feature_set(settings.etd_model, groups_registry, settings.resolved_feature_sets_dir())
-    groups = tuple(feature_set.stored_groups())
-    lookup = Histogram(
-        metric_name(COMPONENT, "online_lookup_seconds"),
-        "Latency of one online-store lookup of all feature groups of an entity.",
-        buckets=(0.0001, 0.00025, *LATENCY_BUCKETS),
-        registry=registry,
-    )
-    age = Gauge(
-        metric_name(COMPONENT, "feature_age_seconds"),
-        "Seconds since the newest feature_time of a group's serving online version (freshness).",
-        ["group"],
-        registry=registry,
-    )
-    for group in groups:
-        age.labels(group).set_function(partial(newest_feature_age_seconds, store, group))
-    ttl = {group: groups_registry.get(group).ttl for group in groups}
-    observe_lookup: Callable[[float], None] = lookup.observe
-    if usage is not None:  # every lookup is a read of the model's stored features: counted in memory
-        consumer, expressions = model_consumer(feature_set.model), stored_expressions(feature_set)
-        usage.watch(consumer, expressions)
-        observe_lookup = counting_observer(lookup.observe, usage, consumer, expressions)
-    estimator = EtdEstimator(store, engine, feature_set, ttl, observe_lookup=observe_lookup)
-    return Runtime(store, engine, estimator, groups)
-
-
-def build_help_engine(settings: Settings) -> HelpEngine:
+def _help_engine(settings: Settings) -> HelpEngine:
     from data_processing.adapters.help_http import HttpHelpEngine
 
     return HttpHelpEngine.connect(
@@ -145,17 +93,139 @@ def build_help_engine(settings: Settings) -> HelpEngine:
     )
 
 
-def build_help_answerer(
-    settings: Settings, registry: CollectorRegistry, *, help_engine: HelpEngine | None = None
-) -> HelpAnswerer:
-    """The chatbot runtime. Nothing here is a readiness check: ETD serves whether or not a help model exists."""
-    engine = help_engine if help_engine is not None else build_help_engine(settings)
-    answers = Counter(
-        metric_name(COMPONENT, "help_answers_total"),
-        "Help questions answered by the chatbot model, by whether it knew an article.",
-        ["known"],
-        registry=registry,
+def _feature_directory(settings: Settings) -> FeatureDirectory:
+    from data_processing.adapters.sql_directory import SqlFeatureDirectory
+
+    return SqlFeatureDirectory(settings.resolved_directory_url())
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The ETD estimate path: its estimator and the stored feature groups it reads."""
+
+    estimator: EtdEstimator
+    groups: tuple[str, ...]
+
+
+class Dependencies(KernelDependencies[Settings]):
+    """Adapters and services of one data_processing process, each built on first use (see strata_kernel.composition)."""
+
+    def __init__(self, settings: Settings, registry: CollectorRegistry, **overrides: object) -> None:
+        super().__init__(settings, overrides)
+        #: where the runtime's metrics live (the service's /metrics, or a worker's own registry)
+        self.registry = registry
+
+    # --- ports -------------------------------------------------------------------------------------------------
+    @cached_property
+    def online_store(self) -> OnlineStore:
+        return self.port("online_store", lambda: build_online_store(self.settings), closes=True)
+
+    @cached_property
+    def inference_engine(self) -> InferenceEngine:
+        return self.port("inference_engine", lambda: _inference_engine(self.settings), closes=True)
+
+    @cached_property
+    def help_engine(self) -> HelpEngine:
+        return self.port("help_engine", lambda: _help_engine(self.settings), closes=True)
+
+    @cached_property
+    def feature_groups(self) -> FeatureGroupRegistry:
+        return self.port(
+            "feature_groups", lambda: FeatureGroupRegistry.load(self.settings.resolved_feature_groups_dir())
+        )
+
+    @cached_property
+    def feature_directory(self) -> FeatureDirectory:
+        return self.port("feature_directory", lambda: _feature_directory(self.settings), closes=True)
+
+    @cached_property
+    def lake(self) -> LakeClient:
+        return self.port("lake", lambda: LakeClient.from_settings(self.settings, self.settings.resolved_lake_root()))
+
+    @cached_property
+    def spark(self) -> SparkSession:
+        """A SparkSession on ``spark_master`` (started on first use: most commands never need one)."""
+        from data_processing.adapters.spark import build_spark_session
+
+        return self.port("spark", lambda: build_spark_session(self.settings))
+
+    @cached_property
+    def event_log(self) -> EventLog:
+        return self.port("event_log", lambda: open_event_log(self.settings), closes=True)
+
+    # --- the runtime service -----------------------------------------------------------------------------------
+    @cached_property
+    def usage(self) -> UsageRecorder:
+        """Serving reads of stored features, counted in memory and flushed to the directory in the background."""
+        return UsageRecorder(self.feature_directory, self.settings.usage_flush_seconds)
+
+    @cached_property
+    def runtime(self) -> Runtime:
+        return _runtime(self)
+
+    @cached_property
+    def help_answerer(self) -> HelpAnswerer:
+        """The chatbot runtime. Nothing here is a readiness check: ETD serves whether or not a help model exists."""
+        answers = Counter(
+            metric_name(COMPONENT, "help_answers_total"),
+            "Help questions answered by the chatbot model, by whether it knew an article.",
+            ["known"],
+            registry=self.registry,
+        )
+        return HelpAnswerer(
+            self.help_engine,
+            self.settings.help_model,
+            observe=lambda answer: answers.labels(str(answer.known).lower()).inc(),
+        )
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    registry: CollectorRegistry | None = None,
+    online_store: OnlineStore | None = None,
+    inference_engine: InferenceEngine | None = None,
+    help_engine: HelpEngine | None = None,
+    feature_groups: FeatureGroupRegistry | None = None,
+    feature_directory: FeatureDirectory | None = None,
+    lake: LakeClient | None = None,
+    event_log: EventLog | None = None,
+) -> Dependencies:
+    return Dependencies(
+        settings,
+        registry if registry is not None else CollectorRegistry(),
+        online_store=online_store,
+        inference_engine=inference_engine,
+        help_engine=help_engine,
+        feature_groups=feature_groups,
+        feature_directory=feature_directory,
+        lake=lake,
+        event_log=event_log,
     )
-    return HelpAnswerer(
-        engine, settings.help_model, observe=lambda answer: answers.labels(str(answer.known).lower()).inc()
+
+
+def _runtime(deps: Dependencies) -> Runtime:
+    settings, store, groups_registry = deps.settings, deps.online_store, deps.feature_groups
+    feature_set = load_feature_set(settings.etd_model, groups_registry, settings.resolved_feature_sets_dir())
+    groups = tuple(feature_set.stored_groups())
+    lookup = Histogram(
+        metric_name(COMPONENT, "online_lookup_seconds"),
+        "Latency of one online-store lookup of all feature groups of an entity.",
+        buckets=(0.0001, 0.00025, *LATENCY_BUCKETS),
+        registry=deps.registry,
     )
+    age = Gauge(
+        metric_name(COMPONENT, "feature_age_seconds"),
+        "Seconds since the newest feature_time of a group's serving online version (freshness).",
+        ["group"],
+        registry=deps.registry,
+    )
+    for group in groups:
+        age.labels(group).set_function(partial(newest_feature_age_seconds, store, group))
+    ttl = {group: groups_registry.get(group).ttl for group in groups}
+    # every lookup is a read of the model's stored features: counted in memory
+    consumer, expressions = model_consumer(feature_set.model), stored_expressions(feature_set)
+    deps.usage.watch(consumer, expressions)
+    observe_lookup = counting_observer(lookup.observe, deps.usage, consumer, expressions)
+    estimator = EtdEstimator(store, deps.inference_engine, feature_set, ttl, observe_lookup=observe_lookup)
+    return Runtime(estimator, groups)

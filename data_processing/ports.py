@@ -68,6 +68,9 @@ class InferenceEngine(abc.ABC):
         Raises InferenceEngineUnavailable when no prediction can be had right now.
         """
 
+    def close(self) -> None:
+        """Release connections."""
+
 
 class HelpEngine(abc.ABC):
     """The chatbot model in the model runtime: token ids of one question -> the article that answers it."""
@@ -79,3 +82,6 @@ class HelpEngine(abc.ABC):
         Raises InferenceEngineUnavailable when no answer can be had right now (engine down, no such model, or
         a model trained on another vectoriser).
         """
+
+    def close(self) -> None:
+        """Release connections."""

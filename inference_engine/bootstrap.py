@@ -1,55 +1,47 @@
-"""The composition root: settings pick the adapters; keyword overrides let tests pass fakes at the ports."""
+"""Composition root: ``bootstrap(settings, *, <port>=None, ...)`` -> the process's :class:`Dependencies`.
+
+Settings pick the adapters; a keyword override replaces one (tests pass fakes at the ports). The serving app, the
+training and deploy commands and the tests build through it, each touching only the ports it uses.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING
 
+from prometheus_client import CollectorRegistry
+
+from inference_engine.metrics import PredictionMetrics
 from inference_engine.ports import ModelRegistry, TrainingDataSource
 from inference_engine.routing.ports import NullPredictionLog, PredictionLog, RoutingSource
 from inference_engine.routing.shadow import ShadowExecutor
 from inference_engine.runtimes import RuntimeFactory
 from inference_engine.runtimes.partitioned_runtime import create_runtime_with_partitions
-from inference_engine.services import ModelService, ServingObserver
+from inference_engine.services import ModelService
 from inference_engine.settings import Settings
 from inference_engine.training import TrainingOptions
+from strata_kernel.composition import Dependencies as KernelDependencies
 
 if TYPE_CHECKING:
     from inference_engine.partitioning.training import PartitionedOptions
 
 
-def build_registry(settings: Settings) -> ModelRegistry:
+def _model_registry(settings: Settings) -> ModelRegistry:
     # every URI MLflow understands (sqlite:///, postgresql+psycopg://, http://) goes through one adapter
     from inference_engine.adapters.mlflow_registry import MlflowRegistry
 
     return MlflowRegistry(settings.tracking_uri(), settings.artifact_root(), settings.mlflow_experiment)
 
 
-def build_training_data(settings: Settings) -> TrainingDataSource:
+def _training_data(settings: Settings) -> TrainingDataSource:
     from inference_engine.adapters.lake import LakeTrainingData
     from strata_kernel.lake import LakeClient
 
     return LakeTrainingData(LakeClient.from_settings(settings, settings.lake_root))
 
 
-def build_prediction_log(
-    settings: Settings,
-    *,
-    on_dropped: Callable[[int], None] | None = None,
-    on_failed: Callable[[int], None] | None = None,
-) -> PredictionLog:
-    """The ``inference.predictions`` log on the configured event log (local files or Kafka)."""
-    if not settings.prediction_log:
-        return NullPredictionLog()
-    from inference_engine.adapters.prediction_log import EventLogPredictionLog
-    from strata_kernel.eventlog import open_event_log
-
-    return EventLogPredictionLog(
-        open_event_log(settings), max_queue=settings.prediction_log_queue, on_dropped=on_dropped, on_failed=on_failed
-    )
-
-
-def build_routing_source(settings: Settings) -> RoutingSource:
+def _routing_source(settings: Settings) -> RoutingSource:
     from inference_engine.adapters.comparative_eval import HttpRoutingSource
     from strata_kernel.http import ServiceClient
 
@@ -59,26 +51,95 @@ def build_routing_source(settings: Settings) -> RoutingSource:
     return HttpRoutingSource(client)
 
 
-def build_model_service(
+class Dependencies(KernelDependencies[Settings]):
+    """Adapters and services of one inference_engine process, each built on first use (strata_kernel.composition).
+
+    The serving side (metrics, prediction log, model service) needs ``metrics_registry``: the service's own.
+    """
+
+    def __init__(self, settings: Settings, metrics_registry: CollectorRegistry, **overrides: object) -> None:
+        super().__init__(settings, overrides)
+        self.metrics_registry = metrics_registry
+
+    # --- ports -------------------------------------------------------------------------------------------------
+    @cached_property
+    def registry(self) -> ModelRegistry:
+        return self.port("registry", lambda: _model_registry(self.settings))
+
+    @cached_property
+    def training_data(self) -> TrainingDataSource:
+        return self.port("training_data", lambda: _training_data(self.settings))
+
+    @cached_property
+    def runtime_factory(self) -> RuntimeFactory:
+        return self.port("runtime_factory", lambda: create_runtime_with_partitions)
+
+    @cached_property
+    def routing_source(self) -> RoutingSource:
+        return self.port("routing_source", lambda: _routing_source(self.settings), closes=True)
+
+    @cached_property
+    def prediction_log(self) -> PredictionLog:
+        """The ``inference.predictions`` log on the configured event log (local files or Kafka)."""
+        return self.port("prediction_log", self._prediction_log, closes=True)
+
+    def _prediction_log(self) -> PredictionLog:
+        if not self.settings.prediction_log:
+            return NullPredictionLog()
+        from inference_engine.adapters.prediction_log import EventLogPredictionLog
+        from strata_kernel.eventlog import open_event_log
+
+        event_log = open_event_log(self.settings)
+        self.on_close(event_log.close)
+        metrics = self.metrics
+        return EventLogPredictionLog(
+            event_log,
+            max_queue=self.settings.prediction_log_queue,
+            on_dropped=metrics.prediction_events_dropped,
+            on_failed=metrics.prediction_events_failed,
+        )
+
+    # --- serving -----------------------------------------------------------------------------------------------
+    @cached_property
+    def metrics(self) -> PredictionMetrics:
+        return PredictionMetrics.create(self.metrics_registry)
+
+    @cached_property
+    def model_service(self) -> ModelService:
+        settings = self.settings
+        return ModelService(
+            self.registry,
+            model_names=settings.models,
+            alias=settings.serving_alias,
+            work_dir=settings.var_dir / "inference_engine" / "downloads",
+            runtime_factory=self.runtime_factory,
+            warmup_predictions=settings.warmup_predictions,
+            max_cached_versions=settings.max_cached_versions,
+            max_instances=settings.max_instances,
+            observer=self.metrics,
+            prediction_log=self.prediction_log,
+            shadow=ShadowExecutor(settings.shadow_workers, settings.shadow_queue),
+        )
+
+
+def bootstrap(
     settings: Settings,
     *,
+    metrics_registry: CollectorRegistry | None = None,
     registry: ModelRegistry | None = None,
-    runtime_factory: RuntimeFactory = create_runtime_with_partitions,
-    observer: ServingObserver | None = None,
+    training_data: TrainingDataSource | None = None,
+    runtime_factory: RuntimeFactory | None = None,
+    routing_source: RoutingSource | None = None,
     prediction_log: PredictionLog | None = None,
-) -> ModelService:
-    return ModelService(
-        registry if registry is not None else build_registry(settings),
-        model_names=settings.models,
-        alias=settings.serving_alias,
-        work_dir=settings.var_dir / "inference_engine" / "downloads",
+) -> Dependencies:
+    return Dependencies(
+        settings,
+        metrics_registry if metrics_registry is not None else CollectorRegistry(),
+        registry=registry,
+        training_data=training_data,
         runtime_factory=runtime_factory,
-        warmup_predictions=settings.warmup_predictions,
-        max_cached_versions=settings.max_cached_versions,
-        max_instances=settings.max_instances,
-        observer=observer,
+        routing_source=routing_source,
         prediction_log=prediction_log,
-        shadow=ShadowExecutor(settings.shadow_workers, settings.shadow_queue),
     )
 
 

@@ -1,17 +1,74 @@
-"""Composition root of the UI: settings pick the BusinessLogic adapter; tests pass a fake instead."""
+"""Composition root: ``bootstrap(settings, *, <port>=None, ...)`` -> the UI process's :class:`Dependencies`.
+
+Settings pick the HTTP adapters of the UI's four ports; tests pass fakes instead.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property, partial
+from typing import TypeVar
+
+from strata_kernel.composition import Dependencies as KernelDependencies
 from ui.adapters.business_logic_http import HttpBusinessLogic
-from ui.ports import BusinessLogic
+from ui.adapters.data_lake_http import HttpLakeCatalog
+from ui.adapters.feature_directory_http import HttpFeatureDirectory
+from ui.adapters.help_http import HttpHelpCentre
+from ui.adapters.inference_engine_http import HttpModelTrees
+from ui.ports import BusinessLogic, FeatureDirectory, HelpCentre, LakeCatalog, ModelTrees
 from ui.settings import Settings
 
+R = TypeVar("R")
 
-def bootstrap(settings: Settings, *, business_logic: BusinessLogic | None = None) -> BusinessLogic:
-    if business_logic is not None:
-        return business_logic
-    return HttpBusinessLogic(
-        settings.business_logic_url,
-        timeout_seconds=settings.business_logic_timeout_seconds,
-        retries=settings.http_retries,
-    )
+
+class Dependencies(KernelDependencies[Settings]):
+    @cached_property
+    def business_logic(self) -> BusinessLogic:
+        return self.port("business_logic", self._business_logic(HttpBusinessLogic), closes=True)
+
+    @cached_property
+    def help_centre(self) -> HelpCentre:
+        return self.port("help_centre", self._business_logic(HttpHelpCentre), closes=True)
+
+    @cached_property
+    def feature_directory(self) -> FeatureDirectory:
+        url, timeout = self.settings.data_processing_url, self.settings.http_timeout_seconds
+        build = partial(HttpFeatureDirectory, url, timeout_seconds=timeout, retries=self.settings.http_retries)
+        return self.port("feature_directory", build, closes=True)
+
+    @cached_property
+    def model_trees(self) -> ModelTrees:
+        url, timeout = self.settings.inference_engine_url, self.settings.inference_engine_timeout_seconds
+        build = partial(HttpModelTrees, url, timeout_seconds=timeout, retries=self.settings.http_retries)
+        return self.port("model_trees", build, closes=True)
+
+    @cached_property
+    def lake_catalog(self) -> LakeCatalog:
+        url, timeout = self.settings.data_lake_url, self.settings.data_lake_timeout_seconds
+        build = partial(HttpLakeCatalog, url, timeout_seconds=timeout, retries=self.settings.http_retries)
+        return self.port("lake_catalog", build, closes=True)
+
+    def _business_logic(self, adapter: Callable[..., R]) -> Callable[[], R]:
+        """An adapter of business_logic's API (the ETD page's and the help page's share its URL and budget)."""
+        settings = self.settings
+        return partial(adapter, settings.business_logic_url, timeout_seconds=settings.business_logic_timeout_seconds,
+                       retries=settings.http_retries)  # fmt: skip
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    business_logic: BusinessLogic | None = None,
+    help_centre: HelpCentre | None = None,
+    feature_directory: FeatureDirectory | None = None,
+    model_trees: ModelTrees | None = None,
+    lake_catalog: LakeCatalog | None = None,
+) -> Dependencies:
+    overrides = {
+        "business_logic": business_logic,
+        "help_centre": help_centre,
+        "feature_directory": feature_directory,
+        "model_trees": model_trees,
+        "lake_catalog": lake_catalog,
+    }
+    return Dependencies(settings, overrides)

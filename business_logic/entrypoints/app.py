@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     settings = settings or Settings()
     configure_logging(COMPONENT, settings.log_level, settings.log_json)
     deps = bootstrap(settings, **overrides)
+    deps.build("uow_factory", "estimator", "help_engine", "event_log")
     atexit.register(deps.close)
 
     def catalog_loaded() -> str | None:
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     # each process (gunicorn worker) drains the outbox; claims are atomic, so workers share the rows
     relay = OutboxRelay(outbox_drain(settings, deps), settings.outbox_relay_interval_seconds)
     relay.start()
-    deps.closers.insert(0, relay.stop)
+    deps.on_close(relay.stop)  # closed first: the relay stops before the database and the event log
     return app
 
 

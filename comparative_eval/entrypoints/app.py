@@ -21,7 +21,6 @@ from comparative_eval.services import ChangeResult
 from comparative_eval.settings import Settings
 from strata_kernel.contracts.auth import AUTHORIZATION, OPERATOR, Credential, authenticate
 from strata_kernel.errors import BadRequest
-from strata_kernel.eventlog import open_event_log
 from strata_kernel.logs import configure_logging
 from strata_kernel.service import create_service_app
 
@@ -30,8 +29,9 @@ _SECURITY = "OperatorToken"
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
-    """Build the app. Overrides replace adapters at their ports: uow_factory, engine, locks, templates,
-    sample_files, clock, event_log. The consumer and analysis threads start when ``analysis_in_service``."""
+    """Build the app. ``overrides`` go to :func:`comparative_eval.bootstrap.bootstrap` (uow_factory, engine, locks,
+    templates, sample_files, clock, event_log). The consumer and analysis threads start when
+    ``analysis_in_service``."""
     settings = settings or Settings()
     configure_logging(COMPONENT, settings.log_level, settings.log_json)
     app = create_service_app(
@@ -40,26 +40,26 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         description="Deployment records per model (full, shadow, canary), their analysis against the stable "
         "version on live traffic, automatic promotion and rollback.",
     )
-    event_log = overrides.pop("event_log", None)
     deps = bootstrap(settings, registry=app.extensions["strata.registry"], **overrides)
+    deps.build("templates", "operator_token", "deployments", "analysis")
     app.extensions["comparative_eval.deps"] = deps
     app.security_schemes = {_SECURITY: {"type": "http", "scheme": "bearer"}}
     _require_operator_token(app, deps.operator_token)
     _register_routes(app, deps)
     if settings.analysis_in_service:
-        _start_background(deps, settings, event_log)
+        _start_background(deps, settings)
     atexit.register(deps.close)
     return app
 
 
-def _start_background(deps: Dependencies, settings: Settings, event_log: Any) -> None:
-    log_ = event_log if event_log is not None else open_event_log(settings)
-    ingest = IngestLoop(Ingestor(log_, deps.uow_factory, deps.metrics), settings.consumer_poll_seconds)
+def _start_background(deps: Dependencies, settings: Settings) -> None:
+    ingest = IngestLoop(Ingestor(deps.event_log, deps.uow_factory, deps.metrics), settings.consumer_poll_seconds)
     analysis = AnalysisLoop(deps.analysis, settings.analysis_tick_seconds)
     ingest.start()
     analysis.start()
     # stop the threads before the database and clients close
-    deps.closers.extend([ingest.stop, analysis.stop])
+    deps.on_close(ingest.stop)
+    deps.on_close(analysis.stop)
 
 
 def _require_operator_token(app: APIFlask, token: str) -> None:

@@ -40,14 +40,13 @@ def analyse(
     """Consume predictions and outcomes, then judge every candidate that is due (and act on the verdict)."""
     from comparative_eval.bootstrap import bootstrap
     from comparative_eval.ingest import Ingestor
-    from strata_kernel.eventlog import open_event_log
     from strata_kernel.logs import configure_logging
 
     with one_line_errors("analyse"):
         settings = Settings()
         configure_logging("comparative_eval", settings.log_level, settings.log_json)
         deps = bootstrap(settings)
-        ingestor = Ingestor(open_event_log(settings), deps.uow_factory, deps.metrics)
+        ingestor = Ingestor(deps.event_log, deps.uow_factory, deps.metrics)
         try:
             if once:
                 typer.echo(json.dumps(_round(ingestor, deps, force)))

@@ -12,7 +12,7 @@ from apiflask import APIFlask
 from prometheus_client import CollectorRegistry
 
 from data_collection.adapters.metrics import PrometheusBatchObserver
-from data_collection.bootstrap import build_collector
+from data_collection.bootstrap import bootstrap
 from data_collection.domain.events import TOPICS
 from data_collection.services import CollectorLoop
 from data_collection.settings import Settings
@@ -23,11 +23,12 @@ LOOP_EXTENSION = "data_collection.loop"
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
-    """``overrides`` go to :func:`build_collector` (event_log, lake, quarantine) so tests can pass fakes."""
+    """``overrides`` go to :func:`data_collection.bootstrap.bootstrap` (event_log, lake, quarantine: fakes in tests)."""
     settings = settings if settings is not None else Settings()
+    deps = bootstrap(settings, **overrides)
     registry = CollectorRegistry()
     status = CollectorStatus(TOPICS)
-    collector = build_collector(settings, observers=[status, PrometheusBatchObserver(registry)], **overrides)
+    collector = deps.collector(observers=[status, PrometheusBatchObserver(registry)])
     loop = CollectorLoop(collector, idle_seconds=settings.idle_seconds, retry_seconds=settings.retry_seconds)
 
     def collector_loop_running() -> str | None:

@@ -96,13 +96,13 @@ def collect(
     def command() -> dict[str, Any]:
         import threading
 
-        from data_collection.bootstrap import build_collector
+        from data_collection.bootstrap import bootstrap
         from data_collection.domain.events import TOPICS
         from data_collection.status import CollectorStatus
 
         settings = _load_settings()
         status = CollectorStatus(TOPICS)
-        collector = build_collector(settings, observers=[status])
+        collector = bootstrap(settings).collector(observers=[status])
         started = time.perf_counter()
         try:
             if until_idle:
@@ -143,11 +143,11 @@ def crawl() -> None:
     """Crawl the help centre; land new or changed articles into raw.help_articles, reject bad pages with a reason."""
 
     def command() -> dict[str, Any]:
-        from data_collection.bootstrap import build_help_crawl
+        from data_collection.bootstrap import bootstrap
 
         settings = _load_settings()
         started = time.perf_counter()
-        summary = build_help_crawl(settings).run(settings.crawl_start(), settings.crawl_domains())
+        summary = bootstrap(settings).help_crawl.run(settings.crawl_start(), settings.crawl_domains())
         return {**summary, "seconds": round(time.perf_counter() - started, 2)}
 
     _run(command)
@@ -166,7 +166,7 @@ def land_heldout(
 
         import yaml
 
-        from data_collection.bootstrap import build_lake
+        from data_collection.bootstrap import bootstrap
         from data_collection.help_services import land_heldout as land
 
         if not path.is_file():
@@ -176,7 +176,7 @@ def land_heldout(
         except yaml.YAMLError as exc:
             raise BadRequest(f"{path} is not valid YAML: {str(exc).splitlines()[0]}", field="path") from None
         settings = _load_settings()
-        return land(build_lake(settings), document, source=path.name, today=datetime.now(UTC).date())
+        return land(bootstrap(settings).lake, document, source=path.name, today=datetime.now(UTC).date())
 
     _run(command)
 

@@ -8,9 +8,9 @@ from apiflask import APIFlask, Schema, fields
 from flask import request
 from prometheus_client import CollectorRegistry
 
-from data_processing.bootstrap import COMPONENT, build_feature_directory, build_help_answerer, build_runtime
+from data_processing.bootstrap import COMPONENT, bootstrap
 from data_processing.directory.api import install_deprecation_header, register_directory_routes
-from data_processing.directory.usage import UsageRecorder, model_consumer
+from data_processing.directory.usage import model_consumer
 from data_processing.domain.orders import parse_order
 from data_processing.entrypoints.help_api import register_help_routes
 from data_processing.services import online_readiness
@@ -29,21 +29,18 @@ class EstimateIn(Schema):
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
-    """``overrides``: ``online_store``, ``inference_engine``, ``feature_groups``, ``feature_directory``,
-    ``help_engine`` (fakes)."""
+    """``overrides`` go to :func:`data_processing.bootstrap.bootstrap` (``online_store``, ``inference_engine``,
+    ``feature_groups``, ``feature_directory``, ``help_engine``, ...: fakes in tests)."""
     settings = settings if settings is not None else Settings()
     configure_logging(COMPONENT, settings.log_level, settings.log_json)
-    registry = CollectorRegistry()
-    directory = overrides.pop("feature_directory", None) or build_feature_directory(settings)
-    usage = UsageRecorder(directory, settings.usage_flush_seconds)  # serving reads, flushed in the background
-    help_answerer = build_help_answerer(settings, registry, help_engine=overrides.pop("help_engine", None))
-    runtime = build_runtime(settings, registry, usage=usage, **overrides)
+    deps = bootstrap(settings, registry=CollectorRegistry(), **overrides)
+    runtime, directory, usage = deps.runtime, deps.feature_directory, deps.usage
     app = create_service_app(
         COMPONENT,
         title="Strata data_processing",
         description="ETD runtime: online features + order features -> inference engine.",
-        readiness_checks=[online_readiness(runtime.online_store, runtime.groups)],
-        registry=registry,
+        readiness_checks=[online_readiness(deps.online_store, runtime.groups)],
+        registry=deps.registry,
     )
     estimator = runtime.estimator
 
@@ -59,8 +56,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         return estimator.estimate(parse_order(request.get_json(silent=True))).to_wire()
 
     register_directory_routes(app, directory, settings.resolved_feature_groups_dir())
-    register_help_routes(app, help_answerer)  # no readiness check: ETD serves without a help model
+    register_help_routes(app, deps.help_answerer)  # no readiness check: ETD serves without a help model
     install_deprecation_header(app, "estimate", usage, model_consumer(settings.etd_model))
-    app.extensions["strata.runtime"] = runtime
+    app.extensions["data_processing.deps"] = deps
     app.extensions["strata.feature_usage"] = usage
     return app

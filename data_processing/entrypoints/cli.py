@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
 import typer
 
-from data_processing.bootstrap import COMPONENT
+from data_processing.bootstrap import COMPONENT, Dependencies, bootstrap
 from data_processing.settings import Settings
 from strata_kernel.cli import one_line_errors
 from strata_kernel.logs import configure_logging
@@ -19,12 +18,17 @@ from strata_kernel.logs import configure_logging
 app = typer.Typer(help="Strata data_processing: Spark jobs, feature store, ETD runtime.", no_args_is_help=True)
 
 
-def _run(job: Callable[[Settings], dict[str, Any]]) -> None:
-    """Run a job and print its result as one JSON line; a failure is one line on stderr (strata_kernel.cli)."""
+def _run(job: Callable[[Dependencies], dict[str, Any]]) -> None:
+    """Run a job on the composition root and print its result as one JSON line; a failure is one line on stderr
+    (strata_kernel.cli)."""
     with one_line_errors():
         settings = Settings()
         configure_logging(COMPONENT, settings.log_level, settings.log_json)
-        result = job(settings)
+        deps = bootstrap(settings)
+        try:
+            result = job(deps)
+        finally:
+            deps.close()
     typer.echo(json.dumps(result, default=str))
 
 
@@ -32,12 +36,10 @@ def _run(job: Callable[[Settings], dict[str, Any]]) -> None:
 def process_orders() -> None:
     """raw.order_placed + raw.order_delivered -> processed.orders (Spark)."""
 
-    def job(settings: Settings) -> dict[str, Any]:
-        from data_processing.adapters.spark import build_spark_session
-        from data_processing.bootstrap import build_lake
+    def job(deps: Dependencies) -> dict[str, Any]:
         from data_processing.jobs.process_orders import run_process_orders
 
-        return run_process_orders(build_spark_session(settings), build_lake(settings))
+        return run_process_orders(deps.spark, deps.lake)
 
     _run(job)
 
@@ -51,19 +53,16 @@ def build_features(
 ) -> None:
     """Feature group -> features.<group> (offline) + a new online-store version of its newest rows."""
 
-    def job(settings: Settings) -> dict[str, Any]:
-        from data_processing.adapters.spark import build_spark_session
-        from data_processing.bootstrap import build_feature_directory, build_lake, build_online_store, build_registry
+    def job(deps: Dependencies) -> dict[str, Any]:
         from data_processing.directory.jobs import record_availability, register_groups
         from data_processing.jobs.build_features import run_build_features
 
-        registry = build_registry(settings)
+        registry = deps.feature_groups
         registry.get(group)  # fail fast on a typo, before Spark starts
-        directory = build_feature_directory(settings)
-        register_groups(directory, settings.resolved_feature_groups_dir(), datetime.now())  # refusals stop here
-        store = build_online_store(settings)
-        spark = build_spark_session(settings)
-        built = run_build_features(spark, build_lake(settings), registry, store, group, as_of=as_of)
+        directory = deps.feature_directory
+        register_groups(directory, deps.settings.resolved_feature_groups_dir(), datetime.now())  # refusals stop here
+        store = deps.online_store
+        built = run_build_features(deps.spark, deps.lake, registry, store, group, as_of=as_of)
         record_availability(directory, built, datetime.now())
         return built
 
@@ -74,39 +73,30 @@ def build_features(
 def training_set(model: str) -> None:
     """Point-in-time join of processed.orders with the model's features -> processed.<model>_training_set."""
 
-    def job(settings: Settings) -> dict[str, Any]:
-        from data_processing.adapters.spark import build_spark_session
-        from data_processing.bootstrap import build_lake, build_registry
+    def job(deps: Dependencies) -> dict[str, Any]:
+        from data_processing.directory.jobs import record_training_reads
         from data_processing.feature_sets import load_feature_set
         from data_processing.jobs.training_set import run_training_set
 
-        registry = build_registry(settings)
+        settings, registry = deps.settings, deps.feature_groups
         feature_set = load_feature_set(model, registry, settings.resolved_feature_sets_dir())
         engine = settings.pit_engine
-        spark = None if engine == "local" else partial(build_spark_session, settings)
+        spark = None if engine == "local" else (lambda: deps.spark)  # started only if the join needs it
         threshold = None if engine == "spark" else settings.pit_spark_min_rows
-        result = run_training_set(build_lake(settings), registry, feature_set, spark=spark, spark_min_rows=threshold)
-        return _record_training_reads(settings, feature_set, result)
+        result = run_training_set(deps.lake, registry, feature_set, spark=spark, spark_min_rows=threshold)
+        return record_training_reads(deps.feature_directory, feature_set, result, datetime.now())
 
     _run(job)
-
-
-def _record_training_reads(settings: Settings, feature_set: Any, result: dict[str, Any]) -> dict[str, Any]:
-    from data_processing.bootstrap import build_feature_directory
-    from data_processing.directory.jobs import record_training_reads
-
-    return record_training_reads(build_feature_directory(settings), feature_set, result, datetime.now())
 
 
 @app.command("help-text")
 def help_text() -> None:
     """raw.help_articles + raw.help_heldout_questions -> processed.help_articles / help_examples / help_heldout."""
 
-    def job(settings: Settings) -> dict[str, Any]:
-        from data_processing.bootstrap import build_lake
+    def job(deps: Dependencies) -> dict[str, Any]:
         from data_processing.jobs.help_text import run_help_text
 
-        return run_help_text(build_lake(settings))
+        return run_help_text(deps.lake)
 
     _run(job)
 
@@ -115,11 +105,10 @@ def help_text() -> None:
 def register_groups() -> None:
     """Register every feature group under feature_groups_dir in the feature directory (refusals: exit 2)."""
 
-    def job(settings: Settings) -> dict[str, Any]:
-        from data_processing.bootstrap import build_feature_directory
+    def job(deps: Dependencies) -> dict[str, Any]:
         from data_processing.directory.jobs import register_groups as register
 
-        return register(build_feature_directory(settings), settings.resolved_feature_groups_dir(), datetime.now())
+        return register(deps.feature_directory, deps.settings.resolved_feature_groups_dir(), datetime.now())
 
     _run(job)
 
@@ -131,11 +120,10 @@ def deprecate_feature(
 ) -> None:
     """Mark a feature deprecated: every model and job that reads it is warned (those known from usage)."""
 
-    def job(settings: Settings) -> dict[str, Any]:
-        from data_processing.bootstrap import build_feature_directory
+    def job(deps: Dependencies) -> dict[str, Any]:
         from data_processing.directory.services import deprecate_feature as deprecate
 
-        return deprecate(build_feature_directory(settings), feature, reason, now=datetime.now())
+        return deprecate(deps.feature_directory, feature, reason, now=datetime.now())
 
     _run(job)
 
@@ -144,10 +132,8 @@ def deprecate_feature(
 def validate_groups() -> None:
     """Load and validate every feature group definition (YAML + code file)."""
 
-    def job(settings: Settings) -> dict[str, Any]:
-        from data_processing.bootstrap import build_registry
-
-        return {"feature_groups": build_registry(settings).names()}
+    def job(deps: Dependencies) -> dict[str, Any]:
+        return {"feature_groups": deps.feature_groups.names()}
 
     _run(job)
 
@@ -164,11 +150,11 @@ def stream(
 ) -> None:
     """Near-real-time feature group: event log -> window state -> online store + features.<group> (lake)."""
 
-    def job(settings: Settings) -> dict[str, Any]:
+    def job(deps: Dependencies) -> dict[str, Any]:
         from data_processing.streaming.runner import run_worker
 
-        port = settings.stream_metrics_port if metrics_port is None else metrics_port
-        return run_worker(settings, group, idle_seconds=idle_seconds, metrics_port=port)
+        port = deps.settings.stream_metrics_port if metrics_port is None else metrics_port
+        return run_worker(deps, group, idle_seconds=idle_seconds, metrics_port=port)
 
     _run(job)
 

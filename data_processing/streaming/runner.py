@@ -1,4 +1,4 @@
-"""Wiring of a streaming worker from settings (keyword overrides for tests), and its process lifecycle."""
+"""Wiring of a streaming worker from the composition root (data_processing.bootstrap), and its process lifecycle."""
 
 from __future__ import annotations
 
@@ -6,18 +6,12 @@ import signal
 import threading
 from typing import Any
 
-from prometheus_client import CollectorRegistry
-
-from data_processing.bootstrap import build_lake, build_online_store, build_registry
-from data_processing.ports import OnlineStore
-from data_processing.settings import Settings
+from data_processing.bootstrap import Dependencies
 from data_processing.streaming.group import load_streaming_group
 from data_processing.streaming.metrics import MetricsServer, StreamMetrics
 from data_processing.streaming.offline import LakeSink
 from data_processing.streaming.state_sqlite import WindowStateStore
 from data_processing.streaming.worker import StreamWorker, WorkerConfig
-from strata_kernel.eventlog import EventLog, open_event_log
-from strata_kernel.lake import LakeClient
 
 
 def consumer_group(group: str, topic: str) -> str:
@@ -26,18 +20,11 @@ def consumer_group(group: str, topic: str) -> str:
     return f"data_processing.stream.{group}.{topic}"
 
 
-def build_worker(
-    settings: Settings,
-    group_name: str,
-    registry: CollectorRegistry,
-    *,
-    event_log: EventLog | None = None,
-    online_store: OnlineStore | None = None,
-    lake: LakeClient | None = None,
-) -> StreamWorker:
-    group = load_streaming_group(build_registry(settings), group_name)
-    log = event_log if event_log is not None else open_event_log(settings)
-    consumers = [log.consumer(topic, consumer_group(group.name, topic)) for topic in group.definition.topics]
+def build_worker(deps: Dependencies, group_name: str) -> StreamWorker:
+    """The worker of one streaming group, on the composition root's event log, online store, lake and metrics."""
+    settings = deps.settings
+    group = load_streaming_group(deps.feature_groups, group_name)
+    consumers = [deps.event_log.consumer(topic, consumer_group(group.name, topic)) for topic in group.definition.topics]
     state_file = settings.resolved_stream_state_dir() / f"{group.name}.state.db"
     config = WorkerConfig(
         poll_timeout_seconds=settings.stream_poll_timeout_seconds,
@@ -52,17 +39,16 @@ def build_worker(
         consumers,
         WindowStateStore(state_file),
         WindowStateStore(state_file),
-        online_store if online_store is not None else build_online_store(settings),
-        LakeSink(lake if lake is not None else build_lake(settings), group.definition),
-        StreamMetrics.create(registry),
+        deps.online_store,
+        LakeSink(deps.lake, group.definition),
+        StreamMetrics.create(deps.registry),
         config,
     )
 
 
-def run_worker(settings: Settings, group_name: str, *, idle_seconds: float | None, metrics_port: int) -> dict[str, Any]:
+def run_worker(deps: Dependencies, group_name: str, *, idle_seconds: float | None, metrics_port: int) -> dict[str, Any]:
     """Run until SIGTERM/SIGINT (or idle); the metrics endpoint lives as long as the worker."""
-    registry = CollectorRegistry()
-    worker = build_worker(settings, group_name, registry)
+    worker = build_worker(deps, group_name)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -73,7 +59,7 @@ def run_worker(settings: Settings, group_name: str, *, idle_seconds: float | Non
         def readiness() -> str | None:
             return None if ready.is_set() else "recovering the outbox of the previous run"
 
-        server = MetricsServer(registry, readiness, "127.0.0.1", metrics_port).start()
+        server = MetricsServer(deps.registry, readiness, "127.0.0.1", metrics_port).start()
     try:
         return worker.run(stop, idle_seconds=idle_seconds)
     finally:

@@ -8,13 +8,11 @@ from typing import Any
 from apiflask import APIFlask
 from flask import request
 
-from inference_engine.bootstrap import build_model_service, build_prediction_log, build_routing_source
+from inference_engine.bootstrap import bootstrap
 from inference_engine.domain.routing import RoutingRecord
 from inference_engine.errors import InvalidInstances, VersionNotFound
-from inference_engine.metrics import PredictionMetrics
 from inference_engine.routing.errors import RoutingNotConfigured
 from inference_engine.routing.poller import RoutingPoller
-from inference_engine.runtimes.partitioned_runtime import create_runtime_with_partitions
 from inference_engine.services import BackgroundLoader, ModelService
 from inference_engine.settings import Settings
 from strata_kernel.contracts import headers
@@ -23,38 +21,35 @@ from strata_kernel.logs import request_id_var
 from strata_kernel.service import add_readiness_check, create_service_app
 
 
-def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    load_in_background: bool = True,
+    poll_routing: bool | None = None,
+    **overrides: Any,
+) -> APIFlask:
     """Build the app; models load in a background thread so /healthz answers at once and /readyz waits.
 
-    Overrides: ``registry`` (a ModelRegistry, e.g. a fake), ``runtime_factory``, ``load_in_background``,
-    ``prediction_log`` (a PredictionLog), ``routing_source`` (a RoutingSource), ``poll_routing`` (bool).
+    ``overrides`` go to :func:`inference_engine.bootstrap.bootstrap` (``registry``, ``runtime_factory``,
+    ``prediction_log``, ``routing_source``, ...); ``poll_routing`` defaults to ``routing_poll_seconds > 0``.
     """
     settings = settings if settings is not None else Settings()
     app = create_service_app("inference_engine", title="Strata inference engine")
-    metrics = PredictionMetrics.create(app.extensions["strata.registry"])
-    prediction_log = overrides.get("prediction_log") or build_prediction_log(
-        settings, on_dropped=metrics.prediction_events_dropped, on_failed=metrics.prediction_events_failed
-    )
-    service = build_model_service(
-        settings,
-        registry=overrides.get("registry"),
-        runtime_factory=overrides.get("runtime_factory", create_runtime_with_partitions),
-        observer=metrics,
-        prediction_log=prediction_log,
-    )
+    deps = bootstrap(settings, metrics_registry=app.extensions["strata.registry"], **overrides)
+    service = deps.model_service
+    app.extensions["inference_engine.deps"] = deps
     app.extensions["inference_engine.service"] = service
-    app.extensions["inference_engine.prediction_log"] = prediction_log
+    app.extensions["inference_engine.prediction_log"] = deps.prediction_log
     add_readiness_check(app, service.readiness_problem)
     _register_routes(app, service)
     _register_routing_routes(app, service, settings)
     loader = BackgroundLoader(service, settings.load_retry_seconds)
     app.extensions["inference_engine.loader"] = loader
-    if overrides.get("load_in_background", True):
+    if load_in_background:
         loader.start()
-    source = overrides.get("routing_source") or build_routing_source(settings)
-    poller = RoutingPoller(service, source, settings.routing_poll_seconds)
+    poller = RoutingPoller(service, deps.routing_source, settings.routing_poll_seconds)
     app.extensions["inference_engine.poller"] = poller
-    if overrides.get("poll_routing", settings.routing_poll_seconds > 0):
+    if poll_routing if poll_routing is not None else settings.routing_poll_seconds > 0:
         poller.start()
     return app
 

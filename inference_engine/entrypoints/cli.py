@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from inference_engine.settings import Settings
+
+if TYPE_CHECKING:
+    from inference_engine.bootstrap import Dependencies
 from strata_kernel.cli import BAD_INPUT, fail, one_line_errors
 from strata_kernel.logs import configure_logging
 
@@ -46,45 +49,46 @@ def train(
     Spark; the report table goes to stderr, the summary JSON line to stdout. ``helpbot`` trains the help-centre
     chatbot (TensorFlow) on processed.help_examples and evaluates it on processed.help_heldout.
     """
-    from inference_engine.bootstrap import build_registry, build_training_data, training_options
+    from inference_engine.bootstrap import bootstrap, training_options
     from inference_engine.helpbot.options import MODEL_NAME as HELPBOT
     from inference_engine.partitioning.spec import has_spec
     from inference_engine.training import parse_param_overrides, train_model
 
     with one_line_errors():
         settings = _settings()
+        deps = bootstrap(settings)
         if param and (model == HELPBOT or (not no_partitions and has_spec(model, settings.model_specs_dir))):
             fail("--param applies to the global XGBoost model only: add --no-partitions (not for helpbot)", BAD_INPUT)
         if model == HELPBOT:
-            summary = _train_helpbot(settings)
+            summary = _train_helpbot(deps)
         elif not no_partitions and has_spec(model, settings.model_specs_dir):
-            summary = _train_partitioned(model, settings, fresh)
+            summary = _train_partitioned(model, deps, fresh)
         else:
             options = training_options(settings, parse_param_overrides(param or []))
-            summary = train_model(model, build_training_data(settings), build_registry(settings), options)
+            summary = train_model(model, deps.training_data, deps.registry, options)
     typer.echo(json.dumps(summary))
 
 
-def _train_helpbot(settings: Settings) -> dict[str, Any]:
+def _train_helpbot(deps: Dependencies) -> dict[str, Any]:
     """The help-centre chatbot (TensorFlow): its own tables and options (inference_engine/helpbot/options.py)."""
-    from inference_engine.bootstrap import build_registry, build_training_data
     from inference_engine.helpbot.options import HelpbotOptions
     from inference_engine.helpbot.training import train_helpbot
 
-    return train_helpbot(build_training_data(settings), build_registry(settings), HelpbotOptions(seed=settings.seed))
+    return train_helpbot(deps.training_data, deps.registry, HelpbotOptions(seed=deps.settings.seed))
 
 
-def _train_partitioned(model: str, settings: Settings, fresh: bool) -> dict[str, Any]:
-    from inference_engine.bootstrap import build_registry, build_training_data, partitioned_options
+def _train_partitioned(model: str, deps: Dependencies, fresh: bool) -> dict[str, Any]:
+    from inference_engine.bootstrap import partitioned_options
     from inference_engine.partitioning.report import print_table
     from inference_engine.partitioning.spark import build_spark_session
     from inference_engine.partitioning.spec import load_spec
     from inference_engine.partitioning.training import train_partitioned
 
+    settings = deps.settings
     result = train_partitioned(
         load_spec(model, settings.model_specs_dir),
-        build_training_data(settings),
-        build_registry(settings),
+        deps.training_data,
+        deps.registry,
         lambda: build_spark_session(settings),
         partitioned_options(settings, fresh=fresh),
     )
@@ -100,13 +104,13 @@ def tree(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
 ) -> None:
     """Print the node tree of a partitioned model: status, rows, metric vs parent, who serves each node."""
-    from inference_engine.bootstrap import build_registry
+    from inference_engine.bootstrap import bootstrap
     from inference_engine.partitioning.report import print_table
     from inference_engine.partitioning.tree_view import registered_tree
 
     with one_line_errors():
         settings = _settings()
-        report = registered_tree(build_registry(settings), model, version, settings.serving_alias,
+        report = registered_tree(bootstrap(settings).registry, model, version, settings.serving_alias,
                                  settings.var_dir / "inference_engine" / "downloads")  # fmt: skip
     if as_json:
         typer.echo(json.dumps(report))
@@ -121,13 +125,13 @@ def deploy(
     latest: Annotated[bool, typer.Option("--latest", help="Serve the newest version.")] = False,
 ) -> None:
     """Point the serving alias (production) at a version; running servers pick it up on reload."""
-    from inference_engine.bootstrap import build_registry
+    from inference_engine.bootstrap import bootstrap
 
     if (version is None) == (not latest):
         fail("give exactly one of --version N or --latest", BAD_INPUT)
     with one_line_errors():
         settings = _settings()
-        registry = build_registry(settings)
+        registry = bootstrap(settings).registry
         chosen = version if version is not None else registry.latest_version(model).version
         registry.set_alias(model, settings.serving_alias, chosen)
     typer.echo(json.dumps({"model": model, "version": chosen, "alias": settings.serving_alias}))

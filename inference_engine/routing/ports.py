@@ -46,3 +46,6 @@ class RoutingSource(abc.ABC):
     @abc.abstractmethod
     def current(self, model: str) -> dict[str, Any] | None:
         """The model's current routing record as sent, None when it has none; Unavailable when unreachable."""
+
+    def close(self) -> None:
+        """Release connections."""

@@ -10,14 +10,13 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from comparative_eval.adapters.locks import LocalLocks
-from comparative_eval.adapters.sample_files import JsonSampleFiles
 from comparative_eval.adapters.sql_store import SqlDatabase
-from comparative_eval.adapters.template_files import YamlTemplates
 from comparative_eval.analysis import AnalysisService
+from comparative_eval.bootstrap import bootstrap
 from comparative_eval.metrics import EvalMetrics
 from comparative_eval.ports import EngineClient, ValidationReport
 from comparative_eval.services import DeploymentService
+from comparative_eval.settings import Settings
 from strata_kernel.contracts.routing import RoutingRecord
 from strata_kernel.errors import NotFound, StrataError
 
@@ -95,6 +94,7 @@ def write_samples(directory: Path, model: str = "etd", n: int = 5) -> None:
 
 
 def build_world(tmp_path: Path, database_url: str | None = None) -> World:
+    """The services as comparative_eval's composition root wires them, on a temp store, a fake engine and clock."""
     templates_dir = tmp_path / "templates"
     templates_dir.mkdir(exist_ok=True)
     (templates_dir / "etd.yaml").write_text(TEST_TEMPLATE)
@@ -103,17 +103,8 @@ def build_world(tmp_path: Path, database_url: str | None = None) -> World:
     database = SqlDatabase(database_url or f"sqlite:///{tmp_path / 'ce.db'}")
     engine, clock = FakeEngine(), FakeClock()
     registry = CollectorRegistry()
-    metrics = EvalMetrics.create(registry)
-    templates = YamlTemplates(templates_dir)
-    deployments = DeploymentService(
-        database.unit_of_work,
-        engine,
-        LocalLocks(tmp_path / "locks", timeout_seconds=2.0),
-        templates,
-        JsonSampleFiles(samples_dir),
-        clock,
-        metrics,
-        validation_sample_size=200,
-    )
-    analysis = AnalysisService(database.unit_of_work, templates, deployments, clock, metrics)
-    return World(deployments, analysis, engine, clock, database, metrics, registry, templates_dir, samples_dir)
+    settings = Settings(var_dir=tmp_path / "var", templates_dir=templates_dir, validation_samples_dir=samples_dir,
+                        lock_timeout_seconds=2.0, validation_sample_size=200, operator_token="test-token")  # fmt: skip
+    deps = bootstrap(settings, registry=registry, uow_factory=database.unit_of_work, engine=engine, clock=clock)
+    return World(deps.deployments, deps.analysis, engine, clock, database, deps.metrics, registry, templates_dir,
+                 samples_dir)  # fmt: skip

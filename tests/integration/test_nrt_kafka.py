@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry
 
 from data_processing.adapters.online_sqlite import SqliteOnlineStore
+from data_processing.bootstrap import bootstrap
 from data_processing.settings import Settings
 from data_processing.streaming.runner import build_worker
 from strata_kernel.eventlog.kafka import KafkaEventLog
@@ -77,7 +77,7 @@ def _until_serving(store: SqliteOnlineStore, expected: dict[str, dict[str, Any]]
 
 
 def _run_worker(settings: Settings, log: KafkaEventLog, store: SqliteOnlineStore, lake: Any) -> tuple[Any, Any]:
-    worker = build_worker(settings, GROUP, CollectorRegistry(), event_log=log, online_store=store, lake=lake)
+    worker = build_worker(bootstrap(settings, event_log=log, online_store=store, lake=lake), GROUP)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()

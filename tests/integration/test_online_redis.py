@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from data_processing.adapters.online_redis import RedisOnlineStore
-from data_processing.bootstrap import build_online_store
+from data_processing.bootstrap import bootstrap
 from data_processing.domain.online import OnlineRow
 from data_processing.errors import OnlineStoreLoadFailed
 from data_processing.settings import Settings
@@ -118,7 +118,7 @@ def test_a_loader_killed_mid_load_leaves_an_expiring_orphan_and_the_old_version_
 
 
 def test_the_online_store_url_picks_redis(client: Any, prefix: str, tmp_path: Path) -> None:
-    store = build_online_store(Settings(var_dir=tmp_path / "var", online_store_url=REDIS_URL))
+    store = bootstrap(Settings(var_dir=tmp_path / "var", online_store_url=REDIS_URL)).online_store
 
     assert isinstance(store, RedisOnlineStore)
     assert store.current_version(f"never_loaded_{uuid.uuid4().hex[:8]}") is None

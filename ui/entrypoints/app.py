@@ -23,15 +23,11 @@ from flask import Response, jsonify, render_template, request
 
 from strata_kernel.logs import configure_logging
 from strata_kernel.service import create_service_app
-from ui.adapters.data_lake_http import HttpLakeCatalog
-from ui.adapters.feature_directory_http import HttpFeatureDirectory
-from ui.adapters.help_http import HttpHelpCentre
-from ui.adapters.inference_engine_http import HttpModelTrees
 from ui.bootstrap import bootstrap
 from ui.domain.reply import Reply
 from ui.entrypoints.help_pages import register_help
 from ui.entrypoints.lake_pages import register_lake
-from ui.ports import BusinessLogic, FeatureDirectory, HelpCentre, LakeCatalog, ModelTrees
+from ui.ports import BusinessLogic, FeatureDirectory, ModelTrees
 from ui.settings import Settings
 
 COMPONENT = "ui"
@@ -42,39 +38,25 @@ _PAGE_POLICY = "default-src 'self'; img-src 'self' data:; object-src 'none'; bas
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
-    """Build the UI app; ``business_logic=`` / ``feature_directory=`` / ``model_trees=`` / ``help_centre=`` replace
-    the HTTP adapters."""
+    """Build the UI app; ``overrides`` go to :func:`ui.bootstrap.bootstrap` (``business_logic``, ``help_centre``,
+    ``feature_directory``, ``model_trees``, ``lake_catalog``: fakes in tests)."""
     settings = settings or Settings()
     configure_logging(COMPONENT, settings.log_level, settings.log_json)
-    feature_directory: FeatureDirectory = overrides.pop("feature_directory", None) or HttpFeatureDirectory(
-        settings.data_processing_url, timeout_seconds=settings.http_timeout_seconds, retries=settings.http_retries
-    )
-    model_trees: ModelTrees = overrides.pop("model_trees", None) or HttpModelTrees(
-        settings.inference_engine_url,
-        timeout_seconds=settings.inference_engine_timeout_seconds,
-        retries=settings.http_retries,
-    )
-    help_centre: HelpCentre = overrides.pop("help_centre", None) or HttpHelpCentre(
-        settings.business_logic_url,
-        timeout_seconds=settings.business_logic_timeout_seconds,
-        retries=settings.http_retries,
-    )
-    lake_catalog: LakeCatalog = overrides.pop("lake_catalog", None) or HttpLakeCatalog(
-        settings.data_lake_url, timeout_seconds=settings.data_lake_timeout_seconds, retries=settings.http_retries
-    )
-    business_logic = bootstrap(settings, **overrides)
+    deps = bootstrap(settings, **overrides)
+    business_logic = deps.business_logic
     app = create_service_app(
         COMPONENT,
         title="Strata UI",
         readiness_checks=[business_logic.problem],
         description="The delivery-time page and its relay to business_logic.",
     )
+    app.extensions["ui.deps"] = deps
     _register_page(app)
     _register_relay(app, business_logic)
-    _register_feature_directory(app, feature_directory)
-    _register_model_trees(app, model_trees)
-    register_help(app, help_centre, _page)
-    register_lake(app, lake_catalog, _page)
+    _register_feature_directory(app, deps.feature_directory)
+    _register_model_trees(app, deps.model_trees)
+    register_help(app, deps.help_centre, _page)
+    register_lake(app, deps.lake_catalog, _page)
     return app
 
 

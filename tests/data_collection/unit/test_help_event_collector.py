@@ -12,7 +12,7 @@ import pyarrow as pa
 from dc_fakes import FakeQuarantine, FakeRawLake
 
 from data_collection.adapters.lake import rows_to_arrow
-from data_collection.bootstrap import build_collector
+from data_collection.bootstrap import bootstrap
 from data_collection.domain.events import (
     HELP_FEEDBACK,
     HELP_FEEDBACK_TOPIC,
@@ -57,7 +57,8 @@ def delivered(order: str, **changes: Any) -> dict[str, Any]:
 
 def _collect(settings: Settings, log: LocalEventLog, lake: FakeRawLake, quarantine: FakeQuarantine) -> CollectorStatus:
     status = CollectorStatus(TOPICS)
-    build_collector(settings, event_log=log, lake=lake, quarantine=quarantine, observers=[status]).run_until_idle()
+    deps = bootstrap(settings, event_log=log, lake=lake, quarantine=quarantine)
+    deps.collector(observers=[status]).run_until_idle()
     return status
 
 

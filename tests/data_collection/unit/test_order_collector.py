@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from dc_fakes import FakeQuarantine, FakeRawLake
 
-from data_collection.bootstrap import build_collector
+from data_collection.bootstrap import bootstrap
 from data_collection.domain.events import ORDER_PLACED_TOPIC, ORDER_TOPICS, TOPICS
 from data_collection.errors import LakeWriteFailed
 from data_collection.services import JOB_NAME, publish_batches
@@ -28,7 +28,7 @@ def _publish_tiny(event_log: LocalEventLog, simulation: Simulation) -> None:
 
 
 def _collector(settings: Settings, event_log: LocalEventLog, lake: FakeRawLake, quarantine: FakeQuarantine, **kw):
-    return build_collector(settings, event_log=event_log, lake=lake, quarantine=quarantine, **kw)
+    return bootstrap(settings, event_log=event_log, lake=lake, quarantine=quarantine).collector(**kw)
 
 
 def test_drains_both_topics_into_their_raw_tables_with_lineage(

@@ -11,6 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from data_processing.adapters.online_sqlite import SqliteOnlineStore
+from data_processing.bootstrap import bootstrap
 from data_processing.settings import Settings
 from data_processing.streaming.runner import build_worker
 from data_processing.streaming.worker import StreamWorker
@@ -52,8 +53,9 @@ def make_worker(
 
     def make(registry: CollectorRegistry | None = None, lake_client: LakeClient | None = None, **changes: Any):
         settings = stream_settings.model_copy(update=changes)
-        worker = build_worker(settings, GROUP, registry or CollectorRegistry(), event_log=event_log,
-                              online_store=online, lake=lake_client or lake[0])  # fmt: skip
+        deps = bootstrap(settings, registry=registry or CollectorRegistry(), event_log=event_log, online_store=online,
+                         lake=lake_client or lake[0])  # fmt: skip
+        worker = build_worker(deps, GROUP)
         started.append(worker)
         return worker
 

@@ -27,7 +27,7 @@ from werkzeug.serving import make_server
 
 from data_lake.entrypoints.app import create_app as create_lake_app
 from data_lake.settings import Settings as LakeSettings
-from inference_engine.bootstrap import build_registry
+from inference_engine.bootstrap import bootstrap
 from inference_engine.entrypoints.app import create_app
 from inference_engine.entrypoints.cli import app as cli
 from inference_engine.errors import TrainingDataError
@@ -168,7 +168,7 @@ def test_training_maps_unseen_paraphrases_to_their_article_and_refuses_off_topic
 
 
 def test_the_registered_version_carries_its_threshold_metrics_and_lineage(trained: Trained) -> None:
-    tags = build_registry(trained.settings).version("helpbot", 1).tags
+    tags = bootstrap(trained.settings).registry.version("helpbot", 1).tags
 
     assert tags["framework"] == "tensorflow"
     assert json.loads(tags["features"]) == ["token_ids"]
@@ -190,7 +190,7 @@ def test_the_registered_version_carries_its_threshold_metrics_and_lineage(traine
 
 
 def test_the_version_holds_the_keras_model_labels_vocabulary_and_signature(trained: Trained, tmp_path: Path) -> None:
-    registry = build_registry(trained.settings)
+    registry = bootstrap(trained.settings).registry
     artifact = registry.fetch(registry.version("helpbot", 1), tmp_path)
 
     assert artifact.model_file.name == "tensorflow"
@@ -209,7 +209,7 @@ def test_the_version_holds_the_keras_model_labels_vocabulary_and_signature(train
 def test_the_served_runtime_answers_exactly_as_the_training_evaluation_did(trained: Trained, tmp_path: Path) -> None:
     from inference_engine.runtimes.tensorflow_runtime import TensorFlowRuntime
 
-    registry = build_registry(trained.settings)
+    registry = bootstrap(trained.settings).registry
     runtime = create_runtime(registry.fetch(registry.version("helpbot", 1), tmp_path))
     assert isinstance(runtime, TensorFlowRuntime)
     runtime.load()

@@ -17,7 +17,7 @@ from inference_fakes import FakeLake
 from inference_synthetic import make_training_set, write_training_set
 from typer.testing import CliRunner
 
-from inference_engine.bootstrap import build_registry
+from inference_engine.bootstrap import bootstrap
 from inference_engine.domain.models import ModelArtifact, ModelVersion
 from inference_engine.entrypoints.app import create_app
 from inference_engine.entrypoints.cli import app as cli
@@ -67,7 +67,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     root = tmp_path_factory.mktemp("mlflow")
     lake = FakeLake(write_training_set(root / "lake" / "etd_training_set", make_training_set(900, days=12)), version=2)
     settings = Settings(var_dir=root / "var", warmup_predictions=2, min_training_rows=100, min_holdout_rows=10)
-    registry = RecordingRegistry(build_registry(settings))
+    registry = RecordingRegistry(bootstrap(settings).registry)
     summary = train_model("etd", lake, registry, TrainingOptions(min_training_rows=100, min_holdout_rows=10))
     return Trained(settings, summary, registry.published[0].model, lake)
 
@@ -78,7 +78,7 @@ def run_cli(settings: Settings, *args: str) -> Any:
 
 
 def test_the_registered_version_carries_the_contract_tags(trained: Trained) -> None:
-    version = build_registry(trained.settings).version("etd", trained.summary["version"])
+    version = bootstrap(trained.settings).registry.version("etd", trained.summary["version"])
 
     assert version.features == tuple(json.loads(version.tags["features"]))
     assert version.tags["data_version"] == "processed.etd_training_set@v2"

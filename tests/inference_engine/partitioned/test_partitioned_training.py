@@ -28,11 +28,11 @@ def nodes_of(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def etd_run(spark: Any, etd_lake: FakeLake, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Trained once and registered in a real (embedded) MLflow registry."""
-    from inference_engine.bootstrap import build_registry
+    from inference_engine.bootstrap import bootstrap
 
     root = tmp_path_factory.mktemp("etd-run")
     settings = Settings(var_dir=root / "var", warmup_predictions=1)
-    registry = build_registry(settings)
+    registry = bootstrap(settings).registry
     result = train(etd_spec(), etd_lake, registry, spark, options(root))  # type: ignore[arg-type]
     registry.set_alias("etd", "production", result["summary"]["version"])
     return {**result, "root": root, "settings": settings}
