@@ -1,6 +1,7 @@
 """`python -m bench [etd] [online] [pit] [nrt] [partitioned] [--requests N]`: run the benchmarks (default: all).
 
 `python -m bench rollout [--var-dir var] [--rate 50] [--duration S]`: canary promotion and rollback under load.
+`python -m bench profile`: profiling a lake table, full vs incremental, DuckDB vs Spark vs pandas describe().
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from bench import chat, etd, nrt_freshness, online_lookup, partitioned_training, pit_join, rollout
+from bench import chat, etd, nrt_freshness, online_lookup, partitioned_training, pit_join, profile, rollout
 
 
 def main() -> None:
@@ -20,7 +21,9 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("only", nargs="*", help="only these: etd, online, pit, nrt, partitioned, chat (default: all)")
+    parser.add_argument(
+        "only", nargs="*", help="only these: etd, online, pit, nrt, partitioned, chat, profile (default: all)"
+    )
     args = parser.parse_args()
     if not args.only or "online" in args.only:
         online_lookup.main()
@@ -30,6 +33,8 @@ def main() -> None:
         nrt_freshness.main([])
     if not args.only or "partitioned" in args.only:
         partitioned_training.main([])
+    if not args.only or "profile" in args.only:
+        profile.main()
     if not args.only or "chat" in args.only:
         _print_chat(args.requests)
     if args.only and "etd" not in args.only:

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import urllib3
 
@@ -88,3 +89,34 @@ def measure(
         throughput_rps=requests / elapsed,
         errors=errors,
     )
+
+
+def run_in_subprocess(module: str, function: str, *args: str) -> dict[str, Any]:
+    """``module.function(*args)`` in a fresh interpreter (its own peak memory, its own SparkSession); returns the
+    JSON it prints last. Spark workers run this interpreter and bind loopback only."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
+    code = f"import json, {module} as m; print(json.dumps(m.{function}(*{list(args)!r})))"
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{function}{args} failed: {done.stderr.strip().splitlines()[-3:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def peak_mb(pid: int | str = "self") -> float:
+    """A process's peak resident memory (VmHWM) in MB; 0 when it is gone."""
+    from pathlib import Path
+
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0

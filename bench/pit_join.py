@@ -8,10 +8,6 @@ are printed beside (its default store drops orders without features; Strata keep
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime
@@ -20,6 +16,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from bench.harness import peak_mb, run_in_subprocess
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDERS, ENTITIES, DAYS = 1_000_000, 10_000, 30
@@ -52,10 +50,7 @@ def make_data(orders: int = ORDERS, entities: int = ENTITIES, days: int = DAYS, 
 
 
 def _peak_mb(pid: int | str = "self") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return peak_mb(pid)
 
 
 def _group(kind: str) -> Any:
@@ -118,13 +113,7 @@ def _jvm_pid() -> int | None:
 
 
 def _in_subprocess(path: str, *args: str) -> dict[str, Any]:
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
-    code = f"import json, bench.pit_join as b; print(json.dumps(b.{path}(*{list(args)!r})))"
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{path} failed: {done.stderr.strip().splitlines()[-1:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return run_in_subprocess("bench.pit_join", path, *args)
 
 
 def main() -> None:

@@ -7,15 +7,17 @@ later version that still holds the file merges it instead of reading it again.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, DateTime, Engine, Integer, String, Table, Text, UniqueConstraint, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from data_lake.adapters.sqlalchemy_catalog import metadata
 from data_lake.domain.tables import TableName
 from data_lake.ports import ProfileStore
+from strata_kernel.errors import Unavailable
 from strata_kernel.profiles.model import TableProfile
 
 _IN_CHUNK = 500
@@ -43,6 +45,15 @@ lake_version_profiles = Table(
 )
 
 
+@contextmanager
+def _translate_errors() -> Iterator[None]:
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise Unavailable(f"profile store unavailable: {reason}", code="catalog_unavailable") from exc
+
+
 class SqlAlchemyProfileStore(ProfileStore):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -50,7 +61,7 @@ class SqlAlchemyProfileStore(ProfileStore):
 
     def file_profiles(self, table: TableName, paths: Sequence[str]) -> dict[str, TableProfile]:
         found: dict[str, TableProfile] = {}
-        with self._engine.connect() as connection:
+        with _translate_errors(), self._engine.connect() as connection:
             for start in range(0, len(paths), _IN_CHUNK):
                 rows = connection.execute(
                     select(lake_file_profiles.c.path, lake_file_profiles.c.profile).where(
@@ -71,7 +82,7 @@ class SqlAlchemyProfileStore(ProfileStore):
         query = select(lake_version_profiles.c.profile).where(
             lake_version_profiles.c.table_name == table.qualified, lake_version_profiles.c.version == version
         )
-        with self._engine.connect() as connection:
+        with _translate_errors(), self._engine.connect() as connection:
             text = connection.execute(query).scalar()
         return None if text is None else _load(text)
 
@@ -82,10 +93,12 @@ class SqlAlchemyProfileStore(ProfileStore):
 
     def _insert_once(self, target: Table, row: dict[str, object]) -> None:
         try:
-            with self._engine.begin() as connection:
+            with _translate_errors(), self._engine.begin() as connection:
                 connection.execute(target.insert().values(**row))
-        except IntegrityError:  # another worker stored the same profile first: keep its copy
-            return
+        except Unavailable as exc:
+            if isinstance(exc.__cause__, IntegrityError):  # another worker stored the same profile first
+                return
+            raise
 
 
 def _dump(profile: TableProfile) -> str:

@@ -89,8 +89,9 @@ def _profile_batches(params: SketchParams) -> Any:
         for batch in batches:
             paths = batch.column(_FILE_COLUMN)
             data = batch.drop_columns([_FILE_COLUMN]) if hasattr(batch, "drop_columns") else batch
-            for path in pc.unique(paths).to_pylist():
-                rows = data.filter(pc.equal(paths, path)) if len(set(paths.to_pylist())) > 1 else data
+            names = pc.unique(paths).to_pylist()
+            for path in names:  # a batch comes from one file, but nothing in Spark promises it
+                rows = data if len(names) == 1 else data.filter(pc.equal(paths, path))
                 builders.setdefault(path, ProfileBuilder(params=params)).update(rows)
         if builders:
             texts = [json.dumps(builder.finish().to_dict()) for builder in builders.values()]
