@@ -2,6 +2,7 @@
 
 `python -m bench rollout [--var-dir var] [--rate 50] [--duration S]`: canary promotion and rollback under load.
 `python -m bench profile`: profiling a lake table, full vs incremental, DuckDB vs Spark vs pandas describe().
+`python -m bench startup [--runs 5] [--hog 2] [--code DIR]`: `strata run` ready time, memory, survivors.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from bench import chat, etd, nrt_freshness, online_lookup, partitioned_training, pit_join, profile, rollout
+from bench import chat, etd, nrt_freshness, online_lookup, partitioned_training, pit_join, profile, rollout, startup
 
 
 def main() -> None:
     if sys.argv[1:2] == ["rollout"]:  # its own options; not part of "all" (it needs a built demo, takes minutes)
         rollout.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["startup"]:  # its own options; not part of "all" (it needs a built demo, takes minutes)
+        startup.main(sys.argv[2:])
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=1000)

@@ -8,6 +8,7 @@ request path); a shadow copy is scored on a small background executor.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import tempfile
@@ -38,7 +39,7 @@ from strata_kernel.errors import NotFound, StrataError, Unavailable
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BackgroundLoader", "LoadedModel", "ModelService", "ServingObserver"]
+__all__ = ["LoadedModel", "ModelService", "ServingObserver"]
 
 VERSION_ROUTE = "version"  # metrics label of an explicit /versions/{v}/predict call (not routed, not logged)
 
@@ -104,14 +105,20 @@ class ModelService:
     def load_configured(self) -> bool:
         """Load every configured model not loaded yet; True when all are. Failures are kept for /readyz."""
         for name in self._names:
-            if name in self._serving:
-                continue
-            try:
-                self.reload(name)
-            except StrataError as exc:
-                self._problems[name] = exc.message
-                log.warning("model %s not loaded: %s", name, exc.message)
+            with contextlib.suppress(StrataError):
+                self.load_model(name)
         return all(name in self._serving for name in self._names)
+
+    def load_model(self, name: str) -> None:
+        """Load one configured model unless it serves already; a failure is kept for /readyz, then raised."""
+        if name in self._serving:
+            return
+        try:
+            self.reload(name)
+        except StrataError as exc:
+            self._problems[name] = exc.message
+            log.warning("model %s not loaded: %s", name, exc.message)
+            raise
 
     def readiness_problem(self) -> str | None:
         missing = [
@@ -379,28 +386,3 @@ def _entry(
 
 def _describe(exc: BaseException) -> str:
     return exc.message if isinstance(exc, StrataError) else f"{type(exc).__name__}: {exc}"
-
-
-class BackgroundLoader:
-    """Loads the configured models off the request path, retrying until all are served."""
-
-    def __init__(self, service: ModelService, retry_seconds: float) -> None:
-        self._service = service
-        self._retry_seconds = retry_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="model-loader", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self._service.load_configured():
-                    return
-            except Exception:  # never let the loader die silently: /readyz keeps saying why
-                log.exception("loading models failed")
-            self._stop.wait(self._retry_seconds)

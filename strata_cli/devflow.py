@@ -130,7 +130,7 @@ def _start(service: Service, env: dict[str, str], logs: Path) -> subprocess.Pope
     log = open(logs / f"build-{service.name}.log", "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(service.command(), env=_merged(env), stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_ready({service.name: service.url}, timeout_seconds=60, processes={service.name: process})
+        wait_ready({service.name: service.url}, stall_seconds=60, processes={service.name: process})
     except Exception:
         process.terminate()
         raise

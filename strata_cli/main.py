@@ -6,22 +6,25 @@ Every failure ends with one line of why and a non-zero exit code.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import httpx
 import typer
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.table import Table
 
-from strata_cli import models, operator, supervisor
+from strata_cli import lifecycle, models, operator, supervisor
 from strata_cli.devflow import StepFailed, child_env, run_flow
 from strata_cli.settings import Settings
-from strata_cli.topology import services, sidecars
-from strata_cli.waiting import NotReady, readiness, wait_ready
+from strata_cli.topology import Service, Sidecar, services, sidecars
+from strata_cli.waiting import NotReady, ask, wait_ready
 from strata_kernel.settings import load_settings
 
 app = typer.Typer(help="Strata: a layered ML platform.", no_args_is_help=True, add_completion=False)
@@ -106,27 +109,60 @@ def _ensure_built(settings: Settings, size: str | None, rebuild: bool) -> None:
     _build(settings, _check_size(wanted), settings.demo_seed)
 
 
-def _start_all(settings: Settings) -> tuple[subprocess.Popen[bytes], Path]:
+@dataclass
+class Running:
+    """A started Strata: supervisord, its config and the run id every process of the run carries."""
+
+    process: subprocess.Popen[bytes]
+    config: Path
+    run_id: str
+    run_dir: Path
+
+    def stop(self) -> None:
+        """Stop every process of the run; whatever supervisord leaves behind is swept."""
+        for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the stop short
+            signal.signal(signum, signal.SIG_IGN)
+        swept = lifecycle.stop_all(self.process, self.run_id)
+        if swept:
+            console.print(f"[yellow]stopped {swept} processes supervisord had left running[/]")
+        lifecycle.RunRecord.path(self.run_dir).unlink(missing_ok=True)
+
+
+def _start_all(settings: Settings) -> Running:
+    """Start every process; if any cannot become ready, stop all of them and fail with one line of why."""
     run_dir = settings.var_dir.resolve() / "run"
-    config = supervisor.write_config(run_dir, [*services(settings), *sidecars(settings)], Path.cwd())
-    process = supervisor.start(config, child_env(settings))
-    urls = {s.name: s.url for s in services(settings)} | {s.name: s.url for s in sidecars(settings)}
+    programs: list[Service | Sidecar] = [*services(settings), *sidecars(settings)]
+    try:
+        swept = lifecycle.sweep_leftovers(run_dir)
+    except lifecycle.AlreadyRunning as exc:
+        raise _fail(str(exc)) from None
+    if swept:
+        console.print(f"[yellow]stopped {swept} processes left running by an earlier start that did not stop[/]")
+    busy = lifecycle.busy_ports(p.port for p in programs)
+    if busy:
+        raise _fail(f"port(s) {', '.join(map(str, busy))} already in use by another process: stop it, or move "
+                    "Strata with STRATA_<SERVICE>_URL / STRATA_SIDECAR_BASE_PORT")  # fmt: skip
+    config = supervisor.write_config(run_dir, programs, Path.cwd())
+    running = Running(lifecycle.start_supervisord(config, child_env(settings), run_id := lifecycle.new_run_id()),
+                      config, run_id, run_dir)  # fmt: skip
+    lifecycle.RunRecord(run_id, os.getpid()).write(run_dir)
+    urls = {p.name: p.url for p in programs}
     console.print(f"Starting {len(urls)} processes under supervisord (logs: {run_dir / 'logs'}) ...")
     try:
-        wait_ready(urls, timeout_seconds=settings.ready_timeout_seconds, processes={"supervisord": process})
-    except NotReady as exc:
-        _stop(process)
-        raise _fail(str(exc)) from None
-    return process, config
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        seconds = wait_ready(
+            urls,
+            stall_seconds=settings.ready_timeout_seconds,
+            processes={"supervisord": running.process},
+            programs=lambda: supervisor.program_states(config),
+            console=console,
+        )
+    except (NotReady, KeyboardInterrupt) as exc:
+        why = str(exc) if isinstance(exc, NotReady) else "interrupted"
+        console.print(f"[red]start failed:[/red] {escape(why)}; stopping every process it started ...")
+        running.stop()
+        raise _fail(f"{why} (logs: {run_dir / 'logs'})") from None
+    console.print(f"All {len(urls)} processes ready in {seconds:.1f}s")
+    return running
 
 
 def _print_urls(settings: Settings) -> None:
@@ -141,25 +177,28 @@ def _print_urls(settings: Settings) -> None:
 
 
 @app.command()
-def run(size: SizeOption = None, rebuild: bool = typer.Option(False, help="Rebuild the demo from scratch.")) -> None:
+def run(
+    size: SizeOption = None,
+    rebuild: bool = typer.Option(False, help="Rebuild the demo from scratch."),
+    no_build: bool = typer.Option(False, "--no-build", help="Start on whatever var/ holds; never build."),
+) -> None:
     """Build the demo if needed, start every service and sidecar, print the URLs; Ctrl-C stops everything."""
     settings = _settings()
-    _ensure_built(settings, size, rebuild)
-    process, _ = _start_all(settings)
+    if not no_build:
+        _ensure_built(settings, size, rebuild)
+    # explicit handlers: a SIGINT inherited as "ignored" (background jobs) must still stop everything, and a
+    # SIGTERM during the start-up wait must stop what was started (KeyboardInterrupt unwinds through it)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    running = _start_all(settings)
     _print_urls(settings)
-
-    def request_stop(signum: int, _frame: object) -> None:
-        # supervisord runs in its own session (so a terminal's Ctrl-C reaches only us): forward the request
-        console.print(f"{signal.Signals(signum).name} received: stopping every process ...")
-        process.send_signal(signal.SIGTERM)
-
-    # explicit handlers: a SIGINT inherited as "ignored" (background jobs) must still stop everything
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
     try:
-        process.wait()
+        running.process.wait()
+    except KeyboardInterrupt:
+        console.print("Stopping every process ...")
     finally:
-        _stop(process)
+        running.stop()
+    console.print("Stopped.")
 
 
 @app.command()
@@ -168,13 +207,14 @@ def demo(size: SizeOption = None, rebuild: bool = typer.Option(False, help="Rebu
     settings = _settings()
     started = time.perf_counter()
     _ensure_built(settings, size, rebuild)
-    process, _ = _start_all(settings)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    running = _start_all(settings)
     try:
         answer = scripted_etd_request(settings.ui_url)
     except (httpx.HTTPError, RuntimeError) as exc:
         raise _fail(f"scripted ETD request failed: {exc}") from None
     finally:
-        _stop(process)
+        running.stop()
     console.print(
         f"[bold green]ETD for {answer['restaurant']} ({answer['basket']}): {answer['etd_minutes']} minutes[/]"
     )
@@ -217,24 +257,30 @@ def status(
         operator.watch(lambda: Group(_process_table(settings)[0], operator.overview(settings)),
                        interval=interval, iterations=iterations)  # fmt: skip
         return
-    table, all_ready = _process_table(settings)
+    table, all_ready, answering = _process_table(settings)
+    if not answering:
+        raise _fail(f"Strata is not running: none of its {table.row_count} processes answers "
+                    f"(ui {settings.ui_url}); start it with `make run`")  # fmt: skip
     console.print(table)
     console.print(operator.overview(settings))
     if not all_ready:
         raise typer.Exit(1)
 
 
-def _process_table(settings: Settings) -> tuple[Table, bool]:
+def _process_table(settings: Settings) -> tuple[Table, bool, bool]:
+    """The table, whether every process is ready, and whether any answers at all."""
     table = Table()
     for column in ("process", "URL", "state"):
         table.add_column(column)
-    all_ready = True
+    all_ready, answering = True, False
     with httpx.Client() as client:
         for name, url in [(s.name, s.url) for s in services(settings)] + [(s.name, s.url) for s in sidecars(settings)]:
-            ready, why = readiness(url, client)
-            all_ready &= ready
-            table.add_row(name, url, "[green]ready[/]" if ready else f"[red]{why}[/]")
-    return table, all_ready
+            answer = ask(url, client)
+            all_ready &= answer.state == "ready"
+            answering |= answer.state != "starting"
+            state = "[green]ready[/]" if answer.state == "ready" else f"[red]{escape(answer.detail)}[/]"
+            table.add_row(name, url, state)
+    return table, all_ready, answering
 
 
 def _service_action(action: str, name: str) -> None:

@@ -12,10 +12,13 @@ class Settings(StrataSettings):
 
     demo_size: str = "small"
     demo_seed: int = 7
-    ready_timeout_seconds: float = 180.0
+    #: how long a starting service may show no progress (no answer, or the same step) before the start is given
+    #: up and everything stopped; scaled by the load average per core (a busy machine is slower, not broken)
+    ready_timeout_seconds: float = 90.0
     #: gunicorn workers for the hot-path services (the rest run one worker with threads)
     hot_path_workers: int = 2
-    sidecar_base_port: int = 9101
+    #: sidecar of service number n (ui 0, business_logic 1, ... stream worker 12) listens on base + n
+    sidecar_base_port: int = 9100
     #: bearer token of mutating deployment calls (STRATA_OPERATOR_TOKEN); when unset the CLI reads
     #: ``<var_dir>/comparative_eval/operator_token``, the file comparative_eval keeps its token in
     operator_token: str | None = None

@@ -8,11 +8,15 @@ everything, while ``strata service stop inference_engine`` stops one process and
 from __future__ import annotations
 
 import hashlib
-import os
 import shlex
 import subprocess
 import sys
+import xmlrpc.client
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from supervisor.xmlrpc import SupervisorTransport
 
 from strata_cli.topology import Service, Sidecar
 
@@ -53,14 +57,31 @@ def write_config(run_dir: Path, programs: list[Service | Sidecar], workdir: Path
     return path
 
 
-def start(config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """Start supervisord in the foreground as a child, in its own process group."""
-    supervisord = Path(sys.executable).with_name("supervisord")
-    return subprocess.Popen(
-        [str(supervisord), "-n", "-c", str(config)],
-        env={**os.environ, **env},
-        start_new_session=True,
+@dataclass(frozen=True)
+class ProgramState:
+    name: str
+    state: str  # STARTING, RUNNING, BACKOFF, STOPPING, EXITED, FATAL, STOPPED, UNKNOWN
+    pid: int
+    description: str  # supervisord's words: "pid 123, uptime 0:00:05", "Exited too quickly ..."
+
+
+def program_states(config: Path) -> dict[str, ProgramState] | None:
+    """Every program's state from supervisord's XML-RPC socket; None while supervisord does not answer."""
+    proxy = xmlrpc.client.ServerProxy(
+        "http://127.0.0.1", transport=SupervisorTransport(serverurl=f"unix://{_socket_from(config)}")
     )
+    try:
+        infos: list[dict[str, Any]] = proxy.supervisor.getAllProcessInfo()  # type: ignore[assignment]
+    except (OSError, xmlrpc.client.Fault, xmlrpc.client.ProtocolError):
+        return None
+    return {
+        str(i["name"]): ProgramState(str(i["name"]), str(i["statename"]), int(i["pid"]), str(i["description"]))
+        for i in infos
+    }
+
+
+def _socket_from(config: Path) -> Path:
+    return _socket_path(config.parent)
 
 
 def ctl(config: Path, *args: str) -> subprocess.CompletedProcess[str]:

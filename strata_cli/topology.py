@@ -14,6 +14,9 @@ class Service:
     name: str  # the deployable's package, also the supervisor program name
     url: str
     workers: int = 1
+    #: the service's number: its default port is 8000 + number and its sidecar's sidecar_base_port + number
+    #: (9100 + number), as in docker-compose.yml and monitoring/prometheus/prometheus.yml
+    number: int = 0
 
     @property
     def host(self) -> str:
@@ -71,15 +74,14 @@ def services(settings: Settings) -> list[Service]:
     """Start order matters little (each waits for nothing), but the lake and the engine come first."""
     hot = settings.hot_path_workers
     return [
-        Service("data_lake", settings.data_lake_url),
-        Service("inference_engine", settings.inference_engine_url, workers=hot),
-        Service("data_processing", settings.data_processing_url, workers=hot),
-        Service("business_logic", settings.business_logic_url, workers=hot),
-        Service("data_collection", settings.data_collection_url),
-        Service("ui", settings.ui_url),
-        StreamWorker("data_processing_stream", _stream_worker_url(settings), group="restaurant_realtime"),
-        # appended last: the sidecars are numbered by position, so the existing ones keep their ports
-        Service("comparative_eval", settings.comparative_eval_url),
+        Service("data_lake", settings.data_lake_url, number=4),
+        Service("inference_engine", settings.inference_engine_url, workers=hot, number=3),
+        Service("data_processing", settings.data_processing_url, workers=hot, number=2),
+        Service("business_logic", settings.business_logic_url, workers=hot, number=1),
+        Service("data_collection", settings.data_collection_url, number=5),
+        Service("ui", settings.ui_url, number=0),
+        StreamWorker("data_processing_stream", _stream_worker_url(settings), number=12, group="restaurant_realtime"),
+        Service("comparative_eval", settings.comparative_eval_url, number=6),
         help_centre(settings),
     ]
 
@@ -94,9 +96,10 @@ class HelpCentreSite(Service):
 
 
 def help_centre(settings: Settings) -> HelpCentreSite:
-    return HelpCentreSite("help_centre", settings.help_centre_url)
+    return HelpCentreSite("help_centre", settings.help_centre_url, number=7)
 
 
 def sidecars(settings: Settings) -> list[Sidecar]:
-    """One sidecar monitor per process, the stream worker included (it answers /healthz and /readyz too)."""
-    return [Sidecar(service, settings.sidecar_base_port + i) for i, service in enumerate(services(settings))]
+    """One sidecar monitor per process, the stream worker included (it answers /healthz and /readyz too), on
+    ``sidecar_base_port + number``: ui 9100, business_logic 9101, ..., the stream worker's 9112."""
+    return [Sidecar(service, settings.sidecar_base_port + service.number) for service in services(settings)]

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 #: A readiness check returns ``None`` when fine, else a one-line reason.
 ReadinessCheck = Callable[[], str | None]
+#: What a service not ready yet is busy with, shown by ``strata run`` while it waits (docs/contracts.md,
+#: "Readiness"): ``{"state": "loading" | "failed", "step": str, "done": int, "total": int}``. "failed" means
+#: waiting will not help (the reasons say why); a change of ``step`` or ``done`` is progress.
+ProgressReport = Callable[[], dict[str, Any] | None]
 
 _OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -58,6 +62,11 @@ def create_service_app(
 
 def add_readiness_check(app: APIFlask, check: ReadinessCheck) -> None:
     app.extensions["strata.readiness_checks"].append(check)
+
+
+def set_progress_report(app: APIFlask, report: ProgressReport) -> None:
+    """While not ready, ``/readyz`` carries ``progress``: what the service is loading (see ProgressReport)."""
+    app.extensions["strata.progress"] = report
 
 
 def _install_request_hooks(app: APIFlask, metrics: HttpMetrics) -> None:
@@ -152,7 +161,11 @@ def _install_ops_routes(
         problems = [reason for check in checks if (reason := _run_check(check)) is not None]
         metrics.ready.set(0 if problems else 1)
         if problems:
-            return {"status": "not ready", "reasons": problems}, 503
+            body: dict[str, object] = {"status": "not ready", "reasons": problems}
+            progress = _progress(app.extensions.get("strata.progress"))
+            if progress is not None:
+                body["progress"] = progress
+            return body, 503
         return {"status": "ready"}, 200
 
     @app.get("/metrics")
@@ -168,6 +181,14 @@ def _scrape_registry(registry: CollectorRegistry) -> CollectorRegistry:
     merged = CollectorRegistry()
     multiprocess.MultiProcessCollector(merged)
     return merged
+
+
+def _progress(report: ProgressReport | None) -> dict[str, Any] | None:
+    try:
+        return report() if report is not None else None
+    except Exception:  # progress is a courtesy: never turn a 503 into a 500
+        log.exception("progress report failed")
+        return None
 
 
 def _run_check(check: ReadinessCheck) -> str | None:

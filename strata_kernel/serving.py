@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -37,8 +38,15 @@ def serve(
     workers: int = 1,
     threads: int = 8,
     post_worker_init: Callable[[Any], None] | None = None,
+    preload_modules: Sequence[str] = (),
 ) -> None:
-    """Serve until SIGTERM/SIGINT. gthread workers keep connections alive between services."""
+    """Serve until SIGTERM/SIGINT. gthread workers keep connections alive between services.
+
+    ``preload_modules`` are imported in the master before it forks, so every worker shares them (copy-on-write)
+    instead of importing them itself; they must only define code (the app is still built after the fork).
+    """
+    for module in preload_modules:
+        importlib.import_module(module)
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": workers,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -43,3 +44,26 @@ def serve(app: Any) -> tuple[BaseWSGIServer, str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def free_port_run(length: int) -> int:
+    """The first port of ``length`` consecutive free ports (the sidecars use base + the service's number)."""
+    for base in range(31000, 40000, 97):
+        if all(port_free(base + i) for i in range(length)):
+            return base
+    raise RuntimeError("no run of free ports")

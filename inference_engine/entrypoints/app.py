@@ -11,14 +11,15 @@ from flask import request
 from inference_engine.bootstrap import bootstrap
 from inference_engine.domain.routing import RoutingRecord
 from inference_engine.errors import InvalidInstances, VersionNotFound
+from inference_engine.loading import BackgroundLoader, LoadProgress, Readiness, WorkerBoard
 from inference_engine.routing.errors import RoutingNotConfigured
 from inference_engine.routing.poller import RoutingPoller
-from inference_engine.services import BackgroundLoader, ModelService
+from inference_engine.services import ModelService
 from inference_engine.settings import Settings
 from strata_kernel.contracts import headers
 from strata_kernel.contracts.auth import AUTHORIZATION, OPERATOR, Credential, authenticate
 from strata_kernel.logs import request_id_var
-from strata_kernel.service import add_readiness_check, create_service_app
+from strata_kernel.service import add_readiness_check, create_service_app, set_progress_report
 
 
 def create_app(
@@ -40,10 +41,15 @@ def create_app(
     app.extensions["inference_engine.deps"] = deps
     app.extensions["inference_engine.service"] = service
     app.extensions["inference_engine.prediction_log"] = deps.prediction_log
-    add_readiness_check(app, service.readiness_problem)
+    # several gunicorn workers: readiness is every worker's (any one of them answers /readyz)
+    board = WorkerBoard.for_master(settings.var_dir / "run", settings.workers) if settings.workers > 1 else None
+    progress = LoadProgress(len(service.model_names), board)
+    readiness = Readiness(service, progress, board)
+    add_readiness_check(app, readiness.problem)
+    set_progress_report(app, readiness.report)
     _register_routes(app, service)
     _register_routing_routes(app, service, settings)
-    loader = BackgroundLoader(service, settings.load_retry_seconds)
+    loader = BackgroundLoader(service, progress, settings.load_retry_seconds)
     app.extensions["inference_engine.loader"] = loader
     if load_in_background:
         loader.start()

@@ -143,11 +143,16 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default 8003).")] = None,
     workers: Annotated[int | None, typer.Option(help="Gunicorn worker processes.")] = None,
 ) -> None:
-    """Serve the HTTP API under gunicorn; each worker loads the models itself after the fork."""
+    """Serve the HTTP API under gunicorn; each worker loads the models itself after the fork.
+
+    The heavy modules (MLflow, XGBoost, the runtimes) are imported once, in gunicorn's master before the fork,
+    so the workers share them instead of importing them each (~10 s and ~250 MB a worker, measured).
+    """
     from strata_kernel.serving import serve as run_server
 
     with one_line_errors():
         settings = _settings()
+        settings = settings.model_copy(update={"workers": workers or settings.workers})
 
         def factory() -> Any:
             from inference_engine.entrypoints.app import create_app
@@ -158,6 +163,19 @@ def serve(
             factory,
             host=host or settings.host,
             port=port or settings.port,
-            workers=workers or settings.workers,
+            workers=settings.workers,
             threads=settings.threads,
+            preload_modules=PRELOADED_MODULES,
         )
+
+
+#: imported by gunicorn's master before it forks the workers (code only: no engine, client or model)
+PRELOADED_MODULES = (
+    "inference_engine.entrypoints.app",
+    "inference_engine.adapters.mlflow_registry",
+    "mlflow",  # the adapter imports it on first use
+    "mlflow.artifacts",
+    "inference_engine.runtimes.partitioned_runtime",
+    "inference_engine.runtimes.xgboost_runtime",
+    "inference_engine.runtimes.tensorflow_runtime",
+)

@@ -1,12 +1,15 @@
-"""TensorFlow runtime of the help-centre chatbot: a Keras model, its labels, vocabulary and threshold.
+"""Runtime of the help-centre chatbot's Keras model (MLflow flavor ``tensorflow``): labels, vocabulary, threshold.
 
-The hot path is numpy plus one call of a ``tf.function`` traced once with a fixed input signature
-(``model.predict`` costs milliseconds per call). TensorFlow is imported only here and in helpbot.model.
+The forward pass runs in numpy from the saved weights (helpbot.numpy_scorer): TensorFlow's import alone cost
+5-30 s and ~650 MB per engine worker, for two lookups and one matrix product. A saved model of another
+architecture falls back to Keras (one ``tf.function`` traced once), imported only then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,23 +17,23 @@ import numpy as np
 from inference_engine.domain.signature import Instance
 from inference_engine.errors import ModelNotReady
 from inference_engine.helpbot.encoding import MODEL_FILE, Labels, Vocabulary, answers, checked_token_ids, decide, encode
-from inference_engine.helpbot.model import Scorer, import_tensorflow
+from inference_engine.helpbot.numpy_scorer import NumpyScorer, UnsupportedArchitecture
 from inference_engine.helpbot.vectoriser import model_vectoriser
 from inference_engine.runtimes.base import ModelRuntime
 
-import_tensorflow()  # quiet and oneDNN-free before anything else imports TensorFlow in this process
+log = logging.getLogger(__name__)
 
 
 class TensorFlowRuntime(ModelRuntime):
-    _scorer: Scorer | None = None
+    _scorer: Callable[[np.ndarray], np.ndarray] | None = None
+    #: "numpy" (the saved weights, no TensorFlow) or "keras" (the fallback)
+    scoring_path: str = "numpy"
     _labels: Labels
     _vocabulary: Vocabulary
     _known: np.ndarray
     _threshold: float
 
     def load(self) -> None:
-        import keras
-
         directory = self.artifact.model_file  # the version's directory (MLmodel ``tensorflow`` flavor)
         version = self.artifact.model_version
         threshold = version.tags.get("threshold")
@@ -40,10 +43,11 @@ class TensorFlowRuntime(ModelRuntime):
         self._vocabulary = Vocabulary.read(directory)
         self._known = self._vocabulary.known_mask()
         self._threshold = float(threshold)
-        model = keras.models.load_model(directory / MODEL_FILE, compile=False)
-        if int(model.output_shape[-1]) != len(self._labels.articles):
+        scorer, classes = _load_scorer(directory / MODEL_FILE)
+        if classes != len(self._labels.articles):
             raise ModelNotReady(f"{version.name} v{version.version}: model outputs and labels.json disagree")
-        self._scorer = Scorer(model)
+        self._scorer = scorer
+        self.scoring_path = "numpy" if isinstance(scorer, NumpyScorer) else "keras"
 
     @property
     def vectoriser(self) -> str | None:
@@ -71,3 +75,19 @@ class TensorFlowRuntime(ModelRuntime):
 
     def unload(self) -> None:
         self._scorer = None
+
+
+def _load_scorer(model_file: Path) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
+    """The numpy scorer when the architecture is the known one, else Keras; with its number of classes."""
+    try:
+        scorer = NumpyScorer.read(model_file)
+        return scorer, scorer.classes
+    except UnsupportedArchitecture as exc:
+        log.warning("%s: %s; scoring with Keras (imports TensorFlow)", model_file, exc)
+    from inference_engine.helpbot.model import Scorer, import_tensorflow
+
+    import_tensorflow()  # quiet and oneDNN-free before keras imports TensorFlow
+    import keras
+
+    keras_scorer = Scorer(keras.models.load_model(model_file, compile=False))
+    return keras_scorer, keras_scorer.classes

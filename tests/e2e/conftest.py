@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,34 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import free_port, free_port_run
+
 SERVICES = (
     "ui", "business_logic", "data_processing", "inference_engine", "data_lake", "data_collection",
     "comparative_eval", "help_centre",
 )  # fmt: skip
 STRATA = [sys.executable, "-m", "strata_cli"]
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _free_port_run(length: int) -> int:
-    """The first port of ``length`` consecutive free ports (the sidecars use base, base+1, ...)."""
-    for base in range(31000, 40000, 97):
-        if all(_port_free(base + i) for i in range(length)):
-            return base
-    raise RuntimeError("no run of free ports")
 
 
 @dataclass
@@ -59,13 +37,13 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     var_dir = tmp_path_factory.mktemp("strata-e2e") / "var"
-    urls = {name: f"http://127.0.0.1:{_free_port()}" for name in SERVICES}
+    urls = {name: f"http://127.0.0.1:{free_port()}" for name in SERVICES}
     env = {
         **os.environ,
         "STRATA_VAR_DIR": str(var_dir),
         "STRATA_DEMO_SIZE": "tiny",
-        # one sidecar per service plus one for the stream worker
-        "STRATA_SIDECAR_BASE_PORT": str(_free_port_run(len(SERVICES) + 1)),
+        # sidecar of service number n on base + n: ui 0 ... help_centre 7, the stream worker 12
+        "STRATA_SIDECAR_BASE_PORT": str(free_port_run(13)),
         "STRATA_HOT_PATH_WORKERS": "1",
         **{f"STRATA_{name.upper()}_URL": url for name, url in urls.items()},
     }

@@ -23,7 +23,7 @@ from strata_cli import operator
 from strata_cli.main import app
 from strata_cli.settings import Settings
 from strata_cli.topology import services, sidecars
-from tests.support import serve
+from tests.support import free_port_run, serve
 
 TOKEN = "op-s3cret"
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -465,31 +465,44 @@ def test_status_without_a_model_keeps_the_process_table_and_adds_the_deployments
     assert any("│ etd" in line and "full" in line and "v3" in line for line in result.output.splitlines())
 
 
-def test_status_without_a_model_notes_when_deployments_cannot_be_shown(tmp_path: Path) -> None:
+def test_status_without_a_model_notes_when_deployments_cannot_be_shown(
+    fake: FakeComparativeEval, tmp_path: Path
+) -> None:
     down = _closed_port_url()
     env = {"STRATA_COMPARATIVE_EVAL_URL": down, "STRATA_DATA_LAKE_URL": down, "STRATA_VAR_DIR": str(tmp_path),
-           "COLUMNS": "300"}  # fmt: skip
+           "STRATA_UI_URL": fake.url, "COLUMNS": "300"}  # fmt: skip  # one process answers: the platform is up
     result = runner.invoke(app, ["status"], env=env)
 
     assert result.exit_code == 1
     assert f"deployments: not shown (comparative_eval unavailable: connection refused ({down}))" in result.output
 
 
-def test_comparative_eval_follows_the_original_processes_so_every_existing_sidecar_keeps_its_port() -> None:
-    settings = Settings(sidecar_base_port=9101, comparative_eval_url="http://127.0.0.1:8006")
+def test_status_with_the_platform_down_says_so_in_one_line(tmp_path: Path) -> None:
+    down = _closed_port_url()
+    names = ("ui", "business_logic", "data_processing", "inference_engine", "data_lake", "data_collection",
+             "comparative_eval", "help_centre")  # fmt: skip
+    env = {f"STRATA_{name.upper()}_URL": down for name in names}
+    env |= {"STRATA_SIDECAR_BASE_PORT": str(free_port_run(13)), "STRATA_VAR_DIR": str(tmp_path), "COLUMNS": "300"}
+    result = runner.invoke(app, ["status"], env=env)
 
-    names = [s.name for s in services(settings)]
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"error: Strata is not running: none of its 18 processes answers (ui {down}); start it with `make run`"
+    ]
+
+
+def test_sidecar_ports_follow_the_numbering_of_prometheus_yml_and_compose() -> None:
+    settings = Settings(comparative_eval_url="http://127.0.0.1:8006")
+
     ports = {s.name: s.port for s in sidecars(settings)}
 
-    # processes added later (the help centre) come after it: appending never renumbers a sidecar
-    assert names[:8] == ["data_lake", "inference_engine", "data_processing", "business_logic", "data_collection",
-                         "ui", "data_processing_stream", "comparative_eval"]  # fmt: skip
-    assert {name: ports[name] for name in list(ports)[:8]} == {
-        "data_lake_sidecar": 9101, "inference_engine_sidecar": 9102, "data_processing_sidecar": 9103,
-        "business_logic_sidecar": 9104, "data_collection_sidecar": 9105, "ui_sidecar": 9106,
-        "data_processing_stream_sidecar": 9107, "comparative_eval_sidecar": 9108,
-    }  # fmt: skip
-    service = services(settings)[7]
+    # service 800N -> sidecar 910N, the stream worker (8012) -> 9112: what prometheus.yml scrapes
+    prometheus = (Path(__file__).parents[2] / "monitoring" / "prometheus" / "prometheus.yml").read_text()
+    for name, port in ports.items():
+        if name != "help_centre_sidecar":  # the demo's static site has no sidecar in the compose deployment
+            assert f'{name.removesuffix("_sidecar").replace("_", "-")}:{port}"' in prometheus, name
+    assert ports["ui_sidecar"] == 9100 and ports["data_processing_stream_sidecar"] == 9112
+    service = next(s for s in services(settings) if s.name == "comparative_eval")
     assert service.command()[1:] == ["-m", "comparative_eval", "serve", "--host", "127.0.0.1", "--port", "8006",
                                      "--workers", "1"]  # fmt: skip
 

@@ -232,6 +232,48 @@ def test_the_served_runtime_answers_exactly_as_the_training_evaluation_did(train
     assert all(p["title"] is None for p in predictions if not p["known"])
 
 
+def test_serving_scores_in_numpy_with_the_probabilities_of_the_keras_graph(trained: Trained, tmp_path: Path) -> None:
+    """The runtime never imports TensorFlow for this architecture, and loses nothing by it."""
+    import keras
+
+    from inference_engine.helpbot.encoding import MODEL_FILE, Vocabulary, encode
+    from inference_engine.helpbot.model import Scorer
+    from inference_engine.helpbot.numpy_scorer import NumpyScorer
+
+    registry = build_registry(trained.settings)
+    directory = registry.fetch(registry.version("helpbot", 1), tmp_path).model_file
+    vocabulary = Vocabulary.read(directory)
+    rows = [row["token_ids"] for row in trained.tables["processed.help_heldout"].to_pylist()]
+    batch, scored = encode(rows, vocabulary.known_mask(), vocabulary.max_length)
+
+    in_numpy = NumpyScorer.read(directory / MODEL_FILE)(batch[scored])
+    in_keras = Scorer(keras.models.load_model(directory / MODEL_FILE, compile=False))(batch[scored])
+
+    assert in_numpy.shape == in_keras.shape == (int(scored.sum()), len(TOPICS))
+    assert np.abs(in_numpy - in_keras).max() < 1e-6
+    assert (in_numpy.argmax(axis=1) == in_keras.argmax(axis=1)).all()
+    runtime = create_runtime(registry.fetch(registry.version("helpbot", 1), tmp_path / "again"))
+    runtime.load()
+    assert getattr(runtime, "scoring_path", None) == "numpy"
+
+
+def test_a_saved_model_of_another_architecture_is_scored_by_keras(tmp_path: Path) -> None:
+    import keras
+
+    from inference_engine.helpbot.numpy_scorer import NumpyScorer, UnsupportedArchitecture
+    from inference_engine.runtimes.tensorflow_runtime import _load_scorer
+
+    inputs = keras.Input(shape=(8,), dtype="int32")
+    hidden = keras.layers.Dense(4, activation="relu")(keras.layers.Flatten()(keras.layers.Embedding(50, 3)(inputs)))
+    keras.Model(inputs, keras.layers.Dense(5, activation="softmax")(hidden)).save(tmp_path / "other.keras")
+
+    with pytest.raises(UnsupportedArchitecture):
+        NumpyScorer.read(tmp_path / "other.keras")
+    scorer, classes = _load_scorer(tmp_path / "other.keras")
+    assert classes == 5 and not isinstance(scorer, NumpyScorer)
+    assert scorer(np.ones((2, 8), dtype=np.int32)).shape == (2, 5)
+
+
 def test_the_engine_serves_the_deployed_chatbot_over_http(trained: Trained) -> None:
     deployed = run_cli(trained.env, "deploy", "helpbot", "--latest")
     assert deployed.exit_code == 0, deployed.output

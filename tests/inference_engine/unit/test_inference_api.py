@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -142,3 +143,45 @@ def test_not_ready_until_the_alias_exists_then_loads_by_itself(settings: Setting
     registry.set_alias("etd", "production", 1)  # a deploy after the server started
     wait_ready(client)
     assert predict(client, "/v1/models/etd/predict").json["predictions"] == pytest.approx([7.0], abs=0.01)
+
+
+def test_while_not_ready_readyz_says_what_is_loading_and_that_a_missing_alias_will_not_come_by_waiting(
+    settings: Settings, tmp_path: Any
+) -> None:
+    registry = FakeRegistry(tmp_path / "empty")
+    registry.add("etd", constant_booster(7.0))
+    client = create_app(settings, registry=registry).test_client()
+
+    deadline = time.monotonic() + 10
+    while (progress := client.get("/readyz").json.get("progress", {})).get("state") != "failed":
+        assert time.monotonic() < deadline, progress
+        time.sleep(0.02)
+    assert progress["done"] == 0 and progress["total"] == 1
+    assert "etd" in progress["step"] and "production" in progress["step"]
+
+    registry.set_alias("etd", "production", 1)
+    assert "progress" not in wait_ready(client)
+
+
+def test_with_several_workers_ready_means_every_worker_is(settings: Settings, registry: FakeRegistry) -> None:
+    """Any worker may answer /readyz: one that has loaded its models must not speak for one still loading."""
+    from inference_engine.loading import WorkerBoard, WorkerProgress
+
+    two = settings.model_copy(update={"workers": 2})
+    client = create_app(two, registry=registry).test_client()
+    board = WorkerBoard.for_master(two.var_dir / "run", 2)
+    deadline = time.monotonic() + 10
+    while "1 of 2 workers started" not in client.get("/readyz").json.get("reasons", [""])[0]:
+        assert time.monotonic() < deadline, client.get("/readyz").json
+        time.sleep(0.02)
+
+    # a second worker of the same gunicorn master (this test process stands in for it: it is alive)
+    other = WorkerBoard(board.directory, 2, pid=os.getppid())
+    other.write(WorkerProgress("loading", "loading model etd (1 of 1)", 0, 1))
+    not_ready = client.get("/readyz")
+    assert not_ready.status_code == 503
+    assert not_ready.json["reasons"] == ["1 of 2 workers still loading: loading model etd (1 of 1)"]
+    assert not_ready.json["progress"]["step"] == "loading model etd (1 of 1)"
+
+    other.write(WorkerProgress("ready", "all models loaded", 1, 1))
+    assert client.get("/readyz").status_code == 200

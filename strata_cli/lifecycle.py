@@ -1,0 +1,181 @@
+"""Start and stop every Strata process as one unit.
+
+supervisord supervises the processes; this module makes sure none of them outlives the run that started it:
+
+- every process of a run carries ``STRATA_RUN_ID`` in its environment (supervisord passes its environment to its
+  programs, and they to theirs: gunicorn workers, Spark JVMs), so the run's processes can be found whatever their
+  parent has become (re-parented to PID 1 when supervisord dies first);
+- supervisord dies with the CLI (``PR_SET_PDEATHSIG``): a killed ``strata run`` still stops its programs;
+- a stop asks supervisord to stop everything, then sweeps whatever still carries the run id (TERM, then KILL);
+- before a start, the ports must be free, and processes left by an earlier run of the same var dir whose CLI is
+  gone are swept first (the record is ``var/run/run.json``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+RUN_ID_VARIABLE = "STRATA_RUN_ID"
+_PR_SET_PDEATHSIG = 1
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: SIGTERM this process when the process that started it dies (no orphaned supervisord)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def start_supervisord(config: Path, env: dict[str, str], run_id: str) -> subprocess.Popen[bytes]:
+    """supervisord in the foreground, in its own session (a terminal's Ctrl-C reaches only the CLI), tied to us."""
+    supervisord = Path(sys.executable).with_name("supervisord")
+    return subprocess.Popen(
+        [str(supervisord), "-n", "-c", str(config)],
+        env={**os.environ, **env, RUN_ID_VARIABLE: run_id},
+        start_new_session=True,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+    )
+
+
+def processes_of(run_id: str) -> list[int]:
+    """PIDs of every live process whose environment carries this run id (Linux ``/proc``; others: none)."""
+    marker = f"{RUN_ID_VARIABLE}={run_id}".encode()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        pid = int(entry.name)
+        if pid == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue  # gone, or not ours to read
+        if state != "Z" and marker in environ.split(b"\0"):
+            found.append(pid)
+    return found
+
+
+def sweep(run_id: str, grace_seconds: float = 5.0) -> int:
+    """TERM every process of the run, KILL those still there after ``grace_seconds``; returns how many were found."""
+    pids = processes_of(run_id)
+    _signal_all(pids, signal.SIGTERM)
+    deadline = time.monotonic() + grace_seconds
+    while time.monotonic() < deadline and processes_of(run_id):
+        time.sleep(0.1)
+    _signal_all(processes_of(run_id), signal.SIGKILL)
+    deadline = time.monotonic() + grace_seconds
+    while time.monotonic() < deadline and processes_of(run_id):
+        time.sleep(0.05)
+    return len(pids)
+
+
+def _signal_all(pids: Iterable[int], signum: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signum)
+
+
+def stop_all(process: subprocess.Popen[bytes], run_id: str, timeout_seconds: float = 40.0) -> int:
+    """Stop supervisord (it stops its programs), then sweep any process of the run left behind.
+
+    Returns the number of processes the sweep had to stop (0 when supervisord stopped everything itself).
+    """
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout_seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    return sweep(run_id)
+
+
+# ---------------------------------------------------------------------------------------------- the run record
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Who runs this var dir: the CLI's pid and the run id its processes carry."""
+
+    run_id: str
+    cli_pid: int
+
+    @staticmethod
+    def path(run_dir: Path) -> Path:
+        return run_dir / "run.json"
+
+    def write(self, run_dir: Path) -> None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.path(run_dir).write_text(json.dumps({"run_id": self.run_id, "cli_pid": self.cli_pid}))
+
+    @classmethod
+    def read(cls, run_dir: Path) -> RunRecord | None:
+        try:
+            data = json.loads(cls.path(run_dir).read_text())
+            return cls(str(data["run_id"]), int(data["cli_pid"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def cli_alive(self) -> bool:
+        try:
+            os.kill(self.cli_pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return _is_strata(self.cli_pid)
+
+
+def _is_strata(pid: int) -> bool:
+    """A recycled pid is not our CLI: only a command line naming strata counts."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # cannot tell (not Linux): assume it is
+    return not cmdline or b"strata" in cmdline  # empty while the process execs: cannot tell either
+
+
+class AlreadyRunning(RuntimeError):
+    """Another live ``strata run`` owns this var dir."""
+
+
+def sweep_leftovers(run_dir: Path) -> int:
+    """Stop the processes of an earlier run of this var dir whose CLI died without stopping them."""
+    record = RunRecord.read(run_dir)
+    if record is None:
+        return 0
+    if record.cli_alive():
+        raise AlreadyRunning(
+            f"Strata already runs from this var dir (strata pid {record.cli_pid}); stop it with Ctrl-C there first"
+        )
+    swept = sweep(record.run_id)
+    RunRecord.path(run_dir).unlink(missing_ok=True)
+    return swept
+
+
+def busy_ports(ports: Iterable[int], host: str = "127.0.0.1") -> list[int]:
+    """The ports another process already listens on (a start would fail on them, or talk to a stranger)."""
+    busy = []
+    for port in ports:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                busy.append(port)
+    return busy

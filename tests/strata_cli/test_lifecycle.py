@@ -1,0 +1,65 @@
+"""Processes of a run are found by the run id in their environment, whatever their parent has become."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from strata_cli import lifecycle
+
+
+def _orphan(run_id: str) -> None:
+    """``sleep`` started through a shell that exits at once: re-parented, as supervisord's children are when it dies."""
+    subprocess.run(["sh", "-c", "sleep 300 >/dev/null 2>&1 &"], env={**os.environ, "STRATA_RUN_ID": run_id},
+                   check=True)  # fmt: skip
+
+
+def test_leftovers_of_a_run_whose_cli_was_killed_are_swept_before_the_next_start(tmp_path: Path) -> None:
+    run_id = lifecycle.new_run_id()
+    dead_cli = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead_cli.wait()
+    lifecycle.RunRecord(run_id, dead_cli.pid).write(tmp_path)
+    _orphan(run_id)
+    _orphan(run_id)
+    assert len(lifecycle.processes_of(run_id)) == 2
+
+    assert lifecycle.sweep_leftovers(tmp_path) == 2
+
+    assert lifecycle.processes_of(run_id) == []
+    assert not lifecycle.RunRecord.path(tmp_path).exists()
+
+
+def test_another_runs_processes_are_left_alone(tmp_path: Path) -> None:
+    mine, theirs = lifecycle.new_run_id(), lifecycle.new_run_id()
+    _orphan(theirs)
+    try:
+        assert lifecycle.sweep(mine) == 0
+        assert len(lifecycle.processes_of(theirs)) == 1
+    finally:
+        lifecycle.sweep(theirs)
+
+
+def test_a_start_refuses_a_var_dir_another_live_strata_runs(tmp_path: Path) -> None:
+    cli = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "strata"])
+    try:
+        lifecycle.RunRecord(lifecycle.new_run_id(), cli.pid).write(tmp_path)
+        with pytest.raises(lifecycle.AlreadyRunning, match=f"strata pid {cli.pid}"):
+            lifecycle.sweep_leftovers(tmp_path)
+    finally:
+        cli.kill()
+        cli.wait()
+
+
+def test_busy_ports_names_the_ports_someone_listens_on() -> None:
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert lifecycle.busy_ports([port]) == [port]
+    assert lifecycle.busy_ports([port]) == []
