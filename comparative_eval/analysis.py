@@ -92,8 +92,9 @@ class AnalysisService:
                 action = f"rolled back: revision {result.record.revision}"
             elif verdict.verdict == "promote":
                 result = self._deployments.promote(
-                    record.model, reason="; ".join(verdict.reasons), actor=ACTOR, expected_revision=record.revision
-                )
+                    record.model, reason="; ".join(verdict.reasons), actor=ACTOR, expected_revision=record.revision,
+                    judged=verdict,
+                )  # fmt: skip
                 action = f"promoted: revision {result.record.revision} ({_describe(result.record)})"
         except StrataError as exc:
             action = f"not applied: {exc.message}"

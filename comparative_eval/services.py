@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -92,16 +92,30 @@ class DeploymentService:
         full: bool = False,
         actor: str = "operator",
         expected_revision: int | None = None,
+        force: bool = False,
+        judged: Verdict | None = None,
     ) -> ChangeResult:
+        """Next step (or ``full``). Against a ``hold`` or ``rollback`` verdict on the candidate it is refused unless
+        ``force``, which the record's reason and the audit keep. ``judged``: the verdict of the current revision
+        the caller acts on (the analysis loop's own; the operator's: what ``status`` shows); none, no objection."""
         _checked(lambda: rules.check_model_name(model))
         steps = self._templates.template(model).steps
-        return self._apply(
-            model,
-            actor,
-            reason,
-            lambda current: rules.promote(_known(model, current), steps, straight_to_full=full),
-            expected_revision,
-        )
+
+        def change(history: list[DeploymentRecord]) -> Change:
+            current = _known(model, history[0] if history else None)
+            next_change = rules.promote(current, steps, straight_to_full=full)
+            objection = judged if judged is not None and judged.revision == current.revision else None
+            if objection is not None and objection.verdict in {"hold", "rollback"}:
+                why = "; ".join(objection.reasons) or "no reason given"
+                if not force:
+                    raise ChangeConflict(
+                        f"the analysis says {objection.verdict} for candidate v{current.candidate_version} "
+                        f"(revision {objection.revision}: {why}); promote with --force to override it (recorded)"
+                    )
+                return replace(next_change, note=f"forced over analysis verdict {objection.verdict} ({why})")
+            return next_change
+
+        return self._apply(model, actor, reason, change, expected_revision, with_history=True)
 
     def rollback(
         self,
@@ -110,21 +124,38 @@ class DeploymentService:
         node: str | None = None,
         actor: str = "operator",
         expected_revision: int | None = None,
+        to_version: Any = None,
     ) -> ChangeResult:
-        _checked(
-            lambda: (
-                rules.check_model_name(model)
-                if node is None
-                else (rules.check_model_name(model), rules.check_node(node))
-            )
-        )
+        """Drop the candidate, or after a full promotion return to the previous stable version, or ``to_version``
+        (a version that served as stable before); ``node`` pins one node of a partitioned model instead."""
+        _checked(lambda: rules.check_model_name(model))
+        if node is not None:
+            _checked(lambda: rules.check_node(node))
+        target = None if to_version is None else _checked(lambda: rules.check_version(to_version, "to_version"))
         steps = self._templates.template(model).steps
-        result = self._apply(
-            model, actor, reason, lambda current: rules.rollback(_known(model, current), steps, node), expected_revision
-        )
+
+        def change(history: list[DeploymentRecord]) -> Change:
+            _known(model, history[0] if history else None)
+            return rules.rollback(history, steps, node, target)
+
+        result = self._apply(model, actor, reason, change, expected_revision, with_history=True)
         if self._metrics is not None:
             self._metrics.rollbacks.labels(model, actor).inc()
         return result
+
+    def record_initial(self, model: str, version: Any, actor: str, reason: str) -> DeploymentRecord:
+        """The first record of a model whose version already serves (the build deployed it by alias): stable at
+        100%, so status, history and rollback know it from the start. Not pushed (the engine serves it already)."""
+        model, version = _checked(lambda: (rules.check_model_name(model), rules.check_version(version)))
+        steps = self._templates.template(model).steps
+
+        def change(current: DeploymentRecord | None) -> Change:
+            if current is not None:
+                raise ChangeConflict(f"model {model} already has deployment records (revision {current.revision})")
+            return rules.full(version, steps)
+
+        record, _ = self._append(model, actor, reason, change)
+        return record
 
     # -- reads ------------------------------------------------------------------------------------
     def current(self, model: str) -> DeploymentRecord:
@@ -211,24 +242,42 @@ class DeploymentService:
         model: str,
         actor: str,
         reason: str,
-        change_of: Callable[[DeploymentRecord | None], Change],
+        change_of: Callable[[Any], Change],
         expected_revision: int | None = None,
+        with_history: bool = False,
     ) -> ChangeResult:
+        """Append the next record and push it; ``change_of`` gets the current record (or, ``with_history``, every
+        record newest first)."""
+        record, change = self._append(model, actor, reason, change_of, expected_revision, with_history)
+        return self._push(record, change.action)
+
+    def _append(
+        self,
+        model: str,
+        actor: str,
+        reason: str,
+        change_of: Callable[[Any], Change],
+        expected_revision: int | None = None,
+        with_history: bool = False,
+    ) -> tuple[DeploymentRecord, Change]:
         with self._locks.hold(model), self._uow() as uow:
-            current = uow.deployments.current(model)
+            history = uow.deployments.history(model) if with_history else []
+            current = history[0] if with_history and history else uow.deployments.current(model)
             if expected_revision is not None and (current is None or current.revision != expected_revision):
                 raise ChangeConflict(f"model {model} changed since revision {expected_revision} was judged")
-            change = _checked(lambda: change_of(current))
+            change = _checked(lambda: change_of(history if with_history else current))
             revision = 1 if current is None else current.revision + 1
+            reason = f"[{change.note}] {reason}".strip() if change.note else reason
             record = change.as_record(model, revision, actor, reason, self._clock())
             uow.deployments.append(record)
-            uow.audit.add(model, change.action, actor, "applied", reason, {"revision": revision}, record.created_at)
+            detail: dict[str, Any] = {"revision": revision, **({"forced": change.note} if change.note else {})}
+            uow.audit.add(model, change.action, actor, "applied", reason, detail, record.created_at)
             uow.commit()
         log.info("model %s revision %d: %s by %s (%s)", model, revision, change.action, actor, reason or "no reason")
         if self._metrics is not None:
             self._metrics.changes.labels(model, change.action).inc()
             self._metrics.observe_record(record)
-        return self._push(record, change.action)
+        return record, change
 
     def _push(self, record: DeploymentRecord, action: str) -> ChangeResult:
         try:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from data_processing.directory.ports import FeatureDirectory
 from data_processing.directory.services import stored_expressions
@@ -22,7 +22,7 @@ from data_processing.feature_sets import load_feature_set
 from data_processing.help_services import HelpAnswerer
 from data_processing.ports import HelpEngine, InferenceEngine, OnlineStore
 from data_processing.registry import FeatureGroupRegistry
-from data_processing.services import EtdEstimator, newest_feature_age_seconds
+from data_processing.services import EtdEstimator
 from data_processing.settings import Settings
 from strata_kernel.composition import Dependencies as KernelDependencies
 from strata_kernel.errors import ConfigurationError
@@ -214,14 +214,6 @@ def _runtime(deps: Dependencies) -> Runtime:
         buckets=(0.0001, 0.00025, *LATENCY_BUCKETS),
         registry=deps.registry,
     )
-    age = Gauge(
-        metric_name(COMPONENT, "feature_age_seconds"),
-        "Seconds since the newest feature_time of a group's serving online version (freshness).",
-        ["group"],
-        registry=deps.registry,
-    )
-    for group in groups:
-        age.labels(group).set_function(partial(newest_feature_age_seconds, store, group))
     ttl = {group: groups_registry.get(group).ttl for group in groups}
     # every lookup is a read of the model's stored features: counted in memory
     consumer, expressions = model_consumer(feature_set.model), stored_expressions(feature_set)

@@ -88,11 +88,3 @@ def online_readiness(store: OnlineStore, groups: tuple[str, ...]) -> Callable[[]
         return None
 
     return online_store_loaded
-
-
-def newest_feature_age_seconds(store: OnlineStore, group: str, now: Callable[[], datetime] = datetime.now) -> float:
-    """Freshness of a group online: seconds since its newest feature_time (NaN if never loaded)."""
-    version = store.current_version(group)
-    if version is None or version.newest_feature_time is None:
-        return float("nan")
-    return (now() - version.newest_feature_time).total_seconds()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from inference_engine.domain.models import ModelArtifact, ModelVersion
+from strata_kernel.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,18 @@ class ModelRegistry(abc.ABC):
     @abc.abstractmethod
     def latest_version(self, name: str) -> ModelVersion:
         """The highest version number of ``name``; ModelNotFound when it has none."""
+
+    def versions(self, name: str) -> list[ModelVersion]:
+        """Every registered version of ``name``, newest first (ModelNotFound if it has none). This default asks
+        for each number in turn; an adapter with a search (MLflow) answers in one query."""
+        newest = self.latest_version(name).version
+        found = []
+        for number in range(newest, 0, -1):
+            try:
+                found.append(self.version(name, number))
+            except NotFound:
+                continue  # a deleted version
+        return found
 
     @abc.abstractmethod
     def fetch(self, model_version: ModelVersion, into: Path) -> ModelArtifact:

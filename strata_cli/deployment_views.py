@@ -84,11 +84,13 @@ def _mode_markup(record: dict[str, Any]) -> str:
 def history_table(model: str, records: list[dict[str, Any]], at: str | None) -> Table:
     title = f"{model}: record in force at {at}" if at else f"{model}: deployment history (newest first)"
     table = Table(title=escape(title))
-    for column in ("revision", "at (UTC)", "stable", "candidate", "split", "step", "node pins", "actor", "reason"):
+    for column in ("revision", "at (UTC)", "action", "stable", "candidate", "split", "step", "node pins", "actor",
+                   "reason"):  # fmt: skip
         table.add_column(column, justify="right" if column in {"revision", "step"} else "left")
     for r in records:
         table.add_row(
-            str(r.get("revision", "-")), _when(r.get("created_at")), version_text(r.get("stable_version")),
+            str(r.get("revision", "-")), _when(r.get("created_at")), escape(str(r.get("action") or "-")),
+            version_text(r.get("stable_version")),
             version_text(r.get("candidate_version")), split_text(r), str(r.get("step", "-")), escape(_pins(r)) or "-",
             escape(str(r.get("actor") or "-")), escape(str(r.get("reason") or "-")),
         )  # fmt: skip

@@ -10,17 +10,20 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import IO
 
 from strata_cli.settings import Settings
 from strata_cli.topology import Service, help_centre
 from strata_cli.waiting import wait_ready
 
 HELP_MODEL = "helpbot"
+RECORD_STEP = "record first deployments (comparative evaluation)"
 #: every model the demo's inference engine serves
 SERVED_MODELS = ("etd", HELP_MODEL)
 PREDEFINED_HELP = Path(__file__).resolve().parents[1] / "business_logic" / "demo" / "help_questions.yaml"
@@ -86,6 +89,10 @@ def flow_steps(settings: Settings, size: str, seed: int) -> list[tuple[str, list
         ("train helpbot (TensorFlow) + register", ["inference_engine", "train", HELP_MODEL]),
         ("deploy helpbot (alias production)", ["inference_engine", "deploy", HELP_MODEL, "--latest"]),
         ("load predefined help questions", ["business_logic", "load-help", str(PREDEFINED_HELP)]),
+        # the versions the deploy steps chose are appended (MODEL=VERSION): comparative evaluation knows them as
+        # stable from the start, so status, history and rollback work on the first day
+        (RECORD_STEP, ["comparative_eval", "record-initial", "--actor", "strata build",
+                       "--reason", "first deployment by strata build"]),
     ]  # fmt: skip
 
 
@@ -95,8 +102,14 @@ def run_flow(
     size: str,
     seed: int,
     on_step: Callable[[str, float], None],
+    on_start: Callable[[str], None] | None = None,
+    on_output: Callable[[str], None] | None = None,
 ) -> FlowReport:
-    """Wipe ``var_dir`` and build the demo from scratch; raise :class:`StepFailed` on the first failing step."""
+    """Wipe ``var_dir`` and build the demo from scratch; raise :class:`StepFailed` on the first failing step.
+
+    ``on_start(name)`` before each step, ``on_output(line)`` for each line a step prints (its progress),
+    ``on_step(name, seconds)`` after it.
+    """
     var_dir = settings.var_dir.resolve()
     if var_dir.exists():
         shutil.rmtree(var_dir)
@@ -106,15 +119,21 @@ def run_flow(
     report = FlowReport()
     # the flow's writers commit through the lake's catalog; the crawler reads the help-centre site
     helpers: list[subprocess.Popen[bytes]] = []
+    deployed: list[str] = []  # MODEL=VERSION of each deploy step
     try:
         for service in (Service("data_lake", settings.data_lake_url), help_centre(settings)):
             helpers.append(_start(service, env, logs))
         for name, args in flow_steps(settings, size, seed):
             started = time.perf_counter()
-            output = _run_step(name, args, env, logs)
+            if on_start is not None:
+                on_start(name)
+            output = _run_step(name, args + deployed if name == RECORD_STEP else args, env, logs, on_output)
             report.seconds_per_step[name] = time.perf_counter() - started
             if args[:2] == ["inference_engine", "train"]:
                 report.trainings[args[2]] = _last_json_line(output)
+            if args[:2] == ["inference_engine", "deploy"]:
+                result = _last_json_line(output)
+                deployed.append(f"{result.get('model')}={result.get('version')}")
             on_step(name, report.seconds_per_step[name])
     finally:
         for process in helpers:
@@ -137,18 +156,35 @@ def _start(service: Service, env: dict[str, str], logs: Path) -> subprocess.Pope
     return process
 
 
-def _run_step(name: str, args: list[str], env: dict[str, str], logs: Path) -> str:
+def _run_step(
+    name: str, args: list[str], env: dict[str, str], logs: Path, on_output: Callable[[str], None] | None = None
+) -> str:
+    """Run one step, passing each line it prints to ``on_output`` as it comes; returns its stdout."""
     # "inference_engine-train-etd": one log per step, even when a command runs for several models
     slug = "-".join(arg for arg in args[:3] if arg.replace("_", "").isalnum())
-    result = subprocess.run(
-        [sys.executable, "-m", *args], env=_merged(env), capture_output=True, text=True, check=False
-    )
-    (logs / f"build-{slug}.log").write_text(result.stdout + result.stderr)
-    if result.returncode != 0:
-        lines = [line for line in (result.stderr + result.stdout).strip().splitlines() if line.strip()]
-        reason = lines[-1] if lines else f"exit code {result.returncode}"
+    process = subprocess.Popen([sys.executable, "-m", *args], env=_merged(env), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    stdout: list[str] = []
+    stderr: list[str] = []
+    # stderr (logs, progress) on a thread, stdout (the step's JSON result) here: neither pipe can fill and block
+    reader = threading.Thread(target=_forward, args=(process.stderr, stderr, on_output), daemon=True)
+    reader.start()
+    _forward(process.stdout, stdout, on_output)
+    returncode = process.wait()
+    reader.join()
+    (logs / f"build-{slug}.log").write_text("".join(stdout) + "".join(stderr))
+    if returncode != 0:
+        lines = [line for line in ("".join(stderr) + "".join(stdout)).strip().splitlines() if line.strip()]
+        reason = lines[-1] if lines else f"exit code {returncode}"
         raise StepFailed(f"step '{name}' failed: {reason} (log: {logs / f'build-{slug}.log'})")
-    return result.stdout
+    return "".join(stdout)
+
+
+def _forward(stream: IO[str] | None, sink: list[str], on_output: Callable[[str], None] | None) -> None:
+    for line in stream or ():
+        sink.append(line)
+        if on_output is not None and line.strip():
+            on_output(line.rstrip())
 
 
 def _last_json_line(output: str) -> dict[str, object]:

@@ -20,8 +20,9 @@ from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
-from strata_cli import lifecycle, models, operator, supervisor
-from strata_cli.devflow import StepFailed, child_env, run_flow
+from strata_cli import lifecycle, mlflow_ui, models, operator, supervisor
+from strata_cli.devflow import StepFailed, child_env, flow_steps, run_flow
+from strata_cli.progress import BuildProgress
 from strata_cli.settings import Settings
 from strata_cli.topology import Service, Sidecar, services, sidecars
 from strata_cli.waiting import NotReady, ask, wait_ready
@@ -31,6 +32,7 @@ app = typer.Typer(help="Strata: a layered ML platform.", no_args_is_help=True, a
 service_app = typer.Typer(help="Start, stop or restart one running process.", no_args_is_help=True)
 app.add_typer(service_app, name="service")
 app.command("tree")(models.tree)
+app.command("mlflow-ui")(mlflow_ui.mlflow_ui)
 # the operator's deployment commands (comparative_eval's API); `status MODEL` is below, next to process status
 for _command in (operator.deploy, operator.canary, operator.shadow, operator.promote, operator.rollback,
                  operator.history):  # fmt: skip
@@ -67,23 +69,17 @@ def build(size: SizeOption = None, seed: Annotated[int | None, typer.Option()] =
 def _build(settings: Settings, size: str, seed: int) -> dict[str, object]:
     console.print(f"[bold]Building the {size} demo[/bold] (seed {seed}) into {settings.var_dir.resolve()}")
     started = time.perf_counter()
+    steps = len(flow_steps(settings, size, seed))
     try:
-        report = run_flow(
-            settings,
-            size=size,
-            seed=seed,
-            on_step=lambda name, s: console.print(f"  [green]✓[/green] {name} ({s:.1f}s)"),
-        )
+        with BuildProgress(console, steps) as progress:
+            report = run_flow(settings, size=size, seed=seed, on_start=progress.start, on_output=progress.output,
+                              on_step=progress.finished)  # fmt: skip
     except (StepFailed, NotReady) as exc:
         raise _fail(str(exc)) from None
     console.print(f"Built in {time.perf_counter() - started:.1f}s")
     if report.training:
         _print_training(report.training)
     return report.training
-
-
-def _print_step(name: str, seconds: float) -> None:
-    console.print(f"  [green]✓[/green] {name} ({seconds:.1f}s)")
 
 
 def _print_training(training: dict[str, object]) -> None:
@@ -165,15 +161,39 @@ def _start_all(settings: Settings) -> Running:
     return running
 
 
+#: what an operator finds at each printed URL (path, words)
+URL_GUIDE: dict[str, tuple[str, str]] = {
+    "ui": ("/", "the web pages: ETD quote, Help chatbot, Features, Models (one navigation bar)"),
+    "business_logic": ("/docs", "API docs (Swagger UI, works offline): restaurants, ETD, help questions"),
+    "data_processing": ("/docs", "API docs: ETD estimate, feature directory, help answers"),
+    "inference_engine": ("/docs", "API docs: models, versions, predict, routing"),
+    "data_lake": ("/docs", "API docs: lake tables and commits"),
+    "data_collection": ("/docs", "API docs: collector status"),
+    "comparative_eval": ("/docs", "API docs: deployments, analysis (the `strata deploy/promote/rollback` API)"),
+    "data_processing_stream": ("/metrics", "near-real-time feature worker: /healthz /readyz /metrics only"),
+    "help_centre": ("/", "the demo help centre: static articles the crawler reads, linked by the chatbot"),
+}
+
+
 def _print_urls(settings: Settings) -> None:
     table = Table(title="Strata is running")
-    table.add_column("service")
-    table.add_column("URL")
+    for column in ("process", "URL", "what it is"):
+        table.add_column(column)
     for service in services(settings):
-        table.add_row(service.name, service.url + ("/" if service.name == "ui" else "/docs"))
-    table.add_row("sidecar monitors", ", ".join(s.url + "/metrics" for s in sidecars(settings)))
+        path, words = URL_GUIDE.get(service.name, ("/docs", ""))
+        table.add_row(service.name, service.url + path, words)
+    ports = ", ".join(f"{s.component.name} {s.port}" for s in sidecars(settings))
+    table.add_row(
+        "sidecar monitors", "http://127.0.0.1:<port>/metrics", f"one per process (Prometheus scrapes them): {ports}"
+    )
+    table.add_row(
+        "MLflow UI", "not started", f"`strata mlflow-ui` serves runs and versions on {settings.mlflow_ui_url}"
+    )
+    table.add_row("Prometheus, Alertmanager", "not run locally", "in the docker-compose.yml deployment only")
     console.print(table)
-    console.print(f"Open [bold]{settings.ui_url}/[/bold] for the ETD page. Ctrl-C stops everything.")
+    console.print(f"Operator token (deploy/promote/rollback): {operator.token_file(settings)}")
+    console.print(f"Open [bold]{settings.ui_url}/[/bold] for the pages. Ctrl-C stops everything; `strata status` "
+                  "says what runs.")  # fmt: skip
 
 
 @app.command()

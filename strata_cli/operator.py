@@ -137,12 +137,14 @@ class DeploymentsClient:
         body = _without_none({"version": version, "reason": reason})
         return dict(self._call("POST", _path(model, "shadow"), json=body))
 
-    def promote(self, model: str, full: bool, reason: str | None) -> dict[str, Any]:
-        body = _without_none({"full": True if full else None, "reason": reason})
+    def promote(self, model: str, full: bool, reason: str | None, force: bool = False) -> dict[str, Any]:
+        body = _without_none({"full": True if full else None, "reason": reason, "force": True if force else None})
         return dict(self._call("POST", _path(model, "promote"), json=body))
 
-    def rollback(self, model: str, node: str | None, reason: str | None) -> dict[str, Any]:
-        body = _without_none({"node": node, "reason": reason})
+    def rollback(
+        self, model: str, node: str | None, reason: str | None, to_version: int | None = None
+    ) -> dict[str, Any]:
+        body = _without_none({"node": node, "reason": reason, "to_version": to_version})
         return dict(self._call("POST", _path(model, "rollback"), json=body))
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -322,11 +324,16 @@ def shadow(
 def promote(
     model: ModelArg,
     full: Annotated[bool, typer.Option("--full", help="Straight to 100% and stable.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Even though the analysis says hold or rollback (kept in the history).")
+    ] = False,
     reason: ReasonOpt = None,
 ) -> None:
-    """Move the candidate to the next step of the analysis template (or all the way with --full)."""
+    """Move the candidate to the next step of the analysis template (or all the way with --full).
+
+    Refused while the analysis says hold or rollback, unless --force (the record says it was forced)."""
     with one_line_errors():
-        record = _mutate(lambda c: c.promote(model, full, reason))
+        record = _mutate(lambda c: c.promote(model, full, reason, force))
         if record.get("candidate_version") is None:
             _done(f"{model} {version_text(record.get('stable_version'))} is stable and serves 100%", record)
         else:
@@ -336,11 +343,17 @@ def promote(
 def rollback(
     model: ModelArg,
     node: Annotated[str | None, typer.Option("--node", help="Only this node of a partitioned model.")] = None,
+    to_version: Annotated[
+        int | None, typer.Option("--to-version", help="Back to this version (it served as stable before).")
+    ] = None,
     reason: ReasonOpt = None,
 ) -> None:
-    """Send all traffic back to the stable version (or pin one node of a partitioned model to it)."""
+    """Send all traffic back to the stable version; after a full promotion, to the previous stable version;
+    with --to-version, to that one (or pin one node of a partitioned model to the stable version)."""
     with one_line_errors():
-        record = _mutate(lambda c: c.rollback(model, node, reason))
+        if to_version is not None and (to_version < 1 or node is not None):
+            raise OperatorError("--to-version takes a version >= 1, and not together with --node", BAD_INPUT)
+        record = _mutate(lambda c: c.rollback(model, node, reason, to_version))
         if node:
             pinned = (record.get("node_pins") or {}).get(node, record.get("stable_version"))
             _done(f"{model} node {node} pinned to {version_text(pinned)}", record)

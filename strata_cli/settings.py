@@ -22,5 +22,9 @@ class Settings(StrataSettings):
     #: bearer token of mutating deployment calls (STRATA_OPERATOR_TOKEN); when unset the CLI reads
     #: ``<var_dir>/comparative_eval/operator_token``, the file comparative_eval keeps its token in
     operator_token: str | None = None
+    #: the MLflow registry `strata mlflow-ui` shows; None = ``sqlite:///<var_dir>/mlflow/mlflow.db`` (the embedded one)
+    mlflow_tracking_uri: str | None = None
+    #: where `strata mlflow-ui` listens by default (and the UI's model pages link runs to)
+    mlflow_ui_url: str = "http://127.0.0.1:5000"
     #: a deploy validates the candidate (load, warm, predict) before it answers: allow it time
     operator_timeout_seconds: float = 120.0

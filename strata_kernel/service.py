@@ -11,11 +11,13 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from apiflask import APIFlask, HTTPError
-from flask import Response, g, jsonify, request
+from flask import Response, g, jsonify, request, send_from_directory
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client.registry import Collector
 from werkzeug.exceptions import HTTPException
 
 from strata_kernel.errors import StrataError
@@ -31,7 +33,7 @@ ReadinessCheck = Callable[[], str | None]
 #: waiting will not help (the reasons say why); a change of ``step`` or ``done`` is progress.
 ProgressReport = Callable[[], dict[str, Any] | None]
 
-_OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+_OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs-assets/<path:filename>"})
 
 
 def create_service_app(
@@ -50,6 +52,7 @@ def create_service_app(
     registry = registry if registry is not None else CollectorRegistry()
     metrics = HttpMetrics.create(component, registry)
     app.extensions["strata.registry"] = registry
+    app.extensions["strata.live_registry"] = CollectorRegistry(auto_describe=True)
     app.extensions["strata.http_metrics"] = metrics
     checks = list(readiness_checks)
     app.extensions["strata.readiness_checks"] = checks
@@ -57,11 +60,18 @@ def create_service_app(
     _install_request_hooks(app, metrics)
     _install_error_handlers(app)
     _install_ops_routes(app, registry, metrics, checks)
+    _install_docs_assets(app)
     return app
 
 
 def add_readiness_check(app: APIFlask, check: ReadinessCheck) -> None:
     app.extensions["strata.readiness_checks"].append(check)
+
+
+def add_scrape_time_collector(app: APIFlask, collector: Collector) -> None:
+    """A collector computed when ``/metrics`` is scraped (a freshness, a queue length), not a stored value: it is
+    answered alongside the multiprocess files of several gunicorn workers, which ignore callback gauges."""
+    app.extensions["strata.live_registry"].register(collector)
 
 
 def set_progress_report(app: APIFlask, report: ProgressReport) -> None:
@@ -171,7 +181,31 @@ def _install_ops_routes(
     @app.get("/metrics")
     @app.doc(hide=True)
     def prometheus_metrics() -> Response:
-        return Response(generate_latest(_scrape_registry(registry)), mimetype=CONTENT_TYPE_LATEST)
+        body = generate_latest(_scrape_registry(registry)) + generate_latest(app.extensions["strata.live_registry"])
+        return Response(body, mimetype=CONTENT_TYPE_LATEST)
+
+
+#: where every service serves Swagger UI's own files (APIFlask's default is a CDN: /docs was blank offline)
+DOCS_ASSETS_PATH = "/docs-assets"
+
+
+def _install_docs_assets(app: APIFlask) -> None:
+    """``/docs`` loads Swagger UI from the service itself: the files shipped by the flask-swagger-ui package."""
+    import flask_swagger_ui
+
+    assets = Path(flask_swagger_ui.__file__).parent / "dist"
+    app.config.update(
+        SWAGGER_UI_CSS=f"{DOCS_ASSETS_PATH}/swagger-ui.css",
+        SWAGGER_UI_BUNDLE_JS=f"{DOCS_ASSETS_PATH}/swagger-ui-bundle.js",
+        SWAGGER_UI_STANDALONE_PRESET_JS=f"{DOCS_ASSETS_PATH}/swagger-ui-standalone-preset.js",
+        DOCS_FAVICON=f"{DOCS_ASSETS_PATH}/favicon-32x32.png",
+        SWAGGER_UI_CONFIG={"validatorUrl": None},  # no badge fetched from validator.swagger.io
+    )
+
+    @app.get(f"{DOCS_ASSETS_PATH}/<path:filename>")
+    @app.doc(hide=True)
+    def docs_asset(filename: str) -> Response:
+        return send_from_directory(assets, filename, max_age=86400)
 
 
 def _scrape_registry(registry: CollectorRegistry) -> CollectorRegistry:

@@ -1,6 +1,6 @@
 """Composition root: ``bootstrap(settings, *, <port>=None, ...)`` -> the UI process's :class:`Dependencies`.
 
-Settings pick the HTTP adapters of the UI's four ports; tests pass fakes instead.
+Settings pick the HTTP adapters of the UI's ports; tests pass fakes instead.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from typing import TypeVar
 from strata_kernel.composition import Dependencies as KernelDependencies
 from ui.adapters.business_logic_http import HttpBusinessLogic
 from ui.adapters.data_lake_http import HttpLakeCatalog
+from ui.adapters.deployments_http import HttpDeployments
 from ui.adapters.feature_directory_http import HttpFeatureDirectory
 from ui.adapters.help_http import HttpHelpCentre
 from ui.adapters.inference_engine_http import HttpModelTrees
-from ui.ports import BusinessLogic, FeatureDirectory, HelpCentre, LakeCatalog, ModelTrees
+from ui.ports import BusinessLogic, Deployments, FeatureDirectory, HelpCentre, LakeCatalog, ModelTrees
 from ui.settings import Settings
 
 R = TypeVar("R")
@@ -41,6 +42,12 @@ class Dependencies(KernelDependencies[Settings]):
         url, timeout = self.settings.inference_engine_url, self.settings.inference_engine_timeout_seconds
         build = partial(HttpModelTrees, url, timeout_seconds=timeout, retries=self.settings.http_retries)
         return self.port("model_trees", build, closes=True)
+
+    @cached_property
+    def deployments(self) -> Deployments:
+        url, timeout = self.settings.comparative_eval_url, self.settings.http_timeout_seconds
+        build = partial(HttpDeployments, url, timeout_seconds=timeout, retries=self.settings.http_retries)
+        return self.port("deployments", build, closes=True)
 
     @cached_property
     def lake_catalog(self) -> LakeCatalog:

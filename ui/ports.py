@@ -45,11 +45,27 @@ class FeatureDirectory(abc.ABC):
 
 
 class ModelTrees(abc.ABC):
-    """The inference engine's tree API, for the operators' /models page (relayed unchanged)."""
+    """The inference engine's model API, for the operators' /models pages (relayed unchanged)."""
 
     @abc.abstractmethod
     def get_tree(self, name: str, version: str | None) -> Reply:
         """``GET /v1/models/{name}/tree[?version=N]``: every node of a partitioned model and who serves it."""
+
+    @abc.abstractmethod
+    def list_models(self) -> Reply:
+        """``GET /v1/models``: the served models with version and alias."""
+
+    @abc.abstractmethod
+    def versions(self, name: str) -> Reply:
+        """``GET /v1/models/{name}/versions``: kind, every registered version with metrics and run, the serving one."""
+
+
+class Deployments(abc.ABC):
+    """comparative_eval's read API, for the model pages' deployment history (relayed unchanged)."""
+
+    @abc.abstractmethod
+    def history(self, name: str) -> Reply:
+        """``GET /v1/deployments/{name}/history``: every record, newest first, with action, actor and reason."""
 
 
 class HelpCentre(abc.ABC):

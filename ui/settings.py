@@ -16,3 +16,5 @@ class Settings(StrataSettings):
     inference_engine_timeout_seconds: float = 10.0
     #: a version's profile is computed on first read when it is missing (seconds on a large table)
     data_lake_timeout_seconds: float = 30.0
+    #: where the model pages link a version's MLflow run (``strata mlflow-ui`` serves it there)
+    mlflow_ui_url: str = "http://127.0.0.1:5000"

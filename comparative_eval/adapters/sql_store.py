@@ -13,7 +13,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, select
+from sqlalchemy import Engine, and_, func, insert, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -43,13 +43,30 @@ class SqlDatabase:
             url, sqlite_pragmas=SQLITE_PRAGMAS, sqlite_begin_immediate=True, **engine_options
         )
         self._schema = SchemaOnFirstUse(self.engine, t.metadata, DatabaseUnavailable)
+        self._upgraded = False
 
     def unit_of_work(self) -> SqlUnitOfWork:
         self._schema.ensure()
+        if not self._upgraded:
+            _add_missing_columns(self.engine)
+            self._upgraded = True
         return SqlUnitOfWork(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Tables created before ``deployments.action`` existed get it (empty for their old records)."""
+    try:
+        columns = {column["name"] for column in inspect(engine).get_columns(t.deployments.name)}
+        if "action" not in columns:
+            with engine.begin() as connection:
+                connection.exec_driver_sql(
+                    f"ALTER TABLE {t.deployments.name} ADD COLUMN action VARCHAR(16) NOT NULL DEFAULT ''"
+                )
+    except CONNECTION_ERRORS as exc:
+        raise DatabaseUnavailable(f"database unavailable: {first_line(exc)}") from exc
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -146,6 +163,7 @@ def _record(row: Any) -> DeploymentRecord:
         actor=row["actor"],
         reason=row["reason"],
         created_at=row["created_at"],
+        action=row["action"] or "",
     )
 
 

@@ -34,6 +34,8 @@ deployments = Table(
     Column("actor", String(64), nullable=False),
     Column("reason", Text, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    # deploy | canary | shadow | promote | rollback; added after the first release (sql_store adds it to old tables)
+    Column("action", String(16), nullable=False, server_default=""),
     # two writers racing past their locks still cannot both take revision N: one gets an IntegrityError
     UniqueConstraint("model", "revision", name="uq_deployments_model_revision"),
     Index("ix_deployments_model_created", "model", "created_at"),

@@ -6,8 +6,9 @@ is a new record with ``revision`` + 1, so "what served at instant T" is the newe
 
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -69,6 +70,8 @@ class DeploymentRecord:
     actor: str = "operator"
     reason: str = ""
     created_at: datetime | None = None  # UTC, naive; set by the store's clock when the record is appended
+    #: what made this revision: deploy | canary | shadow | promote | rollback ("" for records stored before it was kept)
+    action: str = ""
 
     @property
     def has_candidate(self) -> bool:
@@ -102,6 +105,8 @@ class Change:
     node_pins: dict[str, str]
     step: int
     action: str  # deploy | canary | shadow | promote | rollback
+    #: why the change went ahead against the rules' advice (a forced promote), kept in the record's reason
+    note: str = ""
 
     def as_record(self, model: str, revision: int, actor: str, reason: str, at: datetime) -> DeploymentRecord:
         return DeploymentRecord(
@@ -116,6 +121,7 @@ class Change:
             actor=actor,
             reason=reason,
             created_at=at,
+            action=self.action,
         )
 
 
@@ -169,13 +175,66 @@ def promote(current: DeploymentRecord, steps: tuple[int, ...], straight_to_full:
     return Change(current.stable_version, candidate, "canary", weight, current.node_pins, index, "promote")
 
 
-def rollback(current: DeploymentRecord, steps: tuple[int, ...], node: str | None = None) -> Change:
-    """Drop the candidate (stable at 100%); with ``node``: pin that node to stable, the rest stays as it is."""
-    candidate = _require_candidate(current, "roll back")
-    if node is None:
-        return replace(full(current.stable_version, steps, "rollback"))
-    pins = {**current.node_pins, check_node(node): current.stable_version}
-    return Change(current.stable_version, candidate, current.mode, current.weight, pins, current.step, "rollback")
+def rollback(
+    history: list[DeploymentRecord],
+    steps: tuple[int, ...],
+    node: str | None = None,
+    to_version: str | None = None,
+) -> Change:
+    """Where a rollback goes, from the model's history (newest first):
+
+    - with a candidate: drop it (stable at 100%); with ``node``: pin that node to stable, the rest stays as it is;
+    - without one (after a full promotion): back to the previous stable version — never to one that was itself
+      rolled back from, so rolling back twice goes further back instead of forward again;
+    - ``to_version``: straight to that version, which must have served as stable before (a version that never
+      did is a deploy, validated first, not a rollback).
+    """
+    current = history[0]
+    if to_version is not None:
+        return _rollback_to(history, steps, to_version)
+    if node is not None:
+        candidate = _require_candidate(current, "roll back a node")
+        pins = {**current.node_pins, check_node(node): current.stable_version}
+        return Change(current.stable_version, candidate, current.mode, current.weight, pins, current.step, "rollback")
+    if current.has_candidate:
+        return full(current.stable_version, steps, "rollback")
+    previous = previous_stable(history)
+    if previous is None:
+        raise ChangeRefused(
+            f"cannot roll back: model {current.model} has no candidate and no earlier stable version than "
+            f"{current.stable_version} to return to",
+            conflict=True,
+        )
+    return full(previous, steps, "rollback")
+
+
+def _rollback_to(history: list[DeploymentRecord], steps: tuple[int, ...], version: str) -> Change:
+    current = history[0]
+    if version == current.stable_version and not current.has_candidate:
+        raise ChangeRefused(f"version {version} of {current.model} already serves 100%", conflict=True)
+    if not any(record.stable_version == version for record in history):
+        served = sorted({r.stable_version for r in history}, key=int)
+        raise ChangeRefused(
+            f"version {version} of {current.model} never served as stable (stable so far: {', '.join(served)}); "
+            f"deploy it instead (it is validated first)",
+            field="to_version",
+            conflict=True,
+        )
+    return full(version, steps, "rollback")
+
+
+def previous_stable(history: list[DeploymentRecord]) -> str | None:
+    """The newest stable version before the current one that no rollback has abandoned (history newest first)."""
+    current = history[0].stable_version
+    abandoned = {
+        older.stable_version
+        for newer, older in itertools.pairwise(history)
+        if newer.action == "rollback" and newer.stable_version != older.stable_version
+    }
+    for record in history:
+        if record.stable_version != current and record.stable_version not in abandoned:
+            return record.stable_version
+    return None
 
 
 def _require_candidate(current: DeploymentRecord, what: str) -> str:

@@ -74,6 +74,7 @@ def _require_operator_token(app: APIFlask, token: str) -> None:
 def _record(record: DeploymentRecord) -> dict[str, Any]:
     return {
         **record.routing(),
+        "action": record.action,
         "step": record.step,
         "actor": record.actor,
         "reason": record.reason,
@@ -181,13 +182,25 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
     @app.post("/v1/deployments/<model>/promote")
     @app.input(s.PromoteIn, arg_name="body")
     @app.output(s.ChangeOut, status_code=201)
-    @app.doc(summary="Next step of the template (full: straight to 100%, the candidate becomes stable).", **change_doc)
+    @app.doc(
+        summary="Next step of the template (full: straight to 100%, the candidate becomes stable); 409 against a "
+        "hold or rollback verdict unless force.",
+        **change_doc,
+    )
     def promote(model: str, body: dict[str, Any]) -> dict[str, Any]:
-        return _change(service.promote(model, body["reason"], full=body["full"]))
+        try:  # what `status` shows is what a promote must respect
+            judged: Verdict | None = analysis.latest(model)
+        except NoAnalysis:
+            judged = None
+        return _change(service.promote(model, body["reason"], full=body["full"], force=body["force"], judged=judged))
 
     @app.post("/v1/deployments/<model>/rollback")
     @app.input(s.RollbackIn, arg_name="body")
     @app.output(s.ChangeOut, status_code=201)
-    @app.doc(summary="Drop the candidate (stable at 100%), or pin one node to the stable version.", **change_doc)
+    @app.doc(
+        summary="Drop the candidate (stable at 100%); without one, back to the previous stable version; to_version: "
+        "to a version that served as stable before; node: pin one node to the stable version.",
+        **change_doc,
+    )
     def rollback(model: str, body: dict[str, Any]) -> dict[str, Any]:
-        return _change(service.rollback(model, body["reason"], node=body["node"]))
+        return _change(service.rollback(model, body["reason"], node=body["node"], to_version=body["to_version"]))

@@ -81,6 +81,29 @@ def _round(ingestor: Any, deps: Any, force: bool) -> dict[str, Any]:
     }
 
 
+@app.command("record-initial")
+def record_initial(
+    deployments: Annotated[list[str], typer.Argument(help="MODEL=VERSION: the version each model serves now.")],
+    actor: Annotated[str, typer.Option(help="Who deployed it (kept in the history).")] = "strata build",
+    reason: Annotated[str, typer.Option(help="Why (kept in the history).")] = "first deployment",
+) -> None:
+    """Record each model's first deployment (stable at 100%), as `strata build` does after deploying by alias."""
+    from comparative_eval.bootstrap import bootstrap
+    from strata_kernel.errors import BadRequest
+
+    with one_line_errors("record-initial"):
+        pairs = [item.partition("=") for item in deployments]
+        if any(not model or not version for model, _, version in pairs):
+            raise BadRequest("give MODEL=VERSION pairs, e.g. etd=1 helpbot=1")
+        deps = bootstrap(Settings())
+        try:
+            records = [deps.deployments.record_initial(m, v, actor, reason) for m, _, v in pairs]
+        finally:
+            deps.close()
+    for record in records:
+        typer.echo(json.dumps({"model": record.model, "revision": record.revision, "stable": record.stable_version}))
+
+
 @app.command("check-templates")
 def check_templates() -> None:
     """Load every analysis template; a malformed one fails naming the key."""

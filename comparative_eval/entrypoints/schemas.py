@@ -38,6 +38,10 @@ class ShadowIn(Schema):
 class PromoteIn(Schema):
     reason = String(load_default="", validate=Length(max=1000), metadata=_REASON)
     full = Boolean(load_default=False, metadata={"description": "Straight to 100%: the candidate becomes stable."})
+    force = Boolean(
+        load_default=False,
+        metadata={"description": "Promote although the analysis says hold or rollback (409 without it); recorded."},
+    )
 
 
 class RollbackIn(Schema):
@@ -47,6 +51,11 @@ class RollbackIn(Schema):
         validate=Length(min=1, max=200),
         metadata={"description": "Pin only this node (and those below it) to the stable version."},
     )
+    to_version = Raw(
+        load_default=None,
+        metadata={**_VERSION, "description": "Back to this version, which served as stable before (default: drop "
+                  "the candidate, or without one the previous stable version)."},
+    )  # fmt: skip
 
 
 class HistoryQuery(Schema):
@@ -64,6 +73,7 @@ class RoutingOut(Schema):
 
 
 class RecordOut(RoutingOut):
+    action = String(metadata={"description": "What made this revision: deploy, canary, shadow, promote, rollback."})
     step = Integer(metadata={"description": "Index into the analysis template's steps."})
     actor = String()
     reason = String()

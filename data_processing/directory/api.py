@@ -19,6 +19,7 @@ from flask import Response, request
 
 from data_processing.directory.ports import FeatureDirectory
 from data_processing.directory.services import (
+    FreshnessOf,
     describe_feature,
     describe_group,
     list_groups,
@@ -44,17 +45,20 @@ def register_directory_routes(
     directory: FeatureDirectory,
     groups_dir: Path,
     *,
+    fresh: FreshnessOf,
     clock: Callable[[], datetime] = datetime.now,
 ) -> None:
+    """``fresh``: a group's freshness (data_processing.freshness), the same the metric reports."""
+
     @app.get("/v1/feature-groups")
     @app.doc(tags=TAGS, summary="Registered feature groups with their freshness; q= searches.")
     def feature_groups() -> dict[str, Any]:
-        return {"feature_groups": list_groups(directory, request.args.get("q", ""), clock())}
+        return {"feature_groups": list_groups(directory, request.args.get("q", ""), fresh)}
 
     @app.get("/v1/feature-groups/<name>")
     @app.doc(tags=TAGS, summary="A group's schema, freshness and users.", responses=[200, 404])
     def feature_group(name: str) -> dict[str, Any]:
-        return describe_group(directory, name, clock())
+        return describe_group(directory, name, fresh)
 
     @app.get("/v1/features/<path:expression>")
     @app.doc(tags=TAGS, summary="A feature (@group:feature) and who uses it.", responses=[200, 400, 404])

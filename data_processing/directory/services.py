@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,13 +17,13 @@ from data_processing.domain.features import ORDER_GROUP, FeatureRef, FeatureSet
 from data_processing.domain.registry_rules import (
     DEPRECATED,
     FeatureUsage,
+    Freshness,
     GroupEntry,
     RegisteredFeature,
     RegistrationPlan,
     RegistrationRefused,
     UnknownFeature,
     deprecation_warning,
-    freshness,
     plan_registration,
 )
 from data_processing.errors import InvalidFeatureGroup, UnknownFeatureGroup
@@ -150,11 +150,15 @@ def parse_expression(expression: str) -> FeatureRef:
         raise BadRequest(str(exc), field="feature") from exc
 
 
-def list_groups(directory: FeatureDirectory, text: str, now: datetime) -> list[dict[str, Any]]:
-    return [_group_summary(directory, entry, now) for entry in directory.groups(text.strip())]
+#: a group's freshness (data_processing.freshness.GroupFreshness.of): the one definition page, API and metric share
+FreshnessOf = Callable[[GroupEntry], Freshness]
 
 
-def describe_group(directory: FeatureDirectory, name: str, now: datetime) -> dict[str, Any]:
+def list_groups(directory: FeatureDirectory, text: str, fresh: FreshnessOf) -> list[dict[str, Any]]:
+    return [_group_summary(directory, entry, fresh) for entry in directory.groups(text.strip())]
+
+
+def describe_group(directory: FeatureDirectory, name: str, fresh: FreshnessOf) -> dict[str, Any]:
     entry = directory.group(name)
     if entry is None:
         raise UnknownFeatureGroup(f"feature group {name!r} is not registered", field="name")
@@ -164,7 +168,7 @@ def describe_group(directory: FeatureDirectory, name: str, now: datetime) -> dic
         for feature in directory.features(name)
     ]
     users = sorted({u.consumer for u in usage})
-    return {**_group_summary(directory, entry, now, features=features), "users": users}
+    return {**_group_summary(directory, entry, fresh, features=features), "users": users}
 
 
 def describe_feature(directory: FeatureDirectory, expression: str) -> dict[str, Any]:
@@ -176,9 +180,13 @@ def describe_feature(directory: FeatureDirectory, expression: str) -> dict[str, 
 
 
 def _group_summary(
-    directory: FeatureDirectory, entry: GroupEntry, now: datetime, *, features: list[dict[str, Any]] | None = None
+    directory: FeatureDirectory,
+    entry: GroupEntry,
+    fresh_of: FreshnessOf,
+    *,
+    features: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    fresh = freshness(entry.newest_nominal_time, entry.freshness_slo, now)
+    fresh = fresh_of(entry)
     body: dict[str, Any] = {
         "name": entry.name,
         "entity": entry.entity,

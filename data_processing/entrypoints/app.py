@@ -13,10 +13,11 @@ from data_processing.directory.api import install_deprecation_header, register_d
 from data_processing.directory.usage import model_consumer
 from data_processing.domain.orders import parse_order
 from data_processing.entrypoints.help_api import register_help_routes
+from data_processing.freshness import FreshnessCollector, GroupFreshness
 from data_processing.services import online_readiness
 from data_processing.settings import Settings
 from strata_kernel.logs import configure_logging
-from strata_kernel.service import create_service_app
+from strata_kernel.service import add_scrape_time_collector, create_service_app
 
 
 class EstimateIn(Schema):
@@ -55,7 +56,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     def estimate(body: Any) -> dict[str, Any]:
         return estimator.estimate(parse_order(request.get_json(silent=True))).to_wire()
 
-    register_directory_routes(app, directory, settings.resolved_feature_groups_dir())
+    fresh = GroupFreshness(deps.online_store)
+    register_directory_routes(app, directory, settings.resolved_feature_groups_dir(), fresh=fresh.of)
+    add_scrape_time_collector(app, FreshnessCollector(COMPONENT, directory, fresh, runtime.groups))
     register_help_routes(app, deps.help_answerer)  # no readiness check: ETD serves without a help model
     install_deprecation_header(app, "estimate", usage, model_consumer(settings.etd_model))
     app.extensions["data_processing.deps"] = deps

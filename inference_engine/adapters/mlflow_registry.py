@@ -9,6 +9,8 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,17 @@ class MlflowRegistry(ModelRegistry):
         if not versions:
             raise VersionNotFound(f"model {name} has no versions")
         return _to_domain(max(versions, key=lambda v: int(v.version)))
+
+    def versions(self, name: str) -> list[ModelVersion]:
+        self._require_model(name)
+        with _translated(f"versions of {name}"):
+            found = sorted(self._client.search_model_versions(f"name = '{name}'"), key=lambda v: -int(v.version))
+            experiments = {v.run_id: self._client.get_run(v.run_id).info.experiment_id for v in found if v.run_id}
+            aliases = {int(v): a for a, v in (self._client.get_registered_model(name).aliases or {}).items()}
+        return [
+            replace(_to_domain(v), aliases=tuple(a for n, a in aliases.items() if n == int(v.version)) or (),
+                    experiment_id=experiments.get(v.run_id)) for v in found
+        ]  # fmt: skip
 
     def fetch(self, model_version: ModelVersion, into: Path) -> ModelArtifact:
         import mlflow.artifacts
@@ -180,7 +193,12 @@ def _to_domain(version: Any) -> ModelVersion:
         framework=tags.get("framework", "xgboost"),
         aliases=tuple(getattr(version, "aliases", ()) or ()),
         tags=tags,
+        created_at=_from_millis(getattr(version, "creation_timestamp", None)),
     )
+
+
+def _from_millis(value: object) -> datetime | None:
+    return datetime.fromtimestamp(value / 1000, UTC) if isinstance(value, int | float) else None
 
 
 def _model_file(local: Path, framework: str) -> Path:

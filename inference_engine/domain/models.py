@@ -21,6 +21,9 @@ class ModelVersion:
     framework: str = "xgboost"
     aliases: tuple[str, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)
+    #: when it was registered, and the MLflow experiment of its run (for a link to the run); None if unknown
+    created_at: datetime | None = None
+    experiment_id: str | None = None
 
 
 @dataclass(frozen=True)

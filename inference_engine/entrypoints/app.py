@@ -8,10 +8,12 @@ from typing import Any
 from apiflask import APIFlask
 from flask import request
 
+from inference_engine import catalog
 from inference_engine.bootstrap import bootstrap
 from inference_engine.domain.routing import RoutingRecord
 from inference_engine.errors import InvalidInstances, VersionNotFound
 from inference_engine.loading import BackgroundLoader, LoadProgress, Readiness, WorkerBoard
+from inference_engine.ports import ModelRegistry
 from inference_engine.routing.errors import RoutingNotConfigured
 from inference_engine.routing.poller import RoutingPoller
 from inference_engine.services import ModelService
@@ -48,6 +50,7 @@ def create_app(
     add_readiness_check(app, readiness.problem)
     set_progress_report(app, readiness.report)
     _register_routes(app, service)
+    _register_catalog_routes(app, service, deps.registry)
     _register_routing_routes(app, service, settings)
     loader = BackgroundLoader(service, progress, settings.load_retry_seconds)
     app.extensions["inference_engine.loader"] = loader
@@ -114,6 +117,19 @@ def _register_routes(app: APIFlask, service: ModelService) -> None:
     )
     def reload_model(name: str) -> dict[str, Any]:
         return service.reload(name).to_dict()
+
+
+def _register_catalog_routes(app: APIFlask, service: ModelService, registry: ModelRegistry) -> None:
+    @app.get("/v1/models/<name>/versions")
+    @app.doc(
+        tags=["models"],
+        summary="Every registered version, newest first: framework, aliases, held-out metrics, MLflow run; and "
+        "which one serves. Registered models only (404 otherwise); nothing is loaded.",
+        responses=[404],
+    )
+    def model_versions(name: str) -> dict[str, Any]:
+        serving = next((m for m in service.list_models() if m.name == name), None)
+        return catalog.model_versions(registry, name, serving)
 
 
 def _register_routing_routes(app: APIFlask, service: ModelService, settings: Settings) -> None:

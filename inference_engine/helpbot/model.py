@@ -5,6 +5,7 @@ TensorFlow is imported here (training) and in the serving runtime only, always t
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from types import ModuleType
@@ -13,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from inference_engine.helpbot.options import HelpbotOptions
+
+log = logging.getLogger(__name__)
 
 
 def import_tensorflow() -> ModuleType:
@@ -88,7 +91,10 @@ def fit(
         loss = float(validation_loss(x_valid, y_valid))
         if loss < best_loss:
             best_loss, best_epoch, best_weights = loss, epoch, model.get_weights()
-        elif epoch - best_epoch >= options.patience:
+        # the build's progress display shows this line (an epoch takes ~1 s; training stops early)
+        log.info("epoch %d of at most %d: validation loss %.4f (best %.4f at epoch %d)", epoch, options.max_epochs,
+                 loss, best_loss, best_epoch)  # fmt: skip
+        if epoch - best_epoch >= options.patience:
             break
     model.set_weights(best_weights)
     return Fitted(model, epoch, best_epoch)

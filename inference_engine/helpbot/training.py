@@ -209,6 +209,7 @@ def calibrate(prepared: Prepared, final: Trained, options: HelpbotOptions) -> Ca
     folds = left_out_folds(classes, options.calibration_left_out_share, rounds, options.seed)
     confidences, corrects, out_of_scope = [], [], []
     for r in range(rounds):
+        log.info("calibration round %d of %d", r + 1, rounds)
         round_options = replace(options, seed=options.seed + r)
         held = validation_mask(articles, sources, options.validation_fraction, round_options.seed)
         in_scope = final if r == 0 else train_model(examples.take(~held), examples.take(held), classes, vocabulary,

@@ -68,6 +68,7 @@ def test_deploy_canary_promote_rollback_and_reads(client: FlaskClient, engine: F
         "mode": "full",
         "weight": 100,
         "node_pins": {},
+        "action": "deploy",
         "step": 3,
         "actor": "operator",
         "reason": "go",
@@ -80,7 +81,8 @@ def test_deploy_canary_promote_rollback_and_reads(client: FlaskClient, engine: F
     )
     assert canary.status_code == 201 and (canary.json["weight"], canary.json["step"]) == (10, 0)
     assert client.post("/v1/deployments/etd/canary", json={"weight": 30}, headers=AUTH).json["weight"] == 30
-    promoted = client.post("/v1/deployments/etd/promote", headers=AUTH)  # no body at all
+    # no samples yet, so the analysis says hold: a promote needs force
+    promoted = client.post("/v1/deployments/etd/promote", json={"force": True}, headers=AUTH)
     assert promoted.status_code == 201 and promoted.json["weight"] == 50
     pinned = client.post("/v1/deployments/etd/rollback", json={"node": "country_code=NL"}, headers=AUTH)
     assert pinned.json["node_pins"] == {"country_code=NL": "1"} and pinned.json["candidate_version"] == "2"
@@ -111,6 +113,60 @@ def test_deploy_canary_promote_rollback_and_reads(client: FlaskClient, engine: F
     assert (rolled["mode"], rolled["candidate_version"], rolled["reason"]) == ("full", None, "enough")
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'strata_comparative_eval_rollbacks_total{actor="operator",model="etd"} 2.0' in metrics
+
+
+def _post(client: FlaskClient, action: str, body: dict[str, Any] | None = None) -> Any:
+    return client.post(f"/v1/deployments/etd/{action}", json=body or {}, headers=AUTH)
+
+
+def test_after_a_full_promotion_rollback_returns_to_the_previous_stable_version(client: FlaskClient) -> None:
+    _post(client, "deploy", {"version": 1, "mode": "full"})
+    _post(client, "deploy", {"version": 2, "mode": "canary"})
+    assert _post(client, "promote", {"full": True, "force": True}).json["stable_version"] == "2"
+
+    rolled = _post(client, "rollback", {"reason": "v2 answers too late"})
+
+    assert rolled.status_code == 201, rolled.json
+    assert (rolled.json["stable_version"], rolled.json["mode"], rolled.json["action"]) == ("1", "full", "rollback")
+    history = client.get("/v1/deployments/etd/history").json["records"]
+    assert [(r["action"], r["stable_version"], r["candidate_version"]) for r in history] == [
+        ("rollback", "1", None), ("promote", "2", None), ("deploy", "1", "2"), ("deploy", "1", None)
+    ]  # fmt: skip
+    assert history[0]["reason"] == "v2 answers too late" and history[0]["actor"] == "operator"
+    # v2 was rolled back from: a second rollback has nowhere earlier to go, and never goes forward to v2
+    again = _post(client, "rollback")
+    assert again.status_code == 409 and "no earlier stable version" in again.json["error"]["message"]
+
+
+def test_rollback_to_a_version_that_served_as_stable_before(client: FlaskClient) -> None:
+    for version in (1, 2, 3):
+        _post(client, "deploy", {"version": version, "mode": "full"})
+
+    back = _post(client, "rollback", {"to_version": 1})
+    assert back.status_code == 201 and (back.json["stable_version"], back.json["action"]) == ("1", "rollback")
+
+    never = _post(client, "rollback", {"to_version": 7})
+    assert never.status_code == 409 and never.json["error"]["field"] == "to_version"
+    assert "never served as stable" in never.json["error"]["message"]
+    assert _post(client, "rollback", {"to_version": 1}).status_code == 409  # it serves 100% already
+    assert _post(client, "rollback", {"to_version": "x"}).json["error"]["field"] == "to_version"
+
+
+def test_promote_against_a_hold_verdict_needs_force_and_the_record_says_it_was_forced(client: FlaskClient) -> None:
+    _post(client, "deploy", {"version": 1, "mode": "full"})
+    _post(client, "deploy", {"version": 2, "mode": "canary"})
+    assert client.get("/v1/deployments/etd/analysis").json["verdict"] == "hold"  # no samples yet
+
+    refused = _post(client, "promote", {"reason": "looks fine to me"})
+    assert refused.status_code == 409
+    assert "the analysis says hold for candidate v2" in refused.json["error"]["message"]
+    assert "--force" in refused.json["error"]["message"]
+    assert client.get("/v1/deployments/etd").json["record"]["revision"] == 2  # nothing changed
+
+    forced = _post(client, "promote", {"reason": "looks fine to me", "force": True})
+    assert forced.status_code == 201 and forced.json["weight"] == 25
+    assert forced.json["reason"].startswith("[forced over analysis verdict hold (")
+    assert forced.json["reason"].endswith("] looks fine to me")
 
 
 def test_bad_input_names_the_field(client: FlaskClient) -> None:

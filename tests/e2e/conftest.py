@@ -29,8 +29,13 @@ class Stack:
     urls: dict[str, str]
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*STRATA, *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        return subprocess.run(  # wide: tables keep one line per row
+            [*STRATA, *args],
+            env={**self.env, "COLUMNS": "250"},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
 

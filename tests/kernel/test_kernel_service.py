@@ -168,3 +168,18 @@ def test_request_id_is_propagated_or_created(client: FlaskClient) -> None:
     assert len(created.headers[REQUEST_ID_HEADER]) == 16
     assert created.get_json()["request_id"] == created.headers[REQUEST_ID_HEADER]
     assert request_id_var.get() == "-"  # reset after the request
+
+
+def test_docs_load_swagger_ui_from_the_service_itself_never_a_cdn() -> None:
+    import re
+
+    client = create_service_app("demo", title="Demo").test_client()
+    page = client.get("/docs")
+
+    assert page.status_code == 200
+    references = re.findall(r'(?:href|src)="([^"]+)"', page.get_data(as_text=True))
+    assert references and all(ref.startswith("/docs-assets/") for ref in references), references
+    for ref in references:
+        asset = client.get(ref)
+        assert asset.status_code == 200 and len(asset.data) > 0, ref
+    assert client.get("/docs-assets/../../etc/passwd").status_code == 404

@@ -69,6 +69,17 @@ class FakeInferenceEngine:
 
     @staticmethod
     def answer(path: str, version: str | None) -> tuple[int, dict[str, Any]]:
+        if path == "/v1/models":
+            return 200, {"models": [{"name": "etd", "version": "3", "alias": "production", "features": [],
+                                     "loaded_at": "2025-03-01T12:00:00+00:00"}]}  # fmt: skip
+        if path.endswith("/versions"):
+            name = path.removeprefix("/v1/models/").removesuffix("/versions")
+            if name != "etd":
+                return 404, {"error": {"code": "model_not_found", "message": f"no registered model named {name}"}}
+            registered = {"version": "3", "framework": "partitioned", "aliases": ["production"],
+                          "created_at": "2025-03-01T12:00:00+00:00", "run_id": "0123456789abcdef",
+                          "experiment_id": "1", "metrics": {"mae": 3.15, "rmse": 4.07}}  # fmt: skip
+            return 200, {"model": "etd", "kind": "partitioned", "serving_version": "3", "versions": [registered]}
         name = path.removeprefix("/v1/models/").removesuffix("/tree")
         if name != "etd":
             return 404, not_partitioned(name)

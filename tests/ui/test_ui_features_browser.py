@@ -30,7 +30,8 @@ def _data_processing(var_dir: Path) -> object:
     settings = DpSettings(var_dir=var_dir, usage_flush_seconds=3600, log_json=False)
     store = InMemoryOnlineStore()
     values = {"order_count_7d": 5, "avg_prep_minutes_7d": 10.0, "avg_delivery_minutes_7d": 30.0}
-    store.load_version("restaurant_stats", [OnlineRow("r-1", datetime(2025, 1, 10), values)])
+    # freshness is what serving can read: the online version's newest feature_time, 3 h ago
+    store.load_version("restaurant_stats", [OnlineRow("r-1", datetime.now() - timedelta(hours=3), values)])
     app = create_dp_app(settings, online_store=store, inference_engine=RecordingInferenceEngine())
     client = app.test_client()
     for name in ("restaurant_stats", "restaurant_realtime"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.strata_cli.tree_sample import MARKUP, FakeInferenceEngine
-from tests.support import serve
+from tests.support import free_port, serve
 from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 from ui.entrypoints.app import create_app as create_ui_app
 from ui.settings import Settings as UiSettings
@@ -19,7 +19,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def ui_url(tmp_path: Path) -> Iterator[str]:
     engine_server, engine_url = serve(FakeInferenceEngine())
-    settings = UiSettings(var_dir=tmp_path / "var", log_json=False, inference_engine_url=engine_url)
+    closed = f"http://127.0.0.1:{free_port()}"  # comparative_eval is away: the page says so, the rest shows
+    settings = UiSettings(var_dir=tmp_path / "var", log_json=False, inference_engine_url=engine_url,
+                          comparative_eval_url=closed, http_retries=0)  # fmt: skip
     ui_server, url = serve(create_ui_app(settings))
     try:
         yield url
@@ -42,7 +44,12 @@ def test_the_tree_shows_nodes_fallbacks_counts_and_filters(ui_url: str, tmp_path
             expect(rows).to_have_count(10)
             # cities follow their country
             expect(rows.nth(2)).to_have_attribute("data-node", "country_code=FR/city_id=c-lyo")
-            expect(page.locator("#model-meta")).to_contain_text("version 3 · partitioned by country_code → city_id")
+            expect(page.locator("#tree-meta")).to_contain_text("version 3 · partitioned by country_code → city_id")
+            expect(page.locator("#model-meta")).to_contain_text("partitioned (one model per node) · serving version 3")
+            expect(page.locator("#quality")).to_contain_text("3.15")
+            run = page.locator("#versions a")
+            expect(run).to_have_attribute("href", "http://127.0.0.1:5000/#/experiments/1/runs/0123456789abcdef")
+            expect(page.locator("#history-empty")).to_contain_text("No deployment history: comparative_eval")
             expect(page.locator("[data-count='trained'] .value")).to_have_text("5")
             expect(page.locator("[data-count='worse_than_parent'] .value")).to_have_text("1")
             expect(page.locator("[data-count='skipped_min_rows'] .value")).to_have_text("4")
@@ -66,7 +73,8 @@ def test_the_tree_shows_nodes_fallbacks_counts_and_filters(ui_url: str, tmp_path
             page.screenshot(path=str(tmp_path / "models.png"), full_page=True)
 
             page.goto(ui_url + "/models/churn")
-            expect(page.locator("#error")).to_have_text("no registered model named churn")
+            expect(page.locator("#model-error")).to_have_text("no registered model named churn")
+            expect(page.locator("#tree-section")).to_be_hidden()
         finally:
             browser.close()
     assert (tmp_path / "models.png").stat().st_size > 0

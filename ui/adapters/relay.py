@@ -1,10 +1,10 @@
-"""The one way the UI reaches business_logic: ServiceClient.relay, answers passed on unchanged (status and body,
+"""The one way the UI reaches another deployable: ServiceClient.relay, answers passed on unchanged (status and body,
 an error's ``field`` included), with the kernel client's timeouts, retries, request ids and 503 on transport failure.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -12,8 +12,10 @@ from strata_kernel.http import ServiceClient
 from ui.domain.reply import Reply
 
 
-class BusinessLogicRelay:
-    """Base of the HTTP adapters of the UI's ports that business_logic answers."""
+class ServiceRelay:
+    """Base of the UI's HTTP adapters: ``service`` names the deployable that answers (in 503 messages)."""
+
+    service: ClassVar[str]
 
     def __init__(
         self,
@@ -24,7 +26,7 @@ class BusinessLogicRelay:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._client = ServiceClient(
-            "business_logic", base_url, timeout_seconds=timeout_seconds, retries=retries, transport=transport
+            self.service, base_url, timeout_seconds=timeout_seconds, retries=retries, transport=transport
         )
 
     def close(self) -> None:
@@ -33,3 +35,9 @@ class BusinessLogicRelay:
     def _relay(self, method: str, path: str, **kwargs: Any) -> Reply:
         status, body = self._client.relay(method, path, **kwargs)
         return Reply(status=status, body=body)
+
+
+class BusinessLogicRelay(ServiceRelay):
+    """Base of the HTTP adapters of the UI's ports that business_logic answers."""
+
+    service = "business_logic"

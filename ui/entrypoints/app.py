@@ -8,10 +8,11 @@ over HTTP through the FeatureDirectory port like every other call. The ETD page 
 The customers' help page ``/help`` (ui.entrypoints.help_pages) talks to business_logic's help API only.
 
 So the customer-facing ETD page (``/``) talks only to business_logic, while the operator pages read the ML
-layers' own APIs: ``/features`` data_processing's directory, and ``/models[/<name>]`` the inference engine's
-partitioned-model tree (``/api/models/<name>/tree`` relayed unchanged to ``inference_engine_url`` through the
-ModelTrees port), and ``/lake[/<table>]`` the data lake's profiles, diffs and lineage (ui.entrypoints.lake_pages,
-``/api/lake/*`` relayed to ``data_lake_url`` through the LakeCatalog port).
+layers' own APIs: ``/features`` data_processing's directory, ``/models`` and ``/models/<name>`` the inference
+engine's models, versions and partition tree (``/api/models*`` through the ModelTrees port) and comparative_eval's
+deployment history (``/api/deployments/<name>/history`` through the Deployments port), and ``/lake[/<table>]`` the
+data lake's profiles, diffs and lineage (ui.entrypoints.lake_pages, ``/api/lake/*`` relayed to ``data_lake_url``
+through the LakeCatalog port), all relayed unchanged. Every page shares one navigation bar (ui.navigation).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from ui.bootstrap import bootstrap
 from ui.domain.reply import Reply
 from ui.entrypoints.help_pages import register_help
 from ui.entrypoints.lake_pages import register_lake
-from ui.ports import BusinessLogic, FeatureDirectory, ModelTrees
+from ui.navigation import install_navigation
+from ui.ports import BusinessLogic, Deployments, FeatureDirectory, ModelTrees
 from ui.settings import Settings
 
 COMPONENT = "ui"
@@ -39,7 +41,7 @@ _PAGE_POLICY = "default-src 'self'; img-src 'self' data:; object-src 'none'; bas
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     """Build the UI app; ``overrides`` go to :func:`ui.bootstrap.bootstrap` (``business_logic``, ``help_centre``,
-    ``feature_directory``, ``model_trees``, ``lake_catalog``: fakes in tests)."""
+    ``feature_directory``, ``model_trees``, ``deployments``, ``lake_catalog``: fakes in tests)."""
     settings = settings or Settings()
     configure_logging(COMPONENT, settings.log_level, settings.log_json)
     deps = bootstrap(settings, **overrides)
@@ -51,18 +53,19 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         description="The delivery-time page and its relay to business_logic.",
     )
     app.extensions["ui.deps"] = deps
+    install_navigation(app)
     _register_page(app)
     _register_relay(app, business_logic)
     _register_feature_directory(app, deps.feature_directory)
-    _register_model_trees(app, deps.model_trees)
+    _register_model_pages(app, deps.model_trees, deps.deployments, settings.mlflow_ui_url)
     register_help(app, deps.help_centre, _page)
     register_lake(app, deps.lake_catalog, _page)
     return app
 
 
-def _page(template: str) -> Response:
+def _page(template: str, **context: Any) -> Response:
     """A page of the UI, with headers that forbid anything but its own files."""
-    response = Response(render_template(template), mimetype="text/html")
+    response = Response(render_template(template, **context), mimetype="text/html")
     response.headers["Content-Security-Policy"] = _PAGE_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -72,10 +75,7 @@ def _register_page(app: APIFlask) -> None:
     @app.get("/")
     @app.doc(hide=True)
     def index() -> Response:
-        response = Response(render_template("index.html"), mimetype="text/html")
-        response.headers["Content-Security-Policy"] = _PAGE_POLICY
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return _page("index.html")
 
 
 def _register_relay(app: APIFlask, business_logic: BusinessLogic) -> None:
@@ -102,10 +102,7 @@ def _register_feature_directory(app: APIFlask, directory: FeatureDirectory) -> N
     @app.get("/features")
     @app.doc(hide=True)
     def features_page() -> Response:
-        response = Response(render_template("features.html"), mimetype="text/html")
-        response.headers["Content-Security-Policy"] = _PAGE_POLICY
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return _page("features.html")
 
     @app.get("/api/feature-groups")
     @app.doc(tags=["relay"], summary="data_processing GET /v1/feature-groups, relayed unchanged.")
@@ -123,20 +120,36 @@ def _register_feature_directory(app: APIFlask, directory: FeatureDirectory) -> N
         return _relayed(directory.get_feature(expression))
 
 
-def _register_model_trees(app: APIFlask, trees: ModelTrees) -> None:
+def _register_model_pages(app: APIFlask, trees: ModelTrees, deployments: Deployments, mlflow_ui_url: str) -> None:
     @app.get("/models")
+    @app.doc(hide=True)
+    def models_index() -> Response:
+        return _page("models_index.html")
+
     @app.get("/models/<name>")
     @app.doc(hide=True)
-    def models_page(name: str = "etd") -> Response:
-        response = Response(render_template("models.html", model=name), mimetype="text/html")
-        response.headers["Content-Security-Policy"] = _PAGE_POLICY
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+    def model_page(name: str) -> Response:
+        return _page("models.html", model=name, mlflow_ui_url=mlflow_ui_url.rstrip("/"))
+
+    @app.get("/api/models")
+    @app.doc(tags=["relay"], summary="inference_engine GET /v1/models, relayed unchanged.")
+    def served_models() -> tuple[Response, int]:
+        return _relayed(trees.list_models())
+
+    @app.get("/api/models/<name>/versions")
+    @app.doc(tags=["relay"], summary="inference_engine GET /v1/models/{name}/versions, relayed unchanged.")
+    def model_versions(name: str) -> tuple[Response, int]:
+        return _relayed(trees.versions(name))
 
     @app.get("/api/models/<name>/tree")
     @app.doc(tags=["relay"], summary="inference_engine GET /v1/models/{name}/tree[?version=N], relayed unchanged.")
     def model_tree(name: str) -> tuple[Response, int]:
         return _relayed(trees.get_tree(name, request.args.get("version")))
+
+    @app.get("/api/deployments/<name>/history")
+    @app.doc(tags=["relay"], summary="comparative_eval GET /v1/deployments/{name}/history, relayed unchanged.")
+    def deployment_history(name: str) -> tuple[Response, int]:
+        return _relayed(deployments.history(name))
 
 
 def _relayed(reply: Reply) -> tuple[Response, int]:

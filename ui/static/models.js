@@ -1,6 +1,7 @@
-// The partitioned-model page: every node of a logical model's tree (global -> country -> city) with its status,
-// rows, metric against its parent and the node that serves it. Data comes from the inference engine's tree API
-// through the UI's /api relay. Every server string is rendered with textContent, never innerHTML.
+// The partition tree of a model page (model.js calls StrataTree.load for a partitioned model): every node of a
+// logical model's tree (global -> country -> city) with its status, rows, metric against its parent and the node
+// that serves it. Data comes from the inference engine's tree API through the UI's /api relay. Every server
+// string is rendered with textContent, never innerHTML.
 "use strict";
 
 (function () {
@@ -9,7 +10,7 @@
   const el = (id) => document.getElementById(id);
   const ui = {
     page: el("model-page"),
-    meta: el("model-meta"),
+    meta: el("tree-meta"),
     summary: el("summary"),
     filter: el("node-filter"),
     tree: el("tree"),
@@ -208,5 +209,5 @@
   ui.filter.addEventListener("input", render);
   el("expand-all").addEventListener("click", () => setAll(false));
   el("collapse-all").addEventListener("click", () => setAll(true));
-  load();
+  window.StrataTree = Object.freeze({ load });
 })();

@@ -64,7 +64,7 @@ def test_list_and_search_groups(client: FlaskClient) -> None:
     nothing = client.get("/v1/feature-groups?q=100%").get_json()["feature_groups"]
 
     assert [(g["name"], g["n_features"], g["freshness"]["status"]) for g in listed] == [
-        ("restaurant_realtime", 2, "unknown"), ("restaurant_stats", 3, "unknown")]  # fmt: skip
+        ("restaurant_realtime", 2, "unknown"), ("restaurant_stats", 3, "stale")]  # fmt: skip  # served online: 2025
     assert [g["name"] for g in by_feature] == ["restaurant_stats"]
     assert len(by_owner) == 2 and nothing == []
 
@@ -72,9 +72,11 @@ def test_list_and_search_groups(client: FlaskClient) -> None:
 def test_a_group_shows_schema_freshness_against_its_slo_and_users(
     client: FlaskClient, app: Any, app_settings: Settings
 ) -> None:
-    directory = SqlFeatureDirectory(app_settings.resolved_directory_url())
-    directory.record_availability("restaurant_stats", datetime.now() - timedelta(hours=30), NOW)
-    directory.record_availability("restaurant_realtime", datetime.now() - timedelta(minutes=1), NOW)
+    store = app.extensions["data_processing.deps"].online_store
+    values = {"order_count_7d": 5, "avg_prep_minutes_7d": 10.0, "avg_delivery_minutes_7d": 30.0}
+    store.load_version("restaurant_stats", [OnlineRow("r-1", datetime.now() - timedelta(hours=30), values)])
+    # the stream worker's upsert: nothing of restaurant_realtime was ever committed to the lake by a batch job
+    store.put_rows("restaurant_realtime", [OnlineRow("r-1", datetime.now() - timedelta(minutes=1), {"n": 1})])
     client.post("/v1/etd/estimate", json=ORDER)
     app.extensions["strata.feature_usage"].flush()
 
@@ -88,6 +90,31 @@ def test_a_group_shows_schema_freshness_against_its_slo_and_users(
     assert (first["expression"], first["type"], first["status"]) == (COUNT, "int64", "active")
     assert stats["users"] == ["model:etd"] and realtime["users"] == []
     assert [u["consumer"] for u in stats["features"][0]["users"]] == ["model:etd"]
+
+
+def test_freshness_is_the_same_on_the_api_and_in_the_metric_streaming_groups_included(
+    client: FlaskClient, app: Any, app_settings: Settings
+) -> None:
+    """One definition: the newest feature_time a request can be served, whichever job wrote it."""
+    store = app.extensions["data_processing.deps"].online_store
+    store.put_rows("restaurant_realtime", [OnlineRow("r-1", datetime.now() - timedelta(minutes=5), {"n": 1})])
+    SqlFeatureDirectory(app_settings.resolved_directory_url()).record_availability(
+        "restaurant_stats", datetime.now() - timedelta(hours=2), NOW
+    )  # offline availability does not override what is served online (2025-01-10)
+
+    groups = {g["name"]: g["freshness"] for g in client.get("/v1/feature-groups").get_json()["feature_groups"]}
+    metrics = client.get("/metrics").get_data(as_text=True)
+    ages = {
+        line.split('group="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("strata_data_processing_feature_age_seconds{")
+    }
+
+    assert set(ages) == {"restaurant_realtime", "restaurant_stats"}
+    assert groups["restaurant_realtime"]["age_seconds"] == pytest.approx(300, abs=30)
+    for name, fresh in groups.items():
+        assert ages[name] == pytest.approx(fresh["age_seconds"], abs=5), name
+    assert groups["restaurant_stats"]["newest_nominal_time"].startswith("2025-01-10")
 
 
 def test_serving_reads_are_counted_in_memory_and_flushed(client: FlaskClient, app: Any) -> None:

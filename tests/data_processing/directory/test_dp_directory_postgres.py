@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -16,6 +16,7 @@ from data_processing.directory.services import (
     register_all,
 )
 from data_processing.domain.registry_rules import DEPRECATED
+from data_processing.freshness import GroupFreshness
 from tests.data_processing.directory.groups import NOW, PACKAGED
 from tests.support import postgres_schema_url
 
@@ -43,7 +44,7 @@ def test_registration_availability_usage_and_deprecation_round_trip(directory: S
     record_reads(directory, "job:training-set etd", expressions, 1, NOW - timedelta(days=1))
     deprecate_feature(directory, "@restaurant_stats:order_count_7d", "superseded", now=NOW)
 
-    group = describe_group(directory, "restaurant_stats", NOW)
+    group = describe_group(directory, "restaurant_stats", GroupFreshness(None, clock=lambda: NOW).of)
     feature = group["features"][0]
 
     assert (group["freshness"]["status"], group["freshness"]["age_seconds"]) == ("fresh", 7200.0)
@@ -52,6 +53,6 @@ def test_registration_availability_usage_and_deprecation_round_trip(directory: S
         ("model:etd", 42, (NOW + timedelta(minutes=1)).isoformat()),
         ("job:training-set etd", 1, (NOW - timedelta(days=1)).isoformat()),
     ]
-    assert [g["name"] for g in list_groups(directory, "7D", NOW)] == ["restaurant_stats"]
-    assert [g["name"] for g in list_groups(directory, "_", datetime(2025, 3, 1))] == [
+    assert [g["name"] for g in list_groups(directory, "7D", GroupFreshness(None).of)] == ["restaurant_stats"]
+    assert [g["name"] for g in list_groups(directory, "_", GroupFreshness(None).of)] == [
         "restaurant_realtime", "restaurant_stats"]  # fmt: skip

@@ -240,7 +240,7 @@ def test_serving_scores_in_numpy_with_the_probabilities_of_the_keras_graph(train
     from inference_engine.helpbot.model import Scorer
     from inference_engine.helpbot.numpy_scorer import NumpyScorer
 
-    registry = build_registry(trained.settings)
+    registry = bootstrap(trained.settings).registry
     directory = registry.fetch(registry.version("helpbot", 1), tmp_path).model_file
     vocabulary = Vocabulary.read(directory)
     rows = [row["token_ids"] for row in trained.tables["processed.help_heldout"].to_pylist()]
