@@ -34,6 +34,7 @@ class StartResult:
     ok: bool
     seconds: float
     peak_pss_mb: float
+    peak_rss_mb: float
     ready_pss_mb: float
     load_before: float
     load_after: float
@@ -60,16 +61,19 @@ def _children(root: int) -> set[int]:
     return found
 
 
-def _pss_mb(pids: set[int]) -> float:
-    total = 0
+def _memory_mb(pids: set[int]) -> tuple[float, float]:
+    """Summed PSS (shared pages split between their users: the real footprint) and summed RSS (counts them twice)."""
+    pss = rss = 0
     for pid in pids:
         try:
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
-                    total += int(line.split()[1])
+                    pss += int(line.split()[1])
+                elif line.startswith("Rss:"):
+                    rss += int(line.split()[1])
         except OSError:
             continue
-    return total / 1024
+    return pss / 1024, rss / 1024
 
 
 class Sampler:
@@ -78,6 +82,7 @@ class Sampler:
     def __init__(self, root: int) -> None:
         self.root = root
         self.peak = 0.0
+        self.peak_rss = 0.0
         self.seen: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -93,11 +98,13 @@ class Sampler:
     def now(self) -> float:
         pids = _children(self.root)
         self.seen |= pids
-        return _pss_mb(pids)
+        pss, rss = _memory_mb(pids)
+        self.peak, self.peak_rss = max(self.peak, pss), max(self.peak_rss, rss)
+        return pss
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self.now())
+            self.now()
             self._stop.wait(0.5)
 
 
@@ -147,8 +154,8 @@ def start_once(code: Path, env: dict[str, str], timeout: float = 900) -> StartRe
     time.sleep(1.0)
     survivors = [pid for pid in sampler.seen if Path(f"/proc/{pid}").exists() and _not_zombie(pid)]
     why = "" if ok else next((ln for ln in reversed(lines) if "error" in ln.lower()), lines[-1] if lines else "?")
-    return StartResult(ok, seconds or time.monotonic() - started, sampler.peak, ready_pss, load_before, load_after,
-                       len(survivors), _bound(_ports(env)), why)  # fmt: skip
+    return StartResult(ok, seconds or time.monotonic() - started, sampler.peak, sampler.peak_rss, ready_pss,
+                       load_before, load_after, len(survivors), _bound(_ports(env)), why)  # fmt: skip
 
 
 def _not_zombie(pid: int) -> bool:
@@ -184,11 +191,11 @@ def main(argv: list[str]) -> None:
         for hog in hogs:
             hog.terminate()
     table = Table(title=f"strata run on a built demo: {args.label or args.code} ({args.hog} busy loops, 2 cores)")
-    for column in ("run", "ready s", "peak PSS MB", "PSS when ready MB", "load before", "load after",
+    for column in ("run", "ready s", "peak PSS MB", "peak RSS MB", "PSS when ready MB", "load before", "load after",
                    "survivors", "ports bound after", "failure"):  # fmt: skip
         table.add_column(column, justify="left" if column == "failure" else "right")
     for i, r in enumerate(results, 1):
         table.add_row(str(i), f"{r.seconds:.1f}" if r.ok else f"FAILED {r.seconds:.0f}", f"{r.peak_pss_mb:.0f}",
-                      f"{r.ready_pss_mb:.0f}", f"{r.load_before:.2f}", f"{r.load_after:.2f}", str(r.survivors),
-                      str(r.bound_ports), r.why[:80])  # fmt: skip
+                      f"{r.peak_rss_mb:.0f}", f"{r.ready_pss_mb:.0f}", f"{r.load_before:.2f}",
+                      f"{r.load_after:.2f}", str(r.survivors), str(r.bound_ports), r.why[:80])  # fmt: skip
     Console(width=200).print(table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import socket
 import threading
 import uuid
@@ -62,8 +63,13 @@ def free_port() -> int:
 
 
 def free_port_run(length: int) -> int:
-    """The first port of ``length`` consecutive free ports (the sidecars use base + the service's number)."""
-    for base in range(31000, 40000, 97):
+    """The first port of ``length`` consecutive free ports (the sidecars use base + the service's number).
+
+    Drawn at random: test runs of other worktrees on this machine look for a run at the same time, and a
+    first-fit search would hand every one of them the same ports."""
+    rng = random.Random()
+    for _ in range(500):
+        base = rng.randrange(20000, 32000)
         if all(port_free(base + i) for i in range(length)):
             return base
     raise RuntimeError("no run of free ports")
