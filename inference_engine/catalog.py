@@ -1,5 +1,6 @@
-"""What the operators' model page shows of a model: its kind, every registered version with its held-out metrics
-and MLflow run, and which one serves. Read from the registry; nothing is loaded."""
+"""What the operators' model page shows of a model: its kind (the serving version's, else the newest's), every
+registered version with its held-out metrics and MLflow run, and which one serves. Read from the registry; nothing
+is loaded."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ METRIC_PREFIX = "metric_"
 
 
 def model_versions(registry: ModelRegistry, name: str, serving: ServedModel | None) -> dict[str, Any]:
-    versions = registry.versions(name)
+    versions = registry.list_versions(name)
+    # the kind of model that answers: the serving version's (a newer version may be of another kind)
+    shown = next((v for v in versions if serving is not None and v.version == serving.version), None)
+    shown = shown or (versions[0] if versions else None)
     return {
         "model": name,
-        "kind": versions[0].framework if versions else None,
+        "kind": shown.framework if shown is not None else None,
         "serving_version": None if serving is None else str(serving.version),
         "versions": [_version(v) for v in versions],
     }

@@ -47,7 +47,7 @@ class ModelRegistry(abc.ABC):
     def latest_version(self, name: str) -> ModelVersion:
         """The highest version number of ``name``; ModelNotFound when it has none."""
 
-    def versions(self, name: str) -> list[ModelVersion]:
+    def list_versions(self, name: str) -> list[ModelVersion]:
         """Every registered version of ``name``, newest first (ModelNotFound if it has none). This default asks
         for each number in turn; an adapter with a search (MLflow) answers in one query."""
         newest = self.latest_version(name).version

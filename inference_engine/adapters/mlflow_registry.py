@@ -58,7 +58,7 @@ class MlflowRegistry(ModelRegistry):
             raise VersionNotFound(f"model {name} has no versions")
         return _to_domain(max(versions, key=lambda v: int(v.version)))
 
-    def versions(self, name: str) -> list[ModelVersion]:
+    def list_versions(self, name: str) -> list[ModelVersion]:
         self._require_model(name)
         with _translated(f"versions of {name}"):
             found = sorted(self._client.search_model_versions(f"name = '{name}'"), key=lambda v: -int(v.version))

@@ -64,7 +64,9 @@
       row.dataset.version = version.version;
       const links = make("td");
       links.append(runLink(version));
-      row.append(make("td", "", "v" + version.version + (version.version === body.serving_version ? " (serving)" : "")),
+      const label = "v" + version.version + " · " + version.framework +
+        (version.version === body.serving_version ? " (serving)" : "");
+      row.append(make("td", "", label),
         make("td", "", version.created_at || "–"), make("td", "", version.aliases.join(", ") || "–"),
         make("td", "", metricsText(version.metrics) || "–"), links);
       rows.append(row);
@@ -84,7 +86,8 @@
     rows.replaceChildren();
     records.forEach((r) => {
       const row = make("tr");
-      row.append(make("td", "", r.revision), make("td", "", (r.created_at || "").replace("T", " ").replace("Z", "")),
+      const at = (r.created_at || "").replace("T", " ").replace("Z", "").slice(0, 19);
+      row.append(make("td", "", r.revision), make("td", "", at),
         make("td", "", r.action || "–"), make("td", "", "v" + r.stable_version),
         make("td", "", r.candidate_version ? "v" + r.candidate_version : "–"), make("td", "", split(r)),
         make("td", "", r.actor), make("td", "", r.reason || "–"));

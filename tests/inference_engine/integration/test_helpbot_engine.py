@@ -189,6 +189,17 @@ def test_the_registered_version_carries_its_threshold_metrics_and_lineage(traine
     assert tags["heldout_version"] == "processed.help_heldout@v1"
 
 
+def test_the_registry_lists_the_version_with_its_heldout_metrics_and_run(trained: Trained) -> None:
+    from inference_engine.catalog import model_versions
+
+    body = model_versions(build_registry(trained.settings), "helpbot", None)
+
+    assert body["kind"] == "tensorflow" and [v["version"] for v in body["versions"]] == ["1"]
+    version = body["versions"][0]
+    assert set(version["metrics"]) >= {"heldout_accuracy", "coverage", "out_of_scope_rejection"}
+    assert version["run_id"] and version["experiment_id"] and version["created_at"]
+
+
 def test_the_version_holds_the_keras_model_labels_vocabulary_and_signature(trained: Trained, tmp_path: Path) -> None:
     registry = bootstrap(trained.settings).registry
     artifact = registry.fetch(registry.version("helpbot", 1), tmp_path)

@@ -185,3 +185,20 @@ def test_with_several_workers_ready_means_every_worker_is(settings: Settings, re
 
     other.write(WorkerProgress("ready", "all models loaded", 1, 1))
     assert client.get("/readyz").status_code == 200
+
+
+def test_versions_lists_every_registered_version_and_the_kind_of_the_serving_one(
+    client: FlaskClient, registry: FakeRegistry
+) -> None:
+    from dataclasses import replace
+
+    newer = registry.versions["etd"][2]
+    registry.versions["etd"][2] = replace(newer, framework="tensorflow", tags={"metric_mae": "3.5", "run_id": "r2"})
+
+    body = client.get("/v1/models/etd/versions").json
+
+    assert (body["model"], body["kind"], body["serving_version"]) == ("etd", "xgboost", "1")
+    assert [(v["version"], v["framework"]) for v in body["versions"]] == [("2", "tensorflow"), ("1", "xgboost")]
+    assert body["versions"][0]["metrics"] == {"mae": 3.5} and body["versions"][0]["run_id"] == "r2"
+    missing = client.get("/v1/models/churn/versions")
+    assert missing.status_code == 404 and missing.json["error"]["code"] == "model_not_found"
