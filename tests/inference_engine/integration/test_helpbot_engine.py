@@ -192,7 +192,7 @@ def test_the_registered_version_carries_its_threshold_metrics_and_lineage(traine
 def test_the_registry_lists_the_version_with_its_heldout_metrics_and_run(trained: Trained) -> None:
     from inference_engine.catalog import model_versions
 
-    body = model_versions(build_registry(trained.settings), "helpbot", None)
+    body = model_versions(bootstrap(trained.settings).registry, "helpbot", None)
 
     assert body["kind"] == "tensorflow" and [v["version"] for v in body["versions"]] == ["1"]
     version = body["versions"][0]
