@@ -69,6 +69,7 @@ def bootstrap(
     help_centre: HelpCentre | None = None,
     feature_directory: FeatureDirectory | None = None,
     model_trees: ModelTrees | None = None,
+    deployments: Deployments | None = None,
     lake_catalog: LakeCatalog | None = None,
 ) -> Dependencies:
     overrides = {
@@ -76,6 +77,7 @@ def bootstrap(
         "help_centre": help_centre,
         "feature_directory": feature_directory,
         "model_trees": model_trees,
+        "deployments": deployments,
         "lake_catalog": lake_catalog,
     }
     return Dependencies(settings, overrides)

@@ -120,7 +120,7 @@ def test_a_help_prediction_the_engine_makes_is_the_answer_data_processing_reads(
 def test_the_routing_record_comparative_eval_writes_is_the_one_the_engine_applies() -> None:
     steps = (5, 25, 50, 100)
     canary = rules.deploy_candidate("3", "4", "canary", 25, steps).as_record("etd", 7, "op", "", datetime(2026, 3, 1))
-    pinned = rules.rollback(canary, steps, node="country_code=NL/city_id=c-0007")
+    pinned = rules.rollback([canary], steps, node="country_code=NL/city_id=c-0007")
     record = pinned.as_record("etd", 8, "op", "bad city", datetime(2026, 3, 1, 0, 5))
     applied = RoutingRecord.from_wire(json.loads(json.dumps(record.routing())), "etd")
     assert applied == RoutingRecord("etd", 8, 3, 4, "canary", 25, {"country_code=NL/city_id=c-0007": 3})
