@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry
 
 from inference_engine.metrics import PredictionMetrics
-from inference_engine.ports import ModelRegistry, TrainingDataSource
+from inference_engine.ports import ModelDocuments, ModelRegistry, TrainingDataSource
+from inference_engine.reference_profiles import ReferenceProfiles
 from inference_engine.routing.ports import NullPredictionLog, PredictionLog, RoutingSource
 from inference_engine.routing.shadow import ShadowExecutor
 from inference_engine.runtimes import RuntimeFactory
@@ -100,6 +101,11 @@ class Dependencies(KernelDependencies[Settings]):
         )
 
     # --- serving -----------------------------------------------------------------------------------------------
+    @cached_property
+    def reference_profiles(self) -> ReferenceProfiles:
+        registry = self.registry
+        return ReferenceProfiles(registry, registry if isinstance(registry, ModelDocuments) else None)
+
     @cached_property
     def metrics(self) -> PredictionMetrics:
         return PredictionMetrics.create(self.metrics_registry)

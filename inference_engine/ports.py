@@ -23,6 +23,8 @@ class TrainedCandidate:
     metrics: dict[str, float]
     tags: dict[str, str]
     input_example: list[dict[str, float]] = field(default_factory=list)
+    #: JSON documents stored with the version's run, by artifact path (e.g. the reference profile)
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,14 @@ class ModelRegistry(abc.ABC):
     @abc.abstractmethod
     def publish(self, candidate: TrainedCandidate) -> ModelVersion:
         """Record the run (params, metrics), store the model and register it as a new version."""
+
+
+class ModelDocuments(abc.ABC):
+    """The JSON documents stored with a version (``TrainedCandidate.documents``), e.g. its reference profile."""
+
+    @abc.abstractmethod
+    def document(self, model_version: ModelVersion, path: str) -> dict[str, Any]:
+        """The document at ``path`` of the version's run; VersionNotFound when the version has none."""
 
 
 class TrainingDataSource(abc.ABC):

@@ -14,8 +14,11 @@ import numpy as np
 
 from inference_engine.domain.features import canonical_feature
 from inference_engine.errors import ModelNotFound
+from inference_engine.partitioning.spec import MonitoringSpec
 from inference_engine.ports import ModelRegistry, TrainedCandidate, TrainingDataSource
+from inference_engine.reference import documents, reference_document
 from inference_engine.training_data import (
+    TimeSplit,
     TrainingSet,
     check_sizes,
     feature_set_tags,
@@ -88,6 +91,8 @@ class TrainingOptions:
     threads: int = 1
     #: overrides of XGBOOST_PARAMS (see TUNABLE_PARAMS); recorded with the run's params
     params: Mapping[str, int | float] = field(default_factory=dict)
+    #: how the version's reference profile is cut (the model spec's ``monitoring`` block)
+    monitoring: MonitoringSpec = field(default_factory=MonitoringSpec)
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,7 @@ def train_model(
     )
     candidate = _candidate(name, booster, split.train, params, evaluation, data_version)
     candidate.tags.update(feature_set_tags(table.location))
+    candidate.documents.update(documents(_reference(booster, split, options.monitoring, data_version)))
     published = registry.publish(candidate)
     return {
         "model": name,
@@ -174,6 +180,15 @@ def evaluate(booster: Any, train: TrainingSet, holdout: TrainingSet) -> Evaluati
         p90_abs_error=float(np.quantile(errors, 0.9)),
         baseline_mae=float(np.abs(baseline - holdout.y).mean()),
     )
+
+
+def _reference(booster: Any, split: TimeSplit, monitoring: MonitoringSpec, data_version: str) -> dict[str, Any]:
+    """Every labelled row (training and held-out windows) with this booster's prediction for it."""
+    x = np.vstack([split.train.x, split.holdout.x])
+    y = np.concatenate([split.train.y, split.holdout.y])
+    predictions = booster.inplace_predict(x, missing=np.nan)
+    meta = {"data_version": data_version, "rows_from": "training and held-out windows"}
+    return reference_document(split.train.features, x, predictions, y, monitoring, meta=meta)
 
 
 def restaurant_mean_baseline(train: TrainingSet, holdout: TrainingSet) -> np.ndarray:

@@ -18,12 +18,12 @@ import yaml
 
 from inference_engine.domain.models import ModelArtifact, ModelVersion
 from inference_engine.errors import ModelNotFound, RegistryUnavailable, VersionNotFound
-from inference_engine.ports import ModelRegistry, TrainedCandidate
+from inference_engine.ports import ModelDocuments, ModelRegistry, TrainedCandidate
 
 _PUBLISH_LOCK = threading.Lock()  # mlflow's fluent API (start_run, log_model) keeps process-wide state
 
 
-class MlflowRegistry(ModelRegistry):
+class MlflowRegistry(ModelRegistry, ModelDocuments):
     def __init__(self, tracking_uri: str, artifact_root: Path, experiment: str) -> None:
         self._uri = tracking_uri
         self._artifact_root = artifact_root
@@ -78,6 +78,22 @@ class MlflowRegistry(ModelRegistry):
             local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(into)))
         return ModelArtifact(model_version, _model_file(local, model_version.framework))
 
+    def document(self, model_version: ModelVersion, path: str) -> dict[str, Any]:
+        import mlflow.artifacts
+
+        run_id = model_version.tags.get("run_id")
+        if not run_id:
+            raise VersionNotFound(f"{model_version.name} v{model_version.version} has no run to read {path} from")
+        missing = VersionNotFound(f"{model_version.name} v{model_version.version} has no {path}")
+        with _translated(f"{path} of {model_version.name} v{model_version.version}", missing=missing):
+            try:
+                document = mlflow.artifacts.load_dict(f"runs:/{run_id}/{path}")
+            except OSError as exc:  # a local artifact store raises the file system's error for a missing file
+                raise missing from exc
+        if not isinstance(document, dict):
+            raise missing
+        return document
+
     def _require_model(self, name: str) -> None:
         with _translated(f"model {name}", missing=ModelNotFound(f"no registered model named {name}")):
             self._client.get_registered_model(name)
@@ -97,6 +113,8 @@ class MlflowRegistry(ModelRegistry):
             with mlflow.start_run(experiment_id=self._experiment_id(), run_name=f"train-{candidate.name}") as run:
                 mlflow.log_params(candidate.params)
                 mlflow.log_metrics(candidate.metrics)
+                for path, document in candidate.documents.items():
+                    mlflow.log_dict(document, path)  # plain JSON: mlflow.artifacts.load_dict reads it back
                 model_uri = _log_model(candidate)
             registered = mlflow.register_model(model_uri, candidate.name, tags=candidate.tags)
             self._client.set_model_version_tag(candidate.name, registered.version, "run_id", run.info.run_id)

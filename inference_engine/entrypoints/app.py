@@ -11,6 +11,7 @@ from flask import request
 from inference_engine import catalog
 from inference_engine.bootstrap import bootstrap
 from inference_engine.domain.routing import RoutingRecord
+from inference_engine.entrypoints.reference_api import register_reference_routes
 from inference_engine.errors import InvalidInstances, VersionNotFound
 from inference_engine.loading import BackgroundLoader, LoadProgress, Readiness, WorkerBoard
 from inference_engine.ports import ModelRegistry
@@ -52,6 +53,7 @@ def create_app(
     _register_routes(app, service)
     _register_catalog_routes(app, service, deps.registry)
     _register_routing_routes(app, service, settings)
+    register_reference_routes(app, deps.reference_profiles)
     loader = BackgroundLoader(service, progress, settings.load_retry_seconds)
     app.extensions["inference_engine.loader"] = loader
     if load_in_background:

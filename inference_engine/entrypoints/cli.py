@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -51,7 +52,7 @@ def train(
     """
     from inference_engine.bootstrap import bootstrap, training_options
     from inference_engine.helpbot.options import MODEL_NAME as HELPBOT
-    from inference_engine.partitioning.spec import has_spec
+    from inference_engine.partitioning.spec import has_spec, monitoring_spec
     from inference_engine.training import parse_param_overrides, train_model
 
     with one_line_errors():
@@ -65,6 +66,7 @@ def train(
             summary = _train_partitioned(model, deps, fresh)
         else:
             options = training_options(settings, parse_param_overrides(param or []))
+            options = replace(options, monitoring=monitoring_spec(model, settings.model_specs_dir))
             summary = train_model(model, deps.training_data, deps.registry, options)
     typer.echo(json.dumps(summary))
 

@@ -51,6 +51,7 @@ from inference_engine.helpbot.options import (
     HelpbotOptions,
 )
 from inference_engine.ports import ModelRegistry, TrainedCandidate, TrainingDataSource
+from inference_engine.reference import TOKEN_COUNT, categorical_reference_document, documents
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ def train_helpbot(
     metrics = heldout_metrics(heldout, expected)
 
     data_version = ",".join(f"{t.name}@v{t.version}" for t in (tables[EXAMPLES_TABLE], tables[ARTICLES_TABLE]))
+    reference = _reference(prepared, final, classes, choice.threshold, data_version)
     candidate_tags = _tags(vocabulary, choice, calibration, metrics, data_version, tables[HELDOUT_TABLE])
     params = _params(options, prepared, calibration, final.fitted.epochs, final.fitted.best_epoch)
     with tempfile.TemporaryDirectory(prefix="helpbot-") as tmp:
@@ -132,7 +134,7 @@ def train_helpbot(
         (directory / VOCABULARY_FILE).write_text(vocabulary.to_json())
         published = registry.publish(
             TrainedCandidate(MODEL_NAME, FRAMEWORK, directory, (FEATURE,), params,
-                             _metrics(choice, metrics), candidate_tags)
+                             _metrics(choice, metrics), candidate_tags, documents=documents(reference))
         )  # fmt: skip
     return {
         "model": MODEL_NAME,
@@ -153,6 +155,19 @@ def train_helpbot(
         "vectoriser": vocabulary.vectoriser,
         "data_version": data_version,
     }
+
+
+def _reference(prepared: Prepared, final: Trained, classes: list[str], threshold: float,
+               data_version: str) -> dict[str, Any]:  # fmt: skip
+    """What users' questions look like to this version: the validation and held-out questions (never trained on),
+    the article it names for each (its best guess, as ``inference.predictions`` logs it) and their length."""
+    questions = [*prepared.validation.token_ids, *prepared.heldout.token_ids]
+    vocabulary = final.vocabulary
+    decisions = score(final.scorer, questions, vocabulary.known_mask(), vocabulary.max_length, threshold)
+    predicted = [classes[top] if top >= 0 else None for top in decisions.top.tolist()]
+    lengths = {TOKEN_COUNT: [float(len(ids)) for ids in questions]}
+    return categorical_reference_document(predicted, lengths, meta={"data_version": data_version,
+                                          "rows_from": "validation and held-out questions"})  # fmt: skip
 
 
 def train_model(

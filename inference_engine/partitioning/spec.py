@@ -37,6 +37,8 @@ class PartitionSpec:
     #: regression only: the naive baseline reported beside the model = the label's mean per value of this column
     #: over the training window (e.g. the restaurant's mean delivery time); None = no baseline
     baseline_by: str | None = None
+    #: how the monitors compare live traffic with this model's reference profile (see MonitoringSpec)
+    monitoring: dict[str, Any] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -76,12 +78,47 @@ def parse_spec(body: dict[str, Any], source: str = "spec") -> PartitionSpec:
     unknown = sorted(set(body) - known)
     if unknown:
         raise TrainingDataError(f"{source}: unknown field(s) {', '.join(unknown)}", field=unknown[0])
+    parse_monitoring(body.get("monitoring"), source)
     spec = PartitionSpec(
         **{**body, "partition_by": tuple(partition_by), "features": tuple(features) if features else None,
-           "hyperparameters": dict(body.get("hyperparameters") or {})}
+           "hyperparameters": dict(body.get("hyperparameters") or {}),
+           "monitoring": dict(body.get("monitoring") or {})}
     )  # fmt: skip
     _check_algorithm(spec)
     return spec
+
+
+@dataclass(frozen=True)
+class MonitoringSpec:
+    """The ``monitoring:`` block of a model spec: how its reference profile is cut (see
+    ``strata_kernel.profiles.reference``). ``slice_by``: a feature holding the local hour of day (0..23), so a
+    window of live traffic is compared with training rows of the same hours; ``calendar_features``: features that
+    follow the calendar (e.g. the day of week) and are never judged in windows shorter than their cycle."""
+
+    slice_by: str | None = None
+    calendar_features: tuple[str, ...] = ()
+
+
+def parse_monitoring(body: Any, source: str = "spec") -> MonitoringSpec:
+    if body is None:
+        return MonitoringSpec()
+    if not isinstance(body, dict) or set(body) - {"slice_by", "calendar_features"}:
+        raise TrainingDataError(f"{source}: 'monitoring' takes only slice_by and calendar_features", field="monitoring")
+    slice_by, calendar = body.get("slice_by"), body.get("calendar_features") or []
+    if slice_by is not None and not isinstance(slice_by, str):
+        raise TrainingDataError(f"{source}: 'monitoring.slice_by' must be a column name", field="monitoring")
+    if not isinstance(calendar, list) or not all(isinstance(c, str) for c in calendar):
+        message = f"{source}: 'monitoring.calendar_features' must be a list of columns"
+        raise TrainingDataError(message, field="monitoring")
+    return MonitoringSpec(slice_by, tuple(calendar))
+
+
+def monitoring_spec(name: str, specs_dir: Path | None = None) -> MonitoringSpec:
+    """The monitoring block of ``name``'s spec file (also read by the global path); empty without a spec."""
+    path = spec_path(name, specs_dir)
+    if not path.is_file():
+        return MonitoringSpec()
+    return parse_monitoring((yaml.safe_load(path.read_text()) or {}).get("monitoring"), source=str(path))
 
 
 def _check_margins(body: dict[str, Any], source: str) -> None:

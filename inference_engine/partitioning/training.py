@@ -24,9 +24,10 @@ from inference_engine.partitioning.predictor import REPORT_FILE, ROUTING_FILE, l
 from inference_engine.partitioning.report import build_report
 from inference_engine.partitioning.routing import RoutingTable
 from inference_engine.partitioning.scheduler import NodesFailed, train_tree
-from inference_engine.partitioning.spec import PartitionSpec, task_of
+from inference_engine.partitioning.spec import PartitionSpec, parse_monitoring, task_of
 from inference_engine.partitioning.tree import GLOBAL, NodeKey, NodeOutcome, level_order, served_by
 from inference_engine.ports import ModelRegistry, TrainedCandidate, TrainingDataSource
+from inference_engine.reference import documents, reference_document
 from inference_engine.training_data import feature_set_tags
 from strata_kernel.errors import Unavailable
 
@@ -88,6 +89,7 @@ def train_partitioned(
     report = _finish(run_dir, spec, outcomes, data_version, run_id, seconds)
     candidate = _candidate(spec, run_dir, meta, report, data_version)
     candidate.tags.update(feature_set_tags(table.location))
+    candidate.documents.update(documents(_reference(run_dir, spec, data_version)))
     published = registry.publish(candidate)
     report["version"] = published.version
     (run_dir / PUBLISHED_FILE).write_text(json.dumps({"version": published.version}))
@@ -157,6 +159,24 @@ def _finish(
     report = build_report(spec, outcomes, extra)
     (artifact / REPORT_FILE).write_text(json.dumps(report))
     return report
+
+
+def _reference(run_dir: Path, spec: PartitionSpec, data_version: str) -> dict[str, Any]:
+    """Every row of the split (training, validation and held-out parts) with the tree's prediction for it and
+    the node that serves it: the reference is cut per node as well as per hour."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    predictor = load_predictor(run_dir / "artifact")
+    table = pq.read_table(run_dir / SPLIT_FILE)
+    x = np.column_stack([table.column(f).to_numpy(zero_copy_only=False) for f in predictor.features])
+    x = x.astype(np.float32).reshape(table.num_rows, len(predictor.features))
+    keys = [list(row) for row in zip(*(table.column(c).to_pylist() for c in spec.partition_by), strict=True)]
+    predictions, nodes = predictor.predict(keys, x)
+    labels = table.column(spec.label).to_numpy(zero_copy_only=False).astype(np.float64)
+    meta = {"data_version": data_version, "rows_from": "training, validation and held-out parts of the split"}
+    return reference_document(predictor.features, x, predictions, labels, parse_monitoring(spec.monitoring),
+                              nodes=nodes, meta=meta)  # fmt: skip
 
 
 def _candidate(

@@ -1,13 +1,13 @@
 """Comparing two profiles: schema changes, row-count change and a distribution distance per column.
 
 ``reference`` is the baseline (an older table version, a model version's training profile), ``current`` what is
-judged against it (a newer version, a window of live data). The statistics come from scipy, evaluated on the
-sketches, never on rows:
+judged against it (a newer version, a window of live data). The statistics are scipy's definitions, evaluated
+on the sketches, never on rows (``distances``: numpy, checked against scipy in the tests):
 
-* numeric / temporal — ``wasserstein``: scipy's Wasserstein distance between the two quantile functions (101
+* numeric / temporal — ``wasserstein``: the Wasserstein distance between the two quantile functions (101
   quantiles each), divided by the reference's standard deviation (Evidently's normed Wasserstein; drift above
-  0.1); ``jensen_shannon``: scipy's Jensen-Shannon distance (base 2, 0..1) of the shares in 20 bins cut at the
-  reference's quantiles; ``psi``: population stability index on the same bins (``scipy.special.rel_entr``);
+  0.1); ``jensen_shannon``: the Jensen-Shannon distance (base 2, 0..1) of the shares in 20 bins cut at the
+  reference's quantiles; ``psi``: population stability index on the same bins;
   ``ks_rejects``: DataSketches' Kolmogorov-Smirnov test on the two KLL sketches at p = 0.05;
 * categorical — ``jensen_shannon`` and ``psi`` over the union of both top-category lists plus "other";
   ``new_categories``: values of ``current`` that ``reference`` never had (only when its list is exact).
@@ -24,13 +24,19 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from strata_kernel.profiles import sketches
+from strata_kernel.profiles.distances import (
+    PSI_FLOOR,
+    QUANTILE_GRID,
+    jensen_shannon,
+    normed_wasserstein,
+    population_stability,
+    quantile_wasserstein,
+)
 from strata_kernel.profiles.model import CATEGORICAL, NUMERIC, TEMPORAL, ColumnProfile, TableProfile
 
 DRIFT_THRESHOLD = 0.1
 RENAME_DRIFT = 0.05
-_QUANTILE_GRID = [i / 100 for i in range(101)]
 _BINS = 20
-_PSI_FLOOR = 1e-4  # an empty bin on one side would make PSI infinite
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,19 +130,24 @@ def distribution_distances(reference: ColumnProfile, current: ColumnProfile) -> 
 
 
 def _ordered_distances(reference: ColumnProfile, current: ColumnProfile) -> dict[str, Any]:
-    from scipy.stats import wasserstein_distance
-
     ref, cur = sketches.load_kll(reference.sketches["kll"]), sketches.load_kll(current.sketches["kll"])
-    ref_q, cur_q = ref.get_quantiles(_QUANTILE_GRID), cur.get_quantiles(_QUANTILE_GRID)
-    scale = _scale(reference, ref_q)
-    raw = float(wasserstein_distance(ref_q, cur_q))
-    edges = sorted(set(ref.get_quantiles([i / _BINS for i in range(1, _BINS)])))
-    ref_share, cur_share = ref.get_pmf(edges), cur.get_pmf(edges)
     return {
-        "wasserstein": raw / scale if scale else (0.0 if raw == 0 else float("inf")),
-        "wasserstein_raw": raw,
-        **_share_distances(ref_share, cur_share),
+        **ordered_distances(reference, ref, cur),
         "ks_rejects": sketches.kll_ks_rejects(reference.sketches["kll"], current.sketches["kll"]),
+    }
+
+
+def ordered_distances(reference: ColumnProfile, ref_kll: Any, cur_kll: Any) -> dict[str, Any]:
+    """Wasserstein (normed and raw), Jensen-Shannon and PSI of two live KLL sketches; ``reference`` gives the
+    scale (its standard deviation). The monitors call this with the sketches they keep in memory."""
+    grid = list(QUANTILE_GRID)
+    ref_q, cur_q = ref_kll.get_quantiles(grid), cur_kll.get_quantiles(grid)
+    scale = _scale(reference, ref_q)
+    edges = sorted(set(ref_kll.get_quantiles([i / _BINS for i in range(1, _BINS)])))
+    return {
+        "wasserstein": normed_wasserstein(ref_q, cur_q, scale),
+        "wasserstein_raw": quantile_wasserstein(ref_q, cur_q),
+        **_share_distances(ref_kll.get_pmf(edges), cur_kll.get_pmf(edges)),
     }
 
 
@@ -169,15 +180,10 @@ def _category_counts(column: ColumnProfile) -> dict[str, int]:
 
 
 def _share_distances(reference: list[float], current: list[float]) -> dict[str, float]:
-    from scipy.spatial.distance import jensenshannon
-    from scipy.special import rel_entr
-
     if sum(reference) <= 0 or sum(current) <= 0:
         return {}
-    floor_ref = [max(share, _PSI_FLOOR) for share in reference]
-    floor_cur = [max(share, _PSI_FLOOR) for share in current]
-    psi = float(sum(rel_entr(floor_cur, floor_ref)) + sum(rel_entr(floor_ref, floor_cur)))
-    return {"jensen_shannon": float(jensenshannon(reference, current, base=2)), "psi": psi}
+    psi = population_stability(reference, current, PSI_FLOOR)
+    return {"jensen_shannon": jensen_shannon(reference, current), "psi": psi}
 
 
 def _distinct(column: ColumnProfile) -> int | None:

@@ -200,6 +200,19 @@ def test_the_registry_lists_the_version_with_its_heldout_metrics_and_run(trained
     assert version["run_id"] and version["experiment_id"] and version["created_at"]
 
 
+def test_the_version_carries_a_reference_of_its_answers_to_questions_it_never_trained_on(trained: Trained) -> None:
+    registry = bootstrap(trained.settings).registry
+    document = registry.document(registry.version("helpbot", 1), "profile/reference.json")  # type: ignore[attr-defined]
+
+    columns = {column["name"]: column for column in document["overall"]["columns"]}
+    assert document["features"] == ["token_count"] and document["prediction"] == "prediction"
+    # validation questions (3 of 8 per article, 12 articles) and the held-out ones (48 in scope, 24 off topic)
+    assert document["overall"]["rows"] == 3 * 12 + 48 + 24
+    named = {item["value"] for item in columns["prediction"]["summary"]["top"]}
+    assert columns["prediction"]["kind"] == "categorical" and named <= set(TOPICS) and len(named) >= 10
+    assert columns["token_count"]["summary"]["min"] >= 1
+
+
 def test_the_version_holds_the_keras_model_labels_vocabulary_and_signature(trained: Trained, tmp_path: Path) -> None:
     registry = bootstrap(trained.settings).registry
     artifact = registry.fetch(registry.version("helpbot", 1), tmp_path)

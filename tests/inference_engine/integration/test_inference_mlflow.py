@@ -21,6 +21,7 @@ from inference_engine.bootstrap import bootstrap
 from inference_engine.domain.models import ModelArtifact, ModelVersion
 from inference_engine.entrypoints.app import create_app
 from inference_engine.entrypoints.cli import app as cli
+from inference_engine.partitioning.spec import monitoring_spec
 from inference_engine.ports import ModelRegistry, TrainedCandidate
 from inference_engine.settings import Settings
 from inference_engine.training import TrainingOptions, train_model
@@ -68,7 +69,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     lake = FakeLake(write_training_set(root / "lake" / "etd_training_set", make_training_set(900, days=12)), version=2)
     settings = Settings(var_dir=root / "var", warmup_predictions=2, min_training_rows=100, min_holdout_rows=10)
     registry = RecordingRegistry(bootstrap(settings).registry)
-    summary = train_model("etd", lake, registry, TrainingOptions(min_training_rows=100, min_holdout_rows=10))
+    options = TrainingOptions(min_training_rows=100, min_holdout_rows=10, monitoring=monitoring_spec("etd"))
+    summary = train_model("etd", lake, registry, options)
     return Trained(settings, summary, registry.published[0].model, lake)
 
 
@@ -111,3 +113,42 @@ def test_deployed_model_is_served_with_the_trained_boosters_predictions(trained:
     assert response.status_code == 200, response.json
     assert response.json["version"] == "1"
     assert response.json["predictions"] == trained.booster.inplace_predict(data.x[:50]).tolist()
+
+
+def test_the_reference_profile_is_stored_with_the_version_and_read_back_with_plain_mlflow(trained: Trained) -> None:
+    import mlflow
+    from mlflow import MlflowClient
+
+    uri = trained.settings.tracking_uri()
+    version = MlflowClient(tracking_uri=uri, registry_uri=uri).get_model_version("etd", str(trained.summary["version"]))
+    mlflow.set_tracking_uri(uri)
+    document = mlflow.artifacts.load_dict(f"runs:/{version.tags['run_id']}/profile/reference.json")
+
+    # readable with json alone: what the training set and this version's predictions looked like
+    assert document["format"] == "strata.reference" and document["prediction"] == "prediction"
+    columns = {column["name"]: column for column in document["overall"]["columns"]}
+    data = read_training_set(trained.lake.location)
+    assert document["overall"]["rows"] == len(data)
+    assert set(columns) == {*data.features, "prediction", "label"}
+    label = columns["label"]["summary"]
+    assert label["min"] == pytest.approx(data.y.min()) and label["max"] == pytest.approx(data.y.max())
+    assert columns["prediction"]["summary"]["mean"] == pytest.approx(
+        float(trained.booster.inplace_predict(data.x).mean()), rel=1e-4
+    )
+    assert {column["name"]: column["summary"]["missing_rate"] for column in columns.values()} == pytest.approx(
+        {f: float(np.isnan(data.x[:, i]).mean()) for i, f in enumerate(data.features)} | {"prediction": 0, "label": 0}
+    )
+    # cut by hour of day as the model spec's monitoring block says; the day of week is a calendar feature
+    assert document["slice_by"] == "order__hour_of_day"
+    assert document["calendar_features"] == ["order__day_of_week"]
+    hours = data.x[:, data.features.index("order__hour_of_day")].astype(int)
+    assert {int(piece["key"]["hour"]) for piece in document["slices"]} == set(hours.tolist())
+
+
+def test_the_engine_hands_the_reference_to_its_monitor_and_404s_for_an_unknown_version(trained: Trained) -> None:
+    client = create_app(trained.settings, load_in_background=False, poll_routing=False).test_client()
+
+    found = client.get(f"/v1/models/etd/versions/{trained.summary['version']}/reference")
+    assert found.status_code == 200 and found.json["overall"]["rows"] > 0
+    missing = client.get("/v1/models/etd/versions/99/reference")
+    assert missing.status_code == 404 and "no version 99" in missing.json["error"]["message"]

@@ -106,6 +106,7 @@ def etd_spec(**changes: Any) -> PartitionSpec:
         "algorithm": "linear_regression",
         "id_column": "order_id",
         "baseline_by": "restaurant_id",
+        "monitoring": {"slice_by": "order__hour_of_day"},
         **changes,
     }
     return parse_spec(body)

@@ -167,6 +167,22 @@ def test_one_registered_version_serves_every_node_and_says_which_answered(etd_ru
     assert client.get("/v1/models/etd/tree?version=7").status_code == 404
 
 
+def test_the_reference_profile_is_cut_by_serving_node_and_hour(etd_run: dict[str, Any]) -> None:
+    from inference_engine.entrypoints.app import create_app
+    from strata_kernel.profiles.reference import ReferenceProfile
+
+    client = create_app(etd_run["settings"], load_in_background=False, poll_routing=False).test_client()
+    reference = ReferenceProfile.from_dict(client.get("/v1/models/etd/versions/1/reference").get_json())
+
+    serving = {node["served_by"] for node in etd_run["report"]["nodes"]}
+    assert set(reference.nodes()) <= serving and {"global", AMS} <= set(reference.nodes())
+    amsterdam = reference.for_window([], node=AMS)
+    assert amsterdam is not None and 0 < amsterdam.rows < reference.overall.rows
+    assert {column.name for column in amsterdam.columns} == {"prediction", "label"}
+    noon = reference.for_window([12], node=AMS, min_rows=1)
+    assert noon is not None and noon.meta["hours"] == [12]
+
+
 def test_the_cli_prints_the_tree_of_a_registered_version(
     etd_run: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
