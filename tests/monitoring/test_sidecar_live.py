@@ -70,7 +70,8 @@ def test_sidecar_command_serves_probe_metrics(tmp_path: Path, live_component: Li
     process = subprocess.Popen(command, cwd=REPO, env=_sidecar_env(tmp_path), stderr=subprocess.PIPE, text=True)
     try:
         line = 'strata_sidecar_probe_success{component="data_lake",probe="readyz"} '
-        assert _wait_for_metric(f"http://127.0.0.1:{port}/metrics", line + "1.0")
+        # the first wait includes the sidecar's start-up: on this shared machine at load 25+ that took over 15 s
+        assert _wait_for_metric(f"http://127.0.0.1:{port}/metrics", line + "1.0", timeout_seconds=90)
         live_component.ready = False
         assert _wait_for_metric(f"http://127.0.0.1:{port}/metrics", line + "0.0")
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
