@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from strata_kernel.contracts.etd import InvalidOrder
-from strata_kernel.errors import ConfigurationError, NotFound, Unavailable
+from strata_kernel.errors import BadRequest, ConfigurationError, NotFound, Unavailable
 
 __all__ = [
     "InferenceEngineUnavailable",
     "InvalidFeatureGroup",
+    "InvalidJoin",
     "InvalidOrder",
     "OnlineStoreLoadFailed",
     "UnknownFeatureGroup",
@@ -18,6 +19,12 @@ class InvalidFeatureGroup(ConfigurationError):
     """A feature group definition (YAML + code) that cannot work."""
 
     code = "invalid_feature_group"
+
+
+class InvalidJoin(BadRequest):
+    """A point-in-time join that cannot run as asked (a missing column, keys that cannot be packed)."""
+
+    code = "invalid_join"
 
 
 class UnknownFeatureGroup(NotFound):

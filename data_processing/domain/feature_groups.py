@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from data_processing.errors import InvalidFeatureGroup
+from strata_kernel.zones import InvalidTimeColumn, check_zone
 
 FEATURE_TYPES = frozenset({"int64", "float64", "bool", "string"})
 SCHEDULES = frozenset({"hourly", "daily", "weekly", "continuous"})  # continuous = streaming
@@ -50,6 +51,9 @@ class FeatureGroup:
     online: bool = True
     kind: str = "batch"
     topics: tuple[str, ...] = ()  # event-log topics a streaming group consumes
+    #: the zone of the offline table's wall-clock times when they are stored without one (``UTC``,
+    #: ``Europe/Madrid``); None = the table stores instants, and a naive column is refused when joined
+    time_zone: str | None = None
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -85,8 +89,19 @@ def parse_feature_group(data: Mapping[str, Any], origin: str) -> FeatureGroup:
         freshness_slo=parse_duration(data["freshness_slo"], f"{origin}: freshness_slo"),
         features=_parse_features(data["features"], origin),
         online=bool(data.get("online", True)),
+        time_zone=_parse_zone(data, origin),
         **_parse_kind(data, origin),
     )
+
+
+def _parse_zone(data: Mapping[str, Any], origin: str) -> str | None:
+    zone = data.get("time_zone")
+    if zone is None:
+        return None
+    try:
+        return check_zone(zone, "time_zone")
+    except InvalidTimeColumn as exc:
+        raise InvalidFeatureGroup(f"{origin}: {exc.message}", field="time_zone") from None
 
 
 def _parse_kind(data: Mapping[str, Any], origin: str) -> dict[str, Any]:

@@ -20,9 +20,10 @@ from data_processing.domain.features import FeatureSet
 from data_processing.jobs.lake_io import PARTITION_COLUMN, read_table
 from data_processing.jobs.pit_join import CREATED_AT
 from strata_kernel.lake import LakeClient, TableInfo, new_run_id
+from strata_kernel.zones import InvalidTimeColumn, NaiveTimeColumn, check_zone
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 _SPINE, _BEST, _KEY, _TIME, _KIND = "_pit_spine", "_pit_best", "_pit_key", "_pit_time", "_pit_kind"
 
@@ -41,22 +42,55 @@ class SparkGroupRows:
 
 
 def spark_point_in_time_join(
-    spine: DataFrame, time_column: str, groups: Sequence[SparkGroupRows], features: dict[str, tuple[str, ...]]
+    spine: DataFrame,
+    time_column: str,
+    groups: Sequence[SparkGroupRows],
+    features: dict[str, tuple[str, ...]],
+    *,
+    time_zone: str | None = None,
 ) -> DataFrame:
-    """``spine`` plus one ``<group>__<feature>`` column per requested feature (row order not kept)."""
+    """``spine`` plus one ``<group>__<feature>`` column per requested feature (row order not kept).
+
+    ``time_zone``: the zone of the spine's time column if it is stored without one (else refused), as in
+    ``pit_join``. Inside, every time is a UTC wall clock (``timestamp_ntz``; the session's zone is UTC).
+    """
     result = spine
     for item in groups:
-        result = _join_group(result, time_column, item, features[item.group.name])
+        result = _join_group(result, time_column, time_zone, item, features[item.group.name])
     return result
 
 
-def _join_group(spine: DataFrame, time_column: str, item: SparkGroupRows, names: tuple[str, ...]) -> DataFrame:
+def utc_instant(frame: DataFrame, column: str, zone: str | None, what: str) -> Column:
+    """``column`` as a UTC wall clock: instants (``timestamp``) as they are, naive ones read in their declared zone.
+
+    (Spark shifts a wall-clock time that falls in a DST gap instead of refusing it, as the numpy path does.)
+    """
+    from pyspark.sql import functions as F  # noqa: N812
+
+    kind = dict(frame.dtypes)[column]
+    if kind == "timestamp":
+        return F.col(column).cast("timestamp_ntz")
+    if kind != "timestamp_ntz":
+        raise InvalidTimeColumn(f"{what} is {kind}, not a timestamp column", field=what)
+    if zone is None:
+        raise NaiveTimeColumn(f"{what} holds timestamps without a time zone: declare the zone its wall-clock "
+                              "times are in (time_zone: ...)", field=what)  # fmt: skip
+    if check_zone(zone) == "UTC":
+        return F.col(column)
+    return F.to_utc_timestamp(F.col(column).cast("timestamp_ltz"), zone).cast("timestamp_ntz")
+
+
+def _join_group(
+    spine: DataFrame, time_column: str, spine_zone: str | None, item: SparkGroupRows, names: tuple[str, ...]
+) -> DataFrame:
     from pyspark.sql import Window
     from pyspark.sql import functions as F  # noqa: N812
 
     group = item.group
-    event = F.col(group.nominal_time).cast("timestamp_ntz")
-    created = F.coalesce(F.col(CREATED_AT).cast("timestamp_ntz"), event) if CREATED_AT in item.rows.columns else event
+    event = utc_instant(item.rows, group.nominal_time, group.time_zone, f"{group.table}.{group.nominal_time}")
+    created = event
+    if CREATED_AT in item.rows.columns:
+        created = F.coalesce(utc_instant(item.rows, CREATED_AT, group.time_zone, f"{group.table}.{CREATED_AT}"), event)
     available = F.greatest(event, created) if item.uses_created_at else event
     rows = item.rows.where(event.isNotNull() & F.col(group.entity).isNotNull()).select(
         F.col(group.entity).cast("string").alias(_KEY),
@@ -67,7 +101,7 @@ def _join_group(spine: DataFrame, time_column: str, item: SparkGroupRows, names:
     )
     orders = spine.select(
         F.col(group.entity).cast("string").alias(_KEY),
-        F.col(time_column).cast("timestamp_ntz").alias(_TIME),
+        utc_instant(spine, time_column, spine_zone, f"spine.{time_column}").alias(_TIME),
         F.lit(1).alias(_KIND),
         F.lit(None).cast(rows.schema[_BEST].dataType).alias(_BEST),
         F.struct(*spine.columns).alias(_SPINE),
@@ -75,7 +109,7 @@ def _join_group(spine: DataFrame, time_column: str, item: SparkGroupRows, names:
     so_far = Window.partitionBy(_KEY).orderBy(_TIME, _KIND).rowsBetween(Window.unboundedPreceding, 0)
     carried = rows.unionByName(orders).withColumn(_BEST, F.max(_BEST).over(so_far)).where(F.col(_KIND) == 1)
     ttl_seconds = int(group.ttl.total_seconds())
-    age = F.col(f"{_SPINE}.{time_column}").cast("timestamp_ntz") - F.col(f"{_BEST}.event")
+    age = F.col(_TIME) - F.col(f"{_BEST}.event")  # spine rows carry their own UTC time in _TIME
     fresh = F.col(f"{_BEST}.event").isNotNull() & (age <= F.make_dt_interval(secs=F.lit(ttl_seconds)))
     values = [F.when(fresh, F.col(f"{_BEST}.{n}")).alias(f"{group.name}__{n}") for n in names]
     return carried.select(f"{_SPINE}.*", *values)
@@ -95,7 +129,10 @@ def spark_training_set(
     """Join on Spark, finish the columns with the shared numpy code, write + commit (overwrite)."""
     orders = read_table(spark, orders_info).drop(PARTITION_COLUMN)
     items = [SparkGroupRows(group, read_table(spark, info)) for group, info in groups]
-    joined = spark_point_in_time_join(orders, "placed_at", items, feature_set.stored_groups())
+    from data_processing.jobs.training_set import ORDERS_TIME_ZONE
+
+    groups_features = feature_set.stored_groups()
+    joined = spark_point_in_time_join(orders, "placed_at", items, groups_features, time_zone=ORDERS_TIME_ZONE)
     finished = finish_on_spark(joined, feature_set)
     staging = lake.staging_dir(target, new_run_id())
     finished.write.mode("overwrite").partitionBy(PARTITION_COLUMN).parquet(str(staging))

@@ -36,6 +36,8 @@ __all__ = ["GroupRows", "build_training_set", "point_in_time_join", "run_trainin
 ORDERS = "processed.orders"
 KEY_COLUMNS = ("order_id", "restaurant_id", "city_id", "country_code", "placed_at")
 TIME_COLUMN = "placed_at"
+#: processed.orders stores the ETD simulator's one wall-clock calendar without a zone, declared UTC
+ORDERS_TIME_ZONE = "UTC"
 FEATURE_SET_INPUT = "feature_set:"  # prefix of the commit input naming the feature set JSON
 
 
@@ -81,7 +83,7 @@ def run_training_set(
 
 def build_training_set(orders: pa.Table, groups: Sequence[GroupRows], feature_set: FeatureSet) -> pa.Table:
     """Keys, ``nominal_date``, the feature set's columns (in its order) and ``label``; one row per order."""
-    joined = point_in_time_join(orders, TIME_COLUMN, groups, feature_set.stored_groups())
+    joined = point_in_time_join(orders, TIME_COLUMN, groups, feature_set.stored_groups(), time_zone=ORDERS_TIME_ZONE)
     return pa.table(training_columns(joined, feature_set))
 
 

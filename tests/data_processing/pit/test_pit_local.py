@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data_processing.jobs.pit_join import GroupRows, point_in_time_join
+from data_processing.jobs.pit_join import GroupRows, match_rows, point_in_time_join
+from strata_kernel.time_columns import micros
 from tests.data_processing.pit.cases import (
     BATCH,
     STREAM,
@@ -28,7 +29,7 @@ from tests.data_processing.pit.cases import (
 def _join(orders: list[Order], rows: list[FeatureRow], item_group=STREAM, honour: bool | None = None) -> dict:  # type: ignore[no-untyped-def]
     joined = point_in_time_join(
         order_table(orders), "placed_at", [GroupRows(item_group, feature_table(rows, item_group), honour)],
-        {item_group.name: ("value",)},
+        {item_group.name: ("value",)}, time_zone="UTC",
     )  # fmt: skip
     return dict(zip(joined.column("order_id").to_pylist(), joined.column(f"{item_group.name}__value").to_pylist(),
                     strict=True))  # fmt: skip
@@ -55,7 +56,7 @@ def test_spine_rows_are_kept_in_order_with_nulls_and_the_spine_untouched() -> No
     orders = [("b", "r-9", minutes(5)), ("a", "r-1", minutes(5)), ("c", None, minutes(5)), ("d", "r-1", None)]
     spine = order_table(orders)  # type: ignore[arg-type]
     joined = point_in_time_join(spine, "placed_at", [GroupRows(STREAM, feature_table(STREAM_ROWS))],
-                                {"live": ("value",)})  # fmt: skip
+                                {"live": ("value",)}, time_zone="UTC")  # fmt: skip
     assert joined.column("order_id").to_pylist() == ["b", "a", "c", "d"]
     assert joined.column("live__value").to_pylist() == [None, 1, None, None]
     assert joined.select(spine.column_names).equals(spine)
@@ -89,8 +90,46 @@ def test_matches_the_brute_force_reference(raw_rows: list, raw_orders: list, hon
     assert _join(orders, rows, group, honour) == expected
 
 
+@settings(max_examples=120, deadline=None)
+@given(_rows, _orders, st.booleans(), st.booleans(), st.integers(1, 3))
+def test_every_key_layout_and_thread_split_matches_the_brute_force_reference(
+    raw_rows: list[tuple[str, datetime, int, int]],
+    raw_orders: list[tuple[str, datetime]],
+    honour: bool,
+    compact: bool,
+    threads: int,
+) -> None:
+    """Times packed raw or as ranks, the spine searched whole or in chunks on threads: one answer."""
+    rows, orders = _materialise(raw_rows, raw_orders)
+    spine = order_table(orders)
+    item = GroupRows(STREAM, feature_table(rows, STREAM), honour)
+    times = micros(spine.column("placed_at"), zone="UTC", what="placed_at")
+    match = match_rows(spine.column("restaurant_id"), times, item, threads=threads, compact_times=compact,
+                       chunk_rows=4)  # fmt: skip
+    values = [None if m < 0 else rows[m][3] for m in match.tolist()]
+    expected = reference_join(orders, rows, STREAM.ttl, honour_created_at=honour)
+    assert dict(zip([o[0] for o in orders], values, strict=True)) == expected
+
+
+def test_duplicate_spine_keys_are_all_kept_with_the_same_answer() -> None:
+    orders = [("a", "r-1", minutes(15)), ("b", "r-1", minutes(15)), ("c", "r-1", minutes(15))]
+    assert _join(orders, STREAM_ROWS) == {"a": 2, "b": 2, "c": 2}
+
+
 def test_entity_ids_of_another_type_are_matched_as_text() -> None:
     spine = pa.table({"order_id": ["o"], "restaurant_id": pa.array([7]), "placed_at": pa.array([minutes(5)])})
     table = feature_table([("7", minutes(0), minutes(0), 3)])
-    joined = point_in_time_join(spine, "placed_at", [GroupRows(STREAM, table)], {"live": ("value",)})
+    joined = point_in_time_join(spine, "placed_at", [GroupRows(STREAM, table)], {"live": ("value",)}, time_zone="UTC")
     assert joined.column("live__value").to_pylist() == [3]
+
+
+def test_keys_that_do_not_fit_one_integer_fall_back_to_time_ranks() -> None:
+    """1,000 entities x three centuries of microseconds exceed 62 bits: times are ranked first, same answers."""
+    early, late = datetime(1900, 1, 1), datetime(2200, 1, 1)
+    rows: list[FeatureRow] = [(f"r-{i}", t, t + timedelta(minutes=i % 3), i)
+                              for i in range(1000) for t in (early, late)]  # fmt: skip
+    orders: list[Order] = [(f"o-{i}", f"r-{i * 7 % 1000}", t + timedelta(minutes=1))
+                           for i, t in enumerate([early, late] * 500)]  # fmt: skip
+    group = dataclasses.replace(STREAM, ttl=timedelta(days=1))
+    for honour in (False, True):
+        assert _join(orders, rows, group, honour) == reference_join(orders, rows, group.ttl, honour_created_at=honour)

@@ -40,13 +40,20 @@ def _frame(spark: Any, table: pa.Table) -> Any:
 
 
 def _ddl(table: pa.Table) -> str:
-    kinds = {pa.string(): "string", pa.int64(): "bigint", pa.float64(): "double", pa.timestamp("us"): "timestamp_ntz"}
+    kinds = {
+        pa.string(): "string",
+        pa.int64(): "bigint",
+        pa.float64(): "double",
+        pa.timestamp("us"): "timestamp_ntz",
+        pa.timestamp("us", tz="UTC"): "timestamp_ltz",
+    }
     return ", ".join(f"{field.name} {kinds[field.type]}" for field in table.schema)
 
 
 def _join(spark: Any, orders: list[Order], rows: list[FeatureRow], group=STREAM, honour=None) -> dict:  # type: ignore[no-untyped-def]
     item = SparkGroupRows(group, _frame(spark, feature_table(rows, group)), honour)
-    joined = spark_point_in_time_join(_frame(spark, order_table(orders)), "placed_at", [item], {group.name: ("value",)})
+    joined = spark_point_in_time_join(_frame(spark, order_table(orders)), "placed_at", [item], {group.name: ("value",)},
+                                      time_zone="UTC")  # fmt: skip
     return {row["order_id"]: row[f"{group.name}__value"] for row in joined.collect()}
 
 
@@ -79,6 +86,16 @@ def test_matches_the_brute_force_reference(spark: Any, raw_rows: list, raw_order
     assert _join(spark, orders, rows, group, honour) == reference_join(
         orders, rows, group.ttl, honour_created_at=honour
     )
+
+
+def test_a_local_time_spine_against_utc_features_gets_the_oracles_answer(spark: Any) -> None:
+    from tests.data_processing.pit import test_pit_time_zones as zones
+
+    spine = zones._spine([o[2] for o in zones.LOCAL_ORDERS], pa.timestamp("us"))
+    item = SparkGroupRows(zones.GROUP, _frame(spark, zones._features()))
+    joined = spark_point_in_time_join(_frame(spark, spine), "placed_at", [item], {"station": ("value",)},
+                                      time_zone="Europe/Madrid")  # fmt: skip
+    assert {row["order_id"]: row["station__value"] for row in joined.collect()} == zones._oracle()
 
 
 def _seed(client: LakeClient) -> None:

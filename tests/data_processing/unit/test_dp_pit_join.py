@@ -42,7 +42,7 @@ def _orders(rows: list[tuple[str, str, datetime]]) -> pa.Table:
 
 
 def _join(orders: pa.Table, features: GroupRows) -> dict[str, int | None]:
-    joined = point_in_time_join(orders, "placed_at", [features], FEATURES)
+    joined = point_in_time_join(orders, "placed_at", [features], FEATURES, time_zone="UTC")
     return dict(
         zip(
             joined.column("order_id").to_pylist(),
@@ -84,7 +84,7 @@ def test_rows_older_than_the_ttl_expire() -> None:
 
 def test_orders_without_features_are_kept_in_their_order() -> None:
     orders = _orders([("b", "r-unknown", datetime(2025, 1, 11, 9)), ("a", "r-2", datetime(2025, 1, 11, 9))])
-    joined = point_in_time_join(orders, "placed_at", [_features(FEATURE_ROWS)], FEATURES)
+    joined = point_in_time_join(orders, "placed_at", [_features(FEATURE_ROWS)], FEATURES, time_zone="UTC")
     assert joined.column("order_id").to_pylist() == ["b", "a"]
     assert joined.column("restaurant_stats__order_count_7d").to_pylist() == [None, 9]
 
