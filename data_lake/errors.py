@@ -11,6 +11,12 @@ class InvalidCommit(BadRequest):
     code = "invalid_commit"
 
 
+class InvalidLoad(BadRequest):
+    """A file that cannot be landed as asked (format, table, time columns, a value that does not parse)."""
+
+    code = "invalid_load"
+
+
 class InvalidTableName(BadRequest):
     code = "invalid_table_name"
 

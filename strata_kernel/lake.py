@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from strata_kernel.errors import StrataError
 from strata_kernel.http import ServiceClient
 from strata_kernel.settings import StrataSettings
+from strata_kernel.time_columns import normalise_units
 
 ZONES = ("raw", "processed", "features")
 
@@ -88,7 +89,11 @@ class LakeClient:
         inputs: Sequence[str],
         mode: str = "append",
     ) -> dict[str, Any]:
-        """Write ``data`` partitioned by ``partition_column`` and commit it; returns the catalog's answer."""
+        """Write ``data`` partitioned by ``partition_column`` and commit it; returns the catalog's answer.
+
+        Timestamps are written in microseconds (what every reader, Spark included, can read).
+        """
+        data = normalise_units(data)
         run_id = new_run_id()
         staging = self.staging_dir(table, run_id)
         pq.write_to_dataset(

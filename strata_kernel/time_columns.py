@@ -30,7 +30,15 @@ NULL_MICROS = np.iinfo(np.int64).min
 
 AnyArray: TypeAlias = pa.Array | pa.ChunkedArray
 
-__all__ = ["InvalidTimeColumn", "NaiveTimeColumn", "as_instants", "check_zone", "micros", "normalise_units"]
+__all__ = [
+    "InvalidTimeColumn",
+    "NaiveTimeColumn",
+    "as_instants",
+    "check_zone",
+    "micros",
+    "normalise_units",
+    "parse_instants",
+]
 
 
 def is_naive(kind: pa.DataType) -> bool:
@@ -56,6 +64,25 @@ def as_instants(column: AnyArray, *, zone: str | None, what: str) -> AnyArray:
             )
         column = _localise(column, check_zone(zone), what)
     return _to_micros_unit(column)
+
+
+def parse_instants(text: AnyArray, *, zone: str | None, what: str) -> AnyArray:
+    """ISO-8601 strings as instants: with an offset (``Z``, ``+01:00``) as they say, without one in ``zone``.
+
+    A column mixing both, or holding anything but ISO-8601 dates and times, is refused naming it.
+    """
+    try:
+        return pc.cast(text, pa.timestamp(UNIT, tz="UTC"))  # every value has an offset
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    try:
+        naive = pc.cast(text, pa.timestamp(UNIT))  # none has one
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        reason = str(exc).split("\n")[0]
+        raise InvalidTimeColumn(
+            f"{what}: not ISO-8601 times all with or all without a zone offset ({reason})", field=what
+        ) from exc
+    return as_instants(naive, zone=zone, what=what)
 
 
 def micros(column: AnyArray, *, zone: str | None, what: str) -> npt.NDArray[np.int64]:

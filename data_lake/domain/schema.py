@@ -2,8 +2,11 @@
 
 Readers glob every file of a table at once, so a column must keep its *kind* across versions: a new
 column is fine (older files read it as null), an existing column turning from integer to string is not.
-Width and unit changes within a kind (int32 -> int64, timestamp[ns] -> timestamp[us], string ->
-large_string) are fine: DuckDB and Spark unify them.
+Width changes within a kind (int32 -> int64, string -> large_string, timestamp[ms] -> timestamp[us]) are
+fine: DuckDB and Spark unify them. Nanosecond timestamps are refused outright: Spark cannot read them (what
+pandas writes by default broke every Spark job downstream, far from the writer); writers normalise to
+microseconds (``strata_kernel.time_columns.normalise_units``, done by ``LakeClient.write_arrow`` and
+``python -m data_lake load``).
 """
 
 from __future__ import annotations
@@ -48,6 +51,11 @@ def type_kind(type_name: str) -> str:
     return normalised  # decimals, lists, structs...: only the exact same type is compatible
 
 
+def _is_nanoseconds(type_name: str) -> bool:
+    timestamp = _TIMESTAMP.match(type_name.strip().lower())
+    return timestamp is not None and timestamp.group("unit") == "ns"
+
+
 def parse_schema(columns: Sequence[tuple[str, str]]) -> tuple[Column, ...]:
     if not columns:
         raise InvalidCommit("schema: at least one column is required", field="schema")
@@ -58,6 +66,12 @@ def parse_schema(columns: Sequence[tuple[str, str]]) -> tuple[Column, ...]:
             raise InvalidCommit(f"schema.{index}: name and type must not be empty", field=f"schema.{index}")
         if name in seen:
             raise InvalidCommit(f"schema.{index}.name: column {name!r} appears twice", field=f"schema.{index}.name")
+        if _is_nanoseconds(type_name):
+            raise InvalidCommit(
+                f"schema.{index}.type: column {name!r} is {type_name}: nanosecond timestamps cannot be read by Spark; "
+                "write microseconds (LakeClient.write_arrow and `python -m data_lake load` do)",
+                field=f"schema.{index}.type",
+            )
         seen.add(name)
         parsed.append(Column(name, type_name))
     return tuple(parsed)

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from data_lake.bootstrap import bootstrap
-from data_lake.entrypoints import analysis_cli
+from data_lake.entrypoints import analysis_cli, load_cli
 from data_lake.entrypoints.views import summary_view, table_view
 from data_lake.services import CatalogService, TableDetails
 from data_lake.settings import Settings
@@ -27,6 +27,7 @@ def _service() -> CatalogService:
 
 
 analysis_cli.register(app)
+load_cli.register(app)
 
 
 @app.command()

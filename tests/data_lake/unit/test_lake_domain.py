@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from data_lake.domain.commits import CommitRequest, DataFile, Lineage, Mode, TableSnapshot, plan_commit, validate_files
-from data_lake.domain.schema import Column, evolve_schema, type_kind
+from data_lake.domain.schema import Column, evolve_schema, parse_schema, type_kind
 from data_lake.domain.tables import TableName
 from data_lake.errors import InvalidCommit, InvalidTableName, SchemaConflict
 
@@ -70,10 +70,18 @@ def test_empty_file_list_and_duplicates_are_refused() -> None:
 
 @pytest.mark.parametrize(
     ("before", "after"),
-    [("int32", "int64"), ("timestamp[ns]", "timestamp[us]"), ("string", "large_string"), ("float", "double")],
+    [("int32", "int64"), ("timestamp[ms]", "timestamp[us]"), ("string", "large_string"), ("float", "double")],
 )
 def test_width_and_unit_changes_keep_the_column_kind(before: str, after: str) -> None:
     assert type_kind(before) == type_kind(after)
+
+
+@pytest.mark.parametrize("type_name", ["timestamp[ns]", "timestamp[ns, tz=UTC]", "TIMESTAMP[NS, tz=Europe/Madrid]"])
+def test_nanosecond_timestamps_are_refused_naming_the_column(type_name: str) -> None:
+    with pytest.raises(InvalidCommit, match=r"'placed_at' is .*nanosecond timestamps cannot be read") as caught:
+        parse_schema([("order_id", "string"), ("placed_at", type_name)])
+    assert caught.value.field == "schema.1.type"
+    assert parse_schema([("placed_at", "timestamp[us, tz=UTC]")])  # microseconds, with or without a zone, are fine
 
 
 def test_new_columns_are_added_and_a_changed_kind_is_a_conflict() -> None:
