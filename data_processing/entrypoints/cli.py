@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
@@ -85,6 +86,35 @@ def training_set(model: str) -> None:
         threshold = None if engine == "spark" else settings.pit_spark_min_rows
         result = run_training_set(deps.lake, registry, feature_set, spark=spark, spark_min_rows=threshold)
         return record_training_reads(deps.feature_directory, feature_set, result, datetime.now())
+
+    _run(job)
+
+
+@app.command("join")
+def join(
+    spine: Annotated[Path, typer.Argument(help="The rows to enrich: a .csv or .parquet file.")],
+    time: Annotated[
+        str,
+        typer.Option(
+            "--time", metavar="COL[=ZONE]", help="The spine's time column; ZONE (IANA) when its values carry no offset."
+        ),
+    ],
+    feature: Annotated[
+        list[str],
+        typer.Option(
+            "--feature", metavar="@GROUP:FEATURE", help="A feature, or @GROUP for all of a group's. Repeatable."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Where to write the joined rows (.parquet or .csv).")],
+) -> None:
+    """A one-off point-in-time join of a spine file against feature groups' offline tables (no model needed)."""
+
+    def job(deps: Dependencies) -> dict[str, Any]:
+        from data_processing.jobs.one_off_join import run_join
+
+        column, _, zone = (part.strip() for part in time.partition("="))
+        return run_join(deps.lake, deps.feature_groups, spine, time_column=column, zone=zone or None,
+                        expressions=feature, out=out)  # fmt: skip
 
     _run(job)
 

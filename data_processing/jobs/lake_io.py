@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+
 from strata_kernel.errors import Conflict
 from strata_kernel.lake import LakeClient, TableInfo, new_run_id
 
@@ -21,6 +23,16 @@ def table_ref(info: TableInfo) -> str:
 def require_rows(info: TableInfo, hint: str) -> None:
     if info.rows <= 0:
         raise Conflict(f"{info.name} has no rows yet: {hint}")
+
+
+def read_arrow(info: TableInfo) -> pa.Table:
+    """A table's committed files on one machine (DuckDB; ``_staging`` directories are skipped)."""
+    import duckdb
+
+    pattern = str(info.location / f"{info.partition_column}=*" / "*.parquet")
+    with duckdb.connect() as con:
+        table = con.sql("SELECT * FROM read_parquet(?, hive_partitioning = false)", params=[pattern]).arrow()
+    return table if isinstance(table, pa.Table) else table.read_all()
 
 
 def read_table(spark: SparkSession, info: TableInfo) -> DataFrame:

@@ -23,10 +23,10 @@ import pyarrow.compute as pc
 from data_processing.domain.etd_features import order_context_features
 from data_processing.domain.expressions import feature_set_to_json, model_inputs
 from data_processing.domain.features import ORDER_GROUP, FeatureSet
-from data_processing.jobs.lake_io import PARTITION_COLUMN, require_rows, table_ref
+from data_processing.jobs.lake_io import PARTITION_COLUMN, read_arrow, require_rows, table_ref
 from data_processing.jobs.pit_join import GroupRows, point_in_time_join
 from data_processing.registry import FeatureGroupRegistry
-from strata_kernel.lake import LakeClient, TableInfo
+from strata_kernel.lake import LakeClient
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -71,8 +71,8 @@ def run_training_set(
         commit = spark_training_set(spark(), lake, orders_info, list(zip(groups, infos, strict=True)), feature_set,
                                     target=target, job=job, inputs=inputs)  # fmt: skip
     else:
-        orders = _read(orders_info)
-        group_rows = [GroupRows(group, _read(info)) for group, info in zip(groups, infos, strict=True)]
+        orders = read_arrow(orders_info)
+        group_rows = [GroupRows(group, read_arrow(info)) for group, info in zip(groups, infos, strict=True)]
         table = build_training_set(orders, group_rows, feature_set)
         commit = lake.write_arrow(
             target, table, partition_column=PARTITION_COLUMN, job=job, inputs=inputs, mode="overwrite"
@@ -136,13 +136,3 @@ def _numpy(values: Any) -> np.ndarray:
 
 def _arrow(values: np.ndarray) -> pa.Array:
     return pa.array(values, from_pandas=True)  # NaN -> null, as the stored features
-
-
-def _read(info: TableInfo) -> pa.Table:
-    """Committed files only (``<partition>=*/``): staging directories are skipped."""
-    import duckdb
-
-    pattern = str(info.location / f"{info.partition_column}=*" / "*.parquet")
-    with duckdb.connect() as con:
-        table: pa.Table = con.sql("SELECT * FROM read_parquet(?, hive_partitioning = false)", params=[pattern]).arrow()
-    return table if isinstance(table, pa.Table) else table.read_all()
