@@ -101,7 +101,7 @@ def test_online_values_equal_the_training_join_right_after_the_newest_feature_ti
         spine = duckdb.sql(f"SELECT 'probe' AS order_id, '{restaurant}' AS restaurant_id, "
                            f"TIMESTAMP '{placed_at}' AS placed_at").to_arrow_table()  # fmt: skip
         joined = point_in_time_join(spine, "placed_at", [GroupRows(REGISTRY.get("restaurant_stats"), offline)],
-                                    ETD_FEATURE_SET.stored_groups()).to_pylist()[0]  # fmt: skip
+                                    ETD_FEATURE_SET.stored_groups(), time_zone="UTC").to_pylist()[0]  # fmt: skip
         served = engine.instances[-1]
         stored = [c for c in ETD_FEATURE_SET.columns if c.startswith("restaurant_stats__")]
         assert {c: served[c] for c in stored} == {c: joined[c] for c in stored}
