@@ -65,7 +65,7 @@ class Dependencies(KernelDependencies[Settings]):
         settings = self.settings
         return ServiceClient(
             "data_processing", settings.data_processing_url, timeout_seconds=timeout_seconds,
-            retries=settings.http_retries,
+            retries=settings.http_retries, credential=settings.service_credential(),
         )  # fmt: skip
 
 

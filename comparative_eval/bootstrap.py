@@ -56,7 +56,7 @@ class Dependencies(KernelDependencies[Settings]):
 
     @cached_property
     def engine(self) -> EngineClient:
-        return self.port("engine", lambda: _engine_client(self.settings, self.operator_token), closes=True)
+        return self.port("engine", lambda: _engine_client(self.settings), closes=True)
 
     @cached_property
     def locks(self) -> ModelLocks:
@@ -135,14 +135,17 @@ def build_locks(settings: Settings) -> ModelLocks:
     raise ConfigurationError(f"unknown lock_backend {settings.lock_backend!r}; expected 'local' or 'redis'")
 
 
-def _engine_client(settings: Settings, token: str) -> HttpEngineClient:
+def _engine_client(settings: Settings) -> HttpEngineClient:
+    """Validation and routing pushes carry comparative_eval's own credential (the engine accepts it for both)."""
+    credential = settings.service_credential()
+
     def client(timeout: float) -> ServiceClient:
         return ServiceClient(
             "inference_engine",
             settings.inference_engine_url,
             timeout_seconds=timeout,
             retries=settings.http_retries,
-            token=token,
+            credential=credential,
         )
 
     return HttpEngineClient(

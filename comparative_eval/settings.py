@@ -20,7 +20,7 @@ class Settings(StrataSettings):
     database_url: str = ""
     #: bearer token of mutating calls (and of the routing push to the engine); empty = generated once into
     #: ``<var_dir>/comparative_eval/operator_token`` (mode 0600)
-    operator_token: str = ""
+    operator_token: str | None = None
     #: per-model change lock: "local" (thread + file lock under var_dir) or "redis" (several hosts)
     lock_backend: str = "local"
     redis_url: str = "redis://127.0.0.1:6379/0"

@@ -81,6 +81,7 @@ def _inference_engine(settings: Settings) -> InferenceEngine:
         settings.inference_engine_url,
         timeout_seconds=settings.http_timeout_seconds,
         retries=settings.http_retries,
+        credential=settings.service_credential(),
     )
     return HttpInferenceEngine(client)
 
@@ -89,7 +90,10 @@ def _help_engine(settings: Settings) -> HelpEngine:
     from data_processing.adapters.help_http import HttpHelpEngine
 
     return HttpHelpEngine.connect(
-        settings.inference_engine_url, timeout_seconds=settings.http_timeout_seconds, retries=settings.http_retries
+        settings.inference_engine_url,
+        timeout_seconds=settings.http_timeout_seconds,
+        retries=settings.http_retries,
+        credential=settings.service_credential(),
     )
 
 

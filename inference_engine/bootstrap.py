@@ -48,7 +48,8 @@ def _routing_source(settings: Settings) -> RoutingSource:
 
     # no retries: the next poll is the retry, and an unreachable comparative_eval must cost nothing
     client = ServiceClient("comparative_eval", settings.comparative_eval_url,
-                           timeout_seconds=settings.http_timeout_seconds, retries=0)  # fmt: skip
+                           timeout_seconds=settings.http_timeout_seconds, retries=0,
+                           credential=settings.service_credential())  # fmt: skip
     return HttpRoutingSource(client)
 
 

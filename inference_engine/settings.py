@@ -7,7 +7,6 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from strata_kernel.contracts.auth import read_operator_token
 from strata_kernel.settings import StrataSettings
 
 
@@ -34,9 +33,8 @@ class Settings(StrataSettings):
     max_instances: int = 1000
 
     # routing between stable and candidate versions (issue 6; docs/contracts.md "Routing in the inference engine")
-    #: bearer token of ``PUT /v1/models/{name}/routing``; None = ``<var_dir>/comparative_eval/operator_token`` if
-    #: that file exists; no token at all = routing changes are refused (503)
-    operator_token: str | None = None
+    # (``operator_token`` of StrataSettings is the bearer token of ``PUT /v1/models/{name}/routing``; no token at
+    # all = routing changes are refused, 503)
     #: seconds between polls of comparative_eval; 0 = do not poll (pushes only)
     routing_poll_seconds: float = 1.0
     #: log every prediction to the ``inference.predictions`` topic (of ``event_log``)
@@ -68,11 +66,6 @@ class Settings(StrataSettings):
     spark_shuffle_partitions: int = 4
     spark_driver_memory: str = "2g"
     spark_log_level: str = "WARN"
-
-    def operator_token_value(self) -> str | None:
-        """The configured operator token, else the one comparative_eval generated (read each time: it may appear
-        after this process started)."""
-        return read_operator_token(self.operator_token, self.var_dir)
 
     def partitioned_runs(self) -> Path:
         return self.partitioned_runs_dir or self.var_dir / "inference_engine" / "partitioned"

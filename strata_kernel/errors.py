@@ -9,12 +9,16 @@ class StrataError(Exception):
     status: int = 500
     code: str = "internal_error"
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, field: str | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
         self.field = field
+        #: seconds after which the caller may try again (sent as ``Retry-After`` with a 429 or 503)
+        self.retry_after = retry_after
 
     def to_dict(self) -> dict[str, object]:
         body: dict[str, object] = {"code": self.code, "message": self.message}
@@ -50,6 +54,20 @@ class Conflict(StrataError):
     code = "conflict"
 
 
+class PayloadTooLarge(StrataError):
+    """The request body is over the endpoint's limit; it was not read."""
+
+    status = 413
+    code = "request_too_large"
+
+
+class TooManyRequests(StrataError):
+    """The service sheds this call to keep its answers fast; the caller may retry after ``retry_after``."""
+
+    status = 429
+    code = "too_many_requests"
+
+
 class Unavailable(StrataError):
     """A dependency (another service, a store) cannot answer right now; the caller may retry."""
 
@@ -75,12 +93,16 @@ _BY_STATUS: dict[int, type[StrataError]] = {
     401: Unauthorized,
     404: NotFound,
     409: Conflict,
+    413: PayloadTooLarge,
+    429: TooManyRequests,
     502: UpstreamError,
     503: Unavailable,
 }
 
 
-def error_for_status(status: int, message: str, code: str | None = None, field: str | None = None) -> StrataError:
+def error_for_status(
+    status: int, message: str, code: str | None = None, field: str | None = None, retry_after: float | None = None
+) -> StrataError:
     """Rebuild a typed error from another service's JSON error response."""
     cls = _BY_STATUS.get(status, UpstreamError if status >= 500 else BadRequest)
-    return cls(message, code=code, field=field)
+    return cls(message, code=code, field=field, retry_after=retry_after)

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from strata_kernel.contracts.auth import AUTHORIZATION, Credential
 from strata_kernel.errors import Unavailable, UpstreamError, error_for_status
 from strata_kernel.logs import REQUEST_ID_HEADER, request_id_var
 
@@ -29,10 +30,15 @@ class ServiceClient:
         timeout_seconds: float = 2.0,
         retries: int = 2,
         token: str | None = None,
+        credential: Credential | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """``credential``: this deployable's service credential (sent on every call, so the other side knows who
+        called); ``token``: a bare bearer token (the operator's)."""
         self.service = service
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = credential.header() if credential is not None else {}
+        if token:
+            headers = {AUTHORIZATION: f"Bearer {token}"}
         self._client = httpx.Client(
             base_url=base_url,
             timeout=timeout_seconds,
@@ -102,11 +108,22 @@ class ServiceClient:
         if response.status_code >= 400:
             error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
             message = error.get("message") or f"HTTP {response.status_code}"
-            raise error_for_status(response.status_code, message, error.get("code"), error.get("field"))
+            if response.status_code in (401, 403):  # our own credential was refused: a deployment fault, not the user's
+                raise UpstreamError(f"{self.service} refused this service's credential: {message}",
+                                    code=f"{self.service}_refused")  # fmt: skip
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+            raise error_for_status(response.status_code, message, error.get("code"), error.get("field"), retry_after)
         return payload
 
     def close(self) -> None:
         self._client.close()
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(float(value), 0.0) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _describe(exc: httpx.TransportError) -> str:

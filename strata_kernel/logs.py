@@ -12,6 +12,8 @@ from strata_kernel.contracts import headers
 
 REQUEST_ID_HEADER = headers.REQUEST_ID
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("strata_request_id", default="-")
+#: who called (strata_kernel.access): a deployable's name or "operator"; "-" outside authenticated calls
+caller_var: contextvars.ContextVar[str] = contextvars.ContextVar("strata_caller", default="-")
 
 
 def new_request_id() -> str:
@@ -32,6 +34,8 @@ class JsonFormatter(logging.Formatter):
             "request_id": request_id_var.get(),
             "msg": record.getMessage(),
         }
+        if (caller := caller_var.get()) != "-":
+            entry["caller"] = caller
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

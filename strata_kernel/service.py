@@ -20,6 +20,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.registry import Collector
 from werkzeug.exceptions import HTTPException
 
+from strata_kernel.access import AccessMetrics, document_security, install_access_control
+from strata_kernel.contracts.auth import CallerDirectory
 from strata_kernel.errors import StrataError
 from strata_kernel.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
 from strata_kernel.metrics import HttpMetrics
@@ -43,8 +45,13 @@ def create_service_app(
     readiness_checks: Iterable[ReadinessCheck] = (),
     registry: CollectorRegistry | None = None,
     description: str = "",
+    callers: CallerDirectory | None = None,
 ) -> APIFlask:
-    """Build the Flask app every deployable starts from; the deployable then registers its routes."""
+    """Build the Flask app every deployable starts from; the deployable then registers its routes.
+
+    ``callers`` holds the credentials the service accepts (``settings.caller_directory()``); without it no
+    caller is known, so every call that needs a credential is refused (strata_kernel.access).
+    """
     app = APIFlask(component, title=title, version="1.0", spec_path="/openapi.json", docs_path="/docs")
     app.config["VALIDATION_ERROR_STATUS_CODE"] = 400
     app.config["DESCRIPTION"] = description
@@ -58,9 +65,11 @@ def create_service_app(
     app.extensions["strata.readiness_checks"] = checks
 
     _install_request_hooks(app, metrics)
+    install_access_control(app, callers or CallerDirectory(None), AccessMetrics.create(component, registry))
     _install_error_handlers(app)
     _install_ops_routes(app, registry, metrics, checks)
     _install_docs_assets(app)
+    app.spec_processor(lambda spec: document_security(spec, app))
     return app
 
 

@@ -18,6 +18,14 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from strata_kernel.contracts.auth import (
+    CREDENTIALS_DIR,
+    CallerDirectory,
+    Credential,
+    read_operator_token,
+    service_credential,
+)
+
 CONFIG_FILE_VARIABLE = "STRATA_CONFIG_FILE"
 
 
@@ -51,6 +59,18 @@ class StrataSettings(BaseSettings):
     http_timeout_seconds: float = 2.0
     http_retries: int = 2
 
+    # who calls whom (strata_kernel.contracts.auth): one credential per deployable, the operator's token
+    #: this process's own service token; empty = ``<credentials_dir>/<section>.token`` (generated at first use)
+    service_token: str = ""
+    #: tokens of callers this service accepts, besides their files: ``{caller: token}``
+    #: (``STRATA_CALLER_TOKENS__BUSINESS_LOGIC=...``)
+    caller_tokens: dict[str, str] = Field(default_factory=dict)
+    #: where token files live; None = ``<var_dir>/credentials``
+    credentials_dir: Path | None = None
+    #: the operator's bearer token (STRATA_OPERATOR_TOKEN); None = ``<var_dir>/comparative_eval/operator_token``,
+    #: the file comparative_eval generates at first start
+    operator_token: str | None = None
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -74,6 +94,24 @@ class StrataSettings(BaseSettings):
 
     def sqlite_url(self, name: str) -> str:
         return f"sqlite:///{self.path(name).resolve()}"
+
+    def credentials_directory(self) -> Path:
+        return self.credentials_dir or self.var_dir / CREDENTIALS_DIR
+
+    def operator_token_value(self) -> str | None:
+        """The configured operator token, else the one comparative_eval generated (read each time: it may appear
+        after this process started)."""
+        return read_operator_token(self.operator_token, self.var_dir)
+
+    def service_credential(self) -> Credential:
+        """This deployable's credential for calls to other deployables (its section names the caller)."""
+        return service_credential(self.section, self.credentials_directory(), self.service_token)
+
+    def caller_directory(self) -> CallerDirectory:
+        """The credentials this service accepts: the deployables' and the operator's."""
+        return CallerDirectory(
+            self.credentials_directory(), configured=self.caller_tokens, operator=self.operator_token_value
+        )
 
 
 class _SectionedYamlSource(YamlConfigSettingsSource):

@@ -1,9 +1,14 @@
-"""Test-session-wide environment: Spark workers run this interpreter; quiet TensorFlow; no stray settings."""
+"""Test-session-wide environment: Spark workers run this interpreter; quiet TensorFlow; no stray settings; one
+credentials directory for every service and job a test starts, as on one machine (`strata run` shares var/)."""
 
 from __future__ import annotations
 
+import atexit
+import logging
 import os
+import shutil
 import sys
+import tempfile
 
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -11,8 +16,10 @@ os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # A developer's own STRATA_CONFIG_FILE must not leak into tests; each test passes its settings explicitly.
 os.environ.pop("STRATA_CONFIG_FILE", None)
-
-import logging
+# Services and jobs of one test often live in different var dirs: they find each other's tokens here.
+_CREDENTIALS = tempfile.mkdtemp(prefix="strata-test-credentials-")
+os.environ["STRATA_CREDENTIALS_DIR"] = _CREDENTIALS
+atexit.register(shutil.rmtree, _CREDENTIALS, True)
 
 # py4j logs from __del__ at interpreter exit, after pytest closed the streams: keep it to warnings.
 logging.getLogger("py4j").setLevel(logging.WARNING)

@@ -1,20 +1,27 @@
-"""Helpers several test suites share: a throw-away PostgreSQL schema and a WSGI app served on a free port."""
+"""Helpers several test suites share: a throw-away PostgreSQL schema, a WSGI app served on a free port, and a
+service credential the app under test accepts."""
 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import socket
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from strata_kernel.contracts.auth import OPERATOR, Credential, issue_operator_token, service_credential
+from strata_kernel.settings import StrataSettings
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -73,3 +80,20 @@ def free_port_run(length: int) -> int:
         if all(port_free(base + i) for i in range(length)):
             return base
     raise RuntimeError("no run of free ports")
+def service_credential_for(settings: StrataSettings, caller: str) -> Credential:
+    """``caller``'s credential as the app under test (same var_dir) will accept it; ``operator``: the operator's
+    token (the configured one, else the file comparative_eval would generate)."""
+    if caller == OPERATOR:
+        return Credential(OPERATOR, settings.operator_token or issue_operator_token(settings.var_dir)[0])
+    return service_credential(caller, settings.credentials_directory())
+
+
+def as_caller(client: FlaskClient, settings: StrataSettings, caller: str) -> FlaskClient:
+    """Make every request of a Flask test client carry ``caller``'s service credential."""
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {service_credential_for(settings, caller).token}"
+    return client
+
+
+def shared_credential(caller: str) -> Credential:
+    """``caller``'s credential in the test session's shared credentials directory (tests/conftest.py)."""
+    return service_credential(caller, Path(os.environ["STRATA_CREDENTIALS_DIR"]))

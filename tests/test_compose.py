@@ -103,7 +103,7 @@ def test_every_served_deployable_runs_with_its_contract_port(package: str) -> No
     command = _command(service)
     assert command[:4] == ["python", "-m", package, "serve"]
     assert (_option(command, "--host"), _option(command, "--port")) == ("0.0.0.0", str(port))
-    assert f"{port}:{port}" in service["ports"]
+    assert port in _container_ports(service)
     assert f"http://127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"])
 
 
@@ -118,7 +118,34 @@ def test_every_served_deployable_has_a_sidecar_on_its_host(package: str) -> None
     assert command[:4] == ["python", "-m", "monitoring", "sidecar"]
     assert _option(command, "--component") == package
     assert _option(command, "--port") == str(sidecar_port)
-    assert f"{sidecar_port}:{sidecar_port}" in compose()["services"][service_name(package)]["ports"]
+    assert sidecar_port in _container_ports(compose()["services"][service_name(package)])
+
+
+def _container_ports(service: dict[str, Any]) -> set[int]:
+    """Ports the service listens on inside the network: ``expose`` ones and the container side of ``ports``."""
+    published = {int(str(mapping).rsplit(":", 1)[-1]) for mapping in service.get("ports", [])}
+    return published | {int(port) for port in service.get("expose", [])}
+
+
+#: what a host outside the deployment reaches: the customers' UI, business logic's public API, Prometheus's UI
+PUBLIC = {"ui": ["8000:8000"], "business-logic": ["8001:8001"], "prometheus": ["9090:9090"],
+          "comparative-eval": ["127.0.0.1:8006:8006"]}  # fmt: skip  # operators, on the host's loopback only
+
+
+def test_only_public_services_are_published_to_the_host() -> None:
+    published = {name: service["ports"] for name, service in compose()["services"].items() if service.get("ports")}
+    assert published == PUBLIC  # internal services and MLflow stay on the internal network
+
+
+def test_each_deployable_gets_its_own_token_and_those_of_the_callers_it_accepts() -> None:
+    services = compose()["services"]
+    secrets = {name: sorted(s["target"] for s in service.get("secrets", [])) for name, service in services.items()}
+    assert secrets["data-lake"] == ["data_collection.token", "data_lake.token", "data_processing.token"]
+    assert secrets["inference-engine"] == ["comparative_eval.token", "data_processing.token", "inference_engine.token"]
+    assert secrets["data-processing"] == ["business_logic.token", "data_processing.token"]
+    assert secrets["business-logic"] == ["business_logic.token"]
+    assert not any(secrets[name] for name in services if name.endswith("-sidecar"))
+    assert _environment("data-lake")["STRATA_CREDENTIALS_DIR"] == "/run/secrets"
 
 
 def _scrape_targets(job_name: str) -> dict[str, str]:
@@ -210,7 +237,7 @@ def test_the_stream_worker_runs_every_streaming_group_on_the_event_log_with_its_
     assert sorted(_command(w)[4] for w in workers) == _streaming_groups()
     worker = compose()["services"][STREAM_WORKER]
     assert _option(_command(worker), "--metrics-port") == str(STREAM_WORKER_PORT)
-    assert f"{STREAM_WORKER_PORT}:{STREAM_WORKER_PORT}" in worker["ports"]
+    assert STREAM_WORKER_PORT in _container_ports(worker)
     assert f"http://127.0.0.1:{STREAM_WORKER_PORT}/readyz" in " ".join(worker["healthcheck"]["test"])
     env = _environment(STREAM_WORKER)
     assert (env["STRATA_EVENT_LOG"], env["STRATA_KAFKA_BOOTSTRAP_SERVERS"]) == ("kafka", "kafka:9092")
@@ -231,6 +258,6 @@ def test_the_stream_worker_has_a_sidecar_and_both_are_scraped() -> None:
     assert len(sidecars) == 1
     assert _option(_command(sidecars[0]), "--component") == "data_processing_stream"
     assert _option(_command(sidecars[0]), "--port") == str(sidecar_port)
-    assert f"{sidecar_port}:{sidecar_port}" in compose()["services"][STREAM_WORKER]["ports"]
+    assert sidecar_port in _container_ports(compose()["services"][STREAM_WORKER])
     assert _scrape_targets("strata-services").get(f"{STREAM_WORKER}:{STREAM_WORKER_PORT}") == "data_processing_stream"
     assert _scrape_targets("strata-sidecars").get(f"{STREAM_WORKER}:{sidecar_port}") == "data_processing_stream"

@@ -33,15 +33,14 @@ class Dependencies(KernelDependencies[Settings]):
 
     @cached_property
     def feature_directory(self) -> FeatureDirectory:
-        url, timeout = self.settings.data_processing_url, self.settings.http_timeout_seconds
-        build = partial(HttpFeatureDirectory, url, timeout_seconds=timeout, retries=self.settings.http_retries)
-        return self.port("feature_directory", build, closes=True)
+        settings = self.settings
+        return self.port("feature_directory", self._adapter(HttpFeatureDirectory, settings.data_processing_url,
+                                                            settings.http_timeout_seconds), closes=True)  # fmt: skip
 
     @cached_property
     def model_trees(self) -> ModelTrees:
         url, timeout = self.settings.inference_engine_url, self.settings.inference_engine_timeout_seconds
-        build = partial(HttpModelTrees, url, timeout_seconds=timeout, retries=self.settings.http_retries)
-        return self.port("model_trees", build, closes=True)
+        return self.port("model_trees", self._adapter(HttpModelTrees, url, timeout), closes=True)
 
     @cached_property
     def deployments(self) -> Deployments:
@@ -51,15 +50,19 @@ class Dependencies(KernelDependencies[Settings]):
 
     @cached_property
     def lake_catalog(self) -> LakeCatalog:
-        url, timeout = self.settings.data_lake_url, self.settings.data_lake_timeout_seconds
-        build = partial(HttpLakeCatalog, url, timeout_seconds=timeout, retries=self.settings.http_retries)
-        return self.port("lake_catalog", build, closes=True)
+        settings = self.settings
+        return self.port("lake_catalog", self._adapter(HttpLakeCatalog, settings.data_lake_url,
+                                                       settings.data_lake_timeout_seconds), closes=True)  # fmt: skip
+
+    def _adapter(self, adapter: Callable[..., R], url: str, timeout: float) -> Callable[[], R]:
+        """An HTTP adapter of another deployable's API, calling with the UI's own credential."""
+        return partial(adapter, url, timeout_seconds=timeout, retries=self.settings.http_retries,
+                       credential=self.settings.service_credential())  # fmt: skip
 
     def _business_logic(self, adapter: Callable[..., R]) -> Callable[[], R]:
         """An adapter of business_logic's API (the ETD page's and the help page's share its URL and budget)."""
         settings = self.settings
-        return partial(adapter, settings.business_logic_url, timeout_seconds=settings.business_logic_timeout_seconds,
-                       retries=settings.http_retries)  # fmt: skip
+        return self._adapter(adapter, settings.business_logic_url, settings.business_logic_timeout_seconds)
 
 
 def bootstrap(

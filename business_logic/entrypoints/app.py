@@ -17,6 +17,7 @@ from business_logic.entrypoints.help_routes import register_help_routes
 from business_logic.entrypoints.schemas import EtdIn, EtdOut, RestaurantListOut, RestaurantOut, RestaurantQuery
 from business_logic.outbox_relay import OutboxRelay
 from business_logic.settings import Settings
+from strata_kernel.access import public
 from strata_kernel.logs import configure_logging
 from strata_kernel.metrics import metric_name
 from strata_kernel.service import create_service_app
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         title="Strata business logic",
         readiness_checks=[catalog_loaded],
         description="Restaurants, menus, delivery-time (ETD) quotes and the help-centre chatbot.",
+        callers=settings.caller_directory(),
     )
     app.extensions["business_logic.deps"] = deps
     _register_routes(app, deps)
@@ -78,6 +80,7 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
         return _restaurant_body(services.get_restaurant(deps.uow_factory, restaurant_id))
 
     @app.post(ETD_PATH)
+    @public  # an end user's call
     @app.input(EtdIn, arg_name="body")
     @app.output(EtdOut)
     @app.doc(tags=["etd"], summary="Quote the delivery time of a basket.", responses=[400, 404, 503])

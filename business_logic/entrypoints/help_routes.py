@@ -12,6 +12,7 @@ from business_logic import help_services
 from business_logic.bootstrap import Dependencies
 from business_logic.domain.help import ANSWER_SOURCES, HelpReply
 from business_logic.entrypoints.help_schemas import AskIn, AskOut, FeedbackIn, FeedbackOut, PredefinedListOut
+from strata_kernel.access import public
 from strata_kernel.logs import request_id_var
 from strata_kernel.metrics import metric_name
 
@@ -34,6 +35,7 @@ def register_help_routes(app: APIFlask, deps: Dependencies, component: str) -> N
         return {"questions": [{"id": q.id, "question": q.question} for q in found]}
 
     @app.post("/v1/help/ask")
+    @public  # an end user's call
     @app.input(AskIn, arg_name="body")
     @app.output(AskOut)
     @app.doc(
@@ -58,6 +60,7 @@ def register_help_routes(app: APIFlask, deps: Dependencies, component: str) -> N
         return _reply_body(reply)
 
     @app.post("/v1/help/questions/<question_id>/feedback")
+    @public  # an end user's call
     @app.input(FeedbackIn, arg_name="body")
     @app.output(FeedbackOut, status_code=201)
     @app.doc(tags=["help"], summary="Was the answer helpful? One feedback per question.", responses=[400, 404, 409])

@@ -6,7 +6,6 @@ import atexit
 from typing import Any
 
 from apiflask import APIFlask
-from flask import request
 
 from comparative_eval.analysis import AnalysisLoop
 from comparative_eval.bootstrap import Dependencies, bootstrap
@@ -19,13 +18,11 @@ from comparative_eval.ingest import IngestLoop, Ingestor
 from comparative_eval.metrics import COMPONENT
 from comparative_eval.services import ChangeResult
 from comparative_eval.settings import Settings
-from strata_kernel.contracts.auth import AUTHORIZATION, OPERATOR, Credential, authenticate
+from strata_kernel.access import callers
+from strata_kernel.contracts.auth import OPERATOR
 from strata_kernel.errors import BadRequest
 from strata_kernel.logs import configure_logging
 from strata_kernel.service import create_service_app
-
-_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_SECURITY = "OperatorToken"
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
@@ -39,12 +36,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         title="Strata comparative evaluation",
         description="Deployment records per model (full, shadow, canary), their analysis against the stable "
         "version on live traffic, automatic promotion and rollback.",
+        callers=settings.caller_directory(),
     )
     deps = bootstrap(settings, registry=app.extensions["strata.registry"], **overrides)
     deps.build("templates", "operator_token", "deployments", "analysis")
     app.extensions["comparative_eval.deps"] = deps
-    app.security_schemes = {_SECURITY: {"type": "http", "scheme": "bearer"}}
-    _require_operator_token(app, deps.operator_token)
     _register_routes(app, deps)
     if settings.analysis_in_service:
         _start_background(deps, settings)
@@ -60,15 +56,6 @@ def _start_background(deps: Dependencies, settings: Settings) -> None:
     # stop the threads before the database and clients close
     deps.on_close(ingest.stop)
     deps.on_close(analysis.stop)
-
-
-def _require_operator_token(app: APIFlask, token: str) -> None:
-    operator = [Credential(OPERATOR, token)]
-
-    @app.before_request
-    def _check_token() -> None:
-        if request.method in _MUTATING:
-            authenticate(request.headers.get(AUTHORIZATION), operator)
 
 
 def _record(record: DeploymentRecord) -> dict[str, Any]:
@@ -102,7 +89,7 @@ def _json_safe(value: Any) -> Any:
 
 def _register_routes(app: APIFlask, deps: Dependencies) -> None:
     service, analysis = deps.deployments, deps.analysis
-    change_doc: dict[str, Any] = {"tags": ["changes"], "security": _SECURITY, "responses": [400, 401, 403, 404, 409]}
+    change_doc: dict[str, Any] = {"tags": ["changes"], "responses": [400, 401, 403, 404, 409]}
     validated_doc: dict[str, Any] = {**change_doc, "responses": [400, 401, 403, 404, 409, 422]}
 
     @app.get("/v1/deployments")
@@ -152,6 +139,7 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
         return _verdict(analysis.latest(model))
 
     @app.post("/v1/deployments/<model>/deploy")
+    @callers(OPERATOR)  # deployment changes are the operator's
     @app.input(s.DeployIn, arg_name="body")
     @app.output(s.ChangeOut, status_code=201)
     @app.doc(
@@ -163,6 +151,7 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
         return _change(result)
 
     @app.post("/v1/deployments/<model>/canary")
+    @callers(OPERATOR)  # deployment changes are the operator's
     @app.input(s.CanaryIn, arg_name="body")
     @app.output(s.ChangeOut, status_code=201)
     @app.doc(summary="Set the candidate's canary weight.", **change_doc)
@@ -170,6 +159,7 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
         return _change(service.set_weight(model, body["weight"], body["reason"]))
 
     @app.post("/v1/deployments/<model>/shadow")
+    @callers(OPERATOR)  # deployment changes are the operator's
     @app.input(s.ShadowIn, arg_name="body")
     @app.output(s.ChangeOut, status_code=201)
     @app.doc(
@@ -180,6 +170,7 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
         return _change(service.shadow(model, body["version"], body["reason"]))
 
     @app.post("/v1/deployments/<model>/promote")
+    @callers(OPERATOR)  # deployment changes are the operator's
     @app.input(s.PromoteIn, arg_name="body")
     @app.output(s.ChangeOut, status_code=201)
     @app.doc(
@@ -195,6 +186,7 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
         return _change(service.promote(model, body["reason"], full=body["full"], force=body["force"], judged=judged))
 
     @app.post("/v1/deployments/<model>/rollback")
+    @callers(OPERATOR)  # deployment changes are the operator's
     @app.input(s.RollbackIn, arg_name="body")
     @app.output(s.ChangeOut, status_code=201)
     @app.doc(

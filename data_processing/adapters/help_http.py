@@ -17,6 +17,7 @@ from data_processing.errors import InferenceEngineUnavailable
 from data_processing.ports import HelpEngine
 from data_processing.text import VECTORISER_ID
 from strata_kernel.contracts import headers
+from strata_kernel.contracts.auth import Credential
 from strata_kernel.contracts.prediction import HelpPrediction, PredictRequest, PredictResponse
 from strata_kernel.errors import BadRequest, Conflict, NotFound, Unavailable, UpstreamError
 from strata_kernel.http import ServiceClient
@@ -35,11 +36,13 @@ class HttpHelpEngine(HelpEngine):
         *,
         timeout_seconds: float = 2.0,
         retries: int = 2,
+        credential: Credential | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> HttpHelpEngine:
         client = ServiceClient(
-            "inference_engine", base_url, timeout_seconds=timeout_seconds, retries=retries, transport=transport
-        )
+            "inference_engine", base_url, timeout_seconds=timeout_seconds, retries=retries, credential=credential,
+            transport=transport,
+        )  # fmt: skip
         return cls(client)
 
     def answer(self, model: str, token_ids: Sequence[int]) -> HelpAnswer:

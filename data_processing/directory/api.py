@@ -30,6 +30,8 @@ from data_processing.directory.services import (
 )
 from data_processing.directory.usage import UsageRecorder
 from data_processing.domain.registry_rules import RegistrationRefused
+from strata_kernel.access import callers
+from strata_kernel.contracts.auth import OPERATOR
 
 TAGS = ["feature directory"]
 
@@ -66,6 +68,7 @@ def register_directory_routes(
         return describe_feature(directory, expression)
 
     @app.post("/v1/feature-groups")
+    @callers("data_processing", OPERATOR)  # an administrator's call (or the service's own register-groups)
     @app.input(RegisterIn, arg_name="body")
     @app.doc(tags=TAGS, summary="Register a feature group (YAML + code).", responses=[200, 201, 400, 409])
     def register(body: dict[str, Any]) -> tuple[dict[str, Any], int]:

@@ -16,6 +16,8 @@ from data_processing.entrypoints.help_api import register_help_routes
 from data_processing.freshness import FreshnessCollector, GroupFreshness
 from data_processing.services import online_readiness
 from data_processing.settings import Settings
+from strata_kernel.access import callers
+from strata_kernel.contracts.auth import OPERATOR
 from strata_kernel.logs import configure_logging
 from strata_kernel.service import add_scrape_time_collector, create_service_app
 
@@ -42,10 +44,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         description="ETD runtime: online features + order features -> inference engine.",
         readiness_checks=[online_readiness(deps.online_store, runtime.groups)],
         registry=deps.registry,
+        callers=settings.caller_directory(),
     )
     estimator = runtime.estimator
 
     @app.post("/v1/etd/estimate")
+    @callers("business_logic", OPERATOR)
     @app.input(EstimateIn, validation=False, arg_name="body")  # documented; validated by the domain (fast)
     @app.doc(
         summary="Estimated time of delivery of one order.",

@@ -13,6 +13,8 @@ from flask import request
 
 from data_processing.domain.help import MAX_QUESTION_CHARS, parse_question
 from data_processing.help_services import HelpAnswerer
+from strata_kernel.access import callers
+from strata_kernel.contracts.auth import OPERATOR
 
 TAGS = ["help-centre chatbot"]
 
@@ -23,6 +25,7 @@ class QuestionIn(Schema):
 
 def register_help_routes(app: APIFlask, answerer: HelpAnswerer) -> None:
     @app.post("/v1/help/answer")
+    @callers("business_logic", OPERATOR)
     @app.input(QuestionIn, validation=False, arg_name="body")  # documented; validated by the domain
     @app.doc(
         tags=TAGS,
@@ -35,6 +38,7 @@ def register_help_routes(app: APIFlask, answerer: HelpAnswerer) -> None:
         return answerer.answer(parse_question(request.get_json(silent=True))).to_wire()
 
     @app.post("/v1/help/vectorise")
+    @callers("business_logic", OPERATOR)
     @app.input(QuestionIn, validation=False, arg_name="body")
     @app.doc(
         tags=TAGS,

@@ -15,12 +15,12 @@ from inference_engine.entrypoints.reference_api import register_reference_routes
 from inference_engine.errors import InvalidInstances, VersionNotFound
 from inference_engine.loading import BackgroundLoader, LoadProgress, Readiness, WorkerBoard
 from inference_engine.ports import ModelRegistry
-from inference_engine.routing.errors import RoutingNotConfigured
 from inference_engine.routing.poller import RoutingPoller
 from inference_engine.services import ModelService
 from inference_engine.settings import Settings
+from strata_kernel.access import callers
 from strata_kernel.contracts import headers
-from strata_kernel.contracts.auth import AUTHORIZATION, OPERATOR, Credential, authenticate
+from strata_kernel.contracts.auth import OPERATOR
 from strata_kernel.logs import request_id_var
 from strata_kernel.service import add_readiness_check, create_service_app, set_progress_report
 
@@ -38,7 +38,7 @@ def create_app(
     ``prediction_log``, ``routing_source``, ...); ``poll_routing`` defaults to ``routing_poll_seconds > 0``.
     """
     settings = settings if settings is not None else Settings()
-    app = create_service_app("inference_engine", title="Strata inference engine")
+    app = create_service_app("inference_engine", title="Strata inference engine", callers=settings.caller_directory())
     deps = bootstrap(settings, metrics_registry=app.extensions["strata.registry"], **overrides)
     service = deps.model_service
     app.extensions["inference_engine.deps"] = deps
@@ -52,7 +52,7 @@ def create_app(
     set_progress_report(app, readiness.report)
     _register_routes(app, service)
     _register_catalog_routes(app, service, deps.registry)
-    _register_routing_routes(app, service, settings)
+    _register_routing_routes(app, service)
     register_reference_routes(app, deps.reference_profiles)
     loader = BackgroundLoader(service, progress, settings.load_retry_seconds)
     app.extensions["inference_engine.loader"] = loader
@@ -77,6 +77,7 @@ def _register_routes(app: APIFlask, service: ModelService) -> None:
         return service.describe(name).to_dict()
 
     @app.post("/v1/models/<name>/predict")
+    @callers("data_processing", OPERATOR)
     @app.doc(
         tags=["models"],
         summary="Score 1..1000 instances with the version the model's routing picks (the production alias when "
@@ -95,6 +96,7 @@ def _register_routes(app: APIFlask, service: ModelService) -> None:
         ).to_dict()
 
     @app.post("/v1/models/<name>/versions/<version>/predict")
+    @callers("data_processing", "comparative_eval", OPERATOR)
     @app.doc(tags=["models"], summary="Score with one registered version (loaded on demand).", responses=[400, 404])
     def predict_version(name: str, version: str) -> dict[str, Any]:
         body, vectoriser = request.get_json(silent=True), request.headers.get(headers.VECTORISER)
@@ -112,6 +114,7 @@ def _register_routes(app: APIFlask, service: ModelService) -> None:
         return service.tree(name, None if version is None else _version_number(name, version))
 
     @app.post("/v1/models/<name>/reload")
+    @callers(OPERATOR)
     @app.doc(
         tags=["models"],
         summary="Re-read the production alias and hot-swap the model (409 while a routing record applies).",
@@ -134,8 +137,9 @@ def _register_catalog_routes(app: APIFlask, service: ModelService, registry: Mod
         return catalog.model_versions(registry, name, serving)
 
 
-def _register_routing_routes(app: APIFlask, service: ModelService, settings: Settings) -> None:
+def _register_routing_routes(app: APIFlask, service: ModelService) -> None:
     @app.put("/v1/models/<name>/routing")
+    @callers("comparative_eval", OPERATOR)
     @app.doc(
         tags=["routing"],
         summary="Apply a routing record (Authorization: Bearer <operator token>): every version it needs is "
@@ -143,7 +147,6 @@ def _register_routing_routes(app: APIFlask, service: ModelService, settings: Set
         responses=[400, 401, 403, 404, 422, 503],
     )
     def put_routing(name: str) -> dict[str, Any]:
-        _require_operator(settings)
         service.apply_routing(RoutingRecord.from_wire(request.get_json(silent=True), name))
         return service.routing(name)
 
@@ -153,6 +156,7 @@ def _register_routing_routes(app: APIFlask, service: ModelService, settings: Set
         return service.routing(name)
 
     @app.post("/v1/models/<name>/versions/<version>/validate")
+    @callers("comparative_eval", OPERATOR)
     @app.doc(
         tags=["routing"],
         summary="Would this version serve? It loads, needs no feature the serving version's requests lack, and "
@@ -161,16 +165,6 @@ def _register_routing_routes(app: APIFlask, service: ModelService, settings: Set
     )
     def validate_version(name: str, version: str) -> dict[str, Any]:
         return service.validate(name, _version_number(name, version), request.get_json(silent=True))
-
-
-def _require_operator(settings: Settings) -> None:
-    expected = settings.operator_token_value()
-    if expected is None:
-        raise RoutingNotConfigured(
-            "routing changes are refused: no operator token is configured (set operator_token, or let "
-            "comparative_eval write <var_dir>/comparative_eval/operator_token)"
-        )
-    authenticate(request.headers.get(AUTHORIZATION), [Credential(OPERATOR, expected)])
 
 
 def _version_number(name: str, version: str) -> int:

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from strata_kernel.contracts.routing import InvalidRoutingRecord
-from strata_kernel.errors import StrataError, Unavailable
+from strata_kernel.errors import StrataError
 
-__all__ = ["InvalidRoutingRecord", "RoutedByRecord", "RoutingNotConfigured", "VersionNotLoadable"]
-
-
-class RoutingNotConfigured(Unavailable):
-    """No operator token is configured, so nobody may change routing through this engine."""
-
-    code = "routing_not_configured"
+__all__ = ["InvalidRoutingRecord", "RoutedByRecord", "VersionNotLoadable"]
 
 
 class VersionNotLoadable(StrataError):

@@ -15,7 +15,9 @@ from flask.testing import FlaskClient
 from business_logic.adapters.etd_http import HttpEtdEstimator
 from business_logic.entrypoints.app import create_app
 from business_logic.settings import Settings
+from strata_kernel.contracts.auth import Credential
 from strata_kernel.http import ServiceClient
+from tests.support import service_credential_for
 
 FIXED_NOW = datetime(2026, 3, 14, 12, 30)
 BASKET = [{"item_id": "i-000001-01", "quantity": 2}]
@@ -43,8 +45,11 @@ class DataProcessingStub:
         return httpx.Response(200, json={"etd_minutes": 26.0, "model": "etd", "version": "2"})
 
 
-def bl_client(settings: Settings, transport: httpx.BaseTransport) -> Iterator[FlaskClient]:
-    estimator = HttpEtdEstimator(ServiceClient("data_processing", "http://dp.test", transport=transport))
+def bl_client(
+    settings: Settings, transport: httpx.BaseTransport, credential: Credential | None = None
+) -> Iterator[FlaskClient]:
+    client = ServiceClient("data_processing", "http://dp.test", credential=credential, transport=transport)
+    estimator = HttpEtdEstimator(client)
     app = create_app(settings, estimator=estimator, clock=lambda: FIXED_NOW)
     yield app.test_client()
     app.extensions["business_logic.deps"].close()
@@ -103,10 +108,11 @@ def test_the_customer_id_reaches_the_model_runtime_as_the_routing_key(loaded_set
     stats = {"order_count_7d": 5, "avg_prep_minutes_7d": 10.0, "avg_delivery_minutes_7d": 30.0}
     store.load_version("restaurant_stats", [OnlineRow("r-000001", datetime(2026, 3, 14), stats)])
     engine_client = ServiceClient("inference_engine", "http://engine.test", transport=httpx.MockTransport(engine))
-    dp_app = create_dp_app(DpSettings(var_dir=tmp_path / "dp"), online_store=store,
-                           inference_engine=HttpInferenceEngine(engine_client))  # fmt: skip
+    dp_settings = DpSettings(var_dir=tmp_path / "dp")
+    dp_app = create_dp_app(dp_settings, online_store=store, inference_engine=HttpInferenceEngine(engine_client))
+    as_business_logic = service_credential_for(dp_settings, "business_logic")
 
-    for client in bl_client(loaded_settings, httpx.WSGITransport(app=dp_app)):
+    for client in bl_client(loaded_settings, httpx.WSGITransport(app=dp_app), as_business_logic):
         keyed = client.post("/v1/etd", json={"restaurant_id": "r-000001", "basket": BASKET, "customer_id": "c-77"})
         unkeyed = client.post("/v1/etd", json={"restaurant_id": "r-000001", "basket": BASKET})
 

@@ -229,7 +229,7 @@ def test_openapi_documents_the_api(client: FlaskClient) -> None:
     ):
         assert path in spec["paths"], path
     deploy = spec["paths"]["/v1/deployments/{model}/deploy"]["post"]
-    assert "422" in deploy["responses"] and deploy["security"] == [{"OperatorToken": []}]
+    assert "422" in deploy["responses"] and deploy["security"] == [{"ServiceCredential": []}]
 
 
 def test_without_a_token_setting_one_is_generated_privately(tmp_path: Path) -> None:

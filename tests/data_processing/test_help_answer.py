@@ -19,7 +19,7 @@ from data_processing.settings import Settings
 from data_processing.text import VECTORISER_ID, vectorise
 from tests.data_processing.fakes import InMemoryOnlineStore, RecordingInferenceEngine
 from tests.data_processing.help_fakes import KNOWN, FakeHelpEngine, HttpFakeEngine
-from tests.support import serve
+from tests.support import as_caller, serve
 
 QUESTION = "How do I cancel my order?"
 ORDER = {"restaurant_id": "r-1", "city_id": "c-1", "country_code": "ES", "placed_at": "2025-01-10T19:30:00",
@@ -46,7 +46,7 @@ def _client(settings: Settings, engine: HelpEngine) -> FlaskClient:
     app = create_app(
         settings, online_store=_loaded_store(), inference_engine=RecordingInferenceEngine(), help_engine=engine
     )
-    return app.test_client()
+    return as_caller(app.test_client(), settings, "business_logic")
 
 
 def test_answer_sends_the_vectorised_question_and_answers_the_contract_shape(settings: Settings) -> None:

@@ -21,7 +21,7 @@ from data_processing.text import VECTORISER_ID, normalise, vectorise
 from strata_kernel.errors import NotFound
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient
-from tests.support import serve
+from tests.support import serve, shared_credential
 
 ARTICLE_TYPES = pa.schema([
     ("article_id", pa.string()), ("url", pa.string()), ("title", pa.string()), ("category", pa.string()),
@@ -77,7 +77,7 @@ def lake_service(tmp_path: Path) -> Iterator[tuple[Path, str]]:
 @pytest.fixture
 def lake(lake_service: tuple[Path, str]) -> LakeClient:
     var, url = lake_service
-    return LakeClient(var / "lake", ServiceClient("data_lake", url))
+    return LakeClient(var / "lake", ServiceClient("data_lake", url, credential=shared_credential("data_processing")))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from data_processing.errors import InvalidOrder
 from data_processing.settings import Settings
 from strata_kernel.http import ServiceClient
 from tests.data_processing.fakes import InMemoryOnlineStore
+from tests.support import as_caller
 
 BODY: dict[str, Any] = {
     "restaurant_id": "r-1",
@@ -49,7 +50,7 @@ def estimate(settings: Settings, engine_server: FakeEngineServer, body: dict[str
     store.load_version("restaurant_stats", [OnlineRow("r-1", datetime(2025, 1, 10), values)])
     client = ServiceClient("inference_engine", "http://engine.test", transport=httpx.MockTransport(engine_server))
     app = create_app(settings, online_store=store, inference_engine=HttpInferenceEngine(client))
-    return app.test_client().post("/v1/etd/estimate", json=body)
+    return as_caller(app.test_client(), settings, "business_logic").post("/v1/etd/estimate", json=body)
 
 
 def test_the_customer_id_is_sent_to_the_engine_as_the_routing_key(

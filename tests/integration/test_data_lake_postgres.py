@@ -21,7 +21,7 @@ from data_lake.settings import Settings
 from strata_kernel.errors import BadRequest
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient
-from tests.support import postgres_schema_url
+from tests.support import postgres_schema_url, shared_credential
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,8 @@ def catalog_url() -> Iterator[str]:
 @pytest.fixture
 def lake(tmp_path: Path, catalog_url: str) -> Iterator[LakeClient]:
     app = create_app(Settings(var_dir=tmp_path / "var", catalog_url=catalog_url))
-    catalog = ServiceClient("data_lake", "http://lake", transport=httpx.WSGITransport(app=app))
+    credential = shared_credential("data_processing")
+    catalog = ServiceClient("data_lake", "http://lake", credential=credential, transport=httpx.WSGITransport(app=app))
     yield LakeClient(tmp_path / "var" / "lake", catalog)
     catalog.close()
 

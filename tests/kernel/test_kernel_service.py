@@ -11,6 +11,7 @@ from apiflask.validators import Range
 from flask import request
 from flask.testing import FlaskClient
 
+from strata_kernel.access import public
 from strata_kernel.errors import NotFound, Unavailable
 from strata_kernel.logs import REQUEST_ID_HEADER, request_id_var
 from strata_kernel.service import add_readiness_check, create_service_app
@@ -38,11 +39,13 @@ def _build_app(database_up: bool = True) -> APIFlask:
         add_readiness_check(app, model)
 
     @app.post("/orders")
+    @public
     @app.input(Order, location="json")
     def place(json_data: dict[str, object]) -> dict[str, object]:
         return {"restaurant_id": json_data["restaurant_id"], "request_id": request_id_var.get()}
 
     @app.post("/raw")
+    @public
     def raw() -> dict[str, object]:
         return {"got": request.get_json()}
 

@@ -14,7 +14,7 @@ from data_lake.entrypoints.app import create_app as create_lake_app
 from data_lake.settings import Settings as LakeSettings
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient
-from tests.support import serve
+from tests.support import serve, service_credential_for
 from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 from ui.entrypoints.app import create_app as create_ui_app
 from ui.settings import Settings as UiSettings
@@ -43,7 +43,10 @@ def orders(days: int, minutes: str = "delivery_minutes", seed: int = 7) -> pa.Ta
 def ui_url(tmp_path: Path) -> Iterator[str]:
     settings = LakeSettings(var_dir=tmp_path / "var", profile_on_commit="sync", log_json=False)
     lake_app = create_lake_app(settings)
-    catalog = ServiceClient("data_lake", "http://lake", transport=httpx.WSGITransport(app=lake_app))
+    credential = service_credential_for(settings, "data_processing")
+    catalog = ServiceClient(
+        "data_lake", "http://lake", credential=credential, transport=httpx.WSGITransport(app=lake_app)
+    )
     lake = LakeClient(settings.resolved_lake_root(), catalog)
     raw = orders(7)
     lake.write_arrow("raw.order_placed", raw, partition_column="nominal_date", job="collect", inputs=["topic:x"])

@@ -13,8 +13,9 @@ from data_processing.directory.services import deprecate_feature
 from data_processing.domain.online import OnlineRow
 from data_processing.entrypoints.app import create_app as create_dp_app
 from data_processing.settings import Settings as DpSettings
+from strata_kernel.contracts.auth import OPERATOR
 from tests.data_processing.fakes import InMemoryOnlineStore, RecordingInferenceEngine
-from tests.support import serve
+from tests.support import as_caller, serve
 from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 from ui.entrypoints.app import create_app as create_ui_app
 from ui.settings import Settings as UiSettings
@@ -33,7 +34,7 @@ def _data_processing(var_dir: Path) -> object:
     # freshness is what serving can read: the online version's newest feature_time, 3 h ago
     store.load_version("restaurant_stats", [OnlineRow("r-1", datetime.now() - timedelta(hours=3), values)])
     app = create_dp_app(settings, online_store=store, inference_engine=RecordingInferenceEngine())
-    client = app.test_client()
+    client = as_caller(app.test_client(), settings, OPERATOR)
     for name in ("restaurant_stats", "restaurant_realtime"):
         assert client.post("/v1/feature-groups", json={"path": f"{name}.yaml"}).status_code == 201
     assert client.post("/v1/etd/estimate", json=ORDER).status_code == 200

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import httpx
 
+from strata_kernel.contracts.auth import Credential
 from strata_kernel.http import ServiceClient
 from ui.domain.reply import Reply
 from ui.ports import LakeCatalog
@@ -19,10 +20,16 @@ class HttpLakeCatalog(LakeCatalog):
         *,
         timeout_seconds: float = 30.0,
         retries: int = 2,
+        credential: Credential | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._client = ServiceClient(
-            "data_lake", base_url, timeout_seconds=timeout_seconds, retries=retries, transport=transport
+            "data_lake",
+            base_url,
+            timeout_seconds=timeout_seconds,
+            retries=retries,
+            credential=credential,
+            transport=transport,
         )
 
     def overview(self) -> Reply:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from strata_kernel.contracts.auth import Credential
 from strata_kernel.http import ServiceClient
 from ui.domain.reply import Reply
 
@@ -23,10 +24,16 @@ class ServiceRelay:
         *,
         timeout_seconds: float = 5.0,
         retries: int = 2,
+        credential: Credential | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._client = ServiceClient(
-            self.service, base_url, timeout_seconds=timeout_seconds, retries=retries, transport=transport
+            self.service,
+            base_url,
+            timeout_seconds=timeout_seconds,
+            retries=retries,
+            credential=credential,
+            transport=transport,
         )
 
     def close(self) -> None:

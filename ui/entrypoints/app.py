@@ -22,6 +22,7 @@ from typing import Any
 from apiflask import APIFlask
 from flask import Response, jsonify, render_template, request
 
+from strata_kernel.access import public
 from strata_kernel.logs import configure_logging
 from strata_kernel.service import create_service_app
 from ui.bootstrap import bootstrap
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         title="Strata UI",
         readiness_checks=[business_logic.problem],
         description="The delivery-time page and its relay to business_logic.",
+        callers=settings.caller_directory(),
     )
     app.extensions["ui.deps"] = deps
     install_navigation(app)
@@ -91,6 +93,7 @@ def _register_relay(app: APIFlask, business_logic: BusinessLogic) -> None:
         return _relayed(business_logic.get_restaurant(restaurant_id))
 
     @app.post("/api/etd")
+    @public  # an end user's call
     @app.doc(tags=["relay"], summary="business_logic POST /v1/etd, relayed unchanged.")
     def quote_etd() -> tuple[Response, int]:
         # an unparsable body is business_logic's to judge only if it is JSON at all

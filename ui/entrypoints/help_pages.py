@@ -10,6 +10,7 @@ from collections.abc import Callable
 from apiflask import APIFlask
 from flask import Response, jsonify, request
 
+from strata_kernel.access import public
 from ui.domain.reply import Reply
 from ui.ports import HelpCentre
 
@@ -28,11 +29,13 @@ def register_help(app: APIFlask, help_centre: HelpCentre, page: Callable[[str], 
         return _relayed(help_centre.list_questions())
 
     @app.post("/api/help/ask")
+    @public  # an end user's call
     @app.doc(tags=["relay"], summary="business_logic POST /v1/help/ask, relayed unchanged.")
     def help_ask() -> tuple[Response, int]:
         return _relayed(help_centre.ask(request.get_json(force=True)))
 
     @app.post("/api/help/questions/<question_id>/feedback")
+    @public  # an end user's call
     @app.doc(tags=["relay"], summary="business_logic POST /v1/help/questions/{id}/feedback, relayed unchanged.")
     def help_feedback(question_id: str) -> tuple[Response, int]:
         return _relayed(help_centre.give_feedback(question_id, request.get_json(force=True)))

@@ -14,8 +14,10 @@ from data_processing.directory.services import deprecate_feature
 from data_processing.domain.online import OnlineRow
 from data_processing.entrypoints.app import create_app
 from data_processing.settings import Settings
+from strata_kernel.contracts.auth import OPERATOR
 from tests.data_processing.directory.groups import NOW, copy_group, edit_code
 from tests.data_processing.fakes import InMemoryOnlineStore, RecordingInferenceEngine
+from tests.support import as_caller
 
 ORDER: dict[str, Any] = {"restaurant_id": "r-1", "city_id": "c-1", "country_code": "ES",
                          "placed_at": "2025-01-10T19:30:00", "n_items": 2, "subtotal": 18.0}  # fmt: skip
@@ -42,8 +44,8 @@ def app(app_settings: Settings) -> Any:
 
 
 @pytest.fixture
-def client(app: Any) -> FlaskClient:
-    client = app.test_client()
+def client(app: Any, app_settings: Settings) -> FlaskClient:
+    client = as_caller(app.test_client(), app_settings, OPERATOR)  # registering groups is an operator's call
     for name in ("restaurant_stats", "restaurant_realtime"):
         assert client.post("/v1/feature-groups", json={"path": f"{name}.yaml"}).status_code == 201
     return client

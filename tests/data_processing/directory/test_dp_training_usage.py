@@ -21,6 +21,7 @@ from data_processing.entrypoints.cli import app
 from data_processing.settings import Settings
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient
+from tests.support import service_credential_for
 
 COUNT = "@restaurant_stats:order_count_7d"
 
@@ -49,10 +50,12 @@ def _features() -> pa.Table:
 def lake_service(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """A data_lake catalog service on a free port, with processed.orders and features.restaurant_stats."""
     var = tmp_path / "var"
-    server = make_server("127.0.0.1", 0, create_lake_app(LakeSettings(var_dir=var, log_json=False)), threaded=True)
+    lake_settings = LakeSettings(var_dir=var, log_json=False)
+    server = make_server("127.0.0.1", 0, create_lake_app(lake_settings), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
-    lake = LakeClient(var / "lake", ServiceClient("data_lake", url))
+    credential = service_credential_for(lake_settings, "data_processing")
+    lake = LakeClient(var / "lake", ServiceClient("data_lake", url, credential=credential))
     for table, data in (("processed.orders", _orders()), ("features.restaurant_stats", _features())):
         lake.write_arrow(table, data, partition_column="nominal_date", job="test", inputs=[], mode="overwrite")
     try:

@@ -13,6 +13,7 @@ from data_processing.entrypoints.app import create_app
 from data_processing.settings import Settings
 from strata_kernel.http import ServiceClient
 from tests.data_processing.fakes import InMemoryOnlineStore, RecordingInferenceEngine
+from tests.support import as_caller
 
 BODY: dict[str, Any] = {
     "restaurant_id": "r-1",
@@ -32,7 +33,8 @@ def _loaded_store() -> InMemoryOnlineStore:
 
 
 def _client(settings: Settings, store: InMemoryOnlineStore, engine: Any) -> FlaskClient:
-    return create_app(settings, online_store=store, inference_engine=engine).test_client()
+    client = create_app(settings, online_store=store, inference_engine=engine).test_client()
+    return as_caller(client, settings, "business_logic")
 
 
 def test_estimate_answers_the_contract_shape(settings: Settings) -> None:

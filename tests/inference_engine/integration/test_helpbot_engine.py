@@ -39,6 +39,7 @@ from inference_engine.runtimes import create_runtime
 from inference_engine.settings import Settings
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient
+from tests.support import as_caller, shared_credential
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -139,7 +140,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
     """The help tables committed to a data_lake catalog, then ``train helpbot`` through the CLI."""
     var = tmp_path_factory.mktemp("helpbot") / "var"
     server, url = serve_lake(var)
-    lake = LakeClient(var / "lake", ServiceClient("data_lake", url))
+    lake = LakeClient(var / "lake", ServiceClient("data_lake", url, credential=shared_credential("data_processing")))
     tables = help_tables()
     for name, table in tables.items():
         partition = "category" if name == "processed.help_articles" else "nominal_date"
@@ -301,7 +302,7 @@ def test_a_saved_model_of_another_architecture_is_scored_by_keras(tmp_path: Path
 def test_the_engine_serves_the_deployed_chatbot_over_http(trained: Trained) -> None:
     deployed = run_cli(trained.env, "deploy", "helpbot", "--latest")
     assert deployed.exit_code == 0, deployed.output
-    client = create_app(trained.settings).test_client()
+    client = as_caller(create_app(trained.settings).test_client(), trained.settings, "data_processing")
     deadline = time.monotonic() + 120
     while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -26,6 +26,7 @@ from inference_engine.ports import ModelRegistry, TrainedCandidate
 from inference_engine.settings import Settings
 from inference_engine.training import TrainingOptions, train_model
 from inference_engine.training_data import read_training_set
+from tests.support import as_caller
 
 
 class RecordingRegistry(ModelRegistry):
@@ -99,7 +100,7 @@ def test_deployed_model_is_served_with_the_trained_boosters_predictions(trained:
     deployed = run_cli(trained.settings, "deploy", "etd", "--latest")
     assert deployed.exit_code == 0, deployed.output
     assert json.loads(deployed.stdout) == {"model": "etd", "version": 1, "alias": "production"}
-    client = create_app(trained.settings).test_client()
+    client = as_caller(create_app(trained.settings).test_client(), trained.settings, "data_processing")
     deadline = time.monotonic() + 60
     while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.05)

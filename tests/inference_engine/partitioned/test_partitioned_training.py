@@ -15,6 +15,7 @@ from inference_engine.partitioning.node_training import read_outcome
 from inference_engine.partitioning.predictor import load_predictor
 from inference_engine.partitioning.training import PartitionedTrainingFailed
 from inference_engine.settings import Settings
+from tests.support import as_caller
 
 pytestmark = pytest.mark.spark
 
@@ -150,7 +151,7 @@ def test_one_registered_version_serves_every_node_and_says_which_answered(etd_ru
 
     app = create_app(etd_run["settings"], load_in_background=False)
     assert app.extensions["inference_engine.service"].load_configured()
-    client = app.test_client()
+    client = as_caller(app.test_client(), etd_run["settings"], "data_processing")
     features = {"order__hour_of_day": 12, "order__n_items": 3, "restaurant_stats__avg_prep_minutes_7d": 10.0}
     cases = [({"country_code": "NL", "city_id": "c-ams"}, AMS), ({"country_code": "NL", "city_id": "c-new"},
              "country_code=NL"), ({"country_code": "ZZ", "city_id": "c-ams"}, "global")]  # fmt: skip

@@ -12,6 +12,8 @@ from inference_fakes import FakeRegistry, constant_booster
 
 from inference_engine.entrypoints.app import create_app
 from inference_engine.settings import Settings
+from strata_kernel.contracts.auth import OPERATOR
+from tests.support import as_caller
 
 INSTANCE = {"a__x": 1.0, "a__y": None, "b__z": 2.5}
 
@@ -29,7 +31,7 @@ def wait_ready(client: FlaskClient, timeout: float = 10.0) -> dict[str, Any]:
 @pytest.fixture
 def client(settings: Settings, registry: FakeRegistry) -> FlaskClient:
     app = create_app(settings, registry=registry)
-    test_client = app.test_client()
+    test_client = as_caller(app.test_client(), settings, OPERATOR)
     wait_ready(test_client)
     return test_client
 
@@ -132,7 +134,7 @@ def test_metrics_count_predictions_by_model_and_version(client: FlaskClient) -> 
 def test_not_ready_until_the_alias_exists_then_loads_by_itself(settings: Settings, tmp_path: Any) -> None:
     registry = FakeRegistry(tmp_path / "empty")
     registry.add("etd", constant_booster(7.0))
-    client = create_app(settings, registry=registry).test_client()
+    client = as_caller(create_app(settings, registry=registry).test_client(), settings, OPERATOR)
 
     assert client.get("/healthz").status_code == 200
     not_ready = client.get("/readyz")

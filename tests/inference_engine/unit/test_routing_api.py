@@ -21,7 +21,7 @@ from inference_engine.runtimes import create_runtime
 from inference_engine.runtimes.base import ModelRuntime
 from inference_engine.settings import Settings
 from strata_kernel.eventlog.local import LocalEventLog
-from tests.support import serve
+from tests.support import as_caller, serve, service_credential_for
 
 TOKEN = "s3cret-operator"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -45,8 +45,9 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 def make_client(settings: Settings, registry: FakeRegistry, **overrides: Any) -> FlaskClient:
+    """A client calling as data_processing (predictions); routing changes send the operator's token."""
     app = create_app(settings, registry=registry, **{"poll_routing": False, **overrides})
-    client = app.test_client()
+    client = as_caller(app.test_client(), settings, "data_processing")
     wait_for(lambda: client.get("/readyz").status_code == 200)
     return client
 
@@ -74,28 +75,35 @@ def logged_events(client: FlaskClient, var_dir: Path) -> list[dict[str, Any]]:
 
 
 # --- the operator token ------------------------------------------------------------------------------------
-def test_without_any_operator_token_routing_changes_are_refused_saying_why(
-    settings: Settings, registry: FakeRegistry
-) -> None:
+def test_without_any_operator_token_routing_changes_are_refused(settings: Settings, registry: FakeRegistry) -> None:
     client = make_client(settings, registry)
 
     response = client.put("/v1/models/etd/routing", json=record(1), headers=AUTH)
 
-    assert response.status_code == 503
-    assert response.json["error"]["code"] == "routing_not_configured"
-    assert "operator token" in response.json["error"]["message"]
+    assert response.status_code == 403
     assert predict(client)["version"] == "1"
 
 
 @pytest.mark.parametrize(
     ("headers", "status"),
-    [({}, 401), ({"Authorization": "Basic abc"}, 401), ({"Authorization": "Bearer wrong"}, 403)],
+    [({"Authorization": "Basic abc"}, 401), ({"Authorization": "Bearer wrong"}, 403)],
 )
 def test_a_missing_or_wrong_token_is_refused(client: FlaskClient, headers: dict[str, str], status: int) -> None:
     response = client.put("/v1/models/etd/routing", json=record(1), headers=headers)
 
     assert response.status_code == status
     assert client.get("/v1/models/etd/routing").json["revision"] == 0
+
+
+def test_routing_is_changed_by_the_operator_or_comparative_eval_only(
+    settings: Settings, registry: FakeRegistry
+) -> None:
+    client = make_client(settings.model_copy(update={"operator_token": TOKEN}), registry)
+    comparative_eval = service_credential_for(settings, "comparative_eval").header()
+
+    assert client.put("/v1/models/etd/routing", json=record(1)).status_code == 403  # data_processing may not
+    assert client.put("/v1/models/etd/routing", json=record(1), headers=comparative_eval).status_code == 200
+    assert client.put("/v1/models/etd/routing", json=record(2), headers=AUTH).json["revision"] == 2
 
 
 def test_the_token_comparative_eval_wrote_under_var_dir_is_accepted(settings: Settings, registry: FakeRegistry) -> None:
@@ -188,7 +196,7 @@ def test_a_full_record_serves_the_new_stable_and_moves_the_production_alias(
     assert registry.aliases[("etd", "production")] == 2
     assert {(b["version"], b["route"]) for b in (predict(client, f"c-{i}") for i in range(10))} == {("2", "stable")}
     assert client.get("/v1/models/etd").json["version"] == "2"
-    assert client.post("/v1/models/etd/reload").status_code == 409  # the record decides now, not the alias
+    assert client.post("/v1/models/etd/reload", headers=AUTH).status_code == 409  # the record decides, not the alias
 
 
 def test_every_prediction_is_logged_with_the_documented_fields(client: FlaskClient, settings: Settings) -> None:
@@ -250,7 +258,10 @@ class NonFinite(ModelRuntime):
 def validating(settings: Settings, registry: FakeRegistry) -> FlaskClient:
     registry.add("etd", constant_booster(30.0))  # v3: predicts NaN through the runtime below
     registry.add("etd", constant_booster(40.0), features=("a__x", "a__y", "c__new"))  # v4
-    return make_client(settings, registry, runtime_factory=NonFinite)
+    client = make_client(settings, registry, runtime_factory=NonFinite)
+    token = service_credential_for(settings, "comparative_eval").token
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"  # validation is comparative_eval's call
+    return client
 
 
 def validate(client: FlaskClient, version: str, body: dict[str, Any]) -> Any:
