@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from strata_kernel.errors import BadRequest, Conflict, NotFound
+from strata_kernel.errors import BadRequest, Conflict, Forbidden, NotFound
 
 
 class InvalidCommit(BadRequest):
@@ -15,6 +15,12 @@ class InvalidLoad(BadRequest):
     """A file that cannot be landed as asked (format, table, time columns, a value that does not parse)."""
 
     code = "invalid_load"
+
+
+class NotTableOwner(Forbidden):
+    """The caller may not write this table (another deployable owns it), or may not replace it (not its job)."""
+
+    code = "not_table_owner"
 
 
 class InvalidTableName(BadRequest):

@@ -5,7 +5,15 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 
-from data_lake.domain.commits import CommitRecord, DataFile, PlannedCommit, TableSnapshot, TableSummary
+from data_lake.domain.commits import (
+    CommitRecord,
+    DataFile,
+    FileFacts,
+    Owner,
+    PlannedCommit,
+    TableSnapshot,
+    TableSummary,
+)
 from data_lake.domain.tables import TableName
 from strata_kernel.profiles.model import TableProfile
 
@@ -24,6 +32,14 @@ class CatalogRepository(abc.ABC):
     @abc.abstractmethod
     def commits(self, table: TableName) -> list[CommitRecord]:
         """Every commit of ``table``, oldest first."""
+
+    @abc.abstractmethod
+    def owner(self, table: TableName) -> Owner | None:
+        """The caller and job of the table's first version; ``None`` for a table never committed."""
+
+    @abc.abstractmethod
+    def commit_of_run(self, table: TableName, run_id: str) -> CommitRecord | None:
+        """The version a staging run became, if it was recorded (a retried commit is answered with it)."""
 
     @abc.abstractmethod
     def summaries(self) -> list[TableSummary]:
@@ -56,6 +72,18 @@ class LakeStorage(abc.ABC):
     @abc.abstractmethod
     def delete(self, path: str) -> None:
         """Remove the file at ``path``; a file already gone is not an error."""
+
+    @abc.abstractmethod
+    def parquet_facts(self, path: str) -> FileFacts:
+        """Row count and columns from the Parquet footer of ``path``; ValueError if it is not a Parquet file."""
+
+    @abc.abstractmethod
+    def move(self, source: str, target: str) -> None:
+        """Rename ``source`` to ``target`` (same file system); FileExistsError if ``target`` exists."""
+
+    @abc.abstractmethod
+    def remove_empty_dirs(self, path: str) -> None:
+        """Remove ``path`` and the directories below it if they hold no file (a consumed staging run)."""
 
 
 class ProfileStore(abc.ABC):

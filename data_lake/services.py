@@ -15,9 +15,12 @@ from data_lake.domain.commits import (
     Mode,
     PartitionStats,
     PlannedCommit,
+    StagedFile,
     StaleVersion,
     TableSnapshot,
     TableSummary,
+    check_file_facts,
+    check_writer,
     partition_stats,
     plan_commit,
     validate_files,
@@ -34,6 +37,17 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """What a commit became: a new version, or (``replayed``) the version the same staging run became before."""
+
+    table: TableName
+    version: int
+    rows: int
+    caller: str | None
+    replayed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +83,11 @@ class CatalogService:
         mode: str,
         job: str,
         inputs: Sequence[str],
+        caller: str | None = None,
     ) -> CommitRequest:
-        """Turn raw values into a valid request, or raise a 400 naming the first bad field."""
+        """Turn raw values into a valid request, or raise a 400 naming the first bad field.
+
+        ``caller`` is the authenticated deployable (or operator): lineage names it, whatever ``job`` says."""
         name = TableName.parse(table)
         try:
             parsed_mode = Mode(mode)
@@ -84,30 +101,74 @@ class CatalogService:
             schema=parse_schema(schema),
             files=valid_files,
             mode=parsed_mode,
-            lineage=Lineage.of(job, inputs),
+            lineage=Lineage.of(job, inputs, caller),
+            run_id=files[0].path.split("/")[3],
         )
 
-    def commit(self, request: CommitRequest) -> PlannedCommit:
-        """Record ``request`` as the table's next version, then delete files an overwrite replaced."""
-        self._check_files_exist(request.files)
-        planned = self._record_with_retry(request)
+    def commit(self, request: CommitRequest) -> Committed:
+        """Check the staged files (footers, schema, owner), move them in and record the table's next version,
+        then delete the files it supersedes. A run already recorded is answered with its version, once."""
+        replayed = self._repository.commit_of_run(request.table, request.run_id)
+        if replayed is not None:  # a retry of a commit whose answer was lost: its files are in the table already
+            self._discard_staging(request)
+            return Committed(request.table, replayed.version, replayed.rows, replayed.caller, replayed=True)
+        check_writer(request.table, self._repository.owner(request.table), request.lineage, request.mode)
+        self._check_staged_files(request)
+        self._move_in(request.files)
+        try:
+            planned = self._record_with_retry(request)
+        except Exception:
+            self._move_back(request.files)
+            raise
+        self._discard_staging(request)
         for path in planned.superseded:
             try:
                 self._storage.delete(path)
             except OSError as exc:  # the version is recorded; a leftover file is only wasted space
                 log.warning("could not delete superseded file %s: %s", path, exc)
-        log.info("committed %s v%d (%d rows, %s)", request.table.qualified, planned.version, planned.rows, request.mode)
+        log.info("committed %s v%d (%d rows, %s) for %s", request.table.qualified, planned.version, planned.rows,
+                 request.mode, request.lineage.caller)  # fmt: skip
         if self._after_commit is not None:
             self._after_commit(planned)
-        return planned
+        return Committed(request.table, planned.version, planned.rows, request.lineage.caller)
 
-    def _check_files_exist(self, files: Sequence[DataFile]) -> None:
-        for index, file in enumerate(files):
+    def _check_staged_files(self, request: CommitRequest) -> None:
+        """Believe no writer: each staged file exists, and its footer's rows and columns are what it declared."""
+        for index, file in enumerate(request.files):
             field = f"files.{index}.path"
-            if not self._storage.exists(file.path):
-                raise InvalidCommit(f"{field}: {file.path!r} does not exist under the lake root", field=field)
-            if self._storage.size(file.path) == 0:
-                raise InvalidCommit(f"{field}: {file.path!r} is empty, not a Parquet file", field=field)
+            if not self._storage.exists(file.source):
+                raise InvalidCommit(f"{field}: no staged file at {file.source!r}", field=field)
+            try:
+                facts = self._storage.parquet_facts(file.source)
+            except (OSError, ValueError) as exc:
+                raise InvalidCommit(f"{field}: {file.source!r} is not a readable Parquet file", field=field) from exc
+            check_file_facts(index, file, facts, request.schema, request.partition_column)
+
+    def _move_in(self, files: Sequence[StagedFile]) -> None:
+        moved: list[StagedFile] = []
+        try:
+            for file in files:
+                self._storage.move(file.source, file.target)
+                moved.append(file)
+        except OSError as exc:
+            self._move_back(moved)
+            raise InvalidCommit(f"files: could not move the staged files into the table ({type(exc).__name__})",
+                                field="files") from exc  # fmt: skip
+
+    def _move_back(self, files: Sequence[StagedFile]) -> None:
+        """A refused commit leaves its files staged (the writer may retry or clean up), never in the table."""
+        for file in files:
+            try:
+                self._storage.move(file.target, file.source)
+            except OSError as exc:
+                log.warning("could not return %s to staging: %s", file.target, exc)
+                self._storage.delete(file.target)
+
+    def _discard_staging(self, request: CommitRequest) -> None:
+        for file in request.files:
+            if self._storage.exists(file.source):
+                self._storage.delete(file.source)
+        self._storage.remove_empty_dirs(f"{request.table.location}/_staging/{request.run_id}")
 
     def _record_with_retry(self, request: CommitRequest) -> PlannedCommit:
         for attempt in range(1, self._attempts + 1):

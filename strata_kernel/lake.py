@@ -1,8 +1,10 @@
 """Client of the data lake: Parquet files under a shared root + the data-lake catalog's HTTP API.
 
-Writers put Hive-style partitioned Parquet files under ``<lake_root>/<zone>/<table>/`` and then
-*commit* them to the catalog (schema, partitions, row counts, job and inputs = lineage). Readers ask
-the catalog for a table's location and read it with DuckDB or Spark as is.
+Writers stage Hive-style partitioned Parquet files under ``<lake_root>/<zone>/<table>/_staging/<run_id>/`` and
+then *commit* them to the catalog (schema, partitions, row counts, job and inputs = lineage). The catalog checks
+every file's footer against what the commit declares, moves the files into the table and records the version; a
+refused commit leaves nothing in the table. Readers ask the catalog for a table's location and read it with
+DuckDB or Spark as is.
 
 Layout: ``<lake_root>/<zone>/<table>/<partition_column>=<value>/part-<run_id>-<n>.parquet``.
 Files being written live under ``<table>/_staging/<run_id>/`` (ignored by readers: ``_`` prefix).
@@ -67,6 +69,7 @@ class LakeClient:
             settings.data_lake_url,
             timeout_seconds=max(settings.http_timeout_seconds, 30.0),
             retries=settings.http_retries,
+            credential=settings.service_credential(),
         )
         return cls(root, client)
 
@@ -114,43 +117,41 @@ class LakeClient:
         inputs: Sequence[str],
         mode: str = "append",
     ) -> dict[str, Any]:
-        """Move Hive-partitioned Parquet files from ``staging`` into the table and commit them.
+        """Commit the Hive-partitioned Parquet files of ``staging`` (the catalog moves them into the table).
 
-        Works for files written by pyarrow or by Spark (``df.write.partitionBy(col).parquet(staging)``).
+        Works for files written by pyarrow or by Spark (``df.write.partitionBy(col).parquet(staging)``). Committing
+        the same staging run again (a retry whose answer was lost) answers the version it already became.
         """
-        run_id = staging.name
         files: list[CommittedFile] = []
         schema: pa.Schema | None = None
-        for index, source in enumerate(sorted(staging.rglob("*.parquet"))):
+        prefix = f"{partition_column}="
+        for source in sorted(staging.rglob("*.parquet")):
             partition_dir = source.parent.name
-            prefix = f"{partition_column}="
-            if not partition_dir.startswith(prefix):
-                raise ValueError(f"{source} is not under a {prefix}<value> directory")
+            if not partition_dir.startswith(prefix) or source.parent.parent != staging:
+                raise ValueError(f"{source} is not under a {prefix}<value> directory of {staging}")
             metadata = pq.read_metadata(source)
             if metadata.num_rows == 0:
+                source.unlink()
                 continue
-            schema = schema or pq.read_schema(source)
-            target = self.table_dir(table) / partition_dir / f"part-{run_id}-{index}.parquet"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(source, target)
+            schema = schema or metadata.schema.to_arrow_schema()
             files.append(
-                CommittedFile(str(target.relative_to(self.root)), partition_dir[len(prefix) :], metadata.num_rows)
+                CommittedFile(str(source.relative_to(self.root)), partition_dir[len(prefix) :], metadata.num_rows)
             )
-        shutil.rmtree(staging, ignore_errors=True)
         try:
-            return self.commit(
+            result = self.commit(
                 table, files, partition_column=partition_column, schema=schema, job=job, inputs=inputs, mode=mode
             )
         except StrataError as exc:
-            if exc.status < 500:  # refused: the files must not linger where readers' globs find them
-                for committed in files:
-                    (self.root / committed.path).unlink(missing_ok=True)
-            raise  # on a 5xx the commit may have been recorded: leave the files
+            if exc.status < 500:  # refused: nothing of it may linger (on a 5xx the commit may have been recorded)
+                shutil.rmtree(staging, ignore_errors=True)
+            raise
+        shutil.rmtree(staging, ignore_errors=True)  # what the catalog did not take: Spark's _SUCCESS and .crc files
+        return result
 
     def commit(
         self,
         table: str,
-        files: Sequence[CommittedFile],
+        files: Sequence[CommittedFile],  # staged files, paths relative to the lake root
         *,
         partition_column: str,
         schema: pa.Schema | None,

@@ -30,17 +30,19 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     or_,
     select,
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from data_lake.domain.commits import (
     CommitRecord,
     DataFile,
     Mode,
+    Owner,
     PlannedCommit,
     StaleVersion,
     TableSnapshot,
@@ -79,8 +81,14 @@ lake_commits = Table(
     Column("rows", Integer, nullable=False),
     Column("schema", JSON, nullable=False),
     Column("committed_at", DateTime(timezone=True), nullable=False),
+    # who committed (the authenticated caller) and from which staging run; null on versions recorded before
+    Column("caller", String(64), nullable=True),
+    Column("run_id", String(64), nullable=True),
     UniqueConstraint("table_id", "version", name="uq_lake_commits_table_version"),
+    Index("ix_lake_commits_table_run", "table_id", "run_id"),
 )
+#: columns added after a catalog may have been created: (table, column, SQL type) added on start when missing
+_ADDED_COLUMNS = (("lake_commits", "caller", "VARCHAR(64)"), ("lake_commits", "run_id", "VARCHAR(64)"))
 
 lake_files = Table(
     "lake_files",
@@ -135,9 +143,20 @@ class SqlAlchemyCatalog(CatalogRepository):
     def create_schema(self) -> None:
         with self._translate_errors():
             try:
+                self._add_missing_columns()
                 metadata.create_all(self._engine)
-            except (IntegrityError, OperationalError):
-                metadata.create_all(self._engine)  # another worker created them at the same moment
+            except (IntegrityError, OperationalError, ProgrammingError):
+                self._add_missing_columns()  # another worker created or altered them at the same moment
+                metadata.create_all(self._engine)
+
+    def _add_missing_columns(self) -> None:
+        """Catalogs created before a column existed get it (nullable: older versions simply have none)."""
+        existing = inspect(self._engine)
+        tables = set(existing.get_table_names())
+        for table, column, kind in _ADDED_COLUMNS:
+            if table in tables and column not in {c["name"] for c in existing.get_columns(table)}:
+                with self._engine.begin() as connection:
+                    connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     @contextmanager
     def _translate_errors(self) -> Iterator[None]:
@@ -215,10 +234,29 @@ class SqlAlchemyCatalog(CatalogRepository):
         )
         with self._translate_errors(), self._engine.connect() as connection:
             rows = connection.execute(query).all()
-        return [
-            CommitRecord(row.version, row.job, tuple(row.inputs), Mode(row.mode), row.rows, _utc(row.committed_at))
-            for row in rows
-        ]
+        return [_commit_record(row) for row in rows]
+
+    def owner(self, table: TableName) -> Owner | None:
+        query = (
+            select(lake_commits.c.caller, lake_commits.c.job)
+            .join(lake_tables, lake_tables.c.id == lake_commits.c.table_id)
+            .where(lake_tables.c.name == table.qualified)
+            .order_by(lake_commits.c.version)
+            .limit(1)
+        )
+        with self._translate_errors(), self._engine.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else Owner(row.caller, row.job)
+
+    def commit_of_run(self, table: TableName, run_id: str) -> CommitRecord | None:
+        query = (
+            select(lake_commits)
+            .join(lake_tables, lake_tables.c.id == lake_commits.c.table_id)
+            .where(lake_tables.c.name == table.qualified, lake_commits.c.run_id == run_id)
+        )
+        with self._translate_errors(), self._engine.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else _commit_record(row)
 
     def summaries(self) -> list[TableSummary]:
         active = (
@@ -313,6 +351,11 @@ def _new_table_row(commit: PlannedCommit, schema: list[dict[str, str]]) -> dict[
     }
 
 
+def _commit_record(row: Any) -> CommitRecord:
+    return CommitRecord(row.version, row.job, tuple(row.inputs), Mode(row.mode), row.rows, _utc(row.committed_at),
+                        row.caller, row.run_id)  # fmt: skip
+
+
 def _commit_row(table_id: int, commit: PlannedCommit) -> dict[str, Any]:
     return {
         "table_id": table_id,
@@ -323,6 +366,8 @@ def _commit_row(table_id: int, commit: PlannedCommit) -> dict[str, Any]:
         "rows": commit.rows,
         "schema": [{"name": c.name, "type": c.type} for c in commit.schema],
         "committed_at": commit.at,
+        "caller": commit.lineage.caller,
+        "run_id": commit.run_id,
     }
 
 

@@ -9,7 +9,11 @@ from data_lake.errors import InvalidCommit, InvalidTableName
 
 ZONES = ("raw", "processed", "features")
 MAX_PATH_LENGTH = 1000
+#: writers put a commit's files under ``<zone>/<table>/_staging/<run id>/``; only the catalog moves them in
+STAGING = "_staging"
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\.parquet$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,26 +55,39 @@ def check_partition_column(column: str) -> None:
         )
 
 
-def partition_of_path(table: TableName, partition_column: str, path: str, field: str) -> str:
-    """The partition value encoded in ``<zone>/<table>/<column>=<value>/<file>.parquet``.
+@dataclass(frozen=True, slots=True)
+class StagedPath:
+    """Where a writer staged a file, and where the catalog puts it when the commit is recorded."""
 
-    Readers glob the table directory as is, so a committed file must sit exactly one Hive partition
-    directory below it, never in a ``_``/``.`` directory that readers skip.
-    """
+    source: str  # <zone>/<table>/_staging/<run>/<column>=<value>/<file>.parquet
+    run_id: str
+    partition: str
+    file_name: str
+
+    def target(self, table: TableName, partition_column: str, index: int) -> str:
+        """``<zone>/<table>/<column>=<value>/part-<run>-<index>.parquet``: unique in the table, named by its run."""
+        return f"{table.location}/{partition_column}={self.partition}/part-{self.run_id}-{index}.parquet"
+
+
+def staged_path(table: TableName, partition_column: str, path: str, field: str) -> StagedPath:
+    """Parse a staged file's path: it must sit in one run directory of this table's staging area, one Hive
+    partition directory deep. Committed files (outside ``_staging``) can never be named: a commit only ever adds
+    files a writer has just staged."""
     if len(path) > MAX_PATH_LENGTH:
         raise InvalidCommit(f"{field}: longer than {MAX_PATH_LENGTH} characters", field=field)
     parts = path.split("/")
     if path.startswith("/") or "\\" in path or any(part in {"", ".", ".."} for part in parts):
         raise InvalidCommit(f"{field}: {path!r} must be a plain relative path under the lake root", field=field)
-    if parts[:2] != table.location.split("/"):
-        raise InvalidCommit(f"{field}: {path!r} is outside the table directory {table.location!r}", field=field)
-    if len(parts) != 4 or not parts[3].endswith(".parquet"):
+    staging = f"{table.location}/{STAGING}"
+    if parts[:3] != staging.split("/") or len(parts) != 6:
         raise InvalidCommit(
-            f"{field}: {path!r} must be {table.location}/{partition_column}=<value>/<file>.parquet", field=field
+            f"{field}: {path!r} must be a staged file {staging}/<run>/{partition_column}=<value>/<file>.parquet",
+            field=field,
         )
-    if any(part.startswith(("_", ".")) for part in parts[2:]):
-        raise InvalidCommit(f"{field}: {path!r} is in a hidden or staging directory readers skip", field=field)
-    column, equals, value = parts[2].partition("=")
-    if column != partition_column or not equals or not value:
+    run_id, directory, name = parts[3], parts[4], parts[5]
+    if not _RUN_ID.match(run_id) or not _FILE_NAME.match(name):
+        raise InvalidCommit(f"{field}: {path!r} has an unusable run directory or file name", field=field)
+    column, equals, value = directory.partition("=")
+    if column != partition_column or not equals or not value or value.startswith(("_", ".")):
         raise InvalidCommit(f"{field}: {path!r} is not under a {partition_column}=<value> directory", field=field)
-    return value
+    return StagedPath(path, run_id, value, name)

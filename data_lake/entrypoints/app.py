@@ -7,10 +7,10 @@ from typing import Any
 from apiflask import APIFlask, Schema
 from apiflask.fields import Integer, List, Nested, String
 from apiflask.validators import Length, Range
-from flask import request
+from flask import g, request
 
 from data_lake.bootstrap import Lake, bootstrap
-from data_lake.domain.commits import DataFile
+from data_lake.domain.commits import MAX_FILE_ROWS, DataFile
 from data_lake.entrypoints.views import (
     commit_view,
     diff_view,
@@ -23,9 +23,14 @@ from data_lake.entrypoints.views import (
 from data_lake.errors import InvalidVersion
 from data_lake.services import CatalogService
 from data_lake.settings import Settings
+from strata_kernel.access import callers
+from strata_kernel.contracts.auth import OPERATOR
 from strata_kernel.logs import configure_logging
 from strata_kernel.service import create_service_app
 from strata_kernel.settings import load_settings
+
+#: who may commit table versions: the deployables whose jobs write tables, and the operator
+WRITERS = ("data_collection", "data_processing", "data_lake", OPERATOR)
 
 
 class ColumnIn(Schema):
@@ -34,9 +39,9 @@ class ColumnIn(Schema):
 
 
 class FileIn(Schema):
-    path = String(required=True)
+    path = String(required=True, metadata={"description": "<zone>/<table>/_staging/<run>/<column>=<value>/<f>.parquet"})
     partition = String(required=True)
-    rows = Integer(required=True, validate=Range(min=0))
+    rows = Integer(required=True, validate=Range(min=0, max=MAX_FILE_ROWS))
 
 
 class CommitIn(Schema):
@@ -59,6 +64,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         title="Strata data lake catalog",
         readiness_checks=[lake.catalog.check_ready],
         description="Versions, partitions, lineage, profiles and version diffs of the lake's Parquet tables.",
+        callers=settings.caller_directory(),
     )
     app.extensions["data_lake.service"] = lake.catalog
     app.extensions["data_lake.lake"] = lake
@@ -69,8 +75,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
 
 def _register_routes(app: APIFlask, service: CatalogService) -> None:
     @app.post("/v1/tables/<table>/commits")
+    @callers(*WRITERS)
     @app.input(CommitIn, arg_name="body")
-    @app.doc(tags=["tables"], summary="Commit Parquet files as the table's next version.")
+    @app.doc(
+        tags=["tables"],
+        summary="Commit staged Parquet files as the table's next version (rows and schema checked against their "
+        "footers; only the owning deployable writes a table, only its owning job overwrites it). 200 when the same "
+        "staging run was committed before.",
+        responses=[200, 201, 400, 403, 409],
+    )
     def commit(table: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         request = service.build_request(
             table,
@@ -80,8 +93,10 @@ def _register_routes(app: APIFlask, service: CatalogService) -> None:
             mode=body["mode"],
             job=body["job"],
             inputs=body["inputs"],
+            caller=g.get("strata_caller"),
         )
-        return commit_view(service.commit(request)), 201
+        committed = service.commit(request)
+        return commit_view(committed), 200 if committed.replayed else 201
 
     @app.get("/v1/tables")
     @app.doc(tags=["tables"], summary="Every table with its latest version.")

@@ -95,9 +95,10 @@ def _print_table(details: TableDetails) -> None:
     for partition in details.partitions:
         partitions.add_row(Text(partition.value), str(partition.rows), str(partition.files))
     console.print(schema, partitions)
-    console.print("commits (version, mode, rows, at, job <- inputs):")
+    console.print("commits (version, mode, rows, at, caller: job <- inputs):")
     for commit in details.commits:  # one line each, never folded: lineage must stay greppable
         inputs = ", ".join(commit.inputs) or "-"
         at = commit.at.isoformat(timespec="seconds")
-        line = f"  v{commit.version}  {commit.mode.value}  {commit.rows} rows  {at}  {commit.job} <- {inputs}"
+        who = f"{commit.caller or '?'}: {commit.job}"
+        line = f"  v{commit.version}  {commit.mode.value}  {commit.rows} rows  {at}  {who} <- {inputs}"
         console.print(line, soft_wrap=True, markup=False, highlight=False)

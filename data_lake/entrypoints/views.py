@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from data_lake.domain.commits import PlannedCommit, TableSummary, partition_stats
+from data_lake.domain.commits import TableSummary, partition_stats
 from data_lake.domain.lineage import TableLineage
 from data_lake.profiling import ProfileService, VersionProfile
-from data_lake.services import TableDetails
+from data_lake.services import Committed, TableDetails
 from strata_kernel.profiles.compare import ProfileDiff
 from strata_kernel.profiles.model import TableProfile
 
 
-def commit_view(planned: PlannedCommit) -> dict[str, Any]:
+def commit_view(committed: Committed) -> dict[str, Any]:
     return {
-        "name": planned.table.qualified,
-        "version": planned.version,
-        "rows": planned.rows,
-        "table_rows": planned.table_rows,
+        "name": committed.table.qualified,
+        "version": committed.version,
+        "rows": committed.rows,
+        "caller": committed.caller,
+        "replayed": committed.replayed,
     }
 
 
@@ -48,6 +49,7 @@ def table_view(details: TableDetails) -> dict[str, Any]:
         "commits": [
             {
                 "version": c.version,
+                "caller": c.caller,
                 "job": c.job,
                 "inputs": list(c.inputs),
                 "mode": c.mode.value,

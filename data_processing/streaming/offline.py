@@ -1,14 +1,13 @@
 """Outbox rows -> the group's offline table in the lake (append, partitioned by nominal_date).
 
-A flush is named after the outbox sequence numbers it holds (``s<first>-<last>``), so retrying a flush that
-died after its files were moved re-commits those files instead of writing the rows a second time.
+A flush is staged under a run named after the outbox sequence numbers it holds (``s<first>-<last>``): the catalog
+records a run once, so retrying a flush whose commit was recorded (its answer lost) writes no row twice.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -16,7 +15,7 @@ import pyarrow.parquet as pq
 from data_processing.domain.feature_groups import FeatureGroup
 from data_processing.streaming.state_sqlite import FeatureRow
 from strata_kernel.errors import NotFound
-from strata_kernel.lake import CommittedFile, LakeClient
+from strata_kernel.lake import LakeClient
 
 PARTITION_COLUMN = "nominal_date"
 _ARROW_TYPES = {"int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(), "string": pa.string()}
@@ -62,13 +61,6 @@ class LakeSink:
         run_id = f"s{rows[0].seq}-{rows[-1].seq}"
         job = f"data_processing stream {self._group.name}"
         inputs = list(self._group.topics)
-        moved = self._moved_files(run_id)
-        if moved:  # a previous attempt moved them and may not have committed: commit them (once more)
-            schema = offline_schema(self._group)
-            self._lake.commit(
-                self._group.table, moved, partition_column=PARTITION_COLUMN, schema=schema, job=job, inputs=inputs
-            )
-            return
         self._check_catalog()
         staging = self._lake.staging_dir(self._group.table, run_id)
         for stale in staging.rglob("*.parquet"):  # a previous attempt died while writing
@@ -79,17 +71,6 @@ class LakeSink:
         self._lake.commit_staged(self._group.table, staging, partition_column=PARTITION_COLUMN, job=job, inputs=inputs)
 
     def _check_catalog(self) -> None:
-        """Fail before moving files when the catalog is down: moved but uncommitted files would sit in the
-        table for every glob reader to see until the retry commits them."""
+        """Fail before writing files when the catalog is down (the flush is retried later)."""
         with contextlib.suppress(NotFound):  # the first flush creates the table
             self._lake.table(self._group.table)
-
-    def _moved_files(self, run_id: str) -> list[CommittedFile]:
-        table_dir = self._lake.table_dir(self._group.table)
-        found = sorted(table_dir.glob(f"{PARTITION_COLUMN}=*/part-{run_id}-*.parquet"))
-        return [_committed(self._lake.root, path) for path in found]
-
-
-def _committed(root: Path, path: Path) -> CommittedFile:
-    partition = path.parent.name.split("=", 1)[1]
-    return CommittedFile(str(path.relative_to(root)), partition, pq.read_metadata(path).num_rows)

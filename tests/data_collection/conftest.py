@@ -48,7 +48,8 @@ def small_simulation() -> Simulation:
 
 
 class _CatalogHandler(BaseHTTPRequestHandler):
-    """The commit endpoint of the data_lake API as docs/contracts.md describes it (files must exist)."""
+    """The commit endpoint of the data_lake API as docs/contracts.md describes it (staged files must exist; the
+    catalog moves them into the table)."""
 
     server: _CatalogServer
 
@@ -59,6 +60,11 @@ class _CatalogHandler(BaseHTTPRequestHandler):
         if missing:
             self._reply(400, {"error": {"code": "bad_request", "message": f"file {missing[0]} does not exist"}})
             return
+        for index, file in enumerate(body["files"]):
+            zone, name, _staging, run, partition, _file = file["path"].split("/")
+            target = self.server.lake_root / zone / name / partition / f"part-{run}-{index}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            (self.server.lake_root / file["path"]).rename(target)
         self.server.commits.append({"table": table, **body})
         version = sum(1 for c in self.server.commits if c["table"] == table)
         self._reply(201, {"name": table, "version": version, "rows": sum(f["rows"] for f in body["files"])})

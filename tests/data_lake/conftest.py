@@ -17,6 +17,7 @@ from data_lake.entrypoints.app import create_app
 from data_lake.settings import Settings
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient
+from tests.support import as_caller, service_credential_for
 
 WriteParquet = Callable[..., dict[str, Any]]
 
@@ -37,28 +38,33 @@ def app(settings: Settings) -> APIFlask:
 
 
 @pytest.fixture
-def client(app: APIFlask) -> FlaskClient:
-    return app.test_client()
+def client(app: APIFlask, settings: Settings) -> FlaskClient:
+    """A test client calling as data_processing (a writer of tables)."""
+    return as_caller(app.test_client(), settings, "data_processing")
 
 
 @pytest.fixture
-def lake(app: APIFlask, lake_root: Path) -> Iterator[LakeClient]:
-    """The kernel's client, talking to the app in-process through httpx's WSGI transport."""
-    catalog = ServiceClient("data_lake", "http://lake", transport=httpx.WSGITransport(app=app))
+def lake(app: APIFlask, lake_root: Path, settings: Settings) -> Iterator[LakeClient]:
+    """The kernel's client, talking to the app in-process through httpx's WSGI transport (as data_processing)."""
+    credential = service_credential_for(settings, "data_processing")
+    catalog = ServiceClient("data_lake", "http://lake", credential=credential, transport=httpx.WSGITransport(app=app))
     yield LakeClient(lake_root, catalog)
     catalog.close()
 
 
 @pytest.fixture
 def write_parquet(lake_root: Path) -> WriteParquet:
-    """Write a tiny Parquet file at ``path`` (relative to the lake root); returns its commit entry."""
+    """Stage a tiny Parquet file for ``<zone>/<table>/<column>=<value>/<file>`` in staging run ``run``; returns its
+    commit entry (the staged path, relative to the lake root)."""
 
-    def write(path: str, partition: str, rows: int = 2, **columns: list[Any]) -> dict[str, Any]:
+    def write(path: str, partition: str, rows: int = 2, run: str = "r1", **columns: list[Any]) -> dict[str, Any]:
         data = columns or {"order_id": [f"o-{i}" for i in range(rows)], "minutes": [float(i) for i in range(rows)]}
         table = pa.table(data)
-        target = lake_root / path
+        zone, name, rest = path.split("/", 2)
+        staged = f"{zone}/{name}/_staging/{run}/{rest}"
+        target = lake_root / staged
         target.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, target)
-        return {"path": path, "partition": partition, "rows": table.num_rows}
+        return {"path": staged, "partition": partition, "rows": table.num_rows}
 
     return write

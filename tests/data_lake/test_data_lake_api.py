@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from strata_kernel.errors import BadRequest, Conflict, NotFound
 from strata_kernel.lake import LakeClient
+from tests.support import as_caller
 
 WriteParquet = Callable[..., dict[str, Any]]  # the write_parquet fixture of conftest.py
 
@@ -33,6 +34,11 @@ def body(files: list[dict[str, Any]], **changes: Any) -> dict[str, Any]:
 
 def orders(day: str, *ids: str) -> pa.Table:
     return pa.table({"order_id": list(ids), "minutes": [30.0] * len(ids), "nominal_date": [day] * len(ids)})
+
+
+def _committed_file(lake_root: Path) -> str:
+    [found] = sorted(lake_root.glob("processed/orders/nominal_date=*/*.parquet"))
+    return str(found.relative_to(lake_root))
 
 
 def read_with_duckdb(glob: str) -> list[tuple[str, str]]:
@@ -65,7 +71,7 @@ def test_overwrite_partitions_replaces_one_day_and_records_lineage(
         "processed.orders",
         orders("2024-05-01", "z"),
         partition_column="nominal_date",
-        job="etl-rerun",
+        job="etl",
         inputs=["raw.x@v2"],
         mode="overwrite_partitions",
     )
@@ -75,9 +81,9 @@ def test_overwrite_partitions_replaces_one_day_and_records_lineage(
     assert read_with_duckdb(info.parquet_glob()) == [("c", "2024-05-02"), ("z", "2024-05-01")]
     assert not any(path.exists() for path in old_files)
     commits = client.get("/v1/tables/processed.orders").get_json()["commits"]
-    assert [(c["version"], c["job"], c["inputs"], c["mode"], c["rows"]) for c in commits] == [
-        (1, "etl", ["raw.x@v1"], "append", 3),
-        (2, "etl-rerun", ["raw.x@v2"], "overwrite_partitions", 1),
+    assert [(c["version"], c["caller"], c["job"], c["inputs"], c["mode"], c["rows"]) for c in commits] == [
+        (1, "data_processing", "etl", ["raw.x@v1"], "append", 3),
+        (2, "data_processing", "etl", ["raw.x@v2"], "overwrite_partitions", 1),
     ]
 
 
@@ -88,7 +94,9 @@ def test_table_detail_and_list_follow_the_contract(client: FlaskClient, write_pa
     ]
     created = client.post("/v1/tables/features.restaurant_stats/commits", json=body(files))
     assert created.status_code == 201
-    assert created.get_json() == {"name": "features.restaurant_stats", "version": 1, "rows": 4, "table_rows": 4}
+    assert created.get_json() == {
+        "name": "features.restaurant_stats", "version": 1, "rows": 4, "caller": "data_processing", "replayed": False,
+    }  # fmt: skip
 
     detail = client.get("/v1/tables/features.restaurant_stats").get_json()
     assert {k: detail[k] for k in ("name", "zone", "location", "partition_column", "schema", "version", "rows")} == {
@@ -119,8 +127,12 @@ BAD_COMMITS = [
     ("gold.orders", {}, "unknown zone 'gold'", "zone"),
     ("processed.Orders!", {}, "must start with a letter", "table"),
     ("processed.orders", {"files": []}, "at least one file", "files"),
-    ("processed.orders", {"missing": True}, "does not exist under the lake root", "files.0.path"),
-    ("processed.orders", {"outside": True}, "outside the table directory", "files.0.path"),
+    ("processed.orders", {"missing": True}, "no staged file at", "files.0.path"),
+    ("processed.orders", {"outside": True}, "must be a staged file processed/orders/_staging", "files.0.path"),
+    ("processed.orders", {"committed": True}, "must be a staged file", "files.0.path"),
+    ("processed.orders", {"rows": 10**15}, "less than or equal to 1000000000000", "files.0.rows"),
+    ("processed.orders", {"rows": 7}, "declared 7, but the file's footer says 2", "files.0.rows"),
+    ("processed.orders", {"schema": [{"name": "order_id", "type": "string"}]}, "does not declare", "schema"),
     ("processed.orders", {"mode": "upsert"}, "'upsert' is not one of", "mode"),
     ("processed.orders", {"job": None}, "job", "job"),
 ]
@@ -128,17 +140,22 @@ BAD_COMMITS = [
 
 @pytest.mark.parametrize(("table", "change", "message", "field"), BAD_COMMITS)
 def test_bad_commits_are_400_with_a_message_and_change_nothing(
-    client: FlaskClient, write_parquet: WriteParquet, table: str, change: dict[str, Any], message: str, field: str
-) -> None:
+    client: FlaskClient, write_parquet: WriteParquet, lake_root: Path, table: str, change: dict[str, Any],
+    message: str, field: str,
+) -> None:  # fmt: skip
     good = write_parquet("processed/orders/nominal_date=2024-05-01/first.parquet", "2024-05-01")
     assert client.post("/v1/tables/processed.orders/commits", json=body([good])).status_code == 201
     before = client.get("/v1/tables").get_json()
 
-    candidate = write_parquet("processed/orders/nominal_date=2024-05-02/second.parquet", "2024-05-02")
+    candidate = write_parquet("processed/orders/nominal_date=2024-05-02/second.parquet", "2024-05-02", run="r2")
     if change.pop("missing", False):
-        candidate["path"] = "processed/orders/nominal_date=2024-05-02/ghost.parquet"
+        candidate["path"] = "processed/orders/_staging/r2/nominal_date=2024-05-02/ghost.parquet"
     if change.pop("outside", False):
-        candidate = write_parquet("processed/other/nominal_date=2024-05-02/x.parquet", "2024-05-02")
+        candidate = write_parquet("processed/other/nominal_date=2024-05-02/x.parquet", "2024-05-02", run="r2")
+    if change.pop("committed", False):  # the lake attack: name a file the table already holds
+        candidate["path"] = client.get("/v1/tables").get_json() and _committed_file(lake_root)
+    if "rows" in change:
+        candidate["rows"] = change.pop("rows")
     payload = {k: v for k, v in (body([candidate]) | change).items() if v is not None}
     response = client.post(f"/v1/tables/{table}/commits", json=payload)
 
@@ -153,7 +170,8 @@ def test_changed_column_type_is_409_and_keeps_the_old_version(
 ) -> None:
     first = write_parquet("processed/orders/nominal_date=2024-05-01/a.parquet", "2024-05-01")
     client.post("/v1/tables/processed.orders/commits", json=body([first]))
-    second = write_parquet("processed/orders/nominal_date=2024-05-01/b.parquet", "2024-05-01", order_id=[1, 2])
+    second = write_parquet("processed/orders/nominal_date=2024-05-01/b.parquet", "2024-05-01", run="r2",
+                           order_id=[1, 2])  # fmt: skip
     schema = [{"name": "order_id", "type": "int64"}]
 
     response = client.post(
@@ -163,13 +181,14 @@ def test_changed_column_type_is_409_and_keeps_the_old_version(
     assert response.status_code == 409
     assert "'order_id' changes type from string to int64" in response.get_json()["error"]["message"]
     assert client.get("/v1/tables/processed.orders").get_json()["version"] == 1
-    assert (lake_root / first["path"]).exists()
+    assert _committed_file(lake_root) == "processed/orders/nominal_date=2024-05-01/part-r1-0.parquet"
 
 
 def test_new_columns_extend_the_schema(client: FlaskClient, write_parquet: WriteParquet) -> None:
     first = write_parquet("raw/order_placed/nominal_date=2024-05-01/a.parquet", "2024-05-01")
     client.post("/v1/tables/raw.order_placed/commits", json=body([first]))
-    second = write_parquet("raw/order_placed/nominal_date=2024-05-02/b.parquet", "2024-05-02", order_id=["x"], n=[1])
+    second = write_parquet("raw/order_placed/nominal_date=2024-05-02/b.parquet", "2024-05-02", run="r2",
+                           order_id=["x"], n=[1])  # fmt: skip
     extended = [{"name": "order_id", "type": "string"}, {"name": "n", "type": "int64"}]
 
     assert client.post("/v1/tables/raw.order_placed/commits", json=body([second], schema=extended)).status_code == 201
@@ -189,13 +208,14 @@ def test_kernel_client_sees_typed_errors(lake: LakeClient) -> None:
         lake.write_arrow("processed.orders", clash, partition_column="nominal_date", job="etl", inputs=[])
 
 
-def test_concurrent_commits_to_one_table_lose_no_version(app: Any, write_parquet: WriteParquet) -> None:
-    files = [write_parquet(f"raw/order_placed/nominal_date=2024-05-0{i}/p.parquet", f"2024-05-0{i}") for i in (1, 2)]
+def test_concurrent_commits_to_one_table_lose_no_version(app: Any, settings: Any, write_parquet: WriteParquet) -> None:
+    files = [write_parquet(f"raw/order_placed/nominal_date=2024-05-0{i}/p.parquet", f"2024-05-0{i}", run=f"r{i}")
+             for i in (1, 2)]  # fmt: skip
     barrier = threading.Barrier(len(files))
     statuses: list[int] = []
 
     def commit(file: dict[str, Any]) -> None:
-        client = app.test_client()
+        client = as_caller(app.test_client(), settings, "data_processing")
         barrier.wait()
         statuses.append(client.post("/v1/tables/raw.order_placed/commits", json=body([file])).status_code)
 

@@ -26,7 +26,7 @@ def committed(client: FlaskClient, write_parquet: WriteParquet) -> None:
     file = write_parquet("processed/orders/nominal_date=2024-05-01/a.parquet", "2024-05-01", rows=3)
     body = {
         "partition_column": "nominal_date",
-        "schema": [{"name": "placed_at", "type": "timestamp[us]"}],
+        "schema": [{"name": "order_id", "type": "string"}, {"name": "minutes", "type": "double"}],
         "files": [file],
         "job": "process-orders",
         "inputs": ["raw.order_placed@v1"],
@@ -43,7 +43,14 @@ def test_tables_and_show_print_the_catalog(runner: CliRunner) -> None:
 
     shown = runner.invoke(cli, ["show", "processed.orders"])
     assert shown.exit_code == 0, shown.output
-    for text in ("processed.orders", "2024-05-01", "process-orders", "raw.order_placed@v1", "timestamp[us]"):
+    for text in (
+        "processed.orders",
+        "2024-05-01",
+        "process-orders",
+        "raw.order_placed@v1",
+        "double",
+        "data_processing",
+    ):
         assert text in shown.stdout
 
 

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from data_lake.entrypoints.cli import app as cli
 from data_lake.settings import Settings
 from strata_kernel.lake import LakeClient
+from tests.support import service_credential_for
 
 
 @pytest.fixture
@@ -91,15 +92,17 @@ def test_versions_are_checked(client: FlaskClient, lake: LakeClient) -> None:
 def test_a_version_never_profiled_whose_files_are_gone_says_so(tmp_path: Path) -> None:
     from data_lake.entrypoints.app import create_app
 
-    app = create_app(Settings(var_dir=tmp_path / "v", profile_on_commit="off"))
+    settings = Settings(var_dir=tmp_path / "v", profile_on_commit="off")
+    app = create_app(settings)
     client = app.test_client()
     import httpx
 
     from strata_kernel.http import ServiceClient
 
-    lake = LakeClient(
-        tmp_path / "v" / "lake", ServiceClient("data_lake", "http://l", transport=httpx.WSGITransport(app=app))
-    )
+    credential = service_credential_for(settings, "data_processing")
+    transport = httpx.WSGITransport(app=app)
+    lake = LakeClient(tmp_path / "v" / "lake", ServiceClient("data_lake", "http://l", credential=credential,
+                                                              transport=transport))  # fmt: skip
     commit(lake, day("2026-11-01"))
     commit(lake, day("2026-11-01", seed=5), mode="overwrite")
     gone = client.get("/v1/tables/processed.orders/profile?version=1")

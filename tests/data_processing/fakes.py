@@ -45,6 +45,7 @@ class FakeCatalog:
                 return httpx.Response(
                     400, json={"error": {"code": "bad_request", "message": f"{file['path']} missing"}}
                 )
+        body = {**body, "files": [self._move_in(index, file) for index, file in enumerate(body["files"])]}
         previous = self.tables.get(name)
         rows = sum(f["rows"] for f in body["files"])
         if body["mode"] == "overwrite" and previous is not None:
@@ -63,6 +64,14 @@ class FakeCatalog:
                              "partition_column": body["partition_column"], "version": version, "rows": rows,
                              "partitions": [], "commits": commits, "_files": files}  # fmt: skip
         return httpx.Response(201, json={"name": name, "version": version, "rows": rows})
+
+    def _move_in(self, index: int, file: dict[str, Any]) -> dict[str, Any]:
+        """Like the real catalog: ``<t>/_staging/<run>/<col>=<v>/<f>`` -> ``<t>/<col>=<v>/part-<run>-<i>.parquet``."""
+        zone, table, _staging, run, partition, _name = file["path"].split("/")
+        target = f"{zone}/{table}/{partition}/part-{run}-{index}.parquet"
+        (self.root / target).parent.mkdir(parents=True, exist_ok=True)
+        (self.root / file["path"]).rename(self.root / target)
+        return {**file, "path": target}
 
 
 def fake_lake(root: Path) -> tuple[LakeClient, FakeCatalog]:

@@ -38,7 +38,9 @@ def test_append_writes_partitioned_parquet_and_commits_it_with_lineage(tmp_path:
     commits: list[dict] = []
 
     def catalog(request: httpx.Request) -> httpx.Response:
-        commits.append({"path": request.url.path, **json.loads(request.content)})
+        body = json.loads(request.content)
+        staged = pq.read_table(tmp_path / body["files"][0]["path"])  # read when committed: the catalog moves it
+        commits.append({"path": request.url.path, "staged": staged, **body})
         return httpx.Response(201, json={"name": "raw.order_placed", "version": 3, "rows": 3})
 
     version = _lake(tmp_path, catalog).append(ORDER_PLACED, _rows(), job="data_collection.collect", inputs=["t:x"])
@@ -51,8 +53,8 @@ def test_append_writes_partitioned_parquet_and_commits_it_with_lineage(tmp_path:
         "data_collection.collect",
     )
     assert sorted((f["partition"], f["rows"]) for f in commit["files"]) == [("2025-01-06", 2), ("2025-01-07", 1)]
-    written = pq.read_table(tmp_path / commit["files"][0]["path"])
-    assert written.schema.field("placed_at").type == pa.timestamp("us")
+    assert commit["files"][0]["path"].startswith("raw/order_placed/_staging/")
+    assert commit["staged"].schema.field("placed_at").type == pa.timestamp("us")
     assert {"name": "placed_at", "type": "timestamp[us]"} in commit["schema"]
 
 

@@ -28,12 +28,12 @@ def service(catalog: InMemoryCatalog, storage: InMemoryStorage) -> CatalogServic
 
 @pytest.fixture
 def stored_file(storage: InMemoryStorage) -> Callable[..., DataFile]:
-    """A file of ``table`` in partition ``day`` that exists in storage."""
+    """A file of ``table`` in partition ``day`` staged by run ``run`` (it exists in storage)."""
 
-    def make(table: str, day: str, index: int = 0, rows: int = 10) -> DataFile:
+    def make(table: str, day: str, index: int = 0, rows: int = 10, run: str = "r1") -> DataFile:
         zone, name = table.split(".")
-        file = DataFile(f"{zone}/{name}/nominal_date={day}/part-{index}.parquet", day, rows)
-        storage.put(file.path)
+        file = DataFile(f"{zone}/{name}/_staging/{run}/nominal_date={day}/f-{index}.parquet", day, rows)
+        storage.put(file.path, rows=rows)
         return file
 
     return make

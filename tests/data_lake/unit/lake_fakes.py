@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from data_lake.domain.commits import (
     CommitRecord,
+    FileFacts,
+    Owner,
     PlannedCommit,
     StaleVersion,
     TableSnapshot,
@@ -33,6 +35,13 @@ class InMemoryCatalog(CatalogRepository):
     def commits(self, table: TableName) -> list[CommitRecord]:
         return list(self.history.get(table.qualified, []))
 
+    def owner(self, table: TableName) -> Owner | None:
+        history = self.history.get(table.qualified)
+        return Owner(history[0].caller, history[0].job) if history else None
+
+    def commit_of_run(self, table: TableName, run_id: str) -> CommitRecord | None:
+        return next((c for c in self.history.get(table.qualified, []) if c.run_id == run_id), None)
+
     def summaries(self) -> list[TableSummary]:
         return [
             TableSummary(s.table, s.version, s.rows, len(partition_stats(s.files)), s.updated_at)
@@ -56,30 +65,50 @@ class InMemoryCatalog(CatalogRepository):
         )
         self.versions[(commit.table.qualified, commit.version)] = self.tables[commit.table.qualified]
         record = CommitRecord(
-            commit.version, commit.lineage.job, commit.lineage.inputs, commit.mode, commit.rows, commit.at
-        )
+            commit.version, commit.lineage.job, commit.lineage.inputs, commit.mode, commit.rows, commit.at,
+            commit.lineage.caller, commit.run_id,
+        )  # fmt: skip
         self.history.setdefault(commit.table.qualified, []).append(record)
 
     def ping(self) -> None:
         return None
 
 
-class InMemoryStorage(LakeStorage):
-    def __init__(self) -> None:
-        self.files: dict[str, int] = {}
+COLUMNS = (("order_id", "string"), ("minutes", "double"))
 
-    def put(self, path: str, size: int = 100) -> str:
-        self.files[path] = size
+
+class InMemoryStorage(LakeStorage):
+    """Files by path with the facts their Parquet footer would give (None: not a Parquet file)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, FileFacts | None] = {}
+
+    def put(self, path: str, rows: int = 10, columns: tuple[tuple[str, str], ...] = COLUMNS) -> str:
+        self.files[path] = FileFacts(rows, columns)
         return path
 
     def exists(self, path: str) -> bool:
         return path in self.files
 
     def size(self, path: str) -> int:
-        return self.files[path]
+        return 0 if self.files[path] is None else 100
 
     def delete(self, path: str) -> None:
         self.files.pop(path, None)
+
+    def parquet_facts(self, path: str) -> FileFacts:
+        facts = self.files[path]
+        if facts is None:
+            raise ValueError(f"{path} is not Parquet")
+        return facts
+
+    def move(self, source: str, target: str) -> None:
+        if target in self.files:
+            raise FileExistsError(target)
+        self.files[target] = self.files.pop(source)
+
+    def remove_empty_dirs(self, path: str) -> None:
+        return None
 
 
 class TickingClock:

@@ -6,10 +6,20 @@ from datetime import UTC, datetime
 
 import pytest
 
-from data_lake.domain.commits import CommitRequest, DataFile, Lineage, Mode, TableSnapshot, plan_commit, validate_files
+from data_lake.domain.commits import (
+    CommitRequest,
+    DataFile,
+    Lineage,
+    Mode,
+    Owner,
+    TableSnapshot,
+    check_writer,
+    plan_commit,
+    validate_files,
+)
 from data_lake.domain.schema import Column, evolve_schema, parse_schema, type_kind
 from data_lake.domain.tables import TableName
-from data_lake.errors import InvalidCommit, InvalidTableName, SchemaConflict
+from data_lake.errors import InvalidCommit, InvalidTableName, NotTableOwner, SchemaConflict
 
 ORDERS = TableName("processed", "orders")
 AT = datetime(2024, 5, 1, tzinfo=UTC)
@@ -35,23 +45,29 @@ def test_bad_table_names_are_refused_with_the_reason(text: str, fragment: str) -
         TableName.parse(text)
 
 
-def test_file_must_sit_in_its_partition_directory_of_the_table() -> None:
-    good = DataFile("processed/orders/nominal_date=2024-05-01/part-a-0.parquet", "2024-05-01", 3)
-    assert validate_files(ORDERS, "nominal_date", [good]) == (good,)
+def test_a_commit_names_staged_files_and_the_catalog_names_their_place() -> None:
+    staged = DataFile("processed/orders/_staging/run-7/nominal_date=2024-05-01/part-0.parquet", "2024-05-01", 3)
+    [file] = validate_files(ORDERS, "nominal_date", [staged])
+    assert (file.source, file.target, file.rows) == (
+        staged.path,
+        "processed/orders/nominal_date=2024-05-01/part-run-7-0.parquet",
+        3,
+    )
 
 
 @pytest.mark.parametrize(
     ("path", "partition", "fragment"),
     [
-        ("processed/other/nominal_date=2024-05-01/p.parquet", "2024-05-01", "outside the table directory"),
-        ("processed/orders/../other/nominal_date=2024-05-01/p.parquet", "2024-05-01", "plain relative path"),
-        ("/processed/orders/nominal_date=2024-05-01/p.parquet", "2024-05-01", "plain relative path"),
-        ("processed/orders/p.parquet", "2024-05-01", "nominal_date=<value>/<file>.parquet"),
-        ("processed/orders/_staging/run/p.parquet", "2024-05-01", "nominal_date=<value>/<file>.parquet"),
-        ("processed/orders/_x=1/p.parquet", "1", "hidden or staging"),
-        ("processed/orders/day=2024-05-01/p.parquet", "2024-05-01", "not under a nominal_date=<value>"),
-        ("processed/orders/nominal_date=2024-05-01/p.csv", "2024-05-01", "<file>.parquet"),
-        ("processed/orders/nominal_date=2024-05-02/p.parquet", "2024-05-01", "does not match the directory"),
+        ("processed/orders/nominal_date=2024-05-01/p.parquet", "2024-05-01", "must be a staged file"),
+        ("processed/other/_staging/r/nominal_date=2024-05-01/p.parquet", "2024-05-01", "must be a staged file"),
+        ("processed/orders/_staging/r/../../nominal_date=2024-05-01/p.parquet", "2024-05-01", "plain relative path"),
+        ("/processed/orders/_staging/r/nominal_date=2024-05-01/p.parquet", "2024-05-01", "plain relative path"),
+        ("processed/orders/_staging/r/p.parquet", "2024-05-01", "must be a staged file"),
+        ("processed/orders/_staging/.r/nominal_date=2024-05-01/p.parquet", "2024-05-01", "unusable run directory"),
+        ("processed/orders/_staging/r/nominal_date=_x/p.parquet", "_x", "not under a nominal_date=<value>"),
+        ("processed/orders/_staging/r/day=2024-05-01/p.parquet", "2024-05-01", "not under a nominal_date=<value>"),
+        ("processed/orders/_staging/r/nominal_date=2024-05-01/p.csv", "2024-05-01", "unusable run directory or file"),
+        ("processed/orders/_staging/r/nominal_date=2024-05-02/p.parquet", "2024-05-01", "does not match the directory"),
     ],
 )
 def test_misplaced_files_are_refused_naming_the_field(path: str, partition: str, fragment: str) -> None:
@@ -60,12 +76,28 @@ def test_misplaced_files_are_refused_naming_the_field(path: str, partition: str,
     assert caught.value.field is not None and caught.value.field.startswith("files.0.")
 
 
-def test_empty_file_list_and_duplicates_are_refused() -> None:
+def test_empty_file_list_duplicates_and_two_runs_are_refused() -> None:
     with pytest.raises(InvalidCommit, match="at least one file"):
         validate_files(ORDERS, "nominal_date", [])
-    twice = DataFile("processed/orders/nominal_date=2024-05-01/p.parquet", "2024-05-01", 1)
+    twice = _file("2024-05-01", "p", 1)
     with pytest.raises(InvalidCommit, match="listed twice"):
         validate_files(ORDERS, "nominal_date", [twice, twice])
+    other_run = DataFile("processed/orders/_staging/other/nominal_date=2024-05-01/q.parquet", "2024-05-01", 1)
+    with pytest.raises(InvalidCommit, match="one staging run"):
+        validate_files(ORDERS, "nominal_date", [twice, other_run])
+
+
+def test_the_owner_is_the_first_commits_caller_and_job() -> None:
+    owner = Owner("data_collection", "data_collection.collect")
+    check_writer(ORDERS, None, Lineage.of("anything", [], "data_lake"), Mode.OVERWRITE)  # a new table: the first wins
+    check_writer(ORDERS, owner, Lineage.of("data_collection.collect", [], "data_collection"), Mode.OVERWRITE)
+    check_writer(ORDERS, owner, Lineage.of("data_collection.backfill", [], "data_collection"), Mode.APPEND)
+    with pytest.raises(NotTableOwner, match="written by data_collection, not data_processing"):
+        check_writer(ORDERS, owner, Lineage.of("data_collection.collect", [], "data_processing"), Mode.APPEND)
+    with pytest.raises(NotTableOwner, match="only the owning job"):
+        check_writer(ORDERS, owner, Lineage.of("attacker", [], "data_collection"), Mode.OVERWRITE_PARTITIONS)
+    legacy = Owner(None, "data_collection.collect")  # recorded before callers were authenticated: the job decides
+    check_writer(ORDERS, legacy, Lineage.of("data_collection.collect", [], "data_lake"), Mode.OVERWRITE)
 
 
 @pytest.mark.parametrize(
@@ -96,10 +128,16 @@ def test_new_columns_are_added_and_a_changed_kind_is_a_conflict() -> None:
 
 def _request(mode: Mode, *files: DataFile) -> CommitRequest:
     schema = (Column("order_id", "string"),)
-    return CommitRequest(ORDERS, "nominal_date", schema, files, mode, Lineage.of("job", ["raw.a@v1", "raw.a@v1"]))
+    staged = validate_files(ORDERS, "nominal_date", files)
+    lineage = Lineage.of("job", ["raw.a@v1", "raw.a@v1"], "data_processing")
+    return CommitRequest(ORDERS, "nominal_date", schema, staged, mode, lineage, "run")
 
 
 def _file(day: str, name: str, rows: int) -> DataFile:
+    return DataFile(f"processed/orders/_staging/run/nominal_date={day}/{name}.parquet", day, rows)
+
+
+def _committed(day: str, name: str, rows: int) -> DataFile:
     return DataFile(f"processed/orders/nominal_date={day}/{name}.parquet", day, rows)
 
 
@@ -112,25 +150,28 @@ def test_lineage_keeps_inputs_once_in_order() -> None:
 
 
 def test_overwrite_partitions_supersedes_only_the_partitions_written() -> None:
-    current = _snapshot(_file("2024-05-01", "old", 5), _file("2024-05-02", "keep", 7))
+    current = _snapshot(_committed("2024-05-01", "old", 5), _committed("2024-05-02", "keep", 7))
     planned = plan_commit(current, _request(Mode.OVERWRITE_PARTITIONS, _file("2024-05-01", "new", 2)), AT)
     assert planned.version == 4 and planned.expected_version == 3
     assert planned.superseded == ("processed/orders/nominal_date=2024-05-01/old.parquet",)
     assert (planned.rows, planned.table_rows) == (2, 9)
 
 
-def test_overwrite_supersedes_everything_but_a_file_committed_again() -> None:
-    same = _file("2024-05-02", "same", 7)
-    current = _snapshot(_file("2024-05-01", "old", 5), same)
-    planned = plan_commit(current, _request(Mode.OVERWRITE, same), AT)
-    assert planned.superseded == ("processed/orders/nominal_date=2024-05-01/old.parquet",)
-    assert planned.table_rows == 7
+def test_overwrite_supersedes_every_file_of_the_current_version_and_only_those() -> None:
+    current = _snapshot(_committed("2024-05-01", "old", 5), _committed("2024-05-02", "older", 7))
+    planned = plan_commit(current, _request(Mode.OVERWRITE, _file("2024-05-02", "new", 4)), AT)
+    assert planned.superseded == (
+        "processed/orders/nominal_date=2024-05-01/old.parquet",
+        "processed/orders/nominal_date=2024-05-02/older.parquet",
+    )
+    assert planned.added[0].path == "processed/orders/nominal_date=2024-05-02/part-run-0.parquet"
+    assert planned.table_rows == 4
 
 
-def test_appending_a_file_already_in_the_table_is_refused() -> None:
-    existing = _file("2024-05-01", "old", 5)
-    with pytest.raises(InvalidCommit, match=r"already part of processed\.orders"):
-        plan_commit(_snapshot(existing), _request(Mode.APPEND, existing), AT)
+def test_a_run_already_in_the_table_is_refused() -> None:
+    existing = DataFile("processed/orders/nominal_date=2024-05-01/part-run-0.parquet", "2024-05-01", 5)
+    with pytest.raises(InvalidCommit, match=r"its run is already part of processed\.orders"):
+        plan_commit(_snapshot(existing), _request(Mode.OVERWRITE, _file("2024-05-01", "again", 5)), AT)
 
 
 def test_changing_the_partition_column_is_a_conflict() -> None:
