@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -233,3 +234,37 @@ def test_concurrent_commits_to_one_table_lose_no_version(app: Any, settings: Any
 
 def test_readiness_reports_the_catalog_reachable(client: FlaskClient) -> None:
     assert client.get("/readyz").get_json() == {"status": "ready"}
+
+
+def test_the_lake_attack_of_issue_18_is_refused_and_every_byte_is_still_there(
+    app: Any, settings: Any, lake: LakeClient, lake_root: Path
+) -> None:
+    """Anonymous overwrite naming one existing file used to delete every other file of the table."""
+    days = [f"2024-05-{day:02d}" for day in range(1, 25)]
+    data = pa.concat_tables([orders(day, f"o-{day}-1", f"o-{day}-2") for day in days])
+    lake.write_arrow("raw.order_placed", data, partition_column="nominal_date", job="collect", inputs=["topic:x"])
+    files = sorted((lake_root / "raw" / "order_placed").rglob("*.parquet"))
+    before = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in files}
+    victim = str(files[0].relative_to(lake_root))
+    attack = body([{"path": victim, "partition": "2024-05-01", "rows": 10**12}], mode="overwrite", job="attacker",
+                  schema=[{"name": "order_id", "type": "string"}])  # fmt: skip
+
+    anonymous = app.test_client()
+    assert anonymous.post("/v1/tables/raw.order_placed/commits", json=attack).status_code == 401
+    assert anonymous.post("/v1/tables/raw.order_placed/commits", json=attack,
+                          headers={"Authorization": "Bearer forged"}).status_code == 403  # fmt: skip
+    other_writer = as_caller(app.test_client(), settings, "data_collection")
+    refused = other_writer.post("/v1/tables/raw.order_placed/commits", json=attack)
+    assert refused.status_code == 400 and "must be a staged file" in refused.json["error"]["message"]
+    owner = as_caller(app.test_client(), settings, "data_processing")
+    assert owner.post("/v1/tables/raw.order_placed/commits", json=attack).status_code == 400
+
+    after = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(lake_root.rglob("*.parquet"))}
+    assert after == before
+    info = lake.table("raw.order_placed")
+    assert (info.version, info.rows, len(info.partitions)) == (1, 48, 24)
+    metrics = anonymous.get("/metrics").get_data(as_text=True)
+    assert (
+        'strata_data_lake_http_refused_total{endpoint="/v1/tables/<table>/commits",reason="unauthenticated"} 1.0'
+        in (metrics)
+    )
