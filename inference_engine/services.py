@@ -313,6 +313,9 @@ class ModelService:
 
     def _deployment(self, name: str) -> Deployment:
         deployment = self._serving.get(name)
+        if deployment is None and name in self._names:  # configured, still loading (a restart): try again soon
+            reason = self._problems.get(name, "loading")
+            raise Unavailable(f"model {name} is not ready: {reason}", code="model_loading", retry_after=2)
         if deployment is None:
             raise ModelNotFound(f"model {name} is not loaded")
         return deployment

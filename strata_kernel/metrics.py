@@ -21,6 +21,7 @@ class HttpMetrics:
     requests: Counter
     latency: Histogram
     ready: Gauge
+    shed: Counter
 
     @classmethod
     def create(cls, component: str, registry: CollectorRegistry) -> HttpMetrics:
@@ -43,5 +44,11 @@ class HttpMetrics:
                 "1 when the service reports ready, else 0.",
                 registry=registry,
                 multiprocess_mode="livemax",
+            ),
+            shed=Counter(
+                metric_name(component, "http_shed_total"),
+                "Requests answered 503 at once because they waited too long for a worker thread.",
+                ["endpoint"],
+                registry=registry,
             ),
         )

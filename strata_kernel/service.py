@@ -8,7 +8,9 @@ Gives each service the same operational surface: ``/healthz`` (the process is al
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -22,9 +24,11 @@ from werkzeug.exceptions import HTTPException
 
 from strata_kernel.access import AccessMetrics, document_security, install_access_control
 from strata_kernel.contracts.auth import CallerDirectory
-from strata_kernel.errors import StrataError
+from strata_kernel.errors import StrataError, Unavailable
+from strata_kernel.inputs import install_input_checks, is_valid_header
 from strata_kernel.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
 from strata_kernel.metrics import HttpMetrics
+from strata_kernel.shedding import RETRY_AFTER_SECONDS, SHED_AFTER_SECONDS, queue_wait
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,8 @@ ReadinessCheck = Callable[[], str | None]
 ProgressReport = Callable[[], dict[str, Any] | None]
 
 _OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs-assets/<path:filename>"})
+#: methods counted under their own name; anything else is counted as "other" (metric series stay bounded)
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def create_service_app(
@@ -64,8 +70,9 @@ def create_service_app(
     checks = list(readiness_checks)
     app.extensions["strata.readiness_checks"] = checks
 
-    _install_request_hooks(app, metrics)
+    _install_request_hooks(app, component, metrics)
     install_access_control(app, callers or CallerDirectory(None), AccessMetrics.create(component, registry))
+    install_input_checks(app)
     _install_error_handlers(app)
     _install_ops_routes(app, registry, metrics, checks)
     _install_docs_assets(app)
@@ -88,21 +95,43 @@ def set_progress_report(app: APIFlask, report: ProgressReport) -> None:
     app.extensions["strata.progress"] = report
 
 
-def _install_request_hooks(app: APIFlask, metrics: HttpMetrics) -> None:
+SHUTDOWN_CALLBACKS = "strata.on_shutdown"
+
+
+def add_shutdown_callback(app: APIFlask, callback: Callable[[], None]) -> None:
+    """Run ``callback`` when the serving worker exits gracefully, after its last request (strata_kernel.serving):
+    e.g. flush what is buffered in memory."""
+    app.extensions.setdefault(SHUTDOWN_CALLBACKS, []).append(callback)
+
+
+def _install_request_hooks(app: APIFlask, component: str, metrics: HttpMetrics) -> None:
     @app.before_request
     def _start() -> None:
-        request_id = request.headers.get(REQUEST_ID_HEADER) or new_request_id()
+        given = request.headers.get(REQUEST_ID_HEADER)
+        # an id that fails the header check (strata_kernel.inputs) is refused; it must not reach logs or replies
+        request_id = given if given and is_valid_header(REQUEST_ID_HEADER, given) else new_request_id()
         g.strata_request_id = request_id
         g.strata_token = request_id_var.set(request_id)
         g.strata_started = time.perf_counter()
+
+    @app.before_request
+    def _shed() -> None:
+        """Answer at once what waited too long for a thread (strata_kernel.shedding): the queue drains."""
+        waited = queue_wait()
+        rule = request.url_rule.rule if request.url_rule is not None else None
+        if waited > SHED_AFTER_SECONDS and rule is not None and rule not in _OPS_PATHS:
+            metrics.shed.labels(rule).inc()
+            raise Unavailable(f"{component} is overloaded: the request waited {waited:.1f}s for a worker",
+                              code="overloaded", retry_after=RETRY_AFTER_SECONDS)  # fmt: skip
 
     @app.after_request
     def _finish(response: Response) -> Response:
         rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
         if rule not in _OPS_PATHS:
             elapsed = time.perf_counter() - g.get("strata_started", time.perf_counter())
+            method = request.method if request.method in _KNOWN_METHODS else "other"
             metrics.latency.labels(rule).observe(elapsed)
-            metrics.requests.labels(rule, request.method, str(response.status_code)).inc()
+            metrics.requests.labels(rule, method, str(response.status_code)).inc()
         response.headers[REQUEST_ID_HEADER] = g.get("strata_request_id", "-")
         return response
 
@@ -113,11 +142,28 @@ def _install_request_hooks(app: APIFlask, metrics: HttpMetrics) -> None:
             request_id_var.reset(token)
 
 
-def _error_response(status: int, code: str, message: str, field: str | None = None) -> tuple[Response, int]:
-    body: dict[str, Any] = {"code": code, "message": message}
+#: an absolute path on a server (under a usual top directory); error bodies name only its last part
+_SERVER_PATH = re.compile(
+    r"(?<![\w.])/(?:tmp|work|home|srv|usr|var|etc|opt|root|run|mnt|data|app|proc)(?:/[^\s'\"():,;]+)+"
+)
+
+
+def without_server_paths(text: str) -> str:
+    """``"... '/work/x/var/mlflow/artifacts/7/model.ubj'"`` -> ``"... '.../model.ubj'"``: no error body shows where
+    a server keeps its files."""
+    return _SERVER_PATH.sub(lambda match: ".../" + match.group(0).rstrip("/").rsplit("/", 1)[-1], text)
+
+
+def _error_response(
+    status: int, code: str, message: str, field: str | None = None, retry_after: float | None = None
+) -> tuple[Response, int]:
+    body: dict[str, Any] = {"code": code, "message": without_server_paths(message)}
     if field is not None:
         body["field"] = field
-    return jsonify({"error": body}), status
+    response = jsonify({"error": body})
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return response, status
 
 
 def _install_error_handlers(app: APIFlask) -> None:
@@ -133,13 +179,14 @@ def _install_error_handlers(app: APIFlask) -> None:
     def _strata_error(error: StrataError) -> tuple[Response, int]:
         if error.status >= 500:
             log.warning("%s: %s", error.code, error.message)
-        return _error_response(error.status, error.code, error.message, error.field)
+        return _error_response(error.status, error.code, error.message, error.field, error.retry_after)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[Response, int]:
         if error.code == 400 and request.is_json:
             return _error_response(400, "invalid_request", "body: not valid JSON", "body")
-        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(error.code or 500, "http_error")
+        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+        code = codes.get(error.code or 500, "http_error")
         return _error_response(error.code or 500, code, error.description or error.name)
 
     @app.errorhandler(Exception)
@@ -177,7 +224,7 @@ def _install_ops_routes(
     @app.get("/readyz")
     @app.doc(tags=["ops"], summary="Readiness: dependencies reachable and warm-up done.")
     def readyz() -> tuple[dict[str, object], int]:
-        problems = [reason for check in checks if (reason := _run_check(check)) is not None]
+        problems = [without_server_paths(reason) for check in checks if (reason := _run_check(check)) is not None]
         metrics.ready.set(0 if problems else 1)
         if problems:
             body: dict[str, object] = {"status": "not ready", "reasons": problems}

@@ -1,18 +1,57 @@
-"""Run a deployable's Flask app under gunicorn (the production WSGI server) from ``python -m <pkg> serve``."""
+"""Run a deployable's Flask app under gunicorn (the production WSGI server) from ``python -m <pkg> serve``.
+
+The worker is gunicorn's gthread worker that also measures how long each request waited for a thread
+(strata_kernel.shedding sheds the ones that waited too long), and a worker that exits (SIGTERM, or its master
+gone) first runs the app's shutdown callbacks (``strata_kernel.service.add_shutdown_callback``): the engine
+flushes its prediction log.
+"""
 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 from prometheus_client import multiprocess, values
 
+from strata_kernel.service import SHUTDOWN_CALLBACKS
+from strata_kernel.shedding import set_queue_wait
+
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+log = logging.getLogger(__name__)
+
+
+class QueueTimedThreadWorker(ThreadWorker):  # type: ignore[misc]
+    """gthread, plus: the time each request waited for a thread, for the app's load shedding."""
+
+    def enqueue_req(self, conn: Any) -> None:
+        conn.strata_enqueued = time.monotonic()
+        super().enqueue_req(conn)
+
+    def handle(self, conn: Any) -> Any:
+        enqueued = getattr(conn, "strata_enqueued", None)
+        set_queue_wait(time.monotonic() - enqueued if enqueued is not None else 0.0)
+        try:
+            return super().handle(conn)
+        finally:
+            set_queue_wait(0.0)
+
+
+def _worker_exit(_server: Any, worker: Any) -> None:
+    app = getattr(worker, "wsgi", None)
+    for callback in getattr(app, "extensions", {}).get(SHUTDOWN_CALLBACKS, []):
+        try:
+            callback()
+        except Exception:  # one failing callback must not keep the others from running
+            log.exception("shutdown callback failed")
 
 
 class _GunicornApp(BaseApplication):  # type: ignore[misc]
@@ -50,7 +89,8 @@ def serve(
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": f"{__name__}.QueueTimedThreadWorker",
+        "worker_exit": _worker_exit,
         "threads": threads,
         "keepalive": 30,
         "timeout": 120,
@@ -67,10 +107,12 @@ def serve(
 
 def _shared_metrics_options() -> dict[str, Any]:
     """With several workers, each keeps its own counters: share them through prometheus' multiprocess files,
-    so a scrape of ``/metrics`` (answered by any one worker) sums every worker."""
-    directory = os.environ.get(MULTIPROC_VARIABLE) or tempfile.mkdtemp(prefix="strata-metrics-")
+    so a scrape of ``/metrics`` (answered by any one worker) sums every worker. A directory made here is removed
+    when the server exits."""
+    given = os.environ.get(MULTIPROC_VARIABLE)
+    directory = given or tempfile.mkdtemp(prefix="strata-metrics-")
     shutil.rmtree(directory, ignore_errors=True)
-    os.makedirs(directory)
+    os.makedirs(directory, mode=0o700)
     os.environ[MULTIPROC_VARIABLE] = directory
 
     def post_fork(_server: Any, _worker: Any) -> None:
@@ -80,4 +122,8 @@ def _shared_metrics_options() -> dict[str, Any]:
     def child_exit(_server: Any, worker: Any) -> None:
         multiprocess.mark_process_dead(worker.pid)
 
-    return {"post_fork": post_fork, "child_exit": child_exit}
+    def on_exit(_server: Any) -> None:
+        if not given:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    return {"post_fork": post_fork, "child_exit": child_exit, "on_exit": on_exit}

@@ -80,6 +80,8 @@ def free_port_run(length: int) -> int:
         if all(port_free(base + i) for i in range(length)):
             return base
     raise RuntimeError("no run of free ports")
+
+
 def service_credential_for(settings: StrataSettings, caller: str) -> Credential:
     """``caller``'s credential as the app under test (same var_dir) will accept it; ``operator``: the operator's
     token (the configured one, else the file comparative_eval would generate)."""

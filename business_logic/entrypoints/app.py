@@ -14,10 +14,18 @@ from business_logic import services
 from business_logic.bootstrap import Dependencies, bootstrap, outbox_drain
 from business_logic.domain.model import BasketLine, EtdQuote, Restaurant
 from business_logic.entrypoints.help_routes import register_help_routes
-from business_logic.entrypoints.schemas import EtdIn, EtdOut, RestaurantListOut, RestaurantOut, RestaurantQuery
+from business_logic.entrypoints.schemas import (
+    PUBLIC_BODY_LIMIT,
+    EtdIn,
+    EtdOut,
+    RestaurantListOut,
+    RestaurantOut,
+    RestaurantQuery,
+)
 from business_logic.outbox_relay import OutboxRelay
 from business_logic.settings import Settings
 from strata_kernel.access import public
+from strata_kernel.inputs import body_limit
 from strata_kernel.logs import configure_logging
 from strata_kernel.metrics import metric_name
 from strata_kernel.service import create_service_app
@@ -81,6 +89,7 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
 
     @app.post(ETD_PATH)
     @public  # an end user's call
+    @body_limit(PUBLIC_BODY_LIMIT)
     @app.input(EtdIn, arg_name="body")
     @app.output(EtdOut)
     @app.doc(tags=["etd"], summary="Quote the delivery time of a basket.", responses=[400, 404, 503])

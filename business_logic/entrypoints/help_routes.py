@@ -12,7 +12,9 @@ from business_logic import help_services
 from business_logic.bootstrap import Dependencies
 from business_logic.domain.help import ANSWER_SOURCES, HelpReply
 from business_logic.entrypoints.help_schemas import AskIn, AskOut, FeedbackIn, FeedbackOut, PredefinedListOut
+from business_logic.entrypoints.schemas import PUBLIC_BODY_LIMIT
 from strata_kernel.access import public
+from strata_kernel.inputs import body_limit
 from strata_kernel.logs import request_id_var
 from strata_kernel.metrics import metric_name
 
@@ -36,6 +38,7 @@ def register_help_routes(app: APIFlask, deps: Dependencies, component: str) -> N
 
     @app.post("/v1/help/ask")
     @public  # an end user's call
+    @body_limit(PUBLIC_BODY_LIMIT)
     @app.input(AskIn, arg_name="body")
     @app.output(AskOut)
     @app.doc(
@@ -61,6 +64,7 @@ def register_help_routes(app: APIFlask, deps: Dependencies, component: str) -> N
 
     @app.post("/v1/help/questions/<question_id>/feedback")
     @public  # an end user's call
+    @body_limit(PUBLIC_BODY_LIMIT)
     @app.input(FeedbackIn, arg_name="body")
     @app.output(FeedbackOut, status_code=201)
     @app.doc(tags=["help"], summary="Was the answer helpful? One feedback per question.", responses=[400, 404, 409])

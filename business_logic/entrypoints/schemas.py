@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import Float, Integer, List, Nested, String
-from apiflask.validators import Length, Range
+from apiflask.validators import Length, Range, Regexp
 
 from business_logic.domain.rules import MAX_BASKET_LINES, MAX_QUANTITY, MIN_QUANTITY
 from business_logic.services import MAX_LIST_LIMIT
+
+#: an end user's request body: a basket of at most 50 lines, a question of a few hundred characters
+PUBLIC_BODY_LIMIT = 64 * 1024
 
 
 class RestaurantQuery(Schema):
@@ -58,7 +61,7 @@ class EtdIn(Schema):
     )
     customer_id = String(
         load_default=None,
-        validate=Length(min=1, max=64),
+        validate=[Length(min=1, max=64), Regexp(r"^[!-~]+$", error="must be printable ASCII without spaces")],
         metadata={"description": "Optional: keys the sticky split between model versions (canary)."},
     )
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from strata_kernel.contracts.routing import RoutingRecord
+from strata_kernel.contracts.wire import version_number
 
 Mode = Literal["full", "shadow", "canary"]
 MODES: tuple[Mode, ...] = ("full", "shadow", "canary")
@@ -39,10 +40,10 @@ def check_model_name(model: str) -> str:
 
 def check_version(version: object, field_name: str = "version") -> str:
     """Versions are positive integers (the registry's numbering), carried as strings like the engine's API."""
-    text = str(version).strip() if isinstance(version, int | str) and not isinstance(version, bool) else ""
-    if not text.isdigit() or int(text) < 1:
+    number = version_number(version)
+    if number is None:
         raise ChangeRefused(f"{field_name} must be a positive integer, got {version!r}", field=field_name)
-    return str(int(text))
+    return str(number)
 
 
 def check_weight(weight: object) -> int:

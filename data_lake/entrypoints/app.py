@@ -25,6 +25,7 @@ from data_lake.services import CatalogService
 from data_lake.settings import Settings
 from strata_kernel.access import callers
 from strata_kernel.contracts.auth import OPERATOR
+from strata_kernel.contracts.wire import version_number
 from strata_kernel.logs import configure_logging
 from strata_kernel.service import create_service_app
 from strata_kernel.settings import load_settings
@@ -112,9 +113,10 @@ def _register_routes(app: APIFlask, service: CatalogService) -> None:
 def _version(text: str | None, field: str) -> int | None:
     if text is None or text in ("", "latest"):
         return None
-    if not text.isdigit() or len(text) > 9:
+    number = version_number(text)
+    if number is None and text != "0":
         raise InvalidVersion(f"{field}: {text!r} is not a version number", field=field)
-    return int(text)
+    return number or 0
 
 
 def _register_analysis(app: APIFlask, lake: Lake) -> None:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from flask import Response, request
 
 from data_processing.directory.ports import FeatureDirectory
 from data_processing.directory.services import (
+    BODY,
     FreshnessOf,
     describe_feature,
     describe_group,
@@ -32,8 +34,12 @@ from data_processing.directory.usage import UsageRecorder
 from data_processing.domain.registry_rules import RegistrationRefused
 from strata_kernel.access import callers
 from strata_kernel.contracts.auth import OPERATOR
+from strata_kernel.errors import TooManyRequests
+from strata_kernel.inputs import body_limit
 
 TAGS = ["feature directory"]
+#: a group's YAML (64 kB at most, strata_kernel.safe_yaml) and its code (128 kB), JSON-escaped
+REGISTRATION_BODY_LIMIT = 512 * 1024
 
 
 class RegisterIn(Schema):
@@ -67,12 +73,25 @@ def register_directory_routes(
     def feature(expression: str) -> dict[str, Any]:
         return describe_feature(directory, expression)
 
+    one_at_a_time = threading.Lock()
+
     @app.post("/v1/feature-groups")
     @callers("data_processing", OPERATOR)  # an administrator's call (or the service's own register-groups)
+    @body_limit(REGISTRATION_BODY_LIMIT)
     @app.input(RegisterIn, arg_name="body")
-    @app.doc(tags=TAGS, summary="Register a feature group (YAML + code).", responses=[200, 201, 400, 409])
+    @app.doc(
+        tags=TAGS,
+        summary="Register a feature group (YAML + code). One registration at a time per process (429 + Retry-After "
+        "while another runs): this process also serves ETD quotes.",
+        responses=[200, 201, 400, 409, 413, 429],
+    )
     def register(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-        plan = _register(directory, groups_dir, body, clock())
+        if not one_at_a_time.acquire(blocking=False):
+            raise TooManyRequests("another feature-group registration is running; try again", retry_after=1)
+        try:
+            plan = _register(directory, groups_dir, body, clock())
+        finally:
+            one_at_a_time.release()
         return registration_summary(plan), 201 if plan.changed else 200
 
 
@@ -81,7 +100,7 @@ def _register(directory: FeatureDirectory, groups_dir: Path, body: dict[str, Any
         raise RegistrationRefused("give either path, or yaml and code", field="path")
     if "yaml" in body:
         entities = load_entities(groups_dir)
-        return register_group(directory, body["yaml"], body.get("code"), entities, origin="body", now=now)
+        return register_group(directory, body["yaml"], body.get("code"), entities, origin=BODY, now=now)
     root = groups_dir.resolve()
     path = (root / body["path"]).resolve()
     if root not in path.parents or path.suffix not in {".yaml", ".yml"}:

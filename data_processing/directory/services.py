@@ -29,8 +29,14 @@ from data_processing.domain.registry_rules import (
 from data_processing.errors import InvalidFeatureGroup, UnknownFeatureGroup
 from data_processing.registry import ENTITIES_FILE  # the declared entities, next to the groups
 from strata_kernel.errors import BadRequest
+from strata_kernel.safe_yaml import load_untrusted
 
 log = logging.getLogger(__name__)
+
+#: the origin of a group registered from a request body (untrusted text)
+BODY = "body"
+#: a group's code is a few kB; anything far larger is not one
+MAX_CODE_CHARS = 128 * 1024
 
 
 def load_entities(groups_dir: Path) -> frozenset[str]:
@@ -58,10 +64,15 @@ def register_group(
         raise RegistrationRefused(exc.message, field=exc.field) from exc
     if code_text is None or not code_text.strip():
         raise RegistrationRefused(f"{origin}: the code of group {group.name!r} ({group.code}) is missing", field="code")
+    if len(code_text) > MAX_CODE_CHARS:
+        raise RegistrationRefused(f"{origin}: the code is longer than {MAX_CODE_CHARS} characters", field="code")
     try:
         facts = analyse_code(code_text, group.feature_names)
     except SyntaxError as exc:
         raise RegistrationRefused(f"{origin}: {group.code} line {exc.lineno}: {exc.msg}", field="code") from exc
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting: not a group's code
+        raise RegistrationRefused(f"{origin}: {group.code} cannot be analysed ({type(exc).__name__})",
+                                  field="code") from exc  # fmt: skip
     known = directory.group(group.name)
     registered = {feature.name: feature for feature in directory.features(group.name)}
     plan = plan_registration(group, facts, entities, registered, known.entity if known else None, origin)
@@ -71,8 +82,8 @@ def register_group(
 
 def register_group_file(directory: FeatureDirectory, yaml_path: Path, *, now: datetime) -> RegistrationPlan:
     """Register ``<name>.yaml`` with the code file it names, next to it."""
-    if not yaml_path.is_file():
-        raise RegistrationRefused(f"{yaml_path}: no such feature group file", field="path")
+    if not yaml_path.is_file():  # the name only: an error body never shows a server path
+        raise RegistrationRefused(f"{yaml_path.name}: no such feature group file", field="path")
     yaml_text = yaml_path.read_text()
     code_name = _yaml_mapping(yaml_text, yaml_path.name).get("code")
     code_path = yaml_path.parent / str(code_name) if code_name else None
@@ -232,8 +243,12 @@ def _usage_body(usage: FeatureUsage) -> dict[str, Any]:
 
 
 def _yaml_mapping(text: str, origin: str) -> dict[str, Any]:
+    """The group's YAML. From a request body (``origin == "body"``): without aliases and within size and depth
+    limits (strata_kernel.safe_yaml); from a file of the service's own groups directory: as written."""
     try:
-        data = yaml.safe_load(text)
+        data = load_untrusted(text, field="yaml") if origin == BODY else yaml.safe_load(text)
+    except BadRequest as exc:
+        raise RegistrationRefused(f"{origin}: {exc.message.removeprefix('yaml: ')}", field="yaml") from exc
     except yaml.YAMLError as exc:
         raise RegistrationRefused(f"{origin}: not valid YAML ({str(exc).splitlines()[0]})", field="yaml") from exc
     if not isinstance(data, dict):

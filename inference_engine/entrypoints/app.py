@@ -21,8 +21,9 @@ from inference_engine.settings import Settings
 from strata_kernel.access import callers
 from strata_kernel.contracts import headers
 from strata_kernel.contracts.auth import OPERATOR
+from strata_kernel.contracts.wire import version_number
 from strata_kernel.logs import request_id_var
-from strata_kernel.service import add_readiness_check, create_service_app, set_progress_report
+from strata_kernel.service import add_readiness_check, add_shutdown_callback, create_service_app, set_progress_report
 
 
 def create_app(
@@ -50,6 +51,8 @@ def create_app(
     readiness = Readiness(service, progress, board)
     add_readiness_check(app, readiness.problem)
     set_progress_report(app, readiness.report)
+    # a worker that exits (SIGTERM, or its master gone) publishes every prediction it logged before it goes
+    add_shutdown_callback(app, deps.prediction_log.close)
     _register_routes(app, service)
     _register_catalog_routes(app, service, deps.registry)
     _register_routing_routes(app, service)
@@ -168,6 +171,7 @@ def _register_routing_routes(app: APIFlask, service: ModelService) -> None:
 
 
 def _version_number(name: str, version: str) -> int:
-    if not version.isdigit() or int(version) < 1:
+    number = version_number(version)
+    if number is None:
         raise VersionNotFound(f"model {name} has no version {version!r} (versions are positive integers)")
-    return int(version)
+    return number

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from strata_kernel.contracts.headers import is_header_text
 from strata_kernel.contracts.wire import InvalidPayload, is_finite_number, is_number
 from strata_kernel.errors import BadRequest
 
@@ -59,7 +60,7 @@ class EstimateRequest:
             placed_at=_timestamp(body, "placed_at"),
             n_items=_count(body, "n_items"),
             subtotal=_amount(body, "subtotal"),
-            customer_id=_optional_text(body, "customer_id", MAX_CUSTOMER_ID_CHARS),
+            customer_id=_optional_header_text(body, "customer_id", MAX_CUSTOMER_ID_CHARS),
         )
 
 
@@ -116,6 +117,14 @@ def _optional_text(body: dict[str, Any], field: str, max_length: int) -> str | N
         return None
     if not isinstance(value, str) or not 1 <= len(value) <= max_length:
         raise InvalidOrder(f"{field}: must be a string of 1..{max_length} characters", field=field)
+    return value
+
+
+def _optional_header_text(body: dict[str, Any], field: str, max_length: int) -> str | None:
+    """Text that travels on as an HTTP header (the customer id becomes ``X-Routing-Key``): printable ASCII."""
+    value = _optional_text(body, field, max_length)
+    if value is not None and not is_header_text(value):
+        raise InvalidOrder(f"{field}: must be printable ASCII without spaces (it keys the model routing)", field=field)
     return value
 
 

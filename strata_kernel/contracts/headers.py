@@ -11,3 +11,8 @@ MAX_ROUTING_KEY_CHARS = 256
 VECTORISER = "X-Vectoriser"
 #: an answer's caveat, e.g. data_processing's ``299`` warning about a deprecated feature
 WARNING = "Warning"
+
+
+def is_header_text(value: str) -> bool:
+    """A value every hop can pass on as a header: printable ASCII, no spaces (``!``..``~``)."""
+    return value.isascii() and all("!" <= character <= "~" for character in value)

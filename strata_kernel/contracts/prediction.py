@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from strata_kernel.contracts.wire import InvalidPayload, is_finite_number, is_number, optional_text
+from strata_kernel.contracts.wire import InvalidPayload, is_finite_number, is_number, optional_text, version_number
 from strata_kernel.errors import BadRequest
 
 #: one instance: feature column (or partition key, or ``token_ids``) -> value
@@ -236,10 +236,10 @@ class ValidationReport:
 
 
 def _version(value: Any, name: str) -> int:
-    text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
-    if not text.isdigit() or int(text) < 1:
+    number = version_number(value)
+    if number is None:
         raise InvalidPayload(f"{name} must be a positive integer, got {value!r}", field=name)
-    return int(text)
+    return number
 
 
 def _optional_str(value: Any) -> str | None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from strata_kernel.contracts.wire import version_number
 from strata_kernel.errors import BadRequest
 
 FULL, SHADOW, CANARY = "full", "shadow", "canary"
@@ -121,8 +122,8 @@ def _pins(value: Any) -> dict[str, int]:
 
 def _version(value: Any, name: str) -> int:
     # versions travel as strings in the HTTP API ("version": "3"): accept both spellings of a positive integer
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
+    if isinstance(value, str) and version_number(value) is not None:
+        value = version_number(value)
     return _positive_int(value, name, what="a version number (a positive integer)")
 
 

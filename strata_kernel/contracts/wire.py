@@ -37,3 +37,21 @@ def utc_instant(value: Any) -> datetime:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
+
+
+MAX_VERSION_DIGITS = 9
+
+
+def version_number(value: Any) -> int | None:
+    """A positive integer version from an int or a string of ASCII digits, else None. ``str.isdigit`` also accepts
+    "²" and Arabic-Indic digits, which ``int`` then refuses (or reads as another number): versions are ASCII only."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 1 else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_VERSION_DIGITS or int(text) < 1:
+        return None
+    return int(text)

@@ -186,3 +186,16 @@ def test_docs_load_swagger_ui_from_the_service_itself_never_a_cdn() -> None:
         asset = client.get(ref)
         assert asset.status_code == 200 and len(asset.data) > 0, ref
     assert client.get("/docs-assets/../../etc/passwd").status_code == 404
+
+
+def test_no_error_body_shows_a_server_path() -> None:
+    app = create_service_app("demo", title="Demo", readiness_checks=[lambda: "cannot open /srv/strata/var/x.db"])
+
+    @app.get("/load")
+    def load() -> dict[str, object]:
+        raise Unavailable("model files missing: [Errno 2] No such file: '/work/strata/var/mlflow/artifacts/7/m.ubj'")
+
+    client = app.test_client()
+    error = client.get("/load").json["error"]["message"]
+    assert "/work/" not in error and "'.../m.ubj'" in error
+    assert client.get("/readyz").json["reasons"] == ["cannot open .../x.db"]

@@ -1,0 +1,142 @@
+"""What every request must be before a view sees it: bounded in size, in JSON nesting and in header length, and
+free of text no store can hold (NUL, lone UTF-16 surrogates). Installed once by ``create_service_app``.
+
+- Body size: ``DEFAULT_BODY_LIMIT`` per request unless the view says otherwise (:func:`body_limit`); a body over it
+  is refused with 413 before it is read (``Content-Length``), or as soon as a chunked body passes it.
+- JSON: parsed once here (views reuse the result) with a nesting limit; too deep -> 400 ``invalid_json`` saying so.
+- Text: a NUL or a lone surrogate in a JSON string, a path segment or a query value -> 400 ``invalid_text``.
+- Headers of the published language (request id, routing key, vectoriser): printable ASCII and bounded, else 400
+  ``invalid_header``. Every hop forwards them, so a bad one must stop at the first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from flask import Flask, Response, request
+
+from strata_kernel.contracts import headers
+from strata_kernel.errors import BadRequest, PayloadTooLarge
+
+DEFAULT_BODY_LIMIT = 1024 * 1024
+MAX_JSON_DEPTH = 32
+#: header -> longest value accepted
+BOUNDED_HEADERS = {headers.REQUEST_ID: 64, headers.ROUTING_KEY: headers.MAX_ROUTING_KEY_CHARS, headers.VECTORISER: 128}
+_PRINTABLE_ASCII = re.compile(r"^[\x21-\x7e]*$")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_LIMIT = "_strata_body_limit"
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+class InvalidText(BadRequest):
+    code = "invalid_text"
+
+
+def body_limit(max_bytes: int) -> Callable[[View], View]:
+    """This view accepts bodies of up to ``max_bytes`` (instead of ``DEFAULT_BODY_LIMIT``)."""
+
+    def mark(view: View) -> View:
+        setattr(view, _LIMIT, max_bytes)
+        return view
+
+    return mark
+
+
+def limit_of(view: Callable[..., Any] | None) -> int:
+    while view is not None:
+        marked = getattr(view, _LIMIT, None)
+        if marked is not None:
+            return int(marked)
+        view = getattr(view, "__wrapped__", None)
+    return DEFAULT_BODY_LIMIT
+
+
+def install_input_checks(app: Flask) -> None:
+    @app.before_request
+    def _check_request() -> None:
+        _check_headers()
+        limit = limit_of(app.view_functions.get(request.endpoint or ""))
+        request.max_content_length = limit  # werkzeug stops a chunked body there (413)
+        if request.content_length is not None and request.content_length > limit:
+            raise PayloadTooLarge(
+                f"body of {request.content_length} bytes is over this endpoint's limit of {limit} bytes"
+            )
+        for name, value in [*(request.view_args or {}).items(), *request.args.items(multi=True)]:
+            if isinstance(value, str) and _UNSTORABLE.search(value):
+                raise InvalidText(f"{name}: contains a NUL or an unpaired surrogate", field=name)
+        _check_json_body()
+
+    @app.after_request
+    def _finish_body(response: Response) -> Response:
+        """Read what a refused request left unread (it is within the limit), so the connection's next request
+        starts where it should: a body left on a kept-alive connection could stall the next exchange."""
+        if response.status_code >= 400 and response.status_code != 413 and request.content_length:
+            try:
+                request.get_data(cache=False)
+            except Exception:  # a client that went away: nothing left to protect
+                response.headers["Connection"] = "close"
+        return response
+
+
+def is_valid_header(name: str, value: str) -> bool:
+    return 0 < len(value) <= BOUNDED_HEADERS.get(name, 128) and _PRINTABLE_ASCII.match(value) is not None
+
+
+def _check_headers() -> None:
+    for name, longest in BOUNDED_HEADERS.items():
+        value = request.headers.get(name)
+        if value is not None and not is_valid_header(name, value):
+            raise BadRequest(
+                f"{name}: must be 1..{longest} printable ASCII characters without spaces",
+                code="invalid_header",
+                field=name,
+            )
+
+
+def _check_json_body() -> None:
+    """Parse a JSON body once, bounded; the views' ``get_json`` reuse it."""
+    if not request.content_length and request.headers.get("Transfer-Encoding") is None:
+        return
+    data = request.get_data(cache=True)
+    if not data or data.lstrip()[:1] not in (b"{", b"["):
+        return  # not JSON: the view decides what it makes of it
+    try:
+        document = json.loads(data)
+    except RecursionError:
+        raise BadRequest(
+            f"body: JSON nested deeper than {MAX_JSON_DEPTH} levels", code="invalid_json", field="body"
+        ) from None
+    except ValueError:
+        return  # malformed JSON: each view answers it in its own words
+    for path, depth, text in _walk(document):
+        if depth > MAX_JSON_DEPTH:
+            raise BadRequest(f"body: JSON nested deeper than {MAX_JSON_DEPTH} levels", code="invalid_json",
+                             field="body")  # fmt: skip
+        if text is not None and _UNSTORABLE.search(text):
+            field = path or "body"
+            raise InvalidText(f"{field}: contains a NUL or an unpaired surrogate", field=field)
+    if request.is_json:
+        request._cached_json = (document, document)  # Flask's get_json cache: no second parse
+
+
+def _walk(document: Any) -> Iterator[tuple[str, int, str | None]]:
+    """(path, depth, text) of every node, iteratively (no recursion on hostile input); text for strings and keys."""
+    stack: list[tuple[str, int, Any]] = [("", 1, document)]
+    while stack:
+        path, depth, node = stack.pop()
+        if isinstance(node, dict):
+            yield path, depth, None
+            for key, value in node.items():
+                child = f"{path}.{key}" if path else str(key)
+                yield child, depth, key
+                stack.append((child, depth + 1, value))
+        elif isinstance(node, list):
+            yield path, depth, None
+            stack.extend((f"{path}.{index}" if path else str(index), depth + 1, value) for index, value in
+                         enumerate(node))  # fmt: skip
+        else:
+            yield path, depth, node if isinstance(node, str) else None

@@ -1,0 +1,90 @@
+"""strata_kernel.serving under gunicorn: overload is shed with 503 + Retry-After, a stopping worker flushes."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from flask.testing import FlaskClient
+
+from strata_kernel.access import public
+from strata_kernel.service import create_service_app
+from strata_kernel.shedding import SHED_AFTER_SECONDS, set_queue_wait
+from tests.support import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def client() -> FlaskClient:
+    app = create_service_app("demo", title="Demo")
+
+    @app.post("/quote")
+    @public
+    def quote() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app.test_client()
+
+
+def test_a_request_that_waited_too_long_for_a_thread_is_shed_at_once(client: FlaskClient) -> None:
+    set_queue_wait(SHED_AFTER_SECONDS + 0.1)  # what the gunicorn worker measured for this thread's request
+    try:
+        shed = client.post("/quote")
+        ops = client.get("/readyz")
+    finally:
+        set_queue_wait(0.0)
+
+    assert shed.status_code == 503 and shed.headers["Retry-After"] == "1"
+    assert shed.json["error"]["code"] == "overloaded"
+    assert ops.status_code == 200  # health, readiness and metrics are never shed
+    assert client.post("/quote").status_code == 200
+    assert 'strata_demo_http_shed_total{endpoint="/quote"} 1.0' in client.get("/metrics").get_data(as_text=True)
+
+
+@pytest.mark.timeout(120)
+def test_gunicorn_sheds_a_queue_and_a_stopping_worker_runs_its_shutdown_callbacks(tmp_path: Path) -> None:
+    port, marker = free_port(), tmp_path / "shutdown"
+    env = {**os.environ, "STRATA_TEST_SHUTDOWN_FILE": str(marker), "PYTHONPATH": str(ROOT)}
+    code = (f"from strata_kernel.serving import serve; from tests.kernel.serving_app import factory; "
+            f"serve(factory, host='127.0.0.1', port={port}, workers=1, threads=2)")  # fmt: skip
+    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, server)
+        # 2 threads, 0.3 s per request, 20 at once: the later ones would queue for up to 3 s
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            answers = list(pool.map(lambda _: _post(f"{url}/slow"), range(20)))
+        statuses = sorted(status for status, _ in answers)
+        assert set(statuses) == {200, 503}, statuses
+        assert all(retry == "1" for status, retry in answers if status == 503)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert marker.read_text().startswith("flushed by ")
+
+
+def _post(url: str) -> tuple[int, str | None]:
+    response = httpx.post(url, timeout=30)
+    return response.status_code, response.headers.get("Retry-After")
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the server exited"
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError("the server never answered")
