@@ -16,14 +16,15 @@ export DO_NOT_TRACK := true
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(VENV)/bin/pip install -q uv==0.13.8
-	$(UV) pip sync --python $(PY) -q requirements.lock
+	$(UV) pip sync --python $(PY) -q --require-hashes requirements.lock
 	$(UV) pip install --python $(PY) -q --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
 
+# every pinned distribution with its sha256 hashes: an install that gets other bytes fails
 lock:
-	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -q -o requirements.lock
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -q --generate-hashes -o requirements.lock
 
 run: install
 	$(VENV)/bin/strata run

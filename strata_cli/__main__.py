@@ -1,3 +1,5 @@
 from strata_cli.main import app
+from strata_kernel.cli import restrict_new_files
 
+restrict_new_files()
 app()

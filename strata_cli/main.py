@@ -26,10 +26,19 @@ from strata_cli.progress import BuildProgress
 from strata_cli.settings import Settings
 from strata_cli.topology import Service, Sidecar, services, sidecars
 from strata_cli.waiting import NotReady, ask, wait_ready
+from strata_kernel.cli import restrict_new_files
 from strata_kernel.settings import load_settings
 
 app = typer.Typer(help="Strata: a layered ML platform.", no_args_is_help=True, add_completion=False)
 service_app = typer.Typer(help="Start, stop or restart one running process.", no_args_is_help=True)
+
+
+@app.callback()
+def _private_state() -> None:
+    """Everything `strata` starts (services, jobs, supervisord) creates its state files private (umask 027)."""
+    restrict_new_files()
+
+
 app.add_typer(service_app, name="service")
 app.command("tree")(models.tree)
 app.command("mlflow-ui")(mlflow_ui.mlflow_ui)

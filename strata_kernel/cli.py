@@ -5,6 +5,7 @@ Exit status 2 means bad input — bad arguments or settings (as typer/argparse u
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
@@ -39,3 +40,13 @@ def one_line_errors(context: str = "") -> Iterator[None]:
     except (ValueError, OSError) as exc:
         lines = str(exc).strip().splitlines()
         fail(f"{prefix}{lines[0] if lines else type(exc).__name__}")
+
+
+#: new files 0640 and directories 0750: state (databases with users' questions, tokens, the lake) is not
+#: world-readable; token files are 0600 besides (strata_kernel.contracts.auth)
+PRIVATE_UMASK = 0o027
+
+
+def restrict_new_files() -> None:
+    """Every Strata process (its ``__main__``) creates its state files private to its user and group."""
+    os.umask(PRIVATE_UMASK)
