@@ -1,6 +1,7 @@
 """`python -m bench [etd] [online] [pit] [nrt] [partitioned] [--requests N]`: run the benchmarks (default: all).
 
 `python -m bench rollout [--var-dir var] [--rate 50] [--duration S]`: canary promotion and rollback under load.
+`python -m bench hostile [--examples N] [--only crafted,fuzz,kill]`: the hostile-input campaign against a running stack.
 `python -m bench profile`: profiling a lake table, full vs incremental, DuckDB vs Spark vs pandas describe().
 `python -m bench startup [--runs 5] [--hog 2] [--code DIR]`: `strata run` ready time, memory, survivors.
 """
@@ -13,7 +14,18 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from bench import chat, etd, nrt_freshness, online_lookup, partitioned_training, pit_join, profile, rollout, startup
+from bench import (
+    chat,
+    etd,
+    hostile,
+    nrt_freshness,
+    online_lookup,
+    partitioned_training,
+    pit_join,
+    profile,
+    rollout,
+    startup,
+)
 
 
 def main() -> None:
@@ -22,6 +34,9 @@ def main() -> None:
         return
     if sys.argv[1:2] == ["startup"]:  # its own options; not part of "all" (it needs a built demo, takes minutes)
         startup.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["hostile"]:  # destructive on purpose: only against a throw-away running stack
+        hostile.main(sys.argv[2:])
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=1000)
