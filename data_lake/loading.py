@@ -4,8 +4,9 @@ The file is read in batches (``adapters/file_source.py``); every time column bec
 (``strata_kernel.time_columns``): declared ones (``--time COL[=ZONE]``) are parsed or localised, an undeclared
 timestamp column without a zone is refused (it would mean a different instant to every reader). Rows are
 partitioned by the date of the first time column, in its zone (``nominal_date``), or by the day of the load
-(``load_date``) when the file has none. Files are staged under the table's ``_staging/``, moved into their
-partition directories and committed through the catalog like any job's output (schema checks, lineage).
+(``load_date``) when the file has none. Files are staged under the table's ``_staging/<run>/`` and committed
+through the catalog like any job's output: it checks their footers, moves them into their partition directories
+and records the caller (``data_lake``) in the lineage.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from data_lake.errors import InvalidLoad
 from data_lake.services import CatalogService
 from strata_kernel.lake import new_run_id
 from strata_kernel.time_columns import as_instants, normalise_units, parse_instants
+
+#: the caller a load's lineage names: the data lake's own command, run by an operator or a data scientist
+LOADER = "data_lake"
 
 #: rows buffered before the staged partitions are flushed to files (bounds memory on large files)
 FLUSH_ROWS = 1_000_000
@@ -97,7 +101,6 @@ class Loader:
         started = time.perf_counter()
         location = self._root / plan.table.location
         staged = _Staged(location / "_staging" / new_run_id())
-        moved: list[Path] = []
         try:
             for batch, where in plan.source.batches():
                 converted = self._convert(pa.Table.from_batches([batch]), plan.times, plan.source.path.name,
@@ -105,22 +108,20 @@ class Loader:
                 self._stage(staged, converted, plan.partition_column)
                 if progress is not None:
                     progress(where)
-            self._flush(staged)
+            self._flush(staged, plan.partition_column)
             if not staged.files:
                 raise InvalidLoad(f"{plan.source.path.name} holds no rows: nothing to load")
-            files = self._move_into_table(staged, location, plan.partition_column, moved)
+            files = [
+                DataFile(path.relative_to(self._root).as_posix(), value, rows) for path, value, rows in staged.files
+            ]
             request = self._catalog.build_request(
                 plan.table.qualified, partition_column=plan.partition_column,
                 schema=[(f.name, str(f.type)) for f in plan.schema if f.name != plan.partition_column],
-                files=files, mode=mode, job="data_lake load", inputs=[_lineage(plan.source.path)],
+                files=files, mode=mode, job="data_lake load", inputs=[_lineage(plan.source.path)], caller=LOADER,
             )  # fmt: skip
-            committed = self._catalog.commit(request)
-        except BaseException:
-            for path in moved:  # never committed: must not linger where readers' globs find them
-                path.unlink(missing_ok=True)
-            raise
+            committed = self._catalog.commit(request)  # checks the staged files and moves them into the table
         finally:
-            shutil.rmtree(staged.directory, ignore_errors=True)
+            shutil.rmtree(staged.directory, ignore_errors=True)  # whatever was not committed
         return {
             "table": plan.table.qualified,
             "version": committed.version,
@@ -163,29 +164,19 @@ class Loader:
             staged.buffers.setdefault(value, []).extend(rows.to_batches())
             staged.buffered_rows += rows.num_rows
         if staged.buffered_rows >= FLUSH_ROWS:
-            self._flush(staged)
+            self._flush(staged, partition)
 
-    def _flush(self, staged: _Staged) -> None:
+    def _flush(self, staged: _Staged, partition: str) -> None:
         for value, batches in staged.buffers.items():
             rows = sum(b.num_rows for b in batches)
             if rows == 0:
                 continue
-            target = staged.directory / value / f"part-{staged.run_id}-{len(staged.files)}.parquet"
+            target = staged.directory / f"{partition}={value}" / f"part-{staged.run_id}-{len(staged.files)}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(pa.Table.from_batches(batches), target)
             staged.files.append((target, value, rows))
         staged.buffers.clear()
         staged.buffered_rows = 0
-
-    def _move_into_table(self, staged: _Staged, location: Path, partition: str, moved: list[Path]) -> list[DataFile]:
-        files = []
-        for source, value, rows in staged.files:
-            target = location / f"{partition}={value}" / source.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(source, target)
-            moved.append(target)
-            files.append(DataFile(target.relative_to(self._root).as_posix(), value, rows))
-        return files
 
 
 def _declared_time(column: Any, zone: str | None, what: str) -> Any:
