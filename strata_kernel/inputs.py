@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from flask import Flask, Response, request
+from flask import Flask, request
 
 from strata_kernel.contracts import headers
 from strata_kernel.errors import BadRequest, PayloadTooLarge
@@ -69,17 +69,6 @@ def install_input_checks(app: Flask) -> None:
             if isinstance(value, str) and _UNSTORABLE.search(value):
                 raise InvalidText(f"{name}: contains a NUL or an unpaired surrogate", field=name)
         _check_json_body()
-
-    @app.after_request
-    def _finish_body(response: Response) -> Response:
-        """Read what a refused request left unread (it is within the limit), so the connection's next request
-        starts where it should: a body left on a kept-alive connection could stall the next exchange."""
-        if response.status_code >= 400 and response.status_code != 413 and request.content_length:
-            try:
-                request.get_data(cache=False)
-            except Exception:  # a client that went away: nothing left to protect
-                response.headers["Connection"] = "close"
-        return response
 
 
 def is_valid_header(name: str, value: str) -> bool:

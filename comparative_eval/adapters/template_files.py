@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from comparative_eval.domain.template import AnalysisTemplate, TemplateError, parse_template
-from comparative_eval.errors import InvalidTemplate
+from comparative_eval.errors import InvalidTemplate, UnknownModel
 from comparative_eval.ports import TemplateSource
 
 DEFAULT_TEMPLATE = "default"
@@ -21,10 +21,10 @@ class YamlTemplates(TemplateSource):
         path = self._directory / f"{model}.yaml"
         if not path.is_file():
             path = self._directory / f"{DEFAULT_TEMPLATE}.yaml"
-        if not path.is_file():
-            raise InvalidTemplate(
-                f"no analysis template for model {model}: neither {model}.yaml nor "
-                f"{DEFAULT_TEMPLATE}.yaml in {self._directory}"
+        if not path.is_file():  # a model nobody can deploy here: the caller named an unknown one
+            raise UnknownModel(
+                f"no analysis template for model {model}: neither {model}.yaml nor {DEFAULT_TEMPLATE}.yaml",
+                field="model",
             )
         return load_template(path)
 

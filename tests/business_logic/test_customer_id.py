@@ -81,7 +81,7 @@ def test_without_a_customer_id_the_estimate_body_is_unchanged(
     assert "customer_id" not in data_processing.bodies[0]
 
 
-@pytest.mark.parametrize("value", ["", "c" * 65, 7])
+@pytest.mark.parametrize("value", ["", "c" * 65, 7, "kundé-ü", "a b"])  # it travels on as a header: ASCII only
 def test_a_bad_customer_id_is_a_400_naming_it(loaded_settings: Settings, estimator: Any, value: Any) -> None:
     """``estimator`` is the conftest's fake: it records every query it is asked."""
     app = create_app(loaded_settings, estimator=estimator, clock=lambda: FIXED_NOW)

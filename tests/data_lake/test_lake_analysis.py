@@ -86,6 +86,9 @@ def test_versions_are_checked(client: FlaskClient, lake: LakeClient) -> None:
     assert client.get("/v1/tables/processed.orders/profile?version=7").status_code == 404
     bad = client.get("/v1/tables/processed.orders/profile?version=x")
     assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_version"
+    for unicode_digit in ("%C2%B2", "%D9%A1"):  # pass str.isdigit(): were 500s
+        assert client.get(f"/v1/tables/processed.orders/profile?version={unicode_digit}").status_code == 400
+        assert client.get(f"/v1/tables/processed.orders/diff?from={unicode_digit}").status_code == 400
     assert client.get("/v1/tables/processed.nope/profile").status_code == 404
 
 

@@ -65,12 +65,26 @@ def test_gunicorn_sheds_a_queue_and_a_stopping_worker_runs_its_shutdown_callback
         statuses = sorted(status for status, _ in answers)
         assert set(statuses) == {200, 503}, statuses
         assert all(retry == "1" for status, retry in answers if status == 503)
+        # refused before its body was read (405 here; 401/403 alike), on kept-alive connections: never a stall
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            slowest = max(pool.map(lambda _: _refused_on_one_connection(f"{url}/slow", 60), range(3)))
+        assert slowest < 3.0, f"a refused request took {slowest:.1f} s"
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     finally:
         if server.poll() is None:
             server.kill()
     assert marker.read_text().startswith("flushed by ")
+
+
+def _refused_on_one_connection(url: str, count: int) -> float:
+    slowest = 0.0
+    with httpx.Client(timeout=25) as client:
+        for index in range(count):
+            started = time.perf_counter()
+            assert client.put(url, json={"city_id": "", "n_items": index}).status_code == 405
+            slowest = max(slowest, time.perf_counter() - started)
+    return slowest
 
 
 def _post(url: str) -> tuple[int, str | None]:

@@ -78,7 +78,16 @@ def test_a_version_route_loads_that_version_once(client: FlaskClient, registry: 
     assert predict(client, "/v1/models/etd/predict").json["version"] == "1"
 
 
-@pytest.mark.parametrize("path", ["/v1/models/etd/versions/9/predict", "/v1/models/etd/versions/latest/predict"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/models/etd/versions/9/predict",
+        "/v1/models/etd/versions/latest/predict",
+        "/v1/models/etd/versions/%C2%B2/predict",  # "²" passes str.isdigit(), then int() fails: was a 500
+        "/v1/models/etd/versions/%D9%A1/predict",  # an Arabic-Indic one
+        "/v1/models/etd/versions/9999999999999999999999/predict",
+    ],
+)
 def test_an_unknown_version_is_a_404(client: FlaskClient, path: str) -> None:
     response = predict(client, path)
 
