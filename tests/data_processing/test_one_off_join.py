@@ -20,7 +20,7 @@ from data_processing.entrypoints.cli import app
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient
 from tests.data_processing.pit.cases import reference_join
-from tests.support import serve
+from tests.support import serve, shared_credential
 
 DAYS = [datetime(2025, 3, 28) + timedelta(days=d) for d in range(4)]  # restaurant_stats: UTC wall clock (declared)
 STATS = [(f"r-{r}", day, 10 * r + i) for r in (1, 2) for i, day in enumerate(DAYS)]
@@ -37,7 +37,7 @@ o-5,r-2,2025-03-28 00:30:00
 def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     var = tmp_path / "var"
     server, url = serve(create_lake_app(LakeSettings(var_dir=var, log_json=False)))
-    lake = LakeClient(var / "lake", ServiceClient("data_lake", url))
+    lake = LakeClient(var / "lake", ServiceClient("data_lake", url, credential=shared_credential("data_processing")))
     stats = pa.table({
         "restaurant_id": [s[0] for s in STATS],
         "feature_time": pa.array([s[1] for s in STATS], pa.timestamp("us")),

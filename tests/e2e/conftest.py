@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from strata_kernel.contracts.auth import read_operator_token
 from tests.support import free_port, free_port_run
 
 SERVICES = (
@@ -27,6 +28,13 @@ class Stack:
     env: dict[str, str]
     var_dir: Path
     urls: dict[str, str]
+
+    def operator(self) -> dict[str, str]:
+        """The operator's bearer header (comparative_eval generated the token under var_dir): calls straight to an
+        internal service need a credential."""
+        token = read_operator_token(None, self.var_dir)
+        assert token is not None, "comparative_eval has not written the operator token"
+        return {"Authorization": f"Bearer {token}"}
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(  # wide: tables keep one line per row

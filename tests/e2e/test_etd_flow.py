@@ -39,7 +39,8 @@ def test_served_etd_uses_todays_restaurant_features(stack: Stack, business_logic
     order = {"restaurant_id": restaurant_id, "city_id": restaurant["city_id"],
              "country_code": restaurant["country_code"], "placed_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
              "n_items": 2, "subtotal": 20.0}  # fmt: skip
-    body = httpx.post(f"{stack.urls['data_processing']}/v1/etd/estimate", json=order, timeout=10).json()
+    body = httpx.post(f"{stack.urls['data_processing']}/v1/etd/estimate", json=order, timeout=10,
+                      headers=stack.operator()).json()  # fmt: skip
     assert body.get("features_age_seconds") is not None, body
     assert 0 <= body["features_age_seconds"] <= 2 * 86400
 

@@ -29,7 +29,8 @@ def _served_version(stack: Stack, business_logic: httpx.Client) -> str:
     order = {"restaurant_id": restaurant_id, "city_id": restaurant["city_id"],
              "country_code": restaurant["country_code"], "placed_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
              "n_items": 2, "subtotal": 20.0}  # fmt: skip
-    body = httpx.post(f"{stack.urls['data_processing']}/v1/etd/estimate", json=order, timeout=10).json()
+    body = httpx.post(f"{stack.urls['data_processing']}/v1/etd/estimate", json=order, timeout=10,
+                      headers=stack.operator()).json()  # fmt: skip
     return str(body["version"])
 
 
