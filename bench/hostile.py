@@ -105,10 +105,11 @@ def lake_attack(c: Campaign) -> None:
     body = {"partition_column": "nominal_date", "schema": [{"name": "order_id", "type": "string"}],
             "files": [{"path": relative, "partition": victim.parent.name.split("=", 1)[1], "rows": 10**15}],
             "mode": "overwrite", "job": "attacker", "inputs": []}  # fmt: skip
-    status, seconds, _ = _send("POST", f"{c.url('data_lake')}/v1/tables/{table}/commits", json=body)
+    status, seconds, _ = _send("POST", f"{c.url('data_lake')}/v1/tables/{table}/commits", json=body, headers=c.auth())
     after = lake_files(c.var_dir, table)
     changed = "data changed" if after != before else "every byte still there"
-    c.record("lake overwrite attack (anonymous)", status, seconds, _verdict(status),
+    who = "with the operator's token" if c.auth() else "anonymous"
+    c.record(f"lake overwrite attack ({who})", status, seconds, _verdict(status),
              f"{before[0]} files/{before[1]} rows -> {after[0]}/{after[1]}: {changed}")  # fmt: skip
     _ = files
 
@@ -131,7 +132,7 @@ def yaml_bomb(c: Campaign, levels: int) -> None:
     quotes = QuoteProbe(c.url("business_logic"))
     quotes.start()
     status, seconds, _ = _send("POST", f"{c.url('data_processing')}/v1/feature-groups",
-                               json={"yaml": bomb, "code": "x = 1"}, timeout=120)  # fmt: skip
+                               json={"yaml": bomb, "code": "x = 1"}, timeout=120, headers=c.auth())  # fmt: skip
     quotes.stop()
     c.record(f"YAML alias bomb ({len(bomb)} bytes, {levels} levels)", status, seconds, _verdict(status),
              f"quotes meanwhile: {quotes.summary()}")  # fmt: skip
@@ -281,7 +282,7 @@ def invented_methods(c: Campaign, count: int = 1000) -> None:
                 statuses.add(type(exc).__name__)
     added = _series(target) - before
     c.record(f"{count} invented HTTP methods", "/".join(sorted(statuses)), time.perf_counter() - started,
-             "ok" if added < 10 else "unbounded", f"{added} new metric series")  # fmt: skip
+             "ok" if added < 50 else "unbounded", f"{added} new metric series")  # fmt: skip
 
 
 def _series(base: str) -> int:
