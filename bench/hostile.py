@@ -364,7 +364,9 @@ def _failures(stdout: str) -> str:
 
 
 # --- SIGKILL of the engine under load --------------------------------------------------------------------------
-def engine_kill(c: Campaign, rate: float = 50.0, before: float = 10.0, after: float = 60.0) -> None:
+def engine_kill(
+    c: Campaign, rate: float = 50.0, before: float = 10.0, after: float = 60.0, sig: signal.Signals = signal.SIGKILL
+) -> None:
     from bench.rollout_load import FixedRateLoad, quote_bodies
 
     bodies = quote_bodies(c.url("business_logic"), restaurants=50)
@@ -394,12 +396,12 @@ def engine_kill(c: Campaign, rate: float = 50.0, before: float = 10.0, after: fl
     time.sleep(before)
     master = _engine_master(c.url("inference_engine"))
     killed_at = time.monotonic() - origin
-    os.kill(master, signal.SIGKILL)
+    os.kill(master, sig)
     runner.join()
     load.wait()
     client.close()
     time.sleep(3)  # let the restarted engine's log flush
-    _report_kill(c, results, killed_at, rate, run)
+    _report_kill(c, results, killed_at, rate, run, sig.name)
 
 
 def _engine_master(url: str) -> int:
@@ -416,7 +418,7 @@ def _engine_master(url: str) -> int:
 
 
 def _report_kill(c: Campaign, results: list[tuple[float, int, float, str]], killed_at: float, rate: float,
-                 run: str) -> None:  # fmt: skip
+                 run: str, signal_name: str) -> None:  # fmt: skip
     results.sort()
     failing = [sent for sent, status, _, _ in results if sent >= killed_at and status != 200]
     last_failure = max(failing) if failing else killed_at
@@ -431,7 +433,7 @@ def _report_kill(c: Campaign, results: list[tuple[float, int, float, str]], kill
         if sent >= killed_at:
             codes[status] = codes.get(status, 0) + 1
     slowest_refusal = max((s for sent, st, s, _ in results if sent >= killed_at and st != 200), default=0.0)
-    c.record(f"engine SIGKILL under {rate:.0f} req/s", f"{len(results)} req", unavailable_seconds,
+    c.record(f"engine {signal_name} under {rate:.0f} req/s", f"{len(results)} req", unavailable_seconds,
              f"p99 after {percentile(tail, 99) * 1000 if tail else 0:.0f} ms, {lost} events lost",
              f"statuses after kill {codes}; recovered ok {len(recovered)}; slowest refusal {slowest_refusal:.1f}s; "
              f"logged {len(logged)} of {len(ok_ids)} ok")  # fmt: skip
@@ -477,5 +479,7 @@ def main(argv: list[str]) -> None:
         fuzz(campaign, args.examples, args.seed, args.workdir)
     if "kill" in parts:
         engine_kill(campaign)
+    if "term" in parts:  # a graceful stop: supervisord restarts the engine, no prediction event may be lost
+        engine_kill(campaign, sig=signal.SIGTERM)
     print(f"load average after: {os.getloadavg()}")
     print(json.dumps([o.__dict__ for o in campaign.outcomes], indent=1))
