@@ -16,13 +16,11 @@ from urllib.parse import urlparse
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from data_processing.directory.ports import FeatureDirectory
-from data_processing.directory.services import stored_expressions
 from data_processing.directory.usage import UsageRecorder, counting_observer, model_consumer
-from data_processing.feature_sets import load_feature_set
 from data_processing.help_services import HelpAnswerer
 from data_processing.ports import HelpEngine, InferenceEngine, OnlineStore
 from data_processing.registry import FeatureGroupRegistry
-from data_processing.services import EtdEstimator
+from data_processing.services import EtdEstimator, ModelCatalog
 from data_processing.settings import Settings
 from strata_kernel.composition import Dependencies as KernelDependencies
 from strata_kernel.errors import ConfigurationError
@@ -105,9 +103,11 @@ def _feature_directory(settings: Settings) -> FeatureDirectory:
 
 @dataclass(frozen=True)
 class Runtime:
-    """The ETD estimate path: its estimator and the stored feature groups it reads."""
+    """The serving path: every declared model's predictor (built on first use) and ETD's estimate, one client."""
 
+    models: ModelCatalog
     estimator: EtdEstimator
+    #: the stored feature groups ETD reads (readiness: the demo's model must find its features online)
     groups: tuple[str, ...]
 
 
@@ -209,19 +209,21 @@ def bootstrap(
 
 
 def _runtime(deps: Dependencies) -> Runtime:
-    settings, store, groups_registry = deps.settings, deps.online_store, deps.feature_groups
-    feature_set = load_feature_set(settings.etd_model, groups_registry, settings.resolved_feature_sets_dir())
-    groups = tuple(feature_set.stored_groups())
+    settings = deps.settings
     lookup = Histogram(
         metric_name(COMPONENT, "online_lookup_seconds"),
-        "Latency of one online-store lookup of all feature groups of an entity.",
+        "Latency of one online-store lookup of all feature groups of a request's entities.",
         buckets=(0.0001, 0.00025, *LATENCY_BUCKETS),
         registry=deps.registry,
     )
-    ttl = {group: groups_registry.get(group).ttl for group in groups}
-    # every lookup is a read of the model's stored features: counted in memory
-    consumer, expressions = model_consumer(feature_set.model), stored_expressions(feature_set)
-    deps.usage.watch(consumer, expressions)
-    observe_lookup = counting_observer(lookup.observe, deps.usage, consumer, expressions)
-    estimator = EtdEstimator(store, deps.inference_engine, feature_set, ttl, observe_lookup=observe_lookup)
-    return Runtime(estimator, groups)
+
+    def observer(model: str, expressions: tuple[str, ...]) -> Callable[[float], None]:
+        # every lookup is a read of the model's stored features: counted in memory
+        consumer = model_consumer(model)
+        deps.usage.watch(consumer, expressions)
+        return counting_observer(lookup.observe, deps.usage, consumer, expressions)
+
+    models = ModelCatalog(settings.resolved_model_specs_dir(), deps.feature_groups, deps.online_store,
+                          deps.inference_engine, observer)  # fmt: skip
+    etd = models.declared(settings.etd_model)  # checked at start; a deployment may not declare the demo's model
+    return Runtime(models, EtdEstimator(lambda: models.predictor(settings.etd_model)), etd.groups if etd else ())

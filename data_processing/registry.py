@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from data_processing.domain.feature_code import SQL_SUFFIX
 from data_processing.domain.feature_groups import FeatureGroup, parse_feature_group
 from data_processing.errors import InvalidFeatureGroup, UnknownFeatureGroup
 
@@ -49,9 +50,12 @@ class FeatureGroupRegistry:
             raise UnknownFeatureGroup(f"unknown feature group {name!r} (known: {known})", field="group") from None
 
     def transform(self, name: str) -> Transform:
-        """Import the group's code (only when a job builds it: it imports pyspark) and return ``compute``."""
+        """Import the group's code (only when a job builds it: it imports pyspark) and return ``compute``; a SQL
+        group's compute runs its query over the view ``source`` (the group's source table)."""
         group = self.get(name)
         path = self._directory / group.code
+        if group.code.endswith(SQL_SUFFIX):
+            return sql_transform(path.read_text())
         spec = importlib.util.spec_from_file_location(f"strata_feature_group_{group.name}", path)
         if spec is None or spec.loader is None:
             raise InvalidFeatureGroup(f"{path} cannot be imported", field="code")
@@ -61,6 +65,17 @@ class FeatureGroupRegistry:
         if not callable(compute):
             raise InvalidFeatureGroup(f"{path} defines no compute(source, as_of=None) function", field="code")
         return compute  # type: ignore[no-any-return]
+
+
+def sql_transform(query: str) -> Transform:
+    """``compute(source, as_of=None)`` of a SQL group: its query over ``source``; rows after ``as_of`` dropped by
+    the build job like any group's (see ``jobs/build_features.py``)."""
+
+    def compute(source: Any, as_of: Any = None) -> Any:
+        source.createOrReplaceTempView("source")
+        return source.sparkSession.sql(query)
+
+    return compute
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

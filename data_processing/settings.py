@@ -46,8 +46,6 @@ class Settings(StrataSettings):
     #: written) or "before_offsets" (stores written, offsets not yet committed) of batch N; "" = never
     stream_fault_point: str = ""
     stream_fault_after_batches: int = 1
-    #: directory of the models' feature sets (<model>.yaml); default: the package's feature_sets/
-    feature_sets_dir: Path | None = None
     #: point-in-time join engine of training sets: "local" (numpy, one machine), "spark", or "auto"
     #: (Spark from pit_spark_min_rows orders: below that its start-up dominates)
     pit_engine: Literal["auto", "local", "spark"] = "auto"
@@ -67,6 +65,3 @@ class Settings(StrataSettings):
 
     def resolved_feature_groups_dir(self) -> Path:
         return self.feature_groups_dir or Path(__file__).parent / "feature_groups"
-
-    def resolved_feature_sets_dir(self) -> Path:
-        return self.feature_sets_dir or Path(__file__).parent / "feature_sets"

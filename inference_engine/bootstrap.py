@@ -6,7 +6,6 @@ training and deploy commands and the tests build through it, each touching only 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,6 @@ from inference_engine.runtimes import RuntimeFactory
 from inference_engine.runtimes.partitioned_runtime import create_runtime_with_partitions
 from inference_engine.services import ModelService
 from inference_engine.settings import Settings
-from inference_engine.training import TrainingOptions
 from strata_kernel.composition import Dependencies as KernelDependencies
 
 if TYPE_CHECKING:
@@ -155,23 +153,10 @@ def partitioned_options(settings: Settings, *, fresh: bool = False) -> Partition
 
     return PartitionedOptions(
         runs_dir=settings.partitioned_runs(),
-        holdout_days=settings.holdout_days,
         validation_fraction=settings.validation_fraction,
         seed=settings.seed,
         threads=settings.training_threads,
         max_attempts=settings.partition_max_attempts,
         inject_failures=dict(settings.partition_inject_failures),
         fresh=fresh,
-    )
-
-
-def training_options(settings: Settings, params: Mapping[str, int | float] | None = None) -> TrainingOptions:
-    return TrainingOptions(
-        holdout_days=settings.holdout_days,
-        validation_fraction=settings.validation_fraction,
-        min_training_rows=settings.min_training_rows,
-        min_holdout_rows=settings.min_holdout_rows,
-        seed=settings.seed,
-        threads=settings.training_threads,
-        params=dict(params or {}),
     )

@@ -46,17 +46,12 @@ class Settings(StrataSettings):
     shadow_workers: int = 1
 
     # training
-    holdout_days: int = 7
     validation_fraction: float = 0.15
-    min_training_rows: int = 200
-    min_holdout_rows: int = 20
     seed: int = 7
     #: OpenMP threads for training; more than the idle cores makes XGBoost far slower (measured 16x on 2 busy cores)
     training_threads: int = 1
 
     # partitioned models (issue 4): one Spark application trains every node of a spec's hierarchy
-    #: where model specs live; None = the packaged ``inference_engine/model_specs``
-    model_specs_dir: Path | None = None
     #: run directories (persisted split, node outcomes, node models); None = ``<var_dir>/inference_engine/partitioned``
     partitioned_runs_dir: Path | None = None
     partition_max_attempts: int = 3

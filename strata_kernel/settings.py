@@ -56,6 +56,9 @@ class StrataSettings(BaseSettings):
     event_log: str = "local"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
 
+    #: model declarations (``<name>.yaml``, strata_kernel.contracts.model_spec); None = the repository's model_specs/
+    model_specs_dir: Path | None = None
+
     http_timeout_seconds: float = 2.0
     http_retries: int = 2
 
@@ -91,6 +94,11 @@ class StrataSettings(BaseSettings):
         target = self.var_dir.joinpath(*parts)
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
+
+    def resolved_model_specs_dir(self) -> Path:
+        from strata_kernel.model_specs import default_specs_dir
+
+        return self.model_specs_dir or default_specs_dir()
 
     def sqlite_url(self, name: str) -> str:
         return f"sqlite:///{self.path(name).resolve()}"

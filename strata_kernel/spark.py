@@ -35,6 +35,9 @@ def build_session(
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.driver.memory", driver_memory)
         .config("spark.sql.session.timeZone", "UTC")
+        # instants land as Parquet TIMESTAMP(MICROS, adjusted to UTC), what every reader reads as an instant
+        # (Spark's default, INT96, reads as a naive time elsewhere)
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     )
     for key, value in (config or {}).items():
         builder = builder.config(key, value)

@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from strata_kernel.zones import InvalidTimeColumn, NaiveTimeColumn, check_zone
+from strata_kernel.contracts.time_zones import InvalidTimeColumn, NaiveTimeColumn, check_zone
 
 UNIT = "us"
 #: the sentinel of a missing instant in int64 microseconds (sorts before every real one)

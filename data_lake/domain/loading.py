@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from data_lake.domain.tables import TableName
 from data_lake.errors import InvalidLoad
-from strata_kernel.zones import InvalidTimeColumn, check_zone
+from strata_kernel.contracts.time_zones import InvalidTimeColumn, check_zone
 
 #: partition of a loaded table with a time column: the date of its first time column, in that column's zone
 TIME_PARTITION = "nominal_date"

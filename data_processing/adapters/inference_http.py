@@ -38,7 +38,7 @@ class HttpInferenceEngine(InferenceEngine):
             raise UpstreamError(f"inference engine answered without model/version/predictions: {exc.message}") from exc
         nodes: list[str | None] = list(response.nodes) if response.nodes is not None else [None] * len(values)
         return [
-            Prediction(response.model, str(response.version), value, node)
+            Prediction(response.model, str(response.version), value, node, response.route)
             for value, node in zip(values, nodes, strict=True)
         ]
 

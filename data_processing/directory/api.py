@@ -108,12 +108,15 @@ def _register(directory: FeatureDirectory, groups_dir: Path, body: dict[str, Any
     return register_group_file(directory, path, now=now)
 
 
-def install_deprecation_header(app: APIFlask, endpoint: str, usage: UsageRecorder, consumer: str) -> None:
-    """Responses of ``endpoint`` carry a ``Warning`` header per deprecated feature its consumer reads."""
+def install_deprecation_header(
+    app: APIFlask, endpoint: str, usage: UsageRecorder, consumer: str | Callable[[], str]
+) -> None:
+    """Responses of ``endpoint`` carry a ``Warning`` header per deprecated feature its consumer reads (``consumer``
+    may depend on the request, e.g. the model named in the path)."""
 
     @app.after_request
     def _warn(response: Response) -> Response:
-        if request.endpoint == endpoint:
-            for warning in usage.warnings(consumer):
+        if request.endpoint == endpoint and response.status_code < 400:
+            for warning in usage.warnings(consumer if isinstance(consumer, str) else consumer()):
                 response.headers.add("Warning", '299 data_processing "{}"'.format(warning.replace('"', "'")))
         return response

@@ -11,9 +11,9 @@ from typing import Any
 import yaml
 
 from data_processing.directory.ports import FeatureDirectory
-from data_processing.domain.feature_code import analyse_code
+from data_processing.domain.feature_code import analyse
 from data_processing.domain.feature_groups import parse_feature_group
-from data_processing.domain.features import ORDER_GROUP, FeatureRef, FeatureSet
+from data_processing.domain.features import FeatureRef, FeatureSet
 from data_processing.domain.registry_rules import (
     DEPRECATED,
     FeatureUsage,
@@ -67,7 +67,7 @@ def register_group(
     if len(code_text) > MAX_CODE_CHARS:
         raise RegistrationRefused(f"{origin}: the code is longer than {MAX_CODE_CHARS} characters", field="code")
     try:
-        facts = analyse_code(code_text, group.feature_names)
+        facts = analyse(group.code, code_text, group.feature_names)
     except SyntaxError as exc:
         raise RegistrationRefused(f"{origin}: {group.code} line {exc.lineno}: {exc.msg}", field="code") from exc
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting: not a group's code
@@ -125,8 +125,7 @@ def deprecation_warnings(directory: FeatureDirectory, expressions: Iterable[str]
     """One warning per deprecated feature among ``expressions`` (those of a model or a job)."""
     wanted: dict[str, set[str]] = {}
     for ref in (FeatureRef.parse(e) for e in expressions):
-        if ref.group != ORDER_GROUP:
-            wanted.setdefault(ref.group, set()).add(ref.feature)
+        wanted.setdefault(ref.group, set()).add(ref.feature)
     return [
         deprecation_warning(feature, consumer)
         for group, names in wanted.items()
@@ -148,9 +147,9 @@ def stored_expressions(feature_set: FeatureSet) -> tuple[str, ...]:
 
 
 def usage_rows(consumer: str, expressions: Iterable[str], count: int, at: datetime) -> list[FeatureUsage]:
-    """Usage rows of the stored features among ``expressions`` (order-context features are computed, not stored)."""
+    """Usage rows of ``expressions``: stored features only (``stored_expressions``; context ones are computed)."""
     refs = [FeatureRef.parse(e) for e in expressions]
-    return [FeatureUsage(ref.group, ref.feature, consumer, count, at) for ref in refs if ref.group != ORDER_GROUP]
+    return [FeatureUsage(ref.group, ref.feature, consumer, count, at) for ref in refs]
 
 
 # -- reads for the REST API --------------------------------------------------------------------------------------

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from data_processing.domain import dsl
-from data_processing.domain.features import DERIVED_GROUP, FeatureRef, FeatureSet
+from data_processing.domain.features import CONTEXT_GROUP, DERIVED_GROUP, FeatureRef, FeatureSet
+from strata_kernel.contracts.model_spec import ModelSpec
 
-SPEC_VERSION = 1
+SPEC_VERSION = 2  # 2: the context's name travels too
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -52,7 +53,18 @@ def parse_feature_set(data: Any, origin: str) -> FeatureSet:
         raise dsl.InvalidExpression(f"{origin}: features: must be a non-empty list of '@group:feature'")
     expressions = tuple(_feature_expression(item, f"{origin}: features.{i}") for i, item in enumerate(features))
     derived = tuple(_derived(item, f"{origin}: derived.{i}") for i, item in enumerate(data.get("derived") or []))
-    feature_set = FeatureSet(model, expressions, derived, str(data.get("label") or "delivery_minutes"))
+    context = str(data.get("context") or CONTEXT_GROUP)
+    feature_set = FeatureSet(model, expressions, derived, str(data.get("label") or "label"), context)
+    _check_unique(feature_set, origin)
+    return feature_set
+
+
+def feature_set_from_spec(spec: ModelSpec) -> FeatureSet:
+    """The features of a declaration (``model_specs/<name>.yaml``): expressions and DSL checked, names unique."""
+    origin = f"{spec.name}.yaml"
+    expressions = tuple(_feature_expression(item, f"{origin}: features.{i}") for i, item in enumerate(spec.features))
+    derived = tuple(_derived(item, f"{origin}: derived.{i}") for i, item in enumerate(spec.derived))
+    feature_set = FeatureSet(spec.name, expressions, derived, spec.label, spec.context_name)
     _check_unique(feature_set, origin)
     return feature_set
 
@@ -65,6 +77,7 @@ def feature_set_to_json(feature_set: FeatureSet) -> dict[str, Any]:
         "features": list(feature_set.expressions),
         "derived": [{"name": d.name, "expression": dsl.to_json(d.expression)} for d in feature_set.derived],
         "label": feature_set.label,
+        "context": feature_set.context,
         "columns": list(feature_set.columns),
     }
 

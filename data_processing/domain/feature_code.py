@@ -39,6 +39,31 @@ class CodeFacts:
     output_types: dict[str, str]
 
 
+SQL_SUFFIX = ".sql"
+
+
+def analyse(code_name: str, source: str, feature_names: Sequence[str]) -> CodeFacts:
+    """Facts of a group's code by its kind: a Python module or one SQL query (``.sql``)."""
+    if code_name.endswith(SQL_SUFFIX):
+        return analyse_sql(source, feature_names)
+    return analyse_code(source, feature_names)
+
+
+def analyse_sql(source: str, feature_names: Sequence[str]) -> CodeFacts:
+    """A SQL group is one query: every feature's hash covers the whole (normalised) query — any edit of it changes
+    what every feature means, so a new name is required (conservative); its output types are checked after a run.
+    Raises SyntaxError when it is not one SELECT."""
+    text = _normalised_sql(source)
+    if not text.lower().startswith(("select", "with")) or ";" in text.rstrip(";"):
+        raise SyntaxError("a SQL feature group is one SELECT (or WITH ... SELECT) query over the view 'source'")
+    return CodeFacts(True, {name: _sha256(text, name) for name in feature_names}, {})
+
+
+def _normalised_sql(source: str) -> str:
+    lines = [line.split("--", 1)[0] for line in source.splitlines()]
+    return " ".join(" ".join(lines).split()).strip()
+
+
 def spark_type_kind(spark_type: str) -> str | None:
     """``"bigint"`` -> ``"int64"``, ``"decimal(10,2)"`` -> ``"float64"``; None for types no feature can have."""
     base = spark_type.strip().lower().split("(")[0]

@@ -1,7 +1,9 @@
 """Feature group metadata (the YAML half of a group; the other half is its Spark code).
 
-Michelangelo-style: a group has one entity key, a nominal-time column (``feature_time``), a TTL
-(how long a row stays valid for point-in-time joins and serving), a schedule and a freshness SLO.
+Michelangelo-style: a group has one entity key, a nominal-time column (``feature_time``) and the zone of its
+clock (``time_zone``), a TTL (how long a row stays valid for point-in-time joins and serving), a schedule and a
+freshness SLO. Its code is a Python module with ``compute(source, as_of=None)`` (Spark) or one Spark SQL query
+(``.sql``) over the view ``source`` — a team adds a batch group with YAML and SQL, no Python.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from data_processing.errors import InvalidFeatureGroup
-from strata_kernel.zones import InvalidTimeColumn, check_zone
+from strata_kernel.contracts.time_zones import InvalidTimeColumn, check_zone
 
 FEATURE_TYPES = frozenset({"int64", "float64", "bool", "string"})
 SCHEDULES = frozenset({"hourly", "daily", "weekly", "continuous"})  # continuous = streaming
@@ -21,7 +23,7 @@ SCHEDULES = frozenset({"hourly", "daily", "weekly", "continuous"})  # continuous
 KINDS = frozenset({"batch", "streaming"})
 REQUIRED_FIELDS = (
     "name", "entity", "owner", "description", "source", "table", "code",
-    "nominal_time", "ttl", "schedule", "freshness_slo", "features",
+    "nominal_time", "time_zone", "ttl", "schedule", "freshness_slo", "features",
 )  # fmt: skip
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -51,8 +53,8 @@ class FeatureGroup:
     online: bool = True
     kind: str = "batch"
     topics: tuple[str, ...] = ()  # event-log topics a streaming group consumes
-    #: the zone of the offline table's wall-clock times when they are stored without one (``UTC``,
-    #: ``Europe/Madrid``); None = the table stores instants, and a naive column is refused when joined
+    #: the zone of the offline table's and the online rows' wall-clock times (``UTC``, ``Europe/Madrid``): the
+    #: build job writes the nominal time on that clock, every reader (joins, serving) reads it there
     time_zone: str | None = None
 
     @property

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from data_processing.domain.expressions import DerivedFeature
 
-ORDER_GROUP = "order"  # pseudo-group: features computed from the order itself, not from a stored group
+#: the default pseudo-group of a model's request context (a declaration names its own, e.g. ``order`` for ETD)
+CONTEXT_GROUP = "context"
 DERIVED_GROUP = "derived"  # pseudo-group: features a model computes from others with the DSL (domain/dsl.py)
 
 
@@ -40,15 +41,18 @@ class FeatureRef:
 class FeatureSet:
     """The ordered features a model consumes: canonical expressions, then DSL-derived features.
 
-    ``derived`` features read requested or other features (``@group:feature``); ``label`` is the
-    source column of the training label. Built from ``feature_sets/<model>.yaml``.
+    ``derived`` features read requested or other features (``@group:feature``); ``label`` is the source column
+    of the training label; ``context`` names the pseudo-group of what a request carries (``@order:n_items``) and
+    of the nominal time's ``hour_of_day`` / ``day_of_week``. Built from the model's declaration
+    (``model_specs/<model>.yaml``, see ``data_processing.models.load_model``).
     """
 
     # refs/columns are cached: the feature set is immutable and the estimate path reads them on every request
     model: str
     expressions: tuple[str, ...]
     derived: tuple[DerivedFeature, ...] = ()
-    label: str = "delivery_minutes"
+    label: str = "label"
+    context: str = CONTEXT_GROUP
 
     @cached_property
     def refs(self) -> tuple[FeatureRef, ...]:
@@ -70,10 +74,10 @@ class FeatureSet:
         return (*(ref.column for ref in self.refs), *derived)
 
     def stored_groups(self) -> dict[str, tuple[str, ...]]:
-        """Feature groups read from a store (everything but the order context), with their features."""
+        """Feature groups read from a store (everything but the request context), with their features."""
         groups: dict[str, list[str]] = {}
         for ref in self.required_refs:
-            if ref.group != ORDER_GROUP:
+            if ref.group not in (self.context, DERIVED_GROUP):
                 groups.setdefault(ref.group, []).append(ref.feature)
         return {group: tuple(features) for group, features in groups.items()}
 

@@ -33,6 +33,7 @@ class Prediction:
     version: str
     value: float
     node: str | None = None  # the node of a partitioned model that answered
+    route: str | None = None  # "stable" | "canary" when a routing record applies
 
 
 def online_record(row: OnlineRow) -> dict[str, Any]:

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from apiflask import APIFlask, Schema, fields
 from flask import request
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter
 
-from data_processing.bootstrap import COMPONENT, bootstrap
+from data_processing.bootstrap import COMPONENT, Dependencies, bootstrap
 from data_processing.directory.api import install_deprecation_header, register_directory_routes
 from data_processing.directory.usage import model_consumer
 from data_processing.domain.orders import parse_order
 from data_processing.entrypoints.help_api import register_help_routes
 from data_processing.freshness import FreshnessCollector, GroupFreshness
-from data_processing.services import online_readiness
+from data_processing.services import ModelCatalog, online_readiness
+from data_processing.serving import read_features as read_online_features
 from data_processing.settings import Settings
 from strata_kernel.access import callers
 from strata_kernel.contracts.auth import OPERATOR
+from strata_kernel.contracts import headers
+from strata_kernel.contracts.serving import FeatureReadRequest, OnlinePredictRequest
+from strata_kernel.errors import BadRequest
 from strata_kernel.logs import configure_logging
+from strata_kernel.metrics import metric_name
 from strata_kernel.service import add_scrape_time_collector, create_service_app
 
 
@@ -31,6 +37,52 @@ class EstimateIn(Schema):
     subtotal = fields.Float(required=True)
 
 
+def register_model_routes(app: APIFlask, models: ModelCatalog, deps: Dependencies) -> None:
+    """The generic online API of declared models (strata_kernel/contracts/serving.py)."""
+    served = Counter(metric_name(COMPONENT, "model_predictions_total"), "Instances answered per declared model.",
+                     ["model"], registry=deps.registry)  # fmt: skip
+
+    @app.post("/v1/models/<name>/predict")
+    @app.doc(
+        tags=["models"],
+        summary="Predict with a declared model: each instance's entity keys, nominal time and context fields -> "
+        "online features -> the training expressions -> the inference engine (routing, prediction log).",
+        description="Body {instances: [{<entity keys>, <time>, <context fields>}]} (1..1000) -> {model, version, "
+        "predictions, features_age_seconds, nodes?, route?}; header X-Routing-Key keys the canary split.",
+        responses=[200, 400, 404, 503],
+    )
+    def predict(name: str) -> dict[str, Any]:
+        body = OnlinePredictRequest.from_wire(request.get_json(silent=True))
+        answer = models.predictor(name).predict(body, _routing_key())
+        served.labels(name).inc(len(answer.predictions))
+        return answer.to_wire()
+
+    @app.get("/v1/features")
+    @app.doc(
+        tags=["features"],
+        summary="Features alone: ?entity=<id> (or <key>:<id> per entity kind)&features=@g:f,@g:f[&at=ISO]; a row "
+        "older than its group's TTL at `at` (default now) is null.",
+        responses=[200, 400, 404],
+    )
+    def read_features() -> dict[str, Any]:
+        query = {"entity": request.args.getlist("entity"), "features": request.args.get("features"),
+                 "at": request.args.get("at")}  # fmt: skip
+        asked = FeatureReadRequest.from_wire(query)
+        return read_online_features(deps.online_store, asked, deps.feature_groups.get, _now).to_wire()
+
+
+def _routing_key() -> str | None:
+    key = request.headers.get(headers.ROUTING_KEY)
+    if key is not None and len(key) > headers.MAX_ROUTING_KEY_CHARS:
+        raise BadRequest(f"{headers.ROUTING_KEY} must be at most {headers.MAX_ROUTING_KEY_CHARS} characters",
+                         field=headers.ROUTING_KEY)  # fmt: skip
+    return key
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     """``overrides`` go to :func:`data_processing.bootstrap.bootstrap` (``online_store``, ``inference_engine``,
     ``feature_groups``, ``feature_directory``, ``help_engine``, ...: fakes in tests)."""
@@ -41,7 +93,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     app = create_service_app(
         COMPONENT,
         title="Strata data_processing",
-        description="ETD runtime: online features + order features -> inference engine.",
+        description="Online serving of declared models (features + context -> inference engine), ETD's estimate, "
+        "the feature directory and the chatbot's answers.",
         readiness_checks=[online_readiness(deps.online_store, runtime.groups)],
         registry=deps.registry,
         callers=settings.caller_directory(),
@@ -60,11 +113,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     def estimate(body: Any) -> dict[str, Any]:
         return estimator.estimate(parse_order(request.get_json(silent=True))).to_wire()
 
+    register_model_routes(app, runtime.models, deps)
+
     fresh = GroupFreshness(deps.online_store)
     register_directory_routes(app, directory, settings.resolved_feature_groups_dir(), fresh=fresh.of)
     add_scrape_time_collector(app, FreshnessCollector(COMPONENT, directory, fresh, runtime.groups))
     register_help_routes(app, deps.help_answerer)  # no readiness check: ETD serves without a help model
     install_deprecation_header(app, "estimate", usage, model_consumer(settings.etd_model))
+    install_deprecation_header(app, "predict", usage, lambda: model_consumer((request.view_args or {}).get("name", "")))
     app.extensions["data_processing.deps"] = deps
     app.extensions["strata.feature_usage"] = usage
     return app

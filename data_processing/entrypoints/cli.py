@@ -72,20 +72,20 @@ def build_features(
 
 @app.command("training-set")
 def training_set(model: str) -> None:
-    """Point-in-time join of processed.orders with the model's features -> processed.<model>_training_set."""
+    """A declared model's spine, point-in-time joined with its features -> processed.<model>_training_set."""
 
     def job(deps: Dependencies) -> dict[str, Any]:
         from data_processing.directory.jobs import record_training_reads
-        from data_processing.feature_sets import load_feature_set
         from data_processing.jobs.training_set import run_training_set
+        from data_processing.models import load_model
 
-        settings, registry = deps.settings, deps.feature_groups
-        feature_set = load_feature_set(model, registry, settings.resolved_feature_sets_dir())
+        settings = deps.settings
+        declared = load_model(model, deps.feature_groups, settings.resolved_model_specs_dir())
         engine = settings.pit_engine
         spark = None if engine == "local" else (lambda: deps.spark)  # started only if the join needs it
         threshold = None if engine == "spark" else settings.pit_spark_min_rows
-        result = run_training_set(deps.lake, registry, feature_set, spark=spark, spark_min_rows=threshold)
-        return record_training_reads(deps.feature_directory, feature_set, result, datetime.now())
+        result = run_training_set(deps.lake, declared, spark=spark, spark_min_rows=threshold)
+        return record_training_reads(deps.feature_directory, declared.feature_set, result, datetime.now())
 
     _run(job)
 

@@ -34,13 +34,19 @@ def run_build_features(
     as_of: datetime | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
+    from pyspark.sql import functions as F  # noqa: N812
+
     group = registry.get(group_name)
     compute = registry.transform(group_name)
     source_info = lake.table(group.source)
     require_rows(source_info, f"build {group.source} first")
     computed = compute(read_table(spark, source_info), as_of=as_of)
     check_computed_types(computed, group)  # the declared types vs what the code really produced
-    features = conform(computed, group, created_at=now or datetime.now()).cache()
+    features = conform(computed, group, created_at=now or datetime.now())
+    if as_of is not None:  # Python groups stop at as_of themselves; a SQL group cannot be told
+        features = features.where(F.col(group.nominal_time) <= F.lit(as_of.replace(tzinfo=None).isoformat(sep=" "))
+                                  .cast("timestamp_ntz"))  # fmt: skip
+    features = features.cache()
     try:
         commit = write_table(
             lake,
@@ -64,7 +70,12 @@ def run_build_features(
 
 
 def conform(frame: DataFrame, group: FeatureGroup, *, created_at: datetime) -> DataFrame:
-    """Exactly the offline-store columns, typed as the YAML declares; missing code output is a clear error."""
+    """Exactly the offline-store columns, typed as the YAML declares; missing code output is a clear error.
+
+    The nominal time is written on the wall clock of the group's ``time_zone`` (what every reader assumes): an
+    instant (Spark ``timestamp``, e.g. from a file landed with its zone) is converted to that clock, a naive
+    value is already on it.
+    """
     from pyspark.sql import functions as F  # noqa: N812
 
     expected = [group.entity, group.nominal_time, *group.feature_names]
@@ -72,9 +83,12 @@ def conform(frame: DataFrame, group: FeatureGroup, *, created_at: datetime) -> D
     if missing:
         raise InvalidFeatureGroup(f"{group.code} returned no column(s) {', '.join(missing)}", field="code")
     typed_features = [F.col(f.name).cast(_SPARK_TYPES[f.type]).alias(f.name) for f in group.features]
+    nominal = F.col(group.nominal_time)
+    if dict(frame.dtypes)[group.nominal_time] == "timestamp":  # an instant: onto the group's clock
+        nominal = F.from_utc_timestamp(nominal, group.time_zone or "UTC")
     return frame.select(
         F.col(group.entity).cast("string").alias(group.entity),
-        F.col(group.nominal_time).cast("timestamp_ntz").alias(group.nominal_time),
+        nominal.cast("timestamp_ntz").alias(group.nominal_time),
         F.lit(created_at.replace(tzinfo=None).isoformat(sep=" ")).cast("timestamp_ntz").alias("created_at"),
         *typed_features,
         F.date_format(group.nominal_time, "yyyy-MM-dd").alias(PARTITION_COLUMN),

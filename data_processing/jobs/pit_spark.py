@@ -11,16 +11,21 @@ the very numpy code of the single-machine path and of serving.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from data_processing.domain.feature_groups import FeatureGroup
 from data_processing.domain.features import FeatureSet
 from data_processing.jobs.lake_io import PARTITION_COLUMN, read_table
 from data_processing.jobs.pit_join import CREATED_AT
+from data_processing.models import DeclaredModel
+from strata_kernel.contracts.model_spec import ModelSpec
+from strata_kernel.contracts.time_zones import InvalidTimeColumn, NaiveTimeColumn, check_zone
 from strata_kernel.lake import LakeClient, TableInfo, new_run_id
-from strata_kernel.zones import InvalidTimeColumn, NaiveTimeColumn, check_zone
+from strata_kernel.time_columns import normalise_units
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -118,44 +123,69 @@ def _join_group(
 def spark_training_set(
     spark: SparkSession,
     lake: LakeClient,
-    orders_info: TableInfo,
+    model: DeclaredModel,
+    spine_infos: list[TableInfo],
     groups: list[tuple[FeatureGroup, TableInfo]],
-    feature_set: FeatureSet,
     *,
     target: str,
     job: str,
     inputs: list[str],
 ) -> dict[str, Any]:
     """Join on Spark, finish the columns with the shared numpy code, write + commit (overwrite)."""
-    orders = read_table(spark, orders_info).drop(PARTITION_COLUMN)
-    items = [SparkGroupRows(group, read_table(spark, info)) for group, info in groups]
-    from data_processing.jobs.training_set import ORDERS_TIME_ZONE
-
-    groups_features = feature_set.stored_groups()
-    joined = spark_point_in_time_join(orders, "placed_at", items, groups_features, time_zone=ORDERS_TIME_ZONE)
-    finished = finish_on_spark(joined, feature_set)
-    staging = lake.staging_dir(target, new_run_id())
-    finished.write.mode("overwrite").partitionBy(PARTITION_COLUMN).parquet(str(staging))
+    spec = model.spec
+    staged_spine = None if spec.spine.table is not None else lake.staging_dir(target, f"spine-{new_run_id()}")
+    try:
+        spine = _spine_frame(spark, spec, spine_infos, staged_spine)
+        items = [SparkGroupRows(group, read_table(spark, info)) for group, info in groups]
+        features = model.feature_set.stored_groups()
+        joined = spark_point_in_time_join(spine, spec.spine.time, items, features, time_zone=spec.spine.time_zone)
+        finished = finish_on_spark(joined, spec, model.feature_set)
+        staging = lake.staging_dir(target, new_run_id())
+        finished.write.mode("overwrite").partitionBy(PARTITION_COLUMN).parquet(str(staging))
+    finally:
+        if staged_spine is not None:
+            shutil.rmtree(staged_spine, ignore_errors=True)
     return lake.commit_staged(target, staging, partition_column=PARTITION_COLUMN, job=job, inputs=inputs,
                               mode="overwrite")  # fmt: skip
 
 
-def finish_on_spark(joined: DataFrame, feature_set: FeatureSet) -> DataFrame:
+def _spine_frame(spark: SparkSession, spec: ModelSpec, infos: list[TableInfo], staging: Path | None) -> DataFrame:
+    """A table spine is read as is; a query runs once on DuckDB (read-only) and is staged for the executors."""
+    if staging is None:
+        return read_table(spark, infos[0]).drop(infos[0].partition_column)
+    import pyarrow.parquet as pq
+
+    from data_processing.jobs.spine import read_spine
+
+    pq.write_table(normalise_units(read_spine(spec.spine, infos)), staging / "spine.parquet")
+    return spark.read.parquet(str(staging / "spine.parquet"))
+
+
+def finish_on_spark(joined: DataFrame, spec: ModelSpec, feature_set: FeatureSet) -> DataFrame:
     """``training_columns`` per Arrow batch (``mapInArrow``): one code path for every engine."""
     import pyarrow as pa
 
     from data_processing.jobs.training_set import training_columns
 
     sample = pa.Table.from_pylist([], schema=_arrow_schema(joined))
-    schema = pa.table(training_columns(sample, feature_set)).schema
+    schema = _utc(pa.table(training_columns(sample, spec, feature_set)).schema)
 
     def finish(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            columns = training_columns(batch, feature_set)
+            columns = training_columns(batch, spec, feature_set)
             arrays = [_as_array(columns[field.name], field.type) for field in schema]
             yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     return joined.mapInArrow(finish, _spark_schema(schema))
+
+
+def _utc(schema: Any) -> Any:
+    """Instants travel to Spark in UTC (its session zone); naive columns stay naive."""
+    import pyarrow as pa
+
+    fields = [f.with_type(pa.timestamp("us", tz="UTC")) if pa.types.is_timestamp(f.type) and f.type.tz else f
+              for f in schema]  # fmt: skip
+    return pa.schema(fields)
 
 
 def _as_array(values: Any, kind: Any) -> Any:
@@ -170,7 +200,7 @@ def _arrow_schema(frame: DataFrame) -> Any:
 
     arrow = {"string": pa.string(), "bigint": pa.int64(), "int": pa.int32(), "double": pa.float64(),
              "float": pa.float32(), "boolean": pa.bool_(), "timestamp_ntz": pa.timestamp("us"),
-             "timestamp": pa.timestamp("us")}  # fmt: skip
+             "timestamp": pa.timestamp("us", tz="UTC"), "date": pa.date32()}  # fmt: skip
     return pa.schema([(name, arrow[kind]) for name, kind in frame.dtypes])
 
 
@@ -179,7 +209,7 @@ def _spark_schema(schema: Any) -> str:
 
     def spark_type(kind: Any) -> str:
         if pa.types.is_timestamp(kind):
-            return "timestamp_ntz"
+            return "timestamp_ltz" if kind.tz else "timestamp_ntz"  # "timestamp" may mean NTZ (session setting)
         names = {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int", pa.float64(): "double",
                  pa.float32(): "float", pa.bool_(): "boolean"}  # fmt: skip
         return names[kind]

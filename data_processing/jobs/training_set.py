@@ -1,12 +1,15 @@
-"""training-set <model>: point-in-time join of processed.orders with the model's feature set.
+"""training-set <model>: a declared model's spine, point-in-time joined with its features.
 
-The feature set (``feature_sets/<model>.yaml``) names the features; the point-in-time join (rule in
-``jobs/pit_join.py``) fetches the stored ones, ``etd_features`` computes the order context, and the DSL
-computes the derived ones: the same functions the runtime service runs on one row. An order without a
-usable feature row is KEPT with nulls (the model learns that case too). Small sets join on one machine
-(numpy); large ones on Spark (``jobs/pit_spark.py``), chosen by ``pit_engine`` / ``pit_spark_min_rows``.
-The feature set's JSON is stored next to the table and named in the commit's inputs, so the model trained
-on it can carry it (see docs/contracts.md).
+From ``model_specs/<model>.yaml`` alone: the spine (a lake table or a query) is read and checked, its nominal time
+made instants, each feature group joined by the rule of ``jobs/pit_join.py`` (an order without a usable feature
+row is KEPT with nulls: the model learns that case too), the request context computed by ``domain/context.py``
+and the derived features by the DSL — the same functions the online path runs on one row. Text features stay
+text (categorical). Small sets join on one machine; large ones on Spark (``jobs/pit_spark.py``), chosen by
+``pit_engine`` / ``pit_spark_min_rows``. The feature set's JSON is stored next to the table and named in the
+commit's inputs, so the model trained on it can carry it (see docs/contracts.md).
+
+Columns of ``processed.<model>_training_set``: the spine's id, entities, partition and baseline columns and
+nominal time (instants), ``nominal_date`` (the local date), the model's input columns in order, ``label``.
 """
 
 from __future__ import annotations
@@ -20,31 +23,28 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from data_processing.domain.etd_features import order_context_features
+from data_processing.domain.context import context_features
 from data_processing.domain.expressions import feature_set_to_json, model_inputs
-from data_processing.domain.features import ORDER_GROUP, FeatureSet
+from data_processing.domain.features import FeatureSet
 from data_processing.jobs.lake_io import PARTITION_COLUMN, read_arrow, require_rows, table_ref
 from data_processing.jobs.pit_join import GroupRows, point_in_time_join
-from data_processing.registry import FeatureGroupRegistry
+from data_processing.jobs.spine import prepare_spine, read_spine
+from data_processing.models import DeclaredModel
+from strata_kernel.contracts.model_spec import LABEL_COLUMN, ModelSpec
 from strata_kernel.lake import LakeClient
+from strata_kernel.time_columns import as_instants
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 __all__ = ["GroupRows", "build_training_set", "point_in_time_join", "run_training_set", "training_columns"]
 
-ORDERS = "processed.orders"
-KEY_COLUMNS = ("order_id", "restaurant_id", "city_id", "country_code", "placed_at")
-TIME_COLUMN = "placed_at"
-#: processed.orders stores the ETD simulator's one wall-clock calendar without a zone, declared UTC
-ORDERS_TIME_ZONE = "UTC"
 FEATURE_SET_INPUT = "feature_set:"  # prefix of the commit input naming the feature set JSON
 
 
 def run_training_set(
     lake: LakeClient,
-    registry: FeatureGroupRegistry,
-    feature_set: FeatureSet,
+    model: DeclaredModel,
     *,
     spark: Callable[[], SparkSession] | None = None,
     spark_min_rows: int | None = None,
@@ -52,60 +52,69 @@ def run_training_set(
     """Join and commit ``processed.<model>_training_set``; Spark when ``spark`` is given and the set is large.
 
     ``spark`` builds the session lazily; ``spark_min_rows`` (None = always Spark when given) is the size from
-    which Spark is worth its start-up.
+    which Spark is worth its start-up (the spine tables' rows count).
     """
-    orders_info = lake.table(ORDERS)
-    require_rows(orders_info, "run `python -m data_processing process-orders` first")
-    groups = [registry.get(name) for name in feature_set.stored_groups()]
-    infos = [lake.table(group.table) for group in groups]
+    spec = model.spec
+    spine_infos = [lake.table(name) for name in spec.spine.tables]
+    for info in spine_infos:
+        require_rows(info, f"land or build {info.name} first")
+    infos = [lake.table(group.table) for group in model.groups]
     for info in infos:
         require_rows(info, "run `python -m data_processing build-features <group>` first")
-    target = f"processed.{feature_set.model}_training_set"
-    spec_input = _store_feature_set(lake, target, feature_set)
-    job = f"data_processing training-set {feature_set.model}"
-    inputs = [table_ref(orders_info), *(table_ref(info) for info in infos), spec_input]
-    use_spark = spark is not None and (spark_min_rows is None or orders_info.rows >= spark_min_rows)
+    target = spec.training_table
+    spec_input = _store_feature_set(lake, target, model.feature_set)
+    job = f"data_processing training-set {spec.name}"
+    inputs = [*(table_ref(info) for info in [*spine_infos, *infos]), spec_input]
+    rows = sum(info.rows for info in spine_infos)
+    use_spark = spark is not None and (spark_min_rows is None or rows >= spark_min_rows)
     if use_spark and spark is not None:
         from data_processing.jobs.pit_spark import spark_training_set
 
-        commit = spark_training_set(spark(), lake, orders_info, list(zip(groups, infos, strict=True)), feature_set,
+        commit = spark_training_set(spark(), lake, model, spine_infos, list(zip(model.groups, infos, strict=True)),
                                     target=target, job=job, inputs=inputs)  # fmt: skip
     else:
-        orders = read_arrow(orders_info)
-        group_rows = [GroupRows(group, read_arrow(info)) for group, info in zip(groups, infos, strict=True)]
-        table = build_training_set(orders, group_rows, feature_set)
-        commit = lake.write_arrow(
-            target, table, partition_column=PARTITION_COLUMN, job=job, inputs=inputs, mode="overwrite"
-        )
+        spine = read_spine(spec.spine, spine_infos)
+        group_rows = [GroupRows(group, read_arrow(info)) for group, info in zip(model.groups, infos, strict=True)]
+        table = build_training_set(spine, group_rows, model)
+        commit = lake.write_arrow(target, table, partition_column=PARTITION_COLUMN, job=job, inputs=inputs,
+                                  mode="overwrite")  # fmt: skip
     return {"table": target, "version": commit["version"], "rows": commit["rows"], "engine": "spark" if use_spark
             else "local", "feature_set": spec_input.removeprefix(FEATURE_SET_INPUT)}  # fmt: skip
 
 
-def build_training_set(orders: pa.Table, groups: Sequence[GroupRows], feature_set: FeatureSet) -> pa.Table:
-    """Keys, ``nominal_date``, the feature set's columns (in its order) and ``label``; one row per order."""
-    joined = point_in_time_join(orders, TIME_COLUMN, groups, feature_set.stored_groups(), time_zone=ORDERS_TIME_ZONE)
-    return pa.table(training_columns(joined, feature_set))
+def build_training_set(spine: pa.Table, groups: Sequence[GroupRows], model: DeclaredModel) -> pa.Table:
+    """Keys, ``nominal_date``, the feature set's columns (in its order) and ``label``; one row per spine row."""
+    prepared = prepare_spine(spine, model.spec)
+    joined = point_in_time_join(prepared, model.spec.spine.time, groups, model.feature_set.stored_groups())
+    return pa.table(training_columns(joined, model.spec, model.feature_set))
 
 
-def training_columns(joined: pa.Table | pa.RecordBatch, feature_set: FeatureSet) -> dict[str, pa.Array]:
-    """From orders + fetched feature columns to the training set's columns (both engines run this)."""
-    placed_at = pc.cast(joined.column(TIME_COLUMN), pa.timestamp("us")).to_numpy(zero_copy_only=False)
-    order_context = order_context_features(
-        placed_at,
-        joined.column("n_items").to_numpy(zero_copy_only=False),
-        joined.column("subtotal").to_numpy(zero_copy_only=False),
-    )
+def training_columns(joined: pa.Table | pa.RecordBatch, spec: ModelSpec, feature_set: FeatureSet) -> dict[str, Any]:
+    """From spine + fetched feature columns to the training set's columns (both engines run this)."""
+    zone = spec.spine.time_zone or "UTC"
+    times = as_instants(joined.column(spec.spine.time), zone=zone, what=f"spine.{spec.spine.time}")
+    local = pc.local_timestamp(pc.cast(times, pa.timestamp("us", tz=zone)))  # the wall clock of the spine's zone
+    local_times = np.asarray(local.to_numpy(zero_copy_only=False), dtype="datetime64[us]")
+    values = {f.name: joined.column(f.name).to_numpy(zero_copy_only=False) for f in spec.context}
+    context = context_features(feature_set.context, spec.context, local_times, values)
     fetched: dict[str, Any] = {}
     for ref in feature_set.required_refs:
-        fetched[ref.column] = order_context[ref.column] if ref.group == ORDER_GROUP else joined.column(ref.column)
-    as_numpy = {column: _numpy(values) for column, values in fetched.items()}
-    columns: dict[str, Any] = {key: joined.column(key) for key in KEY_COLUMNS}
-    columns[PARTITION_COLUMN] = pa.array(placed_at.astype("datetime64[D]").astype(str))
-    for column, values in model_inputs(feature_set, as_numpy).items():
+        fetched[ref.column] = context[ref.column] if ref.group == feature_set.context else joined.column(ref.column)
+    as_numpy = {column: _numpy(value) for column, value in fetched.items()}
+    columns: dict[str, Any] = {key: joined.column(key) for key in key_columns(spec) if key != spec.spine.time}
+    columns[spec.spine.time] = times
+    columns[PARTITION_COLUMN] = pa.array(local_times.astype("datetime64[D]").astype(str))
+    for column, computed in model_inputs(feature_set, as_numpy).items():
         stored = fetched.get(column)
-        columns[column] = stored if isinstance(stored, pa.Array | pa.ChunkedArray) else _arrow(values)
-    columns["label"] = pc.cast(joined.column(feature_set.label), pa.float64())
+        columns[column] = stored if isinstance(stored, pa.Array | pa.ChunkedArray) else _arrow(computed)
+    columns[LABEL_COLUMN] = pc.cast(joined.column(spec.label), pa.float64())
     return columns
+
+
+def key_columns(spec: ModelSpec) -> tuple[str, ...]:
+    """What identifies, routes and baselines a row: id, entities, partition columns, baseline column, time."""
+    keys = [spec.spine.id, *spec.entities, *spec.partition_by, spec.baseline_mean_by, spec.spine.time]
+    return tuple(dict.fromkeys(key for key in keys if key is not None))
 
 
 def feature_set_blob(feature_set: FeatureSet) -> tuple[str, bytes]:
@@ -130,9 +139,11 @@ def _numpy(values: Any) -> np.ndarray:
     if isinstance(values, pa.Array | pa.ChunkedArray):
         if pa.types.is_integer(values.type) or pa.types.is_floating(values.type) or pa.types.is_boolean(values.type):
             return np.asarray(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
-        return np.asarray(values.to_pylist(), dtype=object)
+        return np.asarray(values.to_pylist(), dtype=object)  # text: categorical, kept as text
     return np.asarray(values)
 
 
 def _arrow(values: np.ndarray) -> pa.Array:
+    if values.dtype == object:
+        return pa.array(values.tolist(), pa.string())
     return pa.array(values, from_pandas=True)  # NaN -> null, as the stored features

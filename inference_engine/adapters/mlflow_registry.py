@@ -137,14 +137,11 @@ def _log_model(candidate: TrainedCandidate) -> str:
     import mlflow.xgboost
     import pandas as pd
     import xgboost
-    from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, Schema
 
-    signature = ModelSignature(
-        inputs=Schema([ColSpec("double", feature) for feature in candidate.features]),
-        outputs=Schema([ColSpec("double")]),
-    )
-    example = pd.DataFrame(candidate.input_example, columns=list(candidate.features), dtype="float64")
+    signature = _signature(candidate)
+    categorical = "categories" in candidate.tags  # text features: an example of codes would contradict the schema
+    example = pd.DataFrame([] if categorical else candidate.input_example, columns=list(candidate.features),
+                           dtype="float64")  # fmt: skip
     info = mlflow.xgboost.log_model(
         candidate.model,
         name="model",
@@ -157,6 +154,20 @@ def _log_model(candidate: TrainedCandidate) -> str:
     return str(info.model_uri)
 
 
+def _signature(candidate: TrainedCandidate) -> Any:
+    """Inputs: every feature (text ones are categorical strings), then the partition keys; output: one number."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema, TensorSpec
+
+    categorical = set(json.loads(candidate.tags.get("categories") or "{}"))
+    keys = json.loads(candidate.tags.get("partition_by") or "[]")
+    inputs: list[ColSpec | TensorSpec] = [
+        ColSpec("string" if f in categorical else "double", f) for f in candidate.features
+    ]
+    inputs += [ColSpec("string", key, required=False) for key in keys if key not in candidate.features]
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema([ColSpec("double")]))
+
+
 def _log_partitioned(candidate: TrainedCandidate) -> str:
     """A partitioned model is one directory (routing.json, report.json, models/): logged as the version's files,
     with an MLmodel file whose ``partitioned`` flavor names that directory (read back by ``_model_file``)."""
@@ -165,7 +176,8 @@ def _log_partitioned(candidate: TrainedCandidate) -> str:
     import mlflow
 
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "MLmodel").write_text(yaml.safe_dump({"flavors": {"partitioned": {"data": "partitioned"}}}))
+        mlmodel = {"flavors": {"partitioned": {"data": "partitioned"}}, "signature": _signature(candidate).to_dict()}
+        (Path(tmp) / "MLmodel").write_text(yaml.safe_dump(mlmodel))
         mlflow.log_artifact(str(Path(tmp) / "MLmodel"), artifact_path="model")
     mlflow.log_artifacts(str(candidate.model), artifact_path="model/partitioned")
     run = mlflow.active_run()

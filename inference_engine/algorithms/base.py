@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -42,8 +43,13 @@ class Algorithm(abc.ABC):
         *,
         seed: int,
         threads: int,
+        categorical: Mapping[int, int] | None = None,
     ) -> FittedModel:
-        """Train on ``fit`` (x, y); ``valid`` may drive early stopping. Same inputs and seed -> same model."""
+        """Train on ``fit`` (x, y); ``valid`` may drive early stopping. Same inputs and seed -> same model.
+
+        ``categorical`` maps a column index to its number of categories: that column holds category indexes
+        (NaN = missing or unseen), never to be read as an ordered number.
+        """
 
     @abc.abstractmethod
     def load(self, path: str) -> FittedModel:

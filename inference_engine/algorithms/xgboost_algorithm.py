@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -56,6 +57,7 @@ class XGBoostAlgorithm(Algorithm):
         *,
         seed: int,
         threads: int,
+        categorical: Mapping[int, int] | None = None,
     ) -> FittedModel:
         objective, eval_metric = OBJECTIVES[self.task]
         rounds = int(hyperparameters.get("num_boost_round", 400))
@@ -63,8 +65,11 @@ class XGBoostAlgorithm(Algorithm):
         booster_params = {k: v for k, v in hyperparameters.items() if k not in ROUND_KEYS}
         params = {**DEFAULTS, "objective": objective, "eval_metric": eval_metric, **booster_params}
         params.update(seed=seed, nthread=threads)
-        dfit = xgb.DMatrix(fit[0], label=fit[1], missing=np.nan, nthread=threads)
-        dvalid = xgb.DMatrix(valid[0], label=valid[1], missing=np.nan, nthread=threads)
+        # categorical columns split by category sets (XGBoost's native support), never by order
+        kinds = None if not categorical else ["c" if i in categorical else "q" for i in range(fit[0].shape[1])]
+        options = {"missing": np.nan, "nthread": threads, "feature_types": kinds, "enable_categorical": bool(kinds)}
+        dfit = xgb.DMatrix(fit[0], label=fit[1], **options)
+        dvalid = xgb.DMatrix(valid[0], label=valid[1], **options)
         booster = xgb.train(
             params, dfit, num_boost_round=rounds, evals=[(dvalid, "validation")],
             early_stopping_rounds=patience, verbose_eval=False,

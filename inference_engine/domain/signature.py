@@ -5,9 +5,10 @@ A mismatch is the caller's fault (HTTP 400 naming the field), never a 500 from i
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from inference_engine.errors import InvalidInstances
@@ -17,6 +18,16 @@ from strata_kernel.contracts.prediction import Instance, PredictRequest
 @dataclass(frozen=True)
 class InputSignature:
     features: tuple[str, ...]
+    #: categorical (text) features -> their categories in the model's order; a value's index is what the model saw
+    categories: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, features: Sequence[str], tags: Mapping[str, str]) -> InputSignature:
+        """From a version's features and its ``categories`` tag (JSON ``{feature: [category, ...]}``)."""
+        raw = json.loads(tags.get("categories") or "{}")
+        return cls(
+            tuple(features), {name: {value: i for i, value in enumerate(values)} for name, values in raw.items()}
+        )
 
     def rows(self, instances: Sequence[Instance]) -> Iterator[tuple[float, ...]]:
         """One tuple per instance in the model's feature order; None -> NaN (the model's missing value)."""
@@ -25,8 +36,7 @@ class InputSignature:
                 raise InvalidInstances(f"instances.{index} must be an object", field=f"instances.{index}")
             yield tuple(self._value(instance, index, feature) for feature in self.features)
 
-    @staticmethod
-    def _value(instance: Instance, index: int, feature: str) -> float:
+    def _value(self, instance: Instance, index: int, feature: str) -> float:
         if feature not in instance:
             raise InvalidInstances(
                 f"instances.{index}.{feature} is required (missing feature)", field=f"instances.{index}.{feature}"
@@ -34,6 +44,12 @@ class InputSignature:
         value = instance[feature]
         if value is None:
             return math.nan
+        categories = self.categories.get(feature)
+        if categories is not None:  # a category unseen in training is missing, as in the held-out evaluation
+            if not isinstance(value, str):
+                raise InvalidInstances(f"instances.{index}.{feature} is categorical: a string or null, got "
+                                       f"{type(value).__name__}", field=f"instances.{index}.{feature}")  # fmt: skip
+            return float(categories.get(value, math.nan))
         # bool is an int in Python, but true/false for a numeric feature is a client bug
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInstances(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -26,48 +25,40 @@ def _settings() -> Settings:
 
 @app.command()
 def train(
-    model: Annotated[str, typer.Argument(help="Model to train, e.g. etd.")],
+    model: Annotated[str, typer.Argument(help="A declared model (model_specs/<model>.yaml), e.g. etd; or helpbot.")],
     no_partitions: Annotated[
-        bool, typer.Option("--no-partitions", help="Train one global model even if the model has a partition spec.")
+        bool, typer.Option("--no-partitions", help="Train the root (global) model only, even if it is partitioned.")
     ] = False,
-    fresh: Annotated[
-        bool, typer.Option("--fresh", help="Partitioned: discard an interrupted run instead of resuming it.")
-    ] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Discard an interrupted run instead of resuming it.")] = False,
     param: Annotated[
         list[str] | None,
         typer.Option(
             "--param",
             metavar="KEY=VALUE",
-            help="Global XGBoost model only (with --no-partitions for a model with a spec): override a "
-            "hyperparameter, repeatable; n_estimators, max_depth, learning_rate, min_child_weight, subsample, "
-            "colsample_bytree, reg_lambda. Drills use it to register a deliberately worse candidate.",
+            help="XGBoost models: override a hyperparameter of the declaration, repeatable; n_estimators, max_depth, "
+            "learning_rate, min_child_weight, subsample, colsample_bytree, reg_lambda. Drills use it to register a "
+            "deliberately worse candidate.",
         ),
     ] = None,
 ) -> None:
-    """Train on the lake's training set, evaluate on the last holdout_days, register a new version.
+    """Train a declared model on its training set, evaluate it on its hold-out window, register a new version.
 
-    A model with a partition spec (model_specs/<model>.yaml) trains one model per node of its hierarchy on
-    Spark; the report table goes to stderr, the summary JSON line to stdout. ``helpbot`` trains the help-centre
-    chatbot (TensorFlow) on processed.help_examples and evaluates it on processed.help_heldout.
+    A partitioned model trains one model per node of its hierarchy on Spark; one without partitions (or with
+    --no-partitions) trains in this process. The report table goes to stderr, the summary JSON line to stdout.
+    ``helpbot`` trains the help-centre chatbot (TensorFlow) on processed.help_examples.
     """
-    from inference_engine.bootstrap import bootstrap, training_options
+    from inference_engine.bootstrap import bootstrap
     from inference_engine.helpbot.options import MODEL_NAME as HELPBOT
-    from inference_engine.partitioning.spec import has_spec, monitoring_spec
-    from inference_engine.training import parse_param_overrides, train_model
 
     with one_line_errors():
         settings = _settings()
         deps = bootstrap(settings)
-        if param and (model == HELPBOT or (not no_partitions and has_spec(model, settings.model_specs_dir))):
-            fail("--param applies to the global XGBoost model only: add --no-partitions (not for helpbot)", BAD_INPUT)
         if model == HELPBOT:
+            if param:
+                fail("--param does not apply to helpbot", BAD_INPUT)
             summary = _train_helpbot(deps)
-        elif not no_partitions and has_spec(model, settings.model_specs_dir):
-            summary = _train_partitioned(model, deps, fresh)
         else:
-            options = training_options(settings, parse_param_overrides(param or []))
-            options = replace(options, monitoring=monitoring_spec(model, settings.model_specs_dir))
-            summary = train_model(model, deps.training_data, deps.registry, options)
+            summary = _train_declared(model, deps, fresh=fresh, global_only=no_partitions, params=param or [])
     typer.echo(json.dumps(summary))
 
 
@@ -79,21 +70,18 @@ def _train_helpbot(deps: Dependencies) -> dict[str, Any]:
     return train_helpbot(deps.training_data, deps.registry, HelpbotOptions(seed=deps.settings.seed))
 
 
-def _train_partitioned(model: str, deps: Dependencies, fresh: bool) -> dict[str, Any]:
+def _train_declared(
+    model: str, deps: Dependencies, *, fresh: bool, global_only: bool, params: list[str]
+) -> dict[str, Any]:
     from inference_engine.bootstrap import partitioned_options
     from inference_engine.partitioning.report import print_table
     from inference_engine.partitioning.spark import build_spark_session
-    from inference_engine.partitioning.spec import load_spec
-    from inference_engine.partitioning.training import train_partitioned
+    from inference_engine.training import train_declared
 
     settings = deps.settings
-    result = train_partitioned(
-        load_spec(model, settings.model_specs_dir),
-        deps.training_data,
-        deps.registry,
-        lambda: build_spark_session(settings),
-        partitioned_options(settings, fresh=fresh),
-    )
+    result = train_declared(model, settings.resolved_model_specs_dir(), deps.training_data, deps.registry,
+                            lambda: build_spark_session(settings), partitioned_options(settings, fresh=fresh),
+                            global_only=global_only, params=params)  # fmt: skip
     print_table(result["report"], stderr=True)
     summary: dict[str, Any] = result["summary"]
     return summary

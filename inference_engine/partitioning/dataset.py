@@ -1,9 +1,10 @@
 """The one persisted split of a partitioned training run, and the partition metadata derived from it.
 
-The training set is read once, sorted by time, and split globally by time: the last ``holdout_days`` are
-held out (final evaluation), the latest ``validation_fraction`` of the rest is the validation slice (early
-stopping and the node-vs-parent decision), the remainder is fitted. One Parquet file holds every row with its
-``_part``; each node's data is a filter of it, built on the fly — no per-node copies.
+The training set is read once, sorted by time, and split globally by time: the last ``holdout_days`` (local dates)
+are held out (final evaluation), the latest ``validation_fraction`` of the rest is the validation slice (early
+stopping and the node-vs-parent decision), the remainder is fitted. Text features are categorical: their categories
+are those of the training window, each replaced by its index (NaN: missing or unseen). One Parquet file holds every
+row with its ``_part``; each node's data is a filter of it, built on the fly — no per-node copies.
 """
 
 from __future__ import annotations
@@ -35,8 +36,22 @@ class SplitInfo:
     rows: dict[NodeKey, dict[str, int]]
 
 
+FEATURE_SET_FILE = "_feature_set.json"
+
+
+def feature_set_tags(location: Path) -> dict[str, str]:
+    """The feature set (canonical expressions + DSL) data_processing stored beside the training set: it travels
+    with the model as the version tag ``feature_set`` so serving can rebuild the same inputs."""
+    path = location / FEATURE_SET_FILE
+    return {"feature_set": path.read_text()} if path.is_file() else {}
+
+
 def read_source(location: Path, spec: PartitionSpec) -> pa.Table:
-    """The training set's columns the spec needs, sorted by time (then id) so every run sees one order."""
+    """The training set's columns the spec needs, sorted by time (then id) so every run sees one order.
+
+    Numeric features come as doubles, text features as text (categorical: encoded once the split is known), the
+    time as the wall clock of the spec's zone (a training set stores instants; an older one naive times).
+    """
     import duckdb
 
     if not list(location.glob("*/*.parquet")) and not list(location.glob("*.parquet")):
@@ -45,6 +60,7 @@ def read_source(location: Path, spec: PartitionSpec) -> pa.Table:
     with duckdb.connect() as con:
         relation = con.sql(f"SELECT * FROM read_parquet('{pattern.replace(chr(39), chr(39) * 2)}', "
                            "hive_partitioning=true)")  # fmt: skip
+        types = {name: str(kind).upper() for name, kind in zip(relation.columns, relation.types, strict=True)}
         features = _features(relation.columns, spec)
         extra = [spec.baseline_by] if spec.baseline_by and spec.baseline_by not in spec.partition_by else []
         needed = [*spec.partition_by, spec.time_column, spec.label, *extra]
@@ -53,10 +69,12 @@ def read_source(location: Path, spec: PartitionSpec) -> pa.Table:
             raise TrainingDataError(f"training set lacks column(s): {', '.join(missing)}", field=missing[0])
         order = spec.time_column + (f", {spec.id_column}" if spec.id_column else "")
         keys = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in spec.partition_by)
-        values = ", ".join(f'CAST("{c}" AS DOUBLE) AS "{c}"' for c in features)
+        values = ", ".join(f'CAST("{c}" AS {"VARCHAR" if _is_text(types[c]) else "DOUBLE"}) AS "{c}"'
+                           for c in features)  # fmt: skip
         # the baseline's grouping column rides along (as text) for the held-out report only
         values += "".join(f', CAST("{c}" AS VARCHAR) AS "{c}"' for c in extra)
-        query = (f'SELECT {keys}, CAST("{spec.time_column}" AS TIMESTAMP) AS "{spec.time_column}", {values}, '
+        time = _local_time(spec.time_column, types[spec.time_column], spec.time_zone)
+        query = (f'SELECT {keys}{", " if keys else ""}{time} AS "{spec.time_column}", {values}, '
                  f'CAST("{spec.label}" AS DOUBLE) AS "{spec.label}" FROM relation '
                  f'WHERE "{spec.label}" IS NOT NULL ORDER BY {order}')  # fmt: skip
         try:
@@ -64,6 +82,44 @@ def read_source(location: Path, spec: PartitionSpec) -> pa.Table:
         except duckdb.Error as exc:
             raise TrainingDataError(f"training set cannot be read for {spec.name}: {str(exc).splitlines()[0]}") from exc
     return table.read_all() if hasattr(table, "read_all") else table
+
+
+def _is_text(kind: str) -> bool:
+    return kind in {"VARCHAR", "STRING", "TEXT"}
+
+
+def _local_time(column: str, kind: str, zone: str | None) -> str:
+    """SQL of the time column on the wall clock of ``zone`` (instants converted; naive ones taken as they are)."""
+    if "TIME ZONE" in kind:
+        return f"timezone('{(zone or 'UTC').replace(chr(39), '')}', \"{column}\")"
+    return f'CAST("{column}" AS TIMESTAMP)'
+
+
+def categorical_features(table: pa.Table, features: list[str]) -> list[str]:
+    import pyarrow as pa
+
+    return [f for f in features if pa.types.is_string(table.schema.field(f).type)]
+
+
+def encode_categories(
+    table: pa.Table, parts: np.ndarray, categorical: list[str]
+) -> tuple[pa.Table, dict[str, list[str]]]:
+    """Text features -> float codes of their categories in the training window (fit + validation rows, sorted);
+    a category seen only in the hold-out, or missing, is NaN (the model's missing value), as at serving time."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    training = pa.array(parts != HOLDOUT)
+    vocabularies: dict[str, list[str]] = {}
+    for name in categorical:
+        column = table.column(name)
+        seen = pc.unique(pc.filter(column, training)).drop_null()
+        vocabulary = sorted(seen.to_pylist())
+        codes = pc.index_in(column, value_set=pa.array(vocabulary, pa.string()))
+        as_float = pc.cast(codes, pa.float64()).to_numpy(zero_copy_only=False)
+        table = table.set_column(table.schema.get_field_index(name), name, pa.array(as_float, from_pandas=True))
+        vocabularies[name] = vocabulary
+    return table, vocabularies
 
 
 def _features(columns: list[str], spec: PartitionSpec) -> list[str]:
@@ -93,19 +149,30 @@ def assign_parts(times: np.ndarray, holdout_days: int, validation_fraction: floa
     return parts, str(holdout_start)
 
 
-def write_split(table: pa.Table, spec: PartitionSpec, path: Path, holdout_days: int, validation_fraction: float) -> str:
+def write_split(
+    table: pa.Table, spec: PartitionSpec, path: Path, validation_fraction: float, categorical: list[str]
+) -> tuple[str, dict[str, list[str]]]:
+    """Persist the split (text features encoded); returns the first held-out instant and the vocabularies."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     times = table.column(spec.time_column).to_numpy(zero_copy_only=False).astype("datetime64[us]")
-    parts, holdout_start = assign_parts(times, holdout_days, validation_fraction)
+    parts, holdout_start = assign_parts(times, spec.holdout_days, validation_fraction)
+    table, vocabularies = encode_categories(table, parts, categorical)
     table = table.append_column(PART, pa.array(parts.tolist(), pa.string()))
     table = table.append_column(ROW, pa.array(np.arange(len(times), dtype=np.int64)))
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_suffix(".tmp")
     pq.write_table(table, staging, row_group_size=128_000)
     staging.replace(path)  # a half-written split is never mistaken for a finished one
-    return holdout_start
+    return holdout_start, vocabularies
+
+
+def partition_keys(table: pa.Table, partition_by: tuple[str, ...]) -> list[list[str | None]]:
+    """Each row's partition values, in hierarchy order (empty lists for a model without partitions)."""
+    if not partition_by:
+        return [[] for _ in range(table.num_rows)]
+    return [list(row) for row in zip(*(table.column(c).to_pylist() for c in partition_by), strict=True)]
 
 
 def count_rows(path: Path, spec: PartitionSpec) -> dict[NodeKey, dict[str, int]]:
@@ -113,6 +180,10 @@ def count_rows(path: Path, spec: PartitionSpec) -> dict[NodeKey, dict[str, int]]
     import duckdb
 
     keys = ", ".join(f'"{c}"' for c in spec.partition_by)
+    if not keys:  # one node: the global one
+        with duckdb.connect() as con:
+            parts = con.sql(f"SELECT {PART}, COUNT(*) FROM read_parquet('{path}') GROUP BY {PART}").fetchall()
+        return {(): {FIT: 0, VALID: 0, HOLDOUT: 0, **{str(part): int(count) for part, count in parts}}}
     with duckdb.connect() as con:
         rows = con.sql(
             f"SELECT {keys}, GROUPING({keys}) AS g, {PART}, COUNT(*) FROM read_parquet('{path}') "

@@ -1,4 +1,9 @@
-"""Held-out evaluation of a partitioned model against its global node alone (same rows, same metric)."""
+"""Held-out evaluation of a model against its global node alone and a naive baseline (same rows, same metrics).
+
+The baseline is the label's training-window mean: per value of the declaration's ``baseline.mean_by`` column, or
+else per node of the tree — the node that answers the row (global for a model without partitions). For a
+classifier that mean is the positive rate.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from inference_engine.algorithms.metrics import compute_metrics
-from inference_engine.partitioning.dataset import HOLDOUT, PART, ROW
+from inference_engine.partitioning.dataset import HOLDOUT, PART, ROW, partition_keys
 from inference_engine.partitioning.predictor import PartitionedPredictor
 from inference_engine.partitioning.spec import PartitionSpec, task_of
-from inference_engine.partitioning.tree import GLOBAL
+from inference_engine.partitioning.tree import GLOBAL, node_id
 
 
 @dataclass(frozen=True)
@@ -32,14 +37,34 @@ def score_holdout(split_path: Path, spec: PartitionSpec, predictor: PartitionedP
     table = table.take(pc.sort_indices(table, [(ROW, "ascending")]))
     x = np.column_stack([table.column(f).to_numpy(zero_copy_only=False) for f in predictor.features])
     x = x.astype(np.float32).reshape(table.num_rows, len(predictor.features))
-    keys = [list(row) for row in zip(*(table.column(c).to_pylist() for c in spec.partition_by), strict=True)]
+    keys = partition_keys(table, spec.partition_by)
     y = table.column(spec.label).to_numpy(zero_copy_only=False).astype(np.float64)
     partitioned, nodes = predictor.predict(keys, x)
     global_only = predictor.models[GLOBAL].predict(x) if len(y) else np.empty(0)
-    baseline = None
-    if spec.baseline_by is not None and task_of(spec.algorithm) == "regression":
+    if spec.baseline_by is not None:
         baseline = _mean_by(split_path, spec, table.column(spec.baseline_by).to_pylist())
+    else:
+        baseline = _mean_by_node(split_path, spec, nodes)
     return HoldoutScores(keys, y, partitioned, global_only, nodes, baseline)
+
+
+def _mean_by_node(split_path: Path, spec: PartitionSpec, nodes: list[str]) -> np.ndarray:
+    """Per held-out row: the label's training-window mean over the rows of the node that answered it."""
+    import pyarrow.parquet as pq
+
+    columns = [*spec.partition_by, spec.label]
+    train = pq.read_table(split_path, columns=columns, filters=[(PART, "!=", HOLDOUT)])
+    labels = train.column(spec.label).to_numpy(zero_copy_only=False).astype(np.float64)
+    keys = list(zip(*(train.column(c).to_pylist() for c in spec.partition_by), strict=True)) or [()] * len(labels)
+    sums: dict[str, list[float]] = {}
+    for key, label in zip(keys, labels.tolist(), strict=True):
+        for depth in range(len(key) + 1):  # a row counts for its node and every ancestor
+            total = sums.setdefault(node_id(spec.partition_by, tuple(str(v) for v in key[:depth])), [0.0, 0.0])
+            total[0] += label
+            total[1] += 1
+    overall = float(labels.mean()) if len(labels) else float("nan")
+    means = {node: s / n for node, (s, n) in sums.items() if n}
+    return np.array([means.get(node, overall) for node in nodes], dtype=np.float64)
 
 
 def _mean_by(split_path: Path, spec: PartitionSpec, holdout_values: list[object]) -> np.ndarray:
@@ -73,5 +98,9 @@ def holdout_summary(scores: HoldoutScores, spec: PartitionSpec) -> dict[str, obj
         "holdout_global_only": {k: round(v, 6) for k, v in global_only.items()},
     }
     if scores.baseline is not None:
-        summary["baseline_mae"] = round(float(np.abs(scores.baseline - scores.y).mean()), 6)
+        baseline = compute_metrics(task, scores.y, scores.baseline)  # type: ignore[arg-type]
+        summary["baseline"] = {k: round(v, 6) for k, v in baseline.items()}
+        summary["baseline_by"] = spec.baseline_by or "node"
+        if task == "regression":
+            summary["baseline_mae"] = round(float(np.abs(scores.baseline - scores.y).mean()), 6)
     return summary

@@ -57,6 +57,8 @@ class NodeContext:
     incumbents: dict[NodeKey, tuple[str, str]] = field(default_factory=dict)
     #: node ids that fail on attempts below the given number (fault injection for tests and drills)
     inject_failures: dict[str, int] = field(default_factory=dict)
+    #: feature column index -> number of categories (text features, encoded as category indexes)
+    categorical: dict[int, int] = field(default_factory=dict)
 
 
 def outcome_path(run_dir: Path, node: str) -> Path:
@@ -108,7 +110,8 @@ def _judge(context: NodeContext, key: NodeKey, arrays: dict[str, Any], base: dic
     algorithm = get_algorithm(context.algorithm)
     if algorithm.task == "classification" and len(np.unique(fit[1] > 0.5)) < 2:
         return NodeOutcome(**base, status=SKIPPED_ONE_CLASS, reason="the fit rows hold a single class")
-    model = algorithm.fit(fit, valid, dict(context.hyperparameters), seed=context.seed, threads=context.threads)
+    model = algorithm.fit(fit, valid, dict(context.hyperparameters), seed=context.seed, threads=context.threads,
+                          categorical=context.categorical)  # fmt: skip
     metrics = compute_metrics(algorithm.task, valid[1], model.predict(valid[0]))
     own = metrics[context.metric]
     incumbent = context.incumbents.get(key)

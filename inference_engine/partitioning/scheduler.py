@@ -65,6 +65,23 @@ def train_tree(
     return list(outcomes.values())
 
 
+def train_root_locally(split_path: Path, context: NodeContext, *, max_attempts: int) -> list[NodeOutcome]:
+    """A tree of one node (a model without partitions): trained in this process, no Spark to start."""
+    import pyarrow.parquet as pq
+
+    needed = [*context.features, context.label, "_part", "_row"]
+    frame = pq.read_table(split_path, columns=needed, filters=[("_part", "!=", "holdout")]).to_pandas()
+    run_dir = Path(context.run_dir)
+    for attempt in range(max_attempts):
+        if not _needs_training(run_dir, context, ()):
+            break
+        train_node(replace(context, attempt=attempt), (), frame)
+    outcome = read_outcome(run_dir, node_id(context.partition_by, ()))
+    if outcome is None or outcome.status == FAILED:
+        raise NodesFailed([node_id(context.partition_by, ())])
+    return [outcome]
+
+
 def _needs_training(run_dir: Path, context: NodeContext, key: NodeKey) -> bool:
     outcome = read_outcome(run_dir, node_id(context.partition_by, key))
     return outcome is None or outcome.status == FAILED

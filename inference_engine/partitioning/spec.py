@@ -1,4 +1,9 @@
-"""The partition spec of a model (``model_specs/<name>.yaml``): hierarchy, threshold, metric, algorithm."""
+"""The training spec of a model run: hierarchy, thresholds, metric, algorithm, hold-out, naive baseline.
+
+Built from a model's declaration (``model_specs/<name>.yaml``, ``strata_kernel.contracts.model_spec``) by
+:func:`from_declaration`: a model without ``partitioning`` is a tree of one node (global). ``parse_spec`` reads the
+same fields from a plain mapping (tests and tools).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from inference_engine.errors import ModelNotFound, TrainingDataError
-
-SPECS_DIR = Path(__file__).resolve().parent.parent / "model_specs"
+from inference_engine.errors import TrainingDataError
+from strata_kernel.contracts.model_spec import LABEL_COLUMN, ModelSpec, task_of
+from strata_kernel.model_specs import default_specs_dir, load_model_spec
 
 
 @dataclass(frozen=True)
@@ -34,11 +37,15 @@ class PartitionSpec:
     min_improvement: float = 0.0
     #: a child with fewer validation rows is not judged at all (served by its parent); 0 = no such floor
     min_validation_rows: int = 0
-    #: regression only: the naive baseline reported beside the model = the label's mean per value of this column
-    #: over the training window (e.g. the restaurant's mean delivery time); None = no baseline
+    #: the naive baseline reported beside the model = the label's mean per value of this column over the training
+    #: window (e.g. the restaurant's mean delivery time); None = the mean of the tree node that answers each row
     baseline_by: str | None = None
     #: how the monitors compare live traffic with this model's reference profile (see MonitoringSpec)
     monitoring: dict[str, Any] = field(default_factory=dict)
+    #: the last N days (of local dates) are held out: never trained on, the evaluation of every version
+    holdout_days: int = 7
+    #: the zone whose wall clock dates the hold-out (the training set stores instants); None = UTC
+    time_zone: str | None = None
 
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -47,19 +54,37 @@ class PartitionSpec:
         return asdict(self)
 
 
-def spec_path(name: str, specs_dir: Path | None = None) -> Path:
-    return (specs_dir or SPECS_DIR) / f"{name}.yaml"
+def from_declaration(model: ModelSpec, *, global_only: bool = False,
+                     overrides: dict[str, Any] | None = None) -> PartitionSpec:  # fmt: skip
+    """The run spec of a declared model; ``global_only`` trains the root alone, ``overrides`` replace
+    hyperparameters (drills)."""
+    partitioning = None if global_only else model.partitioning
+    spec = PartitionSpec(
+        name=model.name,
+        table=model.training_table,
+        partition_by=partitioning.by if partitioning is not None else (),
+        min_rows=partitioning.min_rows if partitioning is not None else 2,
+        metric=model.metric,
+        algorithm=model.algorithm,
+        label=LABEL_COLUMN,
+        time_column=model.spine.time,
+        id_column=model.spine.id,
+        hyperparameters={**model.hyperparameters, **(overrides or {})},
+        min_improvement=partitioning.min_improvement if partitioning is not None else 0.0,
+        min_validation_rows=partitioning.min_validation_rows if partitioning is not None else 0,
+        baseline_by=model.baseline_mean_by,
+        holdout_days=model.holdout_days,
+        time_zone=model.spine.time_zone,
+        monitoring=dict(model.monitoring),
+    )
+    parse_monitoring(spec.monitoring, f"{model.name}.yaml")
+    _check_algorithm(spec)
+    return spec
 
 
-def has_spec(name: str, specs_dir: Path | None = None) -> bool:
-    return spec_path(name, specs_dir).is_file()
-
-
-def load_spec(name: str, specs_dir: Path | None = None) -> PartitionSpec:
-    path = spec_path(name, specs_dir)
-    if not path.is_file():
-        raise ModelNotFound(f"model {name!r} has no partition spec at {path}")
-    return parse_spec(yaml.safe_load(path.read_text()) or {}, source=str(path))
+def load_spec(name: str, specs_dir: Path | None = None, *, global_only: bool = False) -> PartitionSpec:
+    """The run spec of the declared model ``name`` (``specs_dir``: default the repository's model_specs/)."""
+    return from_declaration(load_model_spec(name, specs_dir or default_specs_dir()), global_only=global_only)
 
 
 def parse_spec(body: dict[str, Any], source: str = "spec") -> PartitionSpec:
@@ -68,7 +93,7 @@ def parse_spec(body: dict[str, Any], source: str = "spec") -> PartitionSpec:
         if required not in body:
             raise TrainingDataError(f"{source}: '{required}' is required", field=required)
     partition_by = body["partition_by"]
-    if not isinstance(partition_by, list) or not partition_by or not all(isinstance(c, str) for c in partition_by):
+    if not isinstance(partition_by, list) or not all(isinstance(c, str) for c in partition_by):
         raise TrainingDataError(f"{source}: 'partition_by' must be a non-empty list of columns", field="partition_by")
     if not isinstance(body["min_rows"], int) or body["min_rows"] < 2:
         raise TrainingDataError(f"{source}: 'min_rows' must be an integer >= 2", field="min_rows")
@@ -113,14 +138,6 @@ def parse_monitoring(body: Any, source: str = "spec") -> MonitoringSpec:
     return MonitoringSpec(slice_by, tuple(calendar))
 
 
-def monitoring_spec(name: str, specs_dir: Path | None = None) -> MonitoringSpec:
-    """The monitoring block of ``name``'s spec file (also read by the global path); empty without a spec."""
-    path = spec_path(name, specs_dir)
-    if not path.is_file():
-        return MonitoringSpec()
-    return parse_monitoring((yaml.safe_load(path.read_text()) or {}).get("monitoring"), source=str(path))
-
-
 def _check_margins(body: dict[str, Any], source: str) -> None:
     improvement = body.get("min_improvement", 0.0)
     if isinstance(improvement, bool) or not isinstance(improvement, int | float) or not 0 <= improvement < 1:
@@ -141,5 +158,4 @@ def _check_algorithm(spec: PartitionSpec) -> None:
     check_metric(task_of(spec.algorithm), spec.metric)
 
 
-def task_of(algorithm: str) -> str:
-    return "classification" if algorithm in {"logistic_regression", "xgboost_classifier"} else "regression"
+__all__ = ["PartitionSpec", "from_declaration", "load_spec", "parse_spec", "task_of"]

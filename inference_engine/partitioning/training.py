@@ -12,23 +12,31 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inference_engine.errors import TrainingDataError
-from inference_engine.partitioning.dataset import FIT, VALID, count_rows, read_source, write_split
+from inference_engine.partitioning.dataset import (
+    FIT,
+    VALID,
+    categorical_features,
+    count_rows,
+    feature_set_tags,
+    partition_keys,
+    read_source,
+    write_split,
+)
 from inference_engine.partitioning.evaluation import holdout_summary, score_holdout
 from inference_engine.partitioning.node_training import NodeContext
 from inference_engine.partitioning.predictor import REPORT_FILE, ROUTING_FILE, load_predictor
 from inference_engine.partitioning.report import build_report
 from inference_engine.partitioning.routing import RoutingTable
-from inference_engine.partitioning.scheduler import NodesFailed, train_tree
+from inference_engine.partitioning.scheduler import NodesFailed, train_root_locally, train_tree
 from inference_engine.partitioning.spec import PartitionSpec, parse_monitoring, task_of
 from inference_engine.partitioning.tree import GLOBAL, NodeKey, NodeOutcome, level_order, served_by
 from inference_engine.ports import ModelRegistry, TrainedCandidate, TrainingDataSource
 from inference_engine.reference import documents, reference_document
-from inference_engine.training_data import feature_set_tags
 from strata_kernel.errors import Unavailable
 
 if TYPE_CHECKING:
@@ -49,7 +57,6 @@ class PartitionedTrainingFailed(Unavailable):
 @dataclass(frozen=True)
 class PartitionedOptions:
     runs_dir: Path
-    holdout_days: int = 7
     validation_fraction: float = 0.15
     seed: int = 7
     threads: int = 1
@@ -59,7 +66,7 @@ class PartitionedOptions:
 
 
 def run_id_for(spec: PartitionSpec, data_version: str, options: PartitionedOptions) -> str:
-    basis = [spec.fingerprint(), data_version, options.holdout_days, options.validation_fraction, options.seed]
+    basis = [spec.fingerprint(), data_version, options.validation_fraction, options.seed]
     return hashlib.sha256(json.dumps(basis).encode()).hexdigest()[:12]
 
 
@@ -81,8 +88,11 @@ def train_partitioned(
     context = _context(run_dir, spec, meta, options)
     started = time.perf_counter()
     try:
-        outcomes = train_tree(spark_factory(), run_dir / SPLIT_FILE, level_order(trainable), context,
-                              max_attempts=options.max_attempts)  # fmt: skip
+        if not spec.partition_by:  # one node: no Spark application to start
+            outcomes = train_root_locally(run_dir / SPLIT_FILE, context, max_attempts=options.max_attempts)
+        else:
+            outcomes = train_tree(spark_factory(), run_dir / SPLIT_FILE, level_order(trainable), context,
+                                  max_attempts=options.max_attempts)  # fmt: skip
     except NodesFailed as exc:
         raise PartitionedTrainingFailed(f"{exc}; run {run_id} keeps the finished nodes: train again to resume") from exc
     seconds = time.perf_counter() - started
@@ -90,6 +100,8 @@ def train_partitioned(
     candidate = _candidate(spec, run_dir, meta, report, data_version)
     candidate.tags.update(feature_set_tags(table.location))
     candidate.documents.update(documents(_reference(run_dir, spec, data_version)))
+    if not spec.partition_by and spec.algorithm.startswith("xgboost"):
+        candidate = _xgboost_flavor(candidate, run_dir / "artifact", report)
     published = registry.publish(candidate)
     report["version"] = published.version
     (run_dir / PUBLISHED_FILE).write_text(json.dumps({"version": published.version}))
@@ -111,11 +123,14 @@ def _ensure_split(run_dir: Path, spec: PartitionSpec, location: Path, options: P
     source = read_source(location, spec)
     not_features = {*spec.partition_by, spec.time_column, spec.label, spec.baseline_by}
     features = [c for c in source.column_names if c not in not_features]
-    holdout_start = write_split(source, spec, run_dir / SPLIT_FILE, options.holdout_days, options.validation_fraction)
-    counts = count_rows(run_dir / SPLIT_FILE, spec)
+    categorical = categorical_features(source, features)
+    split = run_dir / SPLIT_FILE
+    holdout_start, categories = write_split(source, spec, split, options.validation_fraction, categorical)
+    counts = count_rows(split, spec)
     if counts.get((), {}).get(FIT, 0) == 0:
         raise TrainingDataError(f"training set of {spec.name} has no rows before its held-out window")
-    meta = {"features": features, "holdout_start": holdout_start, "rows": [[list(k), v] for k, v in counts.items()]}
+    meta = {"features": features, "categories": categories, "holdout_start": holdout_start,
+            "rows": [[list(k), v] for k, v in counts.items()]}  # fmt: skip
     meta_path.write_text(json.dumps(meta))
     return meta
 
@@ -127,7 +142,13 @@ def _context(run_dir: Path, spec: PartitionSpec, meta: dict[str, Any], options: 
         min_improvement=spec.min_improvement, min_validation_rows=spec.min_validation_rows,
         hyperparameters=dict(spec.hyperparameters), seed=options.seed, threads=options.threads,
         inject_failures=dict(options.inject_failures),
+        categorical=_category_counts(meta["features"], meta.get("categories", {})),
     )  # fmt: skip
+
+
+def _category_counts(features: list[str], categories: dict[str, list[str]]) -> dict[int, int]:
+    """Column index -> number of categories, for the algorithms (XGBoost's categorical splits, one-hot in linear)."""
+    return {index: len(categories[name]) for index, name in enumerate(features) if name in categories}
 
 
 def _finish(
@@ -150,8 +171,9 @@ def _finish(
     serving = served_by(outcomes)
     routing = RoutingTable(spec.partition_by, {o.key: serving[o.node] for o in outcomes})  # type: ignore[misc]
     meta = json.loads((run_dir / META_FILE).read_text())
-    body = {**routing.to_dict(), "features": meta["features"], "algorithm": spec.algorithm,
-            "task": task_of(spec.algorithm), "metric": spec.metric, "models": models}  # fmt: skip
+    body = {**routing.to_dict(), "features": meta["features"], "categories": meta.get("categories", {}),
+            "algorithm": spec.algorithm, "task": task_of(spec.algorithm), "metric": spec.metric,
+            "models": models}  # fmt: skip
     (artifact / ROUTING_FILE).write_text(json.dumps(body))
     scores = score_holdout(run_dir / SPLIT_FILE, spec, load_predictor(artifact))
     extra = {"run_id": run_id, "data_version": data_version, "training_seconds": round(seconds, 2),
@@ -171,8 +193,7 @@ def _reference(run_dir: Path, spec: PartitionSpec, data_version: str) -> dict[st
     table = pq.read_table(run_dir / SPLIT_FILE)
     x = np.column_stack([table.column(f).to_numpy(zero_copy_only=False) for f in predictor.features])
     x = x.astype(np.float32).reshape(table.num_rows, len(predictor.features))
-    keys = [list(row) for row in zip(*(table.column(c).to_pylist() for c in spec.partition_by), strict=True)]
-    predictions, nodes = predictor.predict(keys, x)
+    predictions, nodes = predictor.predict(partition_keys(table, spec.partition_by), x)
     labels = table.column(spec.label).to_numpy(zero_copy_only=False).astype(np.float64)
     meta = {"data_version": data_version, "rows_from": "training, validation and held-out parts of the split"}
     return reference_document(predictor.features, x, predictions, labels, parse_monitoring(spec.monitoring),
@@ -202,12 +223,28 @@ def _candidate(
             "nodes_total": str(len(report["nodes"]))}  # fmt: skip
     if "__" in "".join(features):
         tags["canonical_features"] = json.dumps([canonical_feature(f) for f in features])
+    if meta.get("categories"):  # serving maps a text feature's value to the index the model learnt
+        tags["categories"] = json.dumps(meta["categories"], separators=(",", ":"))
+    tags.update(task=task_of(spec.algorithm), holdout_days=str(spec.holdout_days), time_zone=spec.time_zone or "UTC")
+    for name, value in (report.get("baseline") or {}).items():
+        if value == value:  # not NaN
+            metrics[f"holdout_baseline_{name}"] = value
+            tags[f"baseline_{name}"] = f"{value:.4f}"
     for name, value in holdout.items():
         tags[f"metric_{name}"] = f"{value:.4f}"
-    if report.get("baseline_mae") is not None:
-        tags["baseline_mae"] = f"{report['baseline_mae']:.4f}"
-        metrics["holdout_baseline_mae"] = report["baseline_mae"]
     return TrainedCandidate(spec.name, FRAMEWORK, run_dir / "artifact", features, params, metrics, tags)
+
+
+def _xgboost_flavor(candidate: TrainedCandidate, artifact: Path, report: dict[str, Any]) -> TrainedCandidate:
+    """A global XGBoost model is registered in MLflow's own xgboost flavor (``mlflow models serve`` can load it;
+    the engine serves it with the XGBoost runtime), with the same tags."""
+    import xgboost as xgb
+
+    routing = json.loads((artifact / ROUTING_FILE).read_text())
+    booster = xgb.Booster()
+    booster.load_model(str(artifact / routing["models"][GLOBAL]))
+    tags = {**candidate.tags, "framework": "xgboost"}
+    return replace(candidate, framework="xgboost", model=booster, tags=tags)
 
 
 def _metric_key(key: list[str]) -> str:
@@ -221,5 +258,5 @@ def _summary(spec: PartitionSpec, report: dict[str, Any], version: int, data_ver
             "nodes": len(report["nodes"]), "counts": report["counts"],
             "training_seconds": report["training_seconds"], "holdout_rows": report.get("holdout_rows", 0),
             **{k: v for k, v in (report.get("holdout") or {}).items()},
-            "baseline_mae": report.get("baseline_mae"),
+            "baseline_mae": report.get("baseline_mae"), "baseline": report.get("baseline"),
             "global_only": report.get("holdout_global_only"), "data_version": data_version}  # fmt: skip

@@ -16,7 +16,8 @@ from inference_engine.domain.signature import InputSignature, Instance
 class ModelRuntime(abc.ABC):
     def __init__(self, artifact: ModelArtifact) -> None:
         self.artifact = artifact
-        self.signature = InputSignature(artifact.model_version.features)
+        version = artifact.model_version
+        self.signature = InputSignature.of(version.features, version.tags)
 
     @abc.abstractmethod
     def load(self) -> None:

@@ -13,7 +13,8 @@ from data_processing.directory.usage import UsageRecorder
 from data_processing.domain.registry_rules import FeatureUsage, GroupEntry, RegisteredFeature, RegistrationPlan
 from tests.data_processing.directory.groups import NOW
 
-EXPRESSIONS = ("@order:n_items", "@restaurant_stats:order_count_7d", "@restaurant_stats:avg_prep_minutes_7d")
+# what a model reads from stored groups (directory.services.stored_expressions; context features are computed)
+EXPRESSIONS = ("@restaurant_stats:order_count_7d", "@restaurant_stats:avg_prep_minutes_7d")
 
 
 class RecordingDirectory(FeatureDirectory):
@@ -67,7 +68,7 @@ def test_reads_stay_in_memory_until_a_flush_writes_them_at_once() -> None:
         ("model:etd", "avg_prep_minutes_7d"): 1000,
         ("job:training-set etd", "order_count_7d"): 1,
         ("job:training-set etd", "avg_prep_minutes_7d"): 1,
-    }  # fmt: skip (order features: computed)
+    }  # fmt: skip
     assert recorder.flush() == 0 and len(directory.writes) == 1
 
 

@@ -14,10 +14,9 @@ from data_processing.domain.online import OnlineRow
 from data_processing.domain.orders import OrderContext
 from data_processing.jobs.pit_join import GroupRows
 from data_processing.jobs.training_set import build_training_set
-from data_processing.services import EtdEstimator
 from tests.data_processing.fakes import RecordingInferenceEngine
 from tests.data_processing.pit.cases import BATCH
-from tests.data_processing.pit.specs import ETD_FEATURE_SET
+from tests.data_processing.pit.specs import ETD, ETD_FEATURE_SET, etd_estimator
 
 DAY0 = datetime(2025, 1, 10)
 STATS = ("order_count_7d", "avg_prep_minutes_7d", "avg_delivery_minutes_7d")
@@ -55,7 +54,7 @@ def _bulk_load_as_of(store: SqliteOnlineStore, as_of: datetime) -> None:
 def test_served_features_equal_the_training_join(restaurant: str, tmp_path: Path) -> None:
     store = SqliteOnlineStore(tmp_path / "online.db")
     engine = RecordingInferenceEngine()
-    estimator = EtdEstimator(store, engine, ETD_FEATURE_SET, {"restaurant_stats": BATCH.ttl})
+    estimator = etd_estimator(store, engine)
     orders = pa.table(
         {
             "order_id": [f"o-{i}" for i in range(len(PROBES))],
@@ -68,7 +67,7 @@ def test_served_features_equal_the_training_join(restaurant: str, tmp_path: Path
             "delivery_minutes": [30.0] * len(PROBES),
         }
     )
-    training = build_training_set(orders, [GroupRows(BATCH, _offline())], ETD_FEATURE_SET).to_pylist()
+    training = build_training_set(orders, [GroupRows(BATCH, _offline())], ETD).to_pylist()
 
     for index, placed_at in enumerate(PROBES):
         _bulk_load_as_of(store, placed_at)

@@ -109,15 +109,27 @@ def test_feature_set_json_round_trip_gives_the_same_inputs() -> None:
     assert inputs["derived__log_order_count_7d"].tolist() == [math.log(5), 0.0]
 
 
-def test_a_feature_set_reading_an_unknown_feature_is_refused_naming_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from data_processing.feature_sets import load_feature_set
+def _declared(**changes: object) -> object:
+    from data_processing.models import declared_model
+    from strata_kernel.contracts.model_spec import ModelSpec
     from tests.data_processing.pit.specs import REGISTRY
 
-    (tmp_path / "m.yaml").write_text(
-        'model: m\nfeatures: ["@order:n_items"]\nderived:\n  - {name: d, expression: "log(@restaurant_stats:nope)"}\n'
-    )
+    body = {"name": "m", "spine": {"table": "processed.orders", "id": "order_id", "time": "placed_at"},
+            "entities": ["restaurant_id"], "context": {"name": "order", "fields": {"n_items": "int64"}},
+            "label": "delivery_minutes", "features": ["@order:n_items"], "algorithm": "linear_regression",
+            "metric": "mae", **changes}  # fmt: skip
+    return declared_model(ModelSpec.from_mapping(body, "m.yaml"), REGISTRY)
+
+
+def test_a_declaration_reading_an_unknown_feature_is_refused_naming_it() -> None:
     with pytest.raises(dsl.InvalidExpression, match="@restaurant_stats:nope: unknown feature 'nope'"):
-        load_feature_set("m", REGISTRY, tmp_path)
-    (tmp_path / "m.yaml").write_text('model: m\nfeatures: ["@order:n_items", "@weather:rain"]\n')
+        _declared(derived=[{"name": "d", "expression": "log(@restaurant_stats:nope)"}])
     with pytest.raises(dsl.InvalidExpression, match="@weather:rain: unknown feature group 'weather'"):
-        load_feature_set("m", REGISTRY, tmp_path)
+        _declared(features=["@order:n_items", "@weather:rain"])
+    with pytest.raises(dsl.InvalidExpression, match="@order:tip: unknown feature 'tip' of group 'order'"):
+        _declared(features=["@order:tip"])
+
+
+def test_a_group_keyed_by_another_entity_is_refused() -> None:
+    with pytest.raises(dsl.InvalidExpression, match="keyed by 'restaurant_id', which is not among the model's"):
+        _declared(entities=["courier_id"], features=["@restaurant_stats:order_count_7d"])

@@ -29,7 +29,7 @@ from tests.data_processing.pit.cases import (
     order_table,
     reference_join,
 )
-from tests.data_processing.pit.specs import ETD_FEATURE_SET, REGISTRY
+from tests.data_processing.pit.specs import ETD
 
 pytestmark = pytest.mark.spark
 
@@ -133,9 +133,9 @@ def test_spark_training_set_equals_the_single_machine_one(spark: Any, lake: tupl
     client, catalog = lake
     _seed(client)
 
-    local = run_training_set(client, REGISTRY, ETD_FEATURE_SET)
+    local = run_training_set(client, ETD)
     local_rows = _training_rows(client)
-    on_spark = run_training_set(client, REGISTRY, ETD_FEATURE_SET, spark=lambda: spark, spark_min_rows=None)
+    on_spark = run_training_set(client, ETD, spark=lambda: spark, spark_min_rows=None)
     spark_rows = _training_rows(client)
 
     assert (local["engine"], on_spark["engine"], on_spark["rows"]) == ("local", "spark", 12)

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from data_processing.jobs.pit_join import GroupRows, point_in_time_join
-from strata_kernel.zones import InvalidTimeColumn, NaiveTimeColumn
+from strata_kernel.contracts.time_zones import InvalidTimeColumn, NaiveTimeColumn
 from tests.data_processing.pit.cases import STREAM, reference_join
 
 MADRID = ZoneInfo("Europe/Madrid")

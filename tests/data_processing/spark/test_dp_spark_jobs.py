@@ -16,12 +16,11 @@ from data_processing.jobs.build_features import run_build_features
 from data_processing.jobs.process_orders import ORDER_COLUMNS, run_process_orders
 from data_processing.jobs.training_set import GroupRows, point_in_time_join, run_training_set
 from data_processing.registry import FeatureGroupRegistry
-from data_processing.services import EtdEstimator
 from data_processing.settings import Settings
 from strata_kernel.lake import LakeClient
 from tests.data_processing.fakes import FakeCatalog, RecordingInferenceEngine
 from tests.data_processing.orders_data import ORDERS, seed_raw
-from tests.data_processing.pit.specs import ETD_FEATURE_SET
+from tests.data_processing.pit.specs import ETD, ETD_FEATURE_SET, etd_estimator
 
 pytestmark = pytest.mark.spark
 REGISTRY = FeatureGroupRegistry.load(Settings().resolved_feature_groups_dir())
@@ -82,7 +81,7 @@ def test_online_values_equal_the_training_join_right_after_the_newest_feature_ti
     store = SqliteOnlineStore(tmp_path / "online.db")
 
     built = run_build_features(spark, client, REGISTRY, store, "restaurant_stats", now=datetime(2025, 3, 1))
-    training = run_training_set(client, REGISTRY, ETD_FEATURE_SET)
+    training = run_training_set(client, ETD)
 
     assert (built["online_version"], training["rows"]) == (1, 4)
     inputs = catalog.tables["processed.etd_training_set"]["commits"][-1]["inputs"]
@@ -91,7 +90,7 @@ def test_online_values_equal_the_training_join_right_after_the_newest_feature_ti
     info = client.table("features.restaurant_stats")
     offline = duckdb.sql(f"SELECT * FROM read_parquet('{info.location}/nominal_date=*/*.parquet')").to_arrow_table()
     engine = RecordingInferenceEngine()
-    estimator = EtdEstimator(store, engine, ETD_FEATURE_SET, {"restaurant_stats": REGISTRY.get("restaurant_stats").ttl})
+    estimator = etd_estimator(store, engine)
     for restaurant in ("r-1", "r-2"):
         newest = store.current_version("restaurant_stats")
         online = store.get("restaurant_stats", restaurant)

@@ -28,8 +28,9 @@ def test_unknown_feature_group_fails_fast_with_one_line(runner: CliRunner) -> No
 def test_unknown_model_fails_with_one_line(runner: CliRunner) -> None:
     result = runner.invoke(app, ["training-set", "eta_v9"])
 
-    assert result.exit_code == 2  # bad input
-    assert result.stderr.strip() == "error: unknown model 'eta_v9' (known: etd)"
+    assert result.exit_code == 1  # like an unknown feature group: not found
+    assert result.stderr.strip().startswith("error: model 'eta_v9' is not declared (no eta_v9.yaml in ")
+    assert result.stderr.strip().endswith("; declared: etd)")
 
 
 def test_lake_catalog_down_fails_with_one_line(runner: CliRunner) -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
@@ -10,9 +10,8 @@ from data_processing.domain.orders import OrderContext
 from data_processing.errors import InferenceEngineUnavailable
 from data_processing.services import EtdEstimator
 from tests.data_processing.fakes import InMemoryOnlineStore, RecordingInferenceEngine
-from tests.data_processing.pit.specs import ETD_FEATURE_SET
+from tests.data_processing.pit.specs import ETD_FEATURE_SET, etd_estimator
 
-TTL = {"restaurant_stats": timedelta(days=2)}
 STATS = {"order_count_7d": 12, "avg_prep_minutes_7d": 11.5, "avg_delivery_minutes_7d": 33.25}
 
 
@@ -21,7 +20,7 @@ def _order(placed_at: datetime, restaurant_id: str = "r-1") -> OrderContext:
 
 
 def _estimator(store: InMemoryOnlineStore, engine: RecordingInferenceEngine) -> EtdEstimator:
-    return EtdEstimator(store, engine, ETD_FEATURE_SET, TTL)
+    return etd_estimator(store, engine)
 
 
 @pytest.fixture

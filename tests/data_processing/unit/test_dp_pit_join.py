@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 
 from data_processing.jobs.training_set import GroupRows, build_training_set, point_in_time_join
 from data_processing.registry import FeatureGroupRegistry
 from data_processing.settings import Settings
-from tests.data_processing.pit.specs import ETD_FEATURE_SET
+from tests.data_processing.pit.specs import ETD, ETD_FEATURE_SET
 
 GROUP = FeatureGroupRegistry.load(Settings().resolved_feature_groups_dir()).get("restaurant_stats")
 FEATURES = {"restaurant_stats": ("order_count_7d",)}
@@ -101,16 +101,16 @@ def test_training_set_has_keys_features_in_model_order_and_label() -> None:
     orders = orders.append_column("country_code", pa.array(["ES"])).append_column("n_items", pa.array([2]))
     orders = orders.append_column("subtotal", pa.array([18.5])).append_column("delivery_minutes", pa.array([41.0]))
 
-    table = build_training_set(orders, [_features(FEATURE_ROWS)], ETD_FEATURE_SET)
+    table = build_training_set(orders, [_features(FEATURE_ROWS)], ETD)
 
     assert table.column_names == [
-        "order_id", "restaurant_id", "city_id", "country_code", "placed_at", "nominal_date",
+        "order_id", "restaurant_id", "country_code", "city_id", "placed_at", "nominal_date",
         *ETD_FEATURE_SET.columns, "label",
     ]  # fmt: skip
     assert table.to_pylist()[0] == (
         {
             "order_id": "o-1", "restaurant_id": "r-1", "city_id": "c-1", "country_code": "ES",
-            "placed_at": datetime(2025, 1, 11, 19, 30), "nominal_date": "2025-01-11",
+            "placed_at": datetime(2025, 1, 11, 19, 30, tzinfo=UTC), "nominal_date": "2025-01-11",
             "order__hour_of_day": 19.0, "order__day_of_week": 5.0, "order__n_items": 2.0, "order__subtotal": 18.5,
             "restaurant_stats__order_count_7d": 6, "restaurant_stats__avg_prep_minutes_7d": 10.0,
             "restaurant_stats__avg_delivery_minutes_7d": 30.0, "derived__prep_share_7d": 10.0 / 30.0,

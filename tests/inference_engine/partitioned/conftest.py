@@ -107,6 +107,7 @@ def etd_spec(**changes: Any) -> PartitionSpec:
         "id_column": "order_id",
         "baseline_by": "restaurant_id",
         "monitoring": {"slice_by": "order__hour_of_day"},
+        "holdout_days": 4,
         **changes,
     }
     return parse_spec(body)
@@ -124,12 +125,13 @@ def churn_spec() -> PartitionSpec:
             "label": "churned",
             "time_column": "seen_at",
             "features": ["tenure_months", "monthly_spend"],
+            "holdout_days": 4,
         }
     )
 
 
 def options(tmp_path: Path, **changes: Any) -> PartitionedOptions:
-    return PartitionedOptions(**{"runs_dir": tmp_path / "runs", "holdout_days": 4, **changes})
+    return PartitionedOptions(**{"runs_dir": tmp_path / "runs", **changes})
 
 
 def train(spec: PartitionSpec, lake: FakeLake, registry: CopyingRegistry, spark: Any, opts: PartitionedOptions) -> Any:

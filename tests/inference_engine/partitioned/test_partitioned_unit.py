@@ -72,7 +72,7 @@ def test_routing_table_round_trips_through_json() -> None:
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"partition_by": []}, "partition_by"),
+        ({"partition_by": "country_code"}, "partition_by"),  # a list (empty: a global model)
         ({"min_rows": 1}, "min_rows"),
         ({"algorithm": "random_forest"}, "algorithm"),
         ({"metric": "auc"}, "metric"),  # a classification metric on a regressor

@@ -10,24 +10,33 @@ from inference_synthetic import make_training_set, write_training_set
 from typer.testing import CliRunner
 
 from inference_engine.entrypoints.cli import app as cli
-from inference_engine.training import TrainingOptions, parse_param_overrides, train_model
+from inference_engine.partitioning.training import PartitionedOptions
+from inference_engine.training import parse_param_overrides, train_declared
 from strata_kernel.errors import BadRequest
+from strata_kernel.model_specs import default_specs_dir
+
+
+def _no_spark() -> None:
+    raise AssertionError("a global model trains without Spark")
 
 
 def test_a_candidate_trained_with_drill_params_is_registered_with_them_and_is_worse(tmp_path: Path) -> None:
     lake = FakeLake(write_training_set(tmp_path / "lake", make_training_set(1200, days=14)))
     registry = FakeRegistry(tmp_path / "registry")
-    options = TrainingOptions(min_training_rows=100, min_holdout_rows=10)
-    weak = TrainingOptions(min_training_rows=100, min_holdout_rows=10,
-                           params=parse_param_overrides(["n_estimators=2", "max_depth=1"]))  # fmt: skip
+    options = PartitionedOptions(runs_dir=tmp_path / "runs")
 
-    good = train_model("etd", lake, registry, options)
-    worse = train_model("etd", lake, registry, weak)
+    def train(*params: str) -> dict:  # type: ignore[type-arg]
+        result = train_declared("etd", default_specs_dir(), lake, registry, _no_spark, options, global_only=True,
+                                params=params)  # type: ignore[arg-type]  # fmt: skip
+        return result["summary"]  # type: ignore[no-any-return]
+
+    good = train()
+    worse = train("n_estimators=2", "max_depth=1")
 
     assert worse["mae"] > good["mae"] * 1.5
     params = registry.published[1].params
-    assert (params["num_boost_round"], params["max_depth"]) == (2, 1)
-    assert registry.published[0].params["max_depth"] == 6
+    assert (params["hp_num_boost_round"], params["hp_max_depth"]) == (2, 1)
+    assert registry.published[0].params["hp_max_depth"] == 6  # the declaration's
 
 
 @pytest.mark.parametrize(
@@ -46,13 +55,13 @@ def test_a_bad_param_is_refused_naming_it(pairs: list[str], message: str) -> Non
         parse_param_overrides(pairs)
 
 
-def test_the_cli_refuses_bad_params_and_params_of_a_partitioned_model_with_exit_2(tmp_path: Path) -> None:
+def test_the_cli_refuses_bad_params_and_params_of_the_chatbot_with_exit_2(tmp_path: Path) -> None:
     env = {"STRATA_VAR_DIR": str(tmp_path / "var")}
 
     unknown = CliRunner().invoke(cli, ["train", "etd", "--no-partitions", "--param", "depth=3"], env=env)
-    partitioned = CliRunner().invoke(cli, ["train", "etd", "--param", "max_depth=1"], env=env)
+    chatbot = CliRunner().invoke(cli, ["train", "helpbot", "--param", "max_depth=1"], env=env)
 
-    assert unknown.exit_code == partitioned.exit_code == 2
+    assert unknown.exit_code == chatbot.exit_code == 2
     assert unknown.stderr.strip().startswith("error: --param 'depth=3': expected KEY=VALUE")
-    assert "--no-partitions" in partitioned.stderr
-    assert unknown.stdout == partitioned.stdout == ""
+    assert "does not apply to helpbot" in chatbot.stderr
+    assert unknown.stdout == chatbot.stdout == ""
