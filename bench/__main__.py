@@ -1,4 +1,5 @@
-"""`python -m bench [etd] [online] [pit] [nrt] [partitioned] [--requests N]`: run the benchmarks (default: all).
+"""`python -m bench [etd] [online] [pit] [nrt] [partitioned] [serving] [--requests N]`: run the benchmarks (default:
+all). `serving`: the generic online endpoint of a declared model next to ETD's estimate.
 
 `python -m bench rollout [--var-dir var] [--rate 50] [--duration S]`: canary promotion and rollback under load.
 `python -m bench hostile [--examples N] [--only crafted,fuzz,kill]`: the hostile-input campaign against a running stack.
@@ -24,6 +25,7 @@ from bench import (
     pit_join,
     profile,
     rollout,
+    serving,
     startup,
 )
 
@@ -41,7 +43,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument(
-        "only", nargs="*", help="only these: etd, online, pit, nrt, partitioned, chat, profile (default: all)"
+        "only",
+        nargs="*",
+        help="only these: etd, online, pit, nrt, partitioned, chat, profile, serving (default: all)",
     )
     args = parser.parse_args()
     if not args.only or "online" in args.only:
@@ -54,6 +58,8 @@ def main() -> None:
         partitioned_training.main([])
     if not args.only or "profile" in args.only:
         profile.main()
+    if not args.only or "serving" in args.only:
+        serving.main(args.requests)
     if not args.only or "chat" in args.only:
         _print_chat(args.requests)
     if args.only and "etd" not in args.only:
