@@ -35,11 +35,19 @@ def reference_document(
     *,
     nodes: Sequence[str] | None = None,
     meta: dict[str, Any] | None = None,
+    categories: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
-    """The JSON document of a numeric model's reference: feature matrix ``x`` (NaN = missing) and outputs."""
+    """The JSON document of a numeric model's reference: feature matrix ``x`` (NaN = missing) and outputs.
+
+    ``categories``: the categorical features' categories; their columns of ``x`` hold category indexes, profiled
+    as the text the live traffic carries.
+    """
     import pyarrow as pa
 
     columns: dict[str, Any] = {name: pa.array(x[:, i].astype(np.float64)) for i, name in enumerate(features)}
+    for name, values in (categories or {}).items():
+        codes = x[:, list(features).index(name)]
+        columns[name] = pa.array([None if c != c else values[int(c)] for c in codes.tolist()], pa.string())
     columns[PREDICTION] = pa.array(np.asarray(predictions, dtype=np.float64))
     if labels is not None:
         columns[LABEL] = pa.array(np.asarray(labels, dtype=np.float64))

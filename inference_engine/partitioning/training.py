@@ -196,8 +196,9 @@ def _reference(run_dir: Path, spec: PartitionSpec, data_version: str) -> dict[st
     predictions, nodes = predictor.predict(partition_keys(table, spec.partition_by), x)
     labels = table.column(spec.label).to_numpy(zero_copy_only=False).astype(np.float64)
     meta = {"data_version": data_version, "rows_from": "training, validation and held-out parts of the split"}
+    categories = json.loads((run_dir / META_FILE).read_text()).get("categories", {})
     return reference_document(predictor.features, x, predictions, labels, parse_monitoring(spec.monitoring),
-                              nodes=nodes, meta=meta)  # fmt: skip
+                              nodes=nodes, meta=meta, categories=categories)  # fmt: skip
 
 
 def _candidate(
