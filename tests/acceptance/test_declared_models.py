@@ -72,6 +72,7 @@ def test_files_land_as_raw_tables_and_sql_groups_build_their_features(built: dic
 
 def test_both_models_train_register_and_beat_their_naive_baseline(built: dict[str, Any]) -> None:
     trips, fraud = built["trained"]["trip_minutes"], built["trained"]["payment_fraud"]
+    print(json.dumps({"trip_minutes": trips, "payment_fraud": fraud}))  # shown by `pytest -rP`: the closing note's
     assert trips["partitioned"] and trips["nodes"] == 1 + 2 + 8  # global, 2 regions, 8 districts
     assert trips["mae"] < trips["baseline"]["mae"] * 0.8, trips
     assert fraud["nodes"] == 1 and fraud["auc"] > 0.75 and fraud["baseline"]["auc"] == pytest.approx(0.5), fraud
