@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 
 from bench.harness import JsonPoster, Summary, measure
+from strata_kernel.contracts.auth import read_operator_token
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTS = {"ui": 18000, "business_logic": 18001, "data_processing": 18002, "inference_engine": 18003,
@@ -104,9 +105,11 @@ def _instances(features: list[str], count: int) -> list[dict[str, float]]:
     return [{name: rng.uniform(0, 30) for name in features} for _ in range(count)]
 
 
-def _post_all(label: str, base: str, path: str, bodies: list[object], concurrency: int) -> Summary:
+def _post_all(
+    label: str, base: str, path: str, bodies: list[object], concurrency: int, headers: dict[str, str] | None = None
+) -> Summary:
     """Warm up, then send every body once over ``concurrency`` keep-alive connections."""
-    poster = JsonPoster(base, concurrency)
+    poster = JsonPoster(base, concurrency, headers)
 
     def call(i: int) -> int:
         return poster.post(path, bodies[i])[0]
@@ -157,6 +160,8 @@ def run(requests: int = 1000) -> list[Summary]:
                     f"/v1/models/etd/versions/{version}/predict",
                     strata_bodies,
                     concurrency,
+                    # the engine's POST routes need a known caller: the operator's token of this stack
+                    {"Authorization": f"Bearer {read_operator_token(None, var_dir)}"},
                 )
             )
     mlflow_bodies: list[object] = [

@@ -33,13 +33,12 @@ def percentile(values: list[float], q: float) -> float:
 class JsonPoster:
     """A keep-alive JSON POST client with little overhead of its own (urllib3)."""
 
-    def __init__(self, base_url: str, concurrency: int = 1) -> None:
+    def __init__(self, base_url: str, concurrency: int = 1, headers: dict[str, str] | None = None) -> None:
         self._pool = urllib3.connection_from_url(base_url, maxsize=concurrency, block=True)
+        self._headers = {"Content-Type": "application/json", **(headers or {})}
 
     def post(self, path: str, body: object) -> tuple[int, bytes]:
-        response = self._pool.urlopen(
-            "POST", path, body=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-        )
+        response = self._pool.urlopen("POST", path, body=json.dumps(body).encode(), headers=self._headers)
         return response.status, response.data
 
 

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from bench.etd import PORTS, ROOT, _post_all, running_strata
 from bench.harness import Summary
+from strata_kernel.contracts.auth import read_operator_token
 
 ROUNDS = 2
 
@@ -50,6 +51,8 @@ def run(requests: int = 1000) -> list[tuple[Summary, float]]:
     results: list[tuple[Summary, float]] = []
     with running_strata(var_dir):
         dp = f"http://127.0.0.1:{PORTS['data_processing']}"
+        # data_processing's POST routes need a known caller: the operator's token of this stack
+        auth = {"Authorization": f"Bearer {read_operator_token(None, var_dir)}"}
         orders = _orders(f"http://127.0.0.1:{PORTS['business_logic']}", requests)
         generic: list[object] = [{"instances": [order]} for order in orders]
         estimates: list[object] = list(orders)
@@ -59,7 +62,7 @@ def run(requests: int = 1000) -> list[tuple[Summary, float]]:
                                             ("generic  POST /v1/models/etd/predict", "/v1/models/etd/predict",
                                              generic)):  # fmt: skip
                     load = os.getloadavg()[0]
-                    results.append((_post_all(label, dp, path, bodies, concurrency), load))
+                    results.append((_post_all(label, dp, path, bodies, concurrency, auth), load))
     return results
 
 

@@ -19,8 +19,8 @@ from data_processing.services import ModelCatalog, online_readiness
 from data_processing.serving import read_features as read_online_features
 from data_processing.settings import Settings
 from strata_kernel.access import callers
-from strata_kernel.contracts.auth import OPERATOR
 from strata_kernel.contracts import headers
+from strata_kernel.contracts.auth import OPERATOR
 from strata_kernel.contracts.serving import FeatureReadRequest, OnlinePredictRequest
 from strata_kernel.errors import BadRequest
 from strata_kernel.logs import configure_logging

@@ -42,7 +42,8 @@ class Stack:
         return parsed
 
     def http(self, service: str) -> httpx.Client:
-        return httpx.Client(base_url=self.urls[service], timeout=60)
+        """A client of ``service`` calling as the operator (mutating calls need a known caller)."""
+        return httpx.Client(base_url=self.urls[service], timeout=60, headers={"Authorization": f"Bearer {TOKEN}"})
 
 
 @pytest.fixture(scope="session")
@@ -88,14 +89,15 @@ def start_services(stack: Stack, models: list[str]) -> None:
     from inference_engine.entrypoints.app import create_app as ie_app
     from inference_engine.settings import Settings as IeSettings
 
-    common = {"var_dir": stack.var, "log_json": False, "model_specs_dir": Path(stack.env["STRATA_MODEL_SPECS_DIR"])}
-    engine = ie_app(IeSettings(**common, models=models, operator_token=TOKEN, routing_poll_seconds=0,
-                               warmup_predictions=1), poll_routing=False)  # fmt: skip
+    common = {"var_dir": stack.var, "log_json": False, "operator_token": TOKEN,
+              "model_specs_dir": Path(stack.env["STRATA_MODEL_SPECS_DIR"])}  # fmt: skip
+    engine = ie_app(IeSettings(**common, models=models, routing_poll_seconds=0, warmup_predictions=1),
+                    poll_routing=False)  # fmt: skip
     engine_server, engine_url = serve(engine)
     stack.stops.append(engine_server.shutdown)
     stack.urls["inference_engine"] = engine_url
-    evaluation = ce_app(CeSettings(**common, inference_engine_url=engine_url, operator_token=TOKEN,
-                                   analysis_in_service=False, http_timeout_seconds=30))  # fmt: skip
+    evaluation = ce_app(CeSettings(**common, inference_engine_url=engine_url, analysis_in_service=False,
+                                   http_timeout_seconds=30))  # fmt: skip
     ce_server, ce_url = serve(evaluation)
     stack.stops.append(ce_server.shutdown)
     stack.urls["comparative_eval"] = ce_url

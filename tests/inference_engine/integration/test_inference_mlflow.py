@@ -26,9 +26,9 @@ from inference_engine.partitioning.spec import load_spec
 from inference_engine.partitioning.training import PartitionedOptions
 from inference_engine.ports import ModelRegistry, TrainedCandidate
 from inference_engine.settings import Settings
-from tests.support import as_caller
 from inference_engine.training import train_declared
 from strata_kernel.model_specs import default_specs_dir
+from tests.support import as_caller
 
 
 class RecordingRegistry(ModelRegistry):
