@@ -110,25 +110,33 @@ def stop_all(process: subprocess.Popen[bytes], run_id: str, timeout_seconds: flo
 
 @dataclass(frozen=True)
 class RunRecord:
-    """Who runs this var dir: the CLI's pid and the run id its processes carry."""
+    """Who runs this var dir: the CLI's pid (and its start time) and the run id its processes carry."""
 
     run_id: str
     cli_pid: int
+    #: the kernel's start time of the CLI process: a recycled pid has another one
+    cli_started: str | None = None
 
     @staticmethod
     def path(run_dir: Path) -> Path:
         return run_dir / "run.json"
 
+    @classmethod
+    def of_this_process(cls, run_id: str) -> RunRecord:
+        return cls(run_id, os.getpid(), process_start_time(os.getpid()))
+
     def write(self, run_dir: Path) -> None:
         run_dir.mkdir(parents=True, exist_ok=True)
-        self.path(run_dir).write_text(json.dumps({"run_id": self.run_id, "cli_pid": self.cli_pid}))
+        record = {"run_id": self.run_id, "cli_pid": self.cli_pid, "cli_started": self.cli_started}
+        self.path(run_dir).write_text(json.dumps(record))
 
     @classmethod
     def read(cls, run_dir: Path) -> RunRecord | None:
         try:
             data = json.loads(cls.path(run_dir).read_text())
-            return cls(str(data["run_id"]), int(data["cli_pid"]))
-        except (OSError, ValueError, KeyError, TypeError):
+            started = data.get("cli_started")
+            return cls(str(data["run_id"]), int(data["cli_pid"]), None if started is None else str(started))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def cli_alive(self) -> bool:
@@ -138,7 +146,30 @@ class RunRecord:
             return False
         except PermissionError:
             return True
+        stat = _proc_stat(self.cli_pid)
+        if stat is None:
+            return _is_strata(self.cli_pid)  # no /proc (not Linux): the command line is all we can go by
+        state, started = stat
+        if state in {"Z", "X"}:
+            return False  # exited, not yet reaped by its parent: it runs nothing
+        if self.cli_started is not None:
+            return started == self.cli_started
         return _is_strata(self.cli_pid)
+
+
+def process_start_time(pid: int) -> str | None:
+    stat = _proc_stat(pid)
+    return None if stat is None else stat[1]
+
+
+def _proc_stat(pid: int) -> tuple[str, str] | None:
+    """``(state, start time in clock ticks)`` from ``/proc/<pid>/stat``, or None where there is no /proc."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()  # the command name may hold spaces and parentheses
+    return fields[0], fields[19]
 
 
 def _is_strata(pid: int) -> bool:

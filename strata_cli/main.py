@@ -6,7 +6,6 @@ Every failure ends with one line of why and a non-zero exit code.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -150,7 +149,7 @@ def _start_all(settings: Settings) -> Running:
     config = supervisor.write_config(run_dir, programs, Path.cwd())
     running = Running(lifecycle.start_supervisord(config, child_env(settings), run_id := lifecycle.new_run_id()),
                       config, run_id, run_dir)  # fmt: skip
-    lifecycle.RunRecord(run_id, os.getpid()).write(run_dir)
+    lifecycle.RunRecord.of_this_process(run_id).write(run_dir)
     urls = {p.name: p.url for p in programs}
     console.print(f"Starting {len(urls)} processes under supervisord (logs: {run_dir / 'logs'}) ...")
     try:

@@ -63,3 +63,53 @@ def test_busy_ports_names_the_ports_someone_listens_on() -> None:
         port = listener.getsockname()[1]
         assert lifecycle.busy_ports([port]) == [port]
     assert lifecycle.busy_ports([port]) == []
+
+
+def test_a_cli_that_exited_but_was_never_reaped_runs_nothing(tmp_path: Path) -> None:
+    """A zombie keeps its pid (kill(pid, 0) succeeds) and an empty command line: it must not block the next start."""
+    run_id = lifecycle.new_run_id()
+    cli = subprocess.Popen([sys.executable, "-c", "pass", "strata"])
+    record = lifecycle.RunRecord(run_id, cli.pid, lifecycle.process_start_time(cli.pid))
+    record.write(tmp_path)
+    try:
+        _wait_until_zombie(cli.pid)
+        _orphan(run_id)
+
+        assert lifecycle.sweep_leftovers(tmp_path) == 1
+
+        assert not lifecycle.RunRecord.path(tmp_path).exists()
+    finally:
+        cli.wait()
+
+
+def test_a_recycled_pid_naming_strata_is_not_the_recorded_cli(tmp_path: Path) -> None:
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "strata"])
+    try:
+        started = lifecycle.process_start_time(stranger.pid)
+        assert started is not None
+        lifecycle.RunRecord(lifecycle.new_run_id(), stranger.pid, str(int(started) - 1)).write(tmp_path)
+
+        assert lifecycle.sweep_leftovers(tmp_path) == 0
+        assert stranger.poll() is None  # the stranger itself is never signalled
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_the_record_of_this_process_names_it_alive(tmp_path: Path) -> None:
+    record = lifecycle.RunRecord.of_this_process(lifecycle.new_run_id())
+    record.write(tmp_path)
+
+    assert lifecycle.RunRecord.read(tmp_path) == record
+    assert record.cli_alive()
+
+
+def _wait_until_zombie(pid: int, timeout: float = 30.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"pid {pid} did not exit")
