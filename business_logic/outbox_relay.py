@@ -1,17 +1,17 @@
-"""A background thread that drains the outbox into the event log every few seconds.
+"""The relay step: drain the outbox into the event log, saying so once per outage (not every round).
 
-One runs in every service process (each gunicorn worker builds its own app); claims are atomic in the database,
-so several relays share the work without publishing a row twice. While the event log is down, rows stay in the
-outbox and the next round retries them.
+The service runs it every few seconds in a strata_kernel.background loop, in every process (each gunicorn worker):
+claims are atomic in the database, so several relays share the work without publishing a row twice. While the
+event log is down, rows stay in the outbox and the next round retries them.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from business_logic.domain.outbox import RelayResult
+from strata_kernel.background import BackgroundLoop
 
 log = logging.getLogger(__name__)
 
@@ -19,21 +19,8 @@ log = logging.getLogger(__name__)
 class OutboxRelay:
     def __init__(self, drain: Callable[[], RelayResult], interval_seconds: float) -> None:
         self._drain = drain
-        self._interval = interval_seconds
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.interval_seconds = interval_seconds
         self._failing = False
-
-    def start(self) -> None:
-        if self._thread is None and self._interval > 0:
-            self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout_seconds: float = 5.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout_seconds)
-            self._thread = None
 
     def run_once(self) -> RelayResult:
         """One drain; failures are logged once per outage (not every round) and returned, never raised."""
@@ -48,6 +35,10 @@ class OutboxRelay:
         self._failing = result.error is not None
         return result
 
-    def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
+    def loop(self) -> BackgroundLoop:
+        """Every ``interval_seconds`` (the first drain after one interval)."""
+
+        def step() -> None:
             self.run_once()
+
+        return BackgroundLoop("outbox-relay", step, self.interval_seconds, wait_first=True)

@@ -6,7 +6,6 @@ store the verdict with its decision time, then act on it — promote to the next
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import replace
 
 from comparative_eval.domain.analysis import Verdict, judge
@@ -119,29 +118,3 @@ def _describe(record: DeploymentRecord) -> str:
     if record.mode == "full":
         return f"version {record.stable_version} is stable"
     return f"candidate {record.candidate_version} at {record.weight}%"
-
-
-class AnalysisLoop:
-    """Runs ``run_once`` every ``tick_seconds`` in a daemon thread until stopped."""
-
-    def __init__(self, service: AnalysisService, tick_seconds: float) -> None:
-        self._service = service
-        self._tick = tick_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="comparative-eval-analysis", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._tick):
-            try:
-                self._service.run_once()
-            except Exception:  # the loop must outlive a bad round (database restart, ...)
-                log.exception("analysis round failed")
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)

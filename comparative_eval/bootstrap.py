@@ -9,15 +9,17 @@ from functools import cached_property
 from prometheus_client import CollectorRegistry
 
 from comparative_eval.adapters.engine_http import HttpEngineClient
-from comparative_eval.adapters.locks import LocalLocks, RedisLocks
+from comparative_eval.adapters.locks import LocalLocks, RedisLease, RedisLocks
 from comparative_eval.adapters.sample_files import JsonSampleFiles
 from comparative_eval.adapters.sql_store import SqlDatabase
 from comparative_eval.adapters.template_files import YamlTemplates
 from comparative_eval.analysis import AnalysisService
-from comparative_eval.metrics import EvalMetrics
+from comparative_eval.ingest import Ingestor
+from comparative_eval.metrics import COMPONENT, EvalMetrics
 from comparative_eval.ports import Clock, EngineClient, ModelLocks, SampleFiles, TemplateSource, UnitOfWorkFactory
 from comparative_eval.services import DeploymentService
 from comparative_eval.settings import Settings
+from strata_kernel.background import BackgroundLoop, FileLease, Lease, LoopMetrics
 from strata_kernel.composition import Dependencies as KernelDependencies
 from strata_kernel.contracts.auth import issue_operator_token, operator_token_file
 from strata_kernel.errors import ConfigurationError
@@ -75,6 +77,11 @@ class Dependencies(KernelDependencies[Settings]):
     def event_log(self) -> EventLog:
         return self.port("event_log", lambda: open_event_log(self.settings), closes=True)
 
+    @cached_property
+    def lease(self) -> Lease:
+        """Who runs the ingest and analysis loops: one process per host (local) or per deployment (redis)."""
+        return self.port("lease", lambda: build_lease(self.settings))
+
     # --- services ----------------------------------------------------------------------------------------------
     @cached_property
     def metrics(self) -> EvalMetrics:
@@ -97,6 +104,27 @@ class Dependencies(KernelDependencies[Settings]):
     def analysis(self) -> AnalysisService:
         return AnalysisService(self.uow_factory, self.templates, self.deployments, self.clock, self.metrics)
 
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        ingestor = Ingestor(self.event_log, self.uow_factory, self.metrics)
+        self.on_close(ingestor.close)
+        return ingestor
+
+    def background_loops(self) -> list[BackgroundLoop]:
+        """Consume the prediction log and outcomes, and judge candidates: once per deployment however many workers
+        serve the API (the process holding the lease runs them; the others stand by)."""
+        settings, metrics = self.settings, LoopMetrics.create(COMPONENT, self.registry)
+        idle = settings.consumer_poll_seconds
+        ingest = BackgroundLoop("comparative-eval-ingest", lambda: self.ingestor.run_once() > 0, idle,
+                                error_interval_seconds=max(idle, 1.0), lease=self.lease, metrics=metrics)  # fmt: skip
+
+        def judge() -> None:
+            self.analysis.run_once()
+
+        analysis = BackgroundLoop("comparative-eval-analysis", judge, settings.analysis_tick_seconds, wait_first=True,
+                                  lease=self.lease, metrics=metrics)  # fmt: skip
+        return [ingest, analysis]
+
     def _database(self) -> UnitOfWorkFactory:
         database = SqlDatabase(self.settings.database_url)
         self.on_close(database.close)
@@ -114,6 +142,7 @@ def bootstrap(
     sample_files: SampleFiles | None = None,
     clock: Clock | None = None,
     event_log: EventLog | None = None,
+    lease: Lease | None = None,
 ) -> Dependencies:
     overrides: dict[str, object] = {
         "uow_factory": uow_factory,
@@ -123,8 +152,15 @@ def bootstrap(
         "sample_files": sample_files,
         "clock": clock,
         "event_log": event_log,
+        "lease": lease,
     }
     return Dependencies(settings, registry if registry is not None else CollectorRegistry(), overrides)
+
+
+def build_lease(settings: Settings) -> Lease:
+    if settings.lock_backend == "redis":
+        return RedisLease(settings.redis_url, settings.lock_ttl_seconds)
+    return FileLease(settings.path("comparative_eval", "background.lease"))
 
 
 def build_locks(settings: Settings) -> ModelLocks:

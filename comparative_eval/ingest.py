@@ -50,14 +50,17 @@ class Ingestor:
         self._metrics = metrics
         self._max = max_batch_events
         self._timeout = poll_timeout_seconds
-        # one group per topic, like data_processing's stream workers
+        # one group per topic, like data_processing's stream workers; opened on the first batch, so a process that
+        # never leads the ingest (strata_kernel.background lease) never joins the groups
         self._event_log = event_log
-        self._consumers: list[EventConsumer] = self._open()
+        self._consumers: list[EventConsumer] = []
         self._lock = threading.Lock()  # the service's thread and a request may not share consumers
 
     def run_once(self) -> int:
         """One batch; returns the number of events polled (0: caught up)."""
         with self._lock:
+            if not self._consumers:
+                self._consumers = self._open()
             events: list[Event] = []
             for consumer in self._consumers:
                 events.extend(consumer.poll(max_records=self._max, timeout_seconds=self._timeout / len(TOPICS)))
@@ -104,6 +107,7 @@ class Ingestor:
         with self._lock:
             for consumer in self._consumers:
                 consumer.close()
+            self._consumers = []
 
 
 def _parse(events: list[Event]) -> tuple[list[Prediction], list[Outcome], Counter[tuple[str, str]]]:
@@ -126,32 +130,3 @@ def _parse(events: list[Event]) -> tuple[list[Prediction], list[Outcome], Counte
             continue
         counts[(event.topic, "stored")] += 1
     return predictions, outcomes, counts
-
-
-class IngestLoop:
-    """Runs the ingestor in a daemon thread until stopped (sleeping ``idle_seconds`` when caught up)."""
-
-    def __init__(self, ingestor: Ingestor, idle_seconds: float) -> None:
-        self._ingestor = ingestor
-        self._idle = idle_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="comparative-eval-ingest", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if not self._ingestor.run_once():
-                    self._stop.wait(self._idle)
-            except Exception:  # keep consuming after a database hiccup; the batch is replayed
-                log.exception("ingest batch failed; retrying")
-                self._stop.wait(max(self._idle, 1.0))
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._ingestor.close()

@@ -37,7 +37,8 @@ class Settings(StrataSettings):
     #: engine calls: validation loads and warms a version, so it gets a longer budget than the routing push
     engine_validate_timeout_seconds: float = 60.0
     engine_push_timeout_seconds: float = 5.0
-    #: run the consumer and the analysis loop as background threads of the HTTP service
+    #: run the consumer and the analysis loop in the HTTP service (in one process at a time: the holder of the
+    #: background lease, a file lock per host or a Redis lease with lock_backend redis)
     analysis_in_service: bool = True
     #: how often the analysis loop looks for due verdicts (each template has its own interval)
     analysis_tick_seconds: float = 1.0

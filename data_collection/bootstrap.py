@@ -14,6 +14,7 @@ from data_collection.help_services import HelpCentreCrawl
 from data_collection.ports import BatchObserver, CrawlState, PageSource, Quarantine, RawLake
 from data_collection.services import Collector, CollectorConfig, TopicCollector
 from data_collection.settings import Settings
+from strata_kernel.background import BackgroundLoop
 from strata_kernel.composition import Dependencies as KernelDependencies
 from strata_kernel.eventlog import EventLog, open_event_log
 
@@ -84,6 +85,13 @@ class Dependencies(KernelDependencies[Settings]):
             TopicCollector(schema, self.event_log, self.lake, self.quarantine, config) for schema in SCHEMAS.values()
         ]
         return Collector(topics, observers)
+
+    def collector_loop(self, collector: Collector) -> BackgroundLoop:
+        """Collect until stopped: again at once while batches come, ``idle_seconds`` after an empty round, and
+        ``retry_seconds`` after a failed batch (it stays uncommitted, so it is read again)."""
+        settings = self.settings
+        return BackgroundLoop("data_collection-collector", lambda: collector.step() > 0, settings.idle_seconds,
+                              error_interval_seconds=settings.retry_seconds, on_stop=collector.close)  # fmt: skip
 
     @cached_property
     def help_crawl(self) -> HelpCentreCrawl:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,50 +167,6 @@ class Collector:
             total += handled
         return total
 
-    def run_forever(self, stop: threading.Event, *, idle_seconds: float, retry_seconds: float) -> None:
-        """Collect until ``stop`` is set; a failure is logged and retried after ``retry_seconds``."""
-        while not stop.is_set():
-            try:
-                handled = self.step()
-            except Exception as exc:
-                log.error("collector batch failed, retrying in %.0fs: %s", retry_seconds, exc)
-                stop.wait(retry_seconds)
-                continue
-            if not handled:
-                stop.wait(idle_seconds)
-
     def close(self) -> None:
         for topic in self._topics:
             topic.reset()
-
-
-class CollectorLoop:
-    """Runs a Collector in a daemon thread of the serving process (one loop per process)."""
-
-    def __init__(self, collector: Collector, *, idle_seconds: float, retry_seconds: float) -> None:
-        self._collector = collector
-        self._idle_seconds = idle_seconds
-        self._retry_seconds = retry_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._run, name="data_collection-collector", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        try:
-            self._collector.run_forever(self._stop, idle_seconds=self._idle_seconds, retry_seconds=self._retry_seconds)
-        finally:
-            self._collector.close()

@@ -11,15 +11,18 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
+from inference_engine.loading import LoadProgress, ModelLoading
 from inference_engine.metrics import PredictionMetrics
 from inference_engine.ports import ModelDocuments, ModelRegistry, TrainingDataSource
 from inference_engine.reference_profiles import ReferenceProfiles
+from inference_engine.routing.poller import RoutingPoller
 from inference_engine.routing.ports import NullPredictionLog, PredictionLog, RoutingSource
 from inference_engine.routing.shadow import ShadowExecutor
 from inference_engine.runtimes import RuntimeFactory
 from inference_engine.runtimes.partitioned_runtime import create_runtime_with_partitions
 from inference_engine.services import ModelService
 from inference_engine.settings import Settings
+from strata_kernel.background import BackgroundLoop, LoopMetrics
 from strata_kernel.composition import Dependencies as KernelDependencies
 
 if TYPE_CHECKING:
@@ -125,6 +128,18 @@ class Dependencies(KernelDependencies[Settings]):
             prediction_log=self.prediction_log,
             shadow=ShadowExecutor(settings.shadow_workers, settings.shadow_queue),
         )
+
+    def background_loops(self, progress: LoadProgress) -> list[BackgroundLoop]:
+        """Load the configured models (until all serve, reporting to ``progress``), and converge on
+        comparative_eval's routing."""
+        settings, service = self.settings, self.model_service
+        metrics = LoopMetrics.create("inference_engine", self.metrics_registry)
+        loading = ModelLoading(service, progress)
+        loops = [BackgroundLoop("model-loader", loading.step, settings.load_retry_seconds, metrics=metrics)]
+        if settings.routing_poll_seconds > 0:
+            poller = RoutingPoller(service, self.routing_source, settings.routing_poll_seconds)
+            loops.append(poller.loop(metrics))
+        return loops
 
 
 def bootstrap(

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from inference_engine.services import ModelService
+from strata_kernel.background import LoopDone
 from strata_kernel.errors import NotFound, StrataError
 
 log = logging.getLogger(__name__)
@@ -128,34 +129,21 @@ class Readiness:
         return body
 
 
-class BackgroundLoader:
-    """Loads the configured models in a thread, reporting each step; retries until all are served.
+class ModelLoading:
+    """The model loader's step (run by a strata_kernel.background loop): load every configured model, reporting
+    each step; the loop ends once all are served and retries after ``load_retry_seconds`` until then.
 
     A model the registry does not know (no such model or alias) is reported as ``failed``: waiting will not
     make it appear, though the loader keeps retrying (someone may register and deploy it meanwhile).
     """
 
-    def __init__(self, service: ModelService, progress: LoadProgress, retry_seconds: float) -> None:
+    def __init__(self, service: ModelService, progress: LoadProgress) -> None:
         self._service = service
         self._progress = progress
-        self._retry_seconds = retry_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="model-loader", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self._load_all():
-                    return
-            except Exception:  # never let the loader die silently: /readyz keeps saying why
-                log.exception("loading models failed")
-            self._stop.wait(self._retry_seconds)
+    def step(self) -> None:
+        if self._load_all():
+            raise LoopDone
 
     def _load_all(self) -> bool:
         names = self._service.model_names

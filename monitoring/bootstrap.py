@@ -11,8 +11,9 @@ from monitoring.adapters.prometheus import PrometheusProbeRecorder
 from monitoring.domain.targets import check_component, local_target_url
 from monitoring.errors import SidecarConfigurationError
 from monitoring.ports import ProbeRecorder, ProbeTarget
-from monitoring.services import ProbeLoop, SidecarMonitor
+from monitoring.services import SidecarMonitor
 from monitoring.settings import Settings
+from strata_kernel.background import BackgroundLoop, Step
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Sidecar:
     component: str
     target_url: str
     monitor: SidecarMonitor
-    loop: ProbeLoop
+    loop: BackgroundLoop
     registry: CollectorRegistry
 
 
@@ -40,8 +41,15 @@ def bootstrap(
         target = HttpProbeTarget(target_url, timeout_seconds=settings.probe_timeout_seconds)
     recorders = (PrometheusProbeRecorder(component, registry), *extra_recorders)
     monitor = SidecarMonitor(component, target, recorders)
-    loop = ProbeLoop(monitor, settings.probe_interval_seconds)
+    loop = BackgroundLoop("sidecar-probe-loop", _probing(monitor), settings.probe_interval_seconds)
     return Sidecar(component, target_url, monitor, loop, registry)
+
+
+def _probing(monitor: SidecarMonitor) -> Step:
+    def probe() -> None:
+        monitor.probe_once()
+
+    return probe
 
 
 def _component(settings: Settings) -> str:

@@ -1,4 +1,4 @@
-"""The sidecar's use cases: probe the component once, and keep probing in a background thread."""
+"""The sidecar's use case: probe the component once (bootstrap runs it in a strata_kernel.background loop)."""
 
 from __future__ import annotations
 
@@ -42,38 +42,3 @@ class SidecarMonitor:
         if previous is None or previous.success != result.success:
             state = "passes" if result.success else "fails"
             log.warning("%s %s probe %s (%s)", self.component, result.probe.value, state, result.detail)
-
-
-class ProbeLoop:
-    """Runs :meth:`SidecarMonitor.probe_once` every ``interval_seconds`` in a daemon thread."""
-
-    def __init__(self, monitor: SidecarMonitor, interval_seconds: float) -> None:
-        self._monitor = monitor
-        self._interval = interval_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Idempotent: a second call while running does nothing."""
-        if self.running:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sidecar-probe-loop", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_seconds: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_seconds)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._monitor.probe_once()
-            except Exception:  # a bug in one round must not silence the sidecar for good
-                log.exception("probe round failed")
-            self._stop.wait(self._interval)

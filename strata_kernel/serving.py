@@ -1,9 +1,10 @@
 """Run a deployable's Flask app under gunicorn (the production WSGI server) from ``python -m <pkg> serve``.
 
 The worker is gunicorn's gthread worker that also measures how long each request waited for a thread
-(strata_kernel.shedding sheds the ones that waited too long), and a worker that exits (SIGTERM, or its master
-gone) first runs the app's shutdown callbacks (``strata_kernel.service.add_shutdown_callback``): the engine
-flushes its prediction log.
+(strata_kernel.shedding sheds the ones that waited too long). Each worker builds its app after the fork and only
+then starts the app's background loops (strata_kernel.background); a worker that exits (SIGTERM, or its master
+gone) stops them and then runs the app's shutdown callbacks (``strata_kernel.service.add_shutdown_callback``): the
+engine flushes its prediction log.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 from prometheus_client import multiprocess, values
 
+from strata_kernel import background
 from strata_kernel.service import SHUTDOWN_CALLBACKS
 from strata_kernel.shedding import set_queue_wait
 
@@ -45,8 +47,19 @@ class QueueTimedThreadWorker(ThreadWorker):  # type: ignore[misc]
             set_queue_wait(0.0)
 
 
+def _start_background(worker: Any) -> None:
+    background.start(worker.wsgi)
+
+
 def _worker_exit(_server: Any, worker: Any) -> None:
+    """Stop the app's background loops (each after its current step), then run its shutdown callbacks."""
     app = getattr(worker, "wsgi", None)
+    if app is None:  # the app failed to build: nothing started
+        return
+    try:
+        background.stop(app)
+    except Exception:  # the shutdown callbacks (the prediction log's flush) still run
+        log.exception("stopping background loops failed")
     for callback in getattr(app, "extensions", {}).get(SHUTDOWN_CALLBACKS, []):
         try:
             callback()
@@ -76,13 +89,14 @@ def serve(
     port: int,
     workers: int = 1,
     threads: int = 8,
-    post_worker_init: Callable[[Any], None] | None = None,
     preload_modules: Sequence[str] = (),
 ) -> None:
     """Serve until SIGTERM/SIGINT. gthread workers keep connections alive between services.
 
     ``preload_modules`` are imported in the master before it forks, so every worker shares them (copy-on-write)
-    instead of importing them itself; they must only define code (the app is still built after the fork).
+    instead of importing them itself; they must only define code (the app is still built after the fork). Each
+    worker builds its app after the fork and only then starts the app's background loops
+    (strata_kernel.background); they stop when the worker exits.
     """
     for module in preload_modules:
         importlib.import_module(module)
@@ -97,9 +111,8 @@ def serve(
         "graceful_timeout": 5,
         "accesslog": None,
         "loglevel": "warning",
+        "post_worker_init": _start_background,
     }
-    if post_worker_init is not None:
-        options["post_worker_init"] = post_worker_init
     if workers > 1:
         options.update(_shared_metrics_options())
     _GunicornApp(app_factory, options).run()

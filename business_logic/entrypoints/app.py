@@ -24,6 +24,7 @@ from business_logic.entrypoints.schemas import (
 )
 from business_logic.outbox_relay import OutboxRelay
 from business_logic.settings import Settings
+from strata_kernel import background
 from strata_kernel.access import public
 from strata_kernel.inputs import body_limit
 from strata_kernel.logs import configure_logging
@@ -58,9 +59,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     _count_etd_outcomes(app)
     register_help_routes(app, deps, COMPONENT)
     # each process (gunicorn worker) drains the outbox; claims are atomic, so workers share the rows
-    relay = OutboxRelay(outbox_drain(settings, deps), settings.outbox_relay_interval_seconds)
-    relay.start()
-    deps.on_close(relay.stop)  # closed first: the relay stops before the database and the event log
+    if settings.outbox_relay_interval_seconds > 0:
+        relay = OutboxRelay(outbox_drain(settings, deps), settings.outbox_relay_interval_seconds).loop()
+        background.register(app, relay)
+        deps.on_close(relay.stop)  # closed first: the relay stops before the database and the event log
     return app
 
 

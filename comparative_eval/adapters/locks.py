@@ -1,4 +1,5 @@
-"""Per-model change locks: ``local`` (a thread lock plus an fcntl file lock, for one host) or ``redis``."""
+"""Per-model change locks: ``local`` (a thread lock plus an fcntl file lock, for one host) or ``redis``; and the
+Redis lease that elects the one process running the background loops across hosts."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from comparative_eval.errors import LockTimeout, LockUnavailable
 from comparative_eval.ports import ModelLocks
+from strata_kernel.background import Lease
 
 
 def _timeout_error(model: str, seconds: float) -> LockTimeout:
@@ -91,4 +93,39 @@ class RedisLocks(ModelLocks):
                 lock.release()
 
     def close(self) -> None:
+        self._client.close()
+
+
+class RedisLease(Lease):
+    """Leadership of comparative_eval's background loops across hosts: a redis-py Lock renewed at every round; a
+    dead leader's lease expires after ``ttl_seconds`` and another process takes over."""
+
+    def __init__(self, url: str, ttl_seconds: float, prefix: str = "strata:comparative_eval") -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self._lock = self._client.lock(f"{prefix}:background-lease", timeout=ttl_seconds, blocking=False)
+        self._guard = threading.Lock()  # the ingest and analysis loops share one lease
+        self._errors: tuple[type[BaseException], ...] = (
+            redis.exceptions.ConnectionError,
+            redis.exceptions.TimeoutError,
+            redis.exceptions.LockError,
+        )
+
+    def try_acquire(self) -> bool:
+        with self._guard:
+            try:
+                if self._lock.owned():
+                    self._lock.reacquire()  # back to the full TTL
+                    return True
+                return bool(self._lock.acquire(blocking=False))
+            except self._errors:
+                return False  # no Redis, no leadership: the loops stand by until it answers
+
+    def release(self) -> None:
+        with self._guard, contextlib.suppress(Exception):
+            self._lock.release()
+
+    def close(self) -> None:
+        self.release()
         self._client.close()

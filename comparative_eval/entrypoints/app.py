@@ -7,17 +7,16 @@ from typing import Any
 
 from apiflask import APIFlask
 
-from comparative_eval.analysis import AnalysisLoop
 from comparative_eval.bootstrap import Dependencies, bootstrap
 from comparative_eval.domain.analysis import Verdict
 from comparative_eval.domain.deployment import DeploymentRecord
 from comparative_eval.domain.events import parse_time
 from comparative_eval.entrypoints import schemas as s
 from comparative_eval.errors import NoAnalysis
-from comparative_eval.ingest import IngestLoop, Ingestor
 from comparative_eval.metrics import COMPONENT
 from comparative_eval.services import ChangeResult
 from comparative_eval.settings import Settings
+from strata_kernel import background
 from strata_kernel.access import callers
 from strata_kernel.contracts.auth import OPERATOR
 from strata_kernel.errors import BadRequest
@@ -42,20 +41,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     deps.build("templates", "operator_token", "deployments", "analysis")
     app.extensions["comparative_eval.deps"] = deps
     _register_routes(app, deps)
-    if settings.analysis_in_service:
-        _start_background(deps, settings)
+    if settings.analysis_in_service:  # started after the fork by the server (strata_kernel.background)
+        for loop in deps.background_loops():
+            background.register(app, loop)
+            deps.on_close(loop.stop)  # the loops stop before the database and clients close
     atexit.register(deps.close)
     return app
-
-
-def _start_background(deps: Dependencies, settings: Settings) -> None:
-    ingest = IngestLoop(Ingestor(deps.event_log, deps.uow_factory, deps.metrics), settings.consumer_poll_seconds)
-    analysis = AnalysisLoop(deps.analysis, settings.analysis_tick_seconds)
-    ingest.start()
-    analysis.start()
-    # stop the threads before the database and clients close
-    deps.on_close(ingest.stop)
-    deps.on_close(analysis.stop)
 
 
 def _record(record: DeploymentRecord) -> dict[str, Any]:

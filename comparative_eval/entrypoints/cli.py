@@ -39,34 +39,36 @@ def analyse(
 ) -> None:
     """Consume predictions and outcomes, then judge every candidate that is due (and act on the verdict)."""
     from comparative_eval.bootstrap import bootstrap
-    from comparative_eval.ingest import Ingestor
+    from strata_kernel.background import BackgroundLoop
     from strata_kernel.logs import configure_logging
 
     with one_line_errors("analyse"):
         settings = Settings()
         configure_logging("comparative_eval", settings.log_level, settings.log_json)
         deps = bootstrap(settings)
-        ingestor = Ingestor(deps.event_log, deps.uow_factory, deps.metrics)
         try:
-            if once:
-                typer.echo(json.dumps(_round(ingestor, deps, force)))
+            if once:  # an operator's round: now, whoever leads the loops
+                typer.echo(json.dumps(_round(deps, force)))
                 return
-            stop = threading.Event()
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            while not stop.is_set():
-                summary = _round(ingestor, deps, force)
+
+            def round_and_report() -> None:
+                summary = _round(deps, force)
                 if summary["verdicts"]:
                     typer.echo(json.dumps(summary))
-                stop.wait(settings.analysis_tick_seconds)
+
+            # the same lease as the service's loops: while a service process leads, this worker stands by
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            BackgroundLoop("comparative-eval-analyse", round_and_report, settings.analysis_tick_seconds,
+                           lease=deps.lease).run(stop)  # fmt: skip
         except KeyboardInterrupt:
             pass
         finally:
-            ingestor.close()
             deps.close()
 
 
-def _round(ingestor: Any, deps: Any, force: bool) -> dict[str, Any]:
-    events = ingestor.drain()
+def _round(deps: Any, force: bool) -> dict[str, Any]:
+    events = deps.ingestor.drain()
     verdicts = deps.analysis.run_once(force=force)
     return {
         "events": events,

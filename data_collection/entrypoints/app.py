@@ -1,7 +1,7 @@
 """HTTP app of data_collection: ops routes plus ``GET /v1/status`` of the collector loop it hosts.
 
-The loop is built here but started by :func:`start_collector` (called in the gunicorn worker after fork
-by ``serve``), so building the app in a test or a script never starts consuming.
+The loop is registered here but started after the fork by the server (strata_kernel.background), or by
+:func:`start_collector`: building the app in a test or a script never starts consuming.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ from prometheus_client import CollectorRegistry
 from data_collection.adapters.metrics import PrometheusBatchObserver
 from data_collection.bootstrap import bootstrap
 from data_collection.domain.events import TOPICS
-from data_collection.services import CollectorLoop
 from data_collection.settings import Settings
 from data_collection.status import CollectorStatus
+from strata_kernel import background
 from strata_kernel.service import create_service_app
-
-LOOP_EXTENSION = "data_collection.loop"
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
@@ -29,7 +27,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     registry = CollectorRegistry()
     status = CollectorStatus(TOPICS)
     collector = deps.collector(observers=[status, PrometheusBatchObserver(registry)])
-    loop = CollectorLoop(collector, idle_seconds=settings.idle_seconds, retry_seconds=settings.retry_seconds)
+    loop = deps.collector_loop(collector)
 
     def collector_loop_running() -> str | None:
         return None if loop.running else "the collector loop is not running"
@@ -41,7 +39,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         readiness_checks=[collector_loop_running],
         registry=registry,
     )
-    app.extensions[LOOP_EXTENSION] = loop
+    background.register(app, loop)
 
     @app.get("/v1/status")
     @app.doc(tags=["collector"], summary="Events collected and quarantined per topic, last batch time.")
@@ -57,8 +55,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
 
 
 def start_collector(app: APIFlask) -> None:
-    app.extensions[LOOP_EXTENSION].start()
+    background.start(app)
 
 
 def stop_collector(app: APIFlask) -> None:
-    app.extensions[LOOP_EXTENSION].stop()
+    background.stop(app)

@@ -102,18 +102,19 @@ def collect(
 
         settings = _load_settings()
         status = CollectorStatus(TOPICS)
-        collector = bootstrap(settings).collector(observers=[status])
+        deps = bootstrap(settings)
+        collector = deps.collector(observers=[status])
         started = time.perf_counter()
         try:
             if until_idle:
                 collector.run_until_idle()
             else:
-                collector.run_forever(threading.Event(), idle_seconds=settings.idle_seconds,
-                                      retry_seconds=settings.retry_seconds)  # fmt: skip
+                deps.collector_loop(collector).run(threading.Event())  # until Ctrl-C
         except KeyboardInterrupt:
             pass
         finally:
             collector.close()
+            deps.close()
         return {"topics": status.snapshot(), "seconds": round(time.perf_counter() - started, 2)}
 
     _run(command)
@@ -133,7 +134,7 @@ def serve(
         if workers != 1:
             raise BadRequest("--workers must be 1: each worker would run its own collector loop", field="workers")
         settings = _load_settings()
-        run_server(lambda: _create_app(settings), host=host, port=port, workers=1, post_worker_init=_start_loop)
+        run_server(lambda: _create_app(settings), host=host, port=port, workers=1)
 
     _run(command)
 
@@ -205,13 +206,6 @@ def _create_app(settings: Settings) -> Any:
     from data_collection.entrypoints.app import create_app
 
     return create_app(settings)
-
-
-def _start_loop(worker: Any) -> None:
-    """gunicorn hook: the app was built in this worker (after fork); now start its collector thread."""
-    from data_collection.entrypoints.app import start_collector
-
-    start_collector(worker.wsgi)
 
 
 def _parse_date(value: str, option: str) -> date:

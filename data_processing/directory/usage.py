@@ -1,16 +1,15 @@
 """Usage logging that keeps the serving hot path cheap.
 
 ``record`` is one lock and one counter increment per request — keyed by (consumer, the consumer's feature
-expressions), so a model reading 7 features costs one increment, not 7. A daemon thread flushes the
-counts to the directory every ``interval_seconds`` (and at process exit); a failed flush keeps the
-counts for the next one. Each flush also refreshes the deprecation warnings of every consumer seen, logs
-them once per flush for the consumers that read a deprecated feature since the last one, and
-``warnings(consumer)`` lets the service return them with every response.
+expressions), so a model reading 7 features costs one increment, not 7. A background loop (``loop()``, started
+by the server after the fork) flushes the counts to the directory every ``interval_seconds`` and once more when it
+stops; a failed flush keeps the counts for the next one. Each flush also refreshes the deprecation warnings of
+every consumer seen, logs them once per flush for the consumers that read a deprecated feature since the last one,
+and ``warnings(consumer)`` lets the service return them with every response.
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 from collections import Counter
@@ -19,6 +18,7 @@ from datetime import datetime
 
 from data_processing.directory.ports import FeatureDirectory
 from data_processing.directory.services import deprecation_warnings, usage_rows
+from strata_kernel.background import BackgroundLoop
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,6 @@ class UsageRecorder:
         self._clock = clock
         self._counts: Counter[UsageKey] = Counter()
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._consumers: dict[str, tuple[str, ...]] = {}
         self._warnings: dict[str, tuple[str, ...]] = {}
 
@@ -46,8 +44,6 @@ class UsageRecorder:
     def record(self, consumer: str, expressions: tuple[str, ...], count: int = 1) -> None:
         with self._lock:
             self._counts[(consumer, expressions)] += count
-        if self._thread is None:
-            self._start()
 
     def warnings(self, consumer: str) -> tuple[str, ...]:
         """Deprecation warnings for ``consumer`` as of the last flush (or ``watch``)."""
@@ -85,9 +81,17 @@ class UsageRecorder:
                 self._counts.update(pending)  # kept for the next flush
             raise
 
+    def loop(self) -> BackgroundLoop:
+        """Flush every ``interval_seconds`` (a failure keeps the counts for the next round); write what is pending
+        when the loop stops (the worker exits)."""
+
+        def flush() -> None:
+            self.flush()
+
+        return BackgroundLoop("feature-usage-flush", flush, self._interval, wait_first=True, on_stop=self.close)
+
     def close(self) -> None:
-        """Stop the flusher and write what is pending (at process exit)."""
-        self._stop.set()
+        """Write what is pending (at exit)."""
         with self._lock:
             pending, self._counts = self._counts, Counter()
         if not pending:
@@ -96,21 +100,6 @@ class UsageRecorder:
             self._write(pending)
         except Exception as exc:
             log.warning("feature usage not flushed at exit: %s", exc)
-
-    def _start(self) -> None:
-        with self._lock:
-            if self._thread is not None:
-                return
-            self._thread = threading.Thread(target=self._loop, name="feature-usage-flush", daemon=True)
-        self._thread.start()
-        atexit.register(self.close)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.flush()
-            except Exception as exc:
-                log.warning("feature usage flush failed, retrying later: %s", exc)
 
 
 def model_consumer(model: str) -> str:

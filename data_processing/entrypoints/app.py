@@ -18,6 +18,7 @@ from data_processing.freshness import FreshnessCollector, GroupFreshness
 from data_processing.services import ModelCatalog, online_readiness
 from data_processing.serving import read_features as read_online_features
 from data_processing.settings import Settings
+from strata_kernel import background
 from strata_kernel.access import callers
 from strata_kernel.contracts import headers
 from strata_kernel.contracts.auth import OPERATOR
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     register_help_routes(app, deps.help_answerer)  # no readiness check: ETD serves without a help model
     install_deprecation_header(app, "estimate", usage, model_consumer(settings.etd_model))
     install_deprecation_header(app, "predict", usage, lambda: model_consumer((request.view_args or {}).get("name", "")))
+    background.register(app, usage.loop())  # started after the fork by the server
     app.extensions["data_processing.deps"] = deps
     app.extensions["strata.feature_usage"] = usage
     return app

@@ -28,6 +28,7 @@ from data_processing.streaming.group import EntityState, StreamingGroup
 from data_processing.streaming.metrics import StreamMetrics
 from data_processing.streaming.offline import LakeSink
 from data_processing.streaming.state_sqlite import FeatureRow, WindowStateStore
+from strata_kernel.background import BackgroundLoop
 from strata_kernel.errors import StrataError
 from strata_kernel.eventlog import Event, EventConsumer
 
@@ -77,8 +78,9 @@ class StreamWorker:
         """Process batches until ``stop`` is set (or nothing arrived for ``idle_seconds``); flush; report."""
         self.recover()
         self.ready.set()
-        flushing = threading.Event()
-        flusher = threading.Thread(target=self._flush_loop, args=(flushing,), name="stream-lake-flush", daemon=True)
+        # rows wait in the state file while the lake is down: a failed append is retried at the next round
+        flusher = BackgroundLoop("stream-lake-flush", self.flush_offline, max(self._config.offline_flush_seconds, 0.05),
+                                 wait_first=True)  # fmt: skip
         flusher.start()
         applied, idle_since = 0, time.monotonic()
         try:
@@ -90,8 +92,7 @@ class StreamWorker:
                 elif idle_seconds is not None and time.monotonic() - idle_since >= idle_seconds:
                     break
         finally:
-            flushing.set()
-            flusher.join()
+            flusher.stop(timeout_seconds=60)
         self.flush_offline()
         return {"group": self._group.name, "events": applied, "entities": len(self._entities)}
 
@@ -99,10 +100,6 @@ class StreamWorker:
         """Finish what a crashed run saved but did not publish: online first, then the lake."""
         self._publish_online()
         self.flush_offline()
-
-    def _flush_loop(self, stop: threading.Event) -> None:
-        while not stop.wait(max(self._config.offline_flush_seconds, 0.05)):
-            self.flush_offline()
 
     def run_once(self) -> int:
         """One batch; returns the number of events polled (0: caught up)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 import time
 import uuid
 from collections import deque
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from inference_engine.routing.ports import PredictionEntry, PredictionLog
+from strata_kernel.background import BackgroundLoop
 from strata_kernel.contracts.events import PredictionLogged
 from strata_kernel.eventlog import EventLog
 
@@ -44,29 +44,27 @@ class EventLogPredictionLog(PredictionLog):
         self._pending: deque[PredictionEntry] = deque()
         self._max_queue = max_queue
         self._batch_size = batch_size
-        self._flush_seconds = flush_seconds
         self._on_dropped = on_dropped or _ignore
         self._on_failed = on_failed or _ignore
         self._busy = False  # the thread holds entries it has taken but not yet published
         # event ids: unique per process start + a counter (uuid4 per event costs a syscall each)
         self._id_prefix = f"{uuid.uuid4().hex[:16]}-"
         self._ids = itertools.count(1)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
+        # again at once while batches are full; otherwise let entries gather: one write (and fsync) per interval
+        self._loop = BackgroundLoop("prediction-log", self._publish_batch, flush_seconds)
+        self._started = False
 
     def record(self, entry: PredictionEntry) -> None:
-        if self._thread is None:  # started on first use: an app built and never used runs no thread
-            self._start()
+        if not self._started:  # started on first use (after the fork, by a request): an unused app runs no thread
+            self._started = True
+            self._loop.start()
         if len(self._pending) >= self._max_queue:  # the bound may be overshot by a few racing threads: harmless
             self._on_dropped(1)
             return
         self._pending.append(entry)
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._loop.stop()
         while self._pending:  # anything recorded after the thread's last batch
             self._publish_batch()
 
@@ -78,23 +76,6 @@ class EventLogPredictionLog(PredictionLog):
                 return False
             time.sleep(0.005)
         return True
-
-    def _start(self) -> None:
-        with self._start_lock:
-            if self._thread is None:
-                thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
-                thread.start()
-                self._thread = thread
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            full = self._publish_batch()
-            if full:
-                # formatting a batch holds the GIL: hand it back between batches, so a request waits at most
-                # one small batch rather than the interpreter's 5 ms switch interval
-                time.sleep(0)
-            else:  # let entries gather: one write (and fsync) per interval, not per prediction
-                self._stop.wait(self._flush_seconds)
 
     def _publish_batch(self) -> bool:
         """Publish up to batch_size pending entries; True when the batch was full (more may be waiting)."""

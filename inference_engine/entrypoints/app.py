@@ -13,11 +13,11 @@ from inference_engine.bootstrap import bootstrap
 from inference_engine.domain.routing import RoutingRecord
 from inference_engine.entrypoints.reference_api import register_reference_routes
 from inference_engine.errors import InvalidInstances, VersionNotFound
-from inference_engine.loading import BackgroundLoader, LoadProgress, Readiness, WorkerBoard
+from inference_engine.loading import LoadProgress, Readiness, WorkerBoard
 from inference_engine.ports import ModelRegistry
-from inference_engine.routing.poller import RoutingPoller
 from inference_engine.services import ModelService
 from inference_engine.settings import Settings
+from strata_kernel import background
 from strata_kernel.access import callers
 from strata_kernel.contracts import headers
 from strata_kernel.contracts.auth import OPERATOR
@@ -26,17 +26,12 @@ from strata_kernel.logs import request_id_var
 from strata_kernel.service import add_readiness_check, add_shutdown_callback, create_service_app, set_progress_report
 
 
-def create_app(
-    settings: Settings | None = None,
-    *,
-    load_in_background: bool = True,
-    poll_routing: bool | None = None,
-    **overrides: Any,
-) -> APIFlask:
-    """Build the app; models load in a background thread so /healthz answers at once and /readyz waits.
+def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
+    """Build the app; models load in a background loop so /healthz answers at once and /readyz waits.
 
     ``overrides`` go to :func:`inference_engine.bootstrap.bootstrap` (``registry``, ``runtime_factory``,
-    ``prediction_log``, ``routing_source``, ...); ``poll_routing`` defaults to ``routing_poll_seconds > 0``.
+    ``prediction_log``, ``routing_source``, ...). The loops (model loading; polling comparative_eval when
+    ``routing_poll_seconds > 0``) are registered, not started: the server starts them after the fork.
     """
     settings = settings if settings is not None else Settings()
     app = create_service_app("inference_engine", title="Strata inference engine", callers=settings.caller_directory())
@@ -57,14 +52,8 @@ def create_app(
     _register_catalog_routes(app, service, deps.registry)
     _register_routing_routes(app, service)
     register_reference_routes(app, deps.reference_profiles)
-    loader = BackgroundLoader(service, progress, settings.load_retry_seconds)
-    app.extensions["inference_engine.loader"] = loader
-    if load_in_background:
-        loader.start()
-    poller = RoutingPoller(service, deps.routing_source, settings.routing_poll_seconds)
-    app.extensions["inference_engine.poller"] = poller
-    if poll_routing if poll_routing is not None else settings.routing_poll_seconds > 0:
-        poller.start()
+    for loop in deps.background_loops(progress):
+        background.register(app, loop)
     return app
 
 

@@ -8,12 +8,12 @@ comparative_eval). A record whose versions fail to load is retried after a back-
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import TYPE_CHECKING
 
 from inference_engine.domain.routing import RoutingRecord
 from inference_engine.routing.ports import RoutingSource
+from strata_kernel.background import BackgroundLoop, LoopMetrics
 from strata_kernel.errors import StrataError
 
 if TYPE_CHECKING:
@@ -31,14 +31,15 @@ class RoutingPoller:
         self._interval = interval_seconds
         self._retry_failed = retry_failed_seconds
         self._failed: dict[tuple[str, int], float] = {}  # (model, revision) -> when to try it again
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="routing-poller", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
+    def loop(self, metrics: LoopMetrics | None = None) -> BackgroundLoop:
+        """Poll every ``interval_seconds``; the first round at once, so a restarted engine converges before its
+        first interval."""
 
-    def stop(self) -> None:
-        self._stop.set()
+        def poll() -> None:
+            self.poll_once()
+
+        return BackgroundLoop("routing-poller", poll, self._interval, metrics=metrics)
 
     def poll_once(self) -> list[str]:
         """One round over the served models; returns the models whose routing changed."""
@@ -76,9 +77,3 @@ class RoutingPoller:
                         exc.message)  # fmt: skip
             return False
         return True
-
-    def _run(self) -> None:
-        while True:  # first round at once: a restarted engine converges before its first interval
-            self.poll_once()
-            if self._stop.wait(self._interval):
-                return

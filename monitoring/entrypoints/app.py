@@ -8,6 +8,7 @@ from apiflask import APIFlask
 
 from monitoring.bootstrap import Sidecar, bootstrap
 from monitoring.settings import Settings
+from strata_kernel import background
 from strata_kernel.service import create_service_app
 from strata_kernel.settings import load_settings
 
@@ -15,10 +16,8 @@ SIDECAR_EXTENSION = "strata.sidecar"
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
-    """Build the sidecar app. The probe loop is *not* started here: ``start_probing(app)`` does it.
-
-    Under gunicorn that happens in the worker after fork (threads do not survive a fork).
-    """
+    """Build the sidecar app. The probe loop is registered, not started: the server starts it in the worker after
+    the fork (threads do not survive a fork); ``start_probing(app)`` starts it in this process."""
     settings = settings if settings is not None else load_settings(Settings)
     sidecar = bootstrap(settings, **overrides)
     app = create_service_app(
@@ -29,6 +28,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         registry=sidecar.registry,
     )
     app.extensions[SIDECAR_EXTENSION] = sidecar
+    background.register(app, sidecar.loop)
 
     @app.get("/v1/probes")
     @app.doc(summary="Latest outcome of each probe of the watched component.")
@@ -51,8 +51,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
 
 
 def start_probing(app: APIFlask) -> None:
-    sidecar: Sidecar = app.extensions[SIDECAR_EXTENSION]
-    sidecar.loop.start()
+    background.start(app)
 
 
 def _probe_loop_running(sidecar: Sidecar) -> Any:

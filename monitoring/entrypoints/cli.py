@@ -56,13 +56,8 @@ def _check_builds(settings: Settings) -> None:
 
 
 def _serve(settings: Settings, port: int) -> None:
-    from monitoring.entrypoints.app import create_app, start_probing
+    from monitoring.entrypoints.app import create_app
     from strata_kernel.serving import serve
 
-    def start_in_worker(worker: Any) -> None:
-        start_probing(worker.wsgi)
-
     # One worker: the probe gauges live in that worker's registry, so every scrape must reach it.
-    serve(
-        lambda: create_app(settings), host=settings.sidecar_host, port=port, workers=1, post_worker_init=start_in_worker
-    )
+    serve(lambda: create_app(settings), host=settings.sidecar_host, port=port, workers=1)

@@ -20,6 +20,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from strata_kernel import background
 from tests.support import serve
 
 DECLARED = Path(__file__).parent / "declared"
@@ -91,8 +92,8 @@ def start_services(stack: Stack, models: list[str]) -> None:
 
     common = {"var_dir": stack.var, "log_json": False, "operator_token": TOKEN,
               "model_specs_dir": Path(stack.env["STRATA_MODEL_SPECS_DIR"])}  # fmt: skip
-    engine = ie_app(IeSettings(**common, models=models, routing_poll_seconds=0, warmup_predictions=1),
-                    poll_routing=False)  # fmt: skip
+    engine = ie_app(IeSettings(**common, models=models, routing_poll_seconds=0, warmup_predictions=1))
+    background.start(engine)  # what the server does in each worker after the fork: load the models
     engine_server, engine_url = serve(engine)
     stack.stops.append(engine_server.shutdown)
     stack.urls["inference_engine"] = engine_url

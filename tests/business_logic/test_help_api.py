@@ -18,6 +18,7 @@ from business_logic.entrypoints.app import create_app
 from business_logic.help_errors import AnswerEngineUnavailable
 from business_logic.ports import HelpAnswerEngine
 from business_logic.settings import Settings
+from strata_kernel import background
 from strata_kernel.eventlog.local import LocalEventLog
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "business_logic" / "demo" / "help_questions.yaml"
@@ -229,6 +230,7 @@ def test_the_relay_thread_publishes_questions_and_feedback(tmp_path: Path, engin
     _load_demo(settings)
     event_log = LocalEventLog(tmp_path / "eventlog")
     app = create_app(settings, help_engine=engine, event_log=event_log)
+    background.start(app)  # what the server does in each worker after the fork
     try:
         client = app.test_client()
         question_id = client.post("/v1/help/ask", json={"text": "my food arrived cold"}).json["question_id"]

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from comparative_eval.domain.events import PREDICTIONS_TOPIC
 from comparative_eval.entrypoints.app import create_app
 from comparative_eval.settings import Settings
+from strata_kernel import background
 from strata_kernel.errors import Unavailable
 from strata_kernel.eventlog.local import LocalEventLog
 from tests.comparative_eval.fakes import TEST_TEMPLATE, FakeClock, FakeEngine, write_samples
@@ -252,6 +253,7 @@ def test_the_service_consumes_and_judges_in_the_background(tmp_path: Path) -> No
     log = LocalEventLog(tmp_path / "eventlog")
     settings = settings_for(tmp_path, analysis_in_service=True, analysis_tick_seconds=0.05, consumer_poll_seconds=0.05)
     app = create_app(settings, engine=FakeEngine(), event_log=log)
+    background.start(app)  # what the server does in each worker after the fork
     client = app.test_client()
     client.post("/v1/deployments/etd/deploy", json={"version": 2, "mode": "canary"}, headers=AUTH)
     event = {

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from apiflask import APIFlask
 
+from strata_kernel import background
 from strata_kernel.access import public
 from strata_kernel.service import add_shutdown_callback, create_service_app
 
@@ -22,5 +23,17 @@ def factory() -> APIFlask:
         time.sleep(0.3)
         return {"status": "done"}
 
-    add_shutdown_callback(app, lambda: marker.write_text(f"flushed by {os.getpid()}\n"))
+    def note(line: str) -> None:
+        with marker.open("a") as out:
+            out.write(f"{line} {os.getpid()}\n")
+
+    ticks = iter(range(1_000_000))
+
+    def tick() -> None:
+        if next(ticks) == 0:
+            note("loop running in")
+
+    # started by the server in the worker after the fork, stopped before the shutdown callbacks run
+    background.register(app, background.BackgroundLoop("demo", tick, 0.05, on_stop=lambda: note("loop stopped in")))
+    add_shutdown_callback(app, lambda: note("flushed by"))
     return app

@@ -30,7 +30,7 @@ def test_the_engine_app_factory_refuses_a_misspelt_override(tmp_path: Path) -> N
     from inference_engine.settings import Settings
 
     with pytest.raises(TypeError, match="registy"):
-        create_app(Settings(var_dir=tmp_path, routing_poll_seconds=0), load_in_background=False, registy=object())
+        create_app(Settings(var_dir=tmp_path, routing_poll_seconds=0), registy=object())
 
 
 class _Resource:

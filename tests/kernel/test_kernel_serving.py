@@ -1,4 +1,5 @@
-"""strata_kernel.serving under gunicorn: overload is shed with 503 + Retry-After, a stopping worker flushes."""
+"""strata_kernel.serving under gunicorn: overload is shed with 503 + Retry-After, background loops start in the
+worker after the fork, a stopping worker stops them and then flushes."""
 
 from __future__ import annotations
 
@@ -50,7 +51,9 @@ def test_a_request_that_waited_too_long_for_a_thread_is_shed_at_once(client: Fla
 
 
 @pytest.mark.timeout(120)
-def test_gunicorn_sheds_a_queue_and_a_stopping_worker_runs_its_shutdown_callbacks(tmp_path: Path) -> None:
+def test_gunicorn_sheds_a_queue_and_a_stopping_worker_stops_its_loops_then_runs_its_shutdown_callbacks(
+    tmp_path: Path,
+) -> None:
     port, marker = free_port(), tmp_path / "shutdown"
     env = {**os.environ, "STRATA_TEST_SHUTDOWN_FILE": str(marker), "PYTHONPATH": str(ROOT)}
     code = (f"from strata_kernel.serving import serve; from tests.kernel.serving_app import factory; "
@@ -74,7 +77,10 @@ def test_gunicorn_sheds_a_queue_and_a_stopping_worker_runs_its_shutdown_callback
     finally:
         if server.poll() is None:
             server.kill()
-    assert marker.read_text().startswith("flushed by ")
+    lines = marker.read_text().splitlines()
+    assert [line.rsplit(" ", 1)[0] for line in lines] == ["loop running in", "loop stopped in", "flushed by"]
+    worker_pids = {line.rsplit(" ", 1)[1] for line in lines}
+    assert len(worker_pids) == 1 and str(server.pid) not in worker_pids  # one worker, after the fork
 
 
 def _refused_on_one_connection(url: str, count: int) -> float:

@@ -37,6 +37,7 @@ from inference_engine.helpbot.training import train_helpbot
 from inference_engine.ports import ModelRegistry, TableLocation, TrainedCandidate, TrainingDataSource
 from inference_engine.runtimes import create_runtime
 from inference_engine.settings import Settings
+from strata_kernel import background
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient
 from tests.support import as_caller, shared_credential
@@ -302,7 +303,9 @@ def test_a_saved_model_of_another_architecture_is_scored_by_keras(tmp_path: Path
 def test_the_engine_serves_the_deployed_chatbot_over_http(trained: Trained) -> None:
     deployed = run_cli(trained.env, "deploy", "helpbot", "--latest")
     assert deployed.exit_code == 0, deployed.output
-    client = as_caller(create_app(trained.settings).test_client(), trained.settings, "data_processing")
+    app = create_app(trained.settings)
+    background.start(app)  # what the server does in each worker after the fork
+    client = as_caller(app.test_client(), trained.settings, "data_processing")
     deadline = time.monotonic() + 120
     while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.05)

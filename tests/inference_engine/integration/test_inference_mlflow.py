@@ -27,6 +27,7 @@ from inference_engine.partitioning.training import PartitionedOptions
 from inference_engine.ports import ModelRegistry, TrainedCandidate
 from inference_engine.settings import Settings
 from inference_engine.training import train_declared
+from strata_kernel import background
 from strata_kernel.model_specs import default_specs_dir
 from tests.support import as_caller
 
@@ -104,7 +105,9 @@ def test_deployed_model_is_served_with_the_trained_boosters_predictions(trained:
     deployed = run_cli(trained.settings, "deploy", "etd", "--latest")
     assert deployed.exit_code == 0, deployed.output
     assert json.loads(deployed.stdout) == {"model": "etd", "version": 1, "alias": "production"}
-    client = as_caller(create_app(trained.settings).test_client(), trained.settings, "data_processing")
+    app = create_app(trained.settings)
+    background.start(app)  # what the server does in each worker after the fork
+    client = as_caller(app.test_client(), trained.settings, "data_processing")
     deadline = time.monotonic() + 60
     while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -166,7 +169,7 @@ def test_the_reference_profile_is_stored_with_the_version_and_read_back_with_pla
 
 
 def test_the_engine_hands_the_reference_to_its_monitor_and_404s_for_an_unknown_version(trained: Trained) -> None:
-    client = create_app(trained.settings, load_in_background=False, poll_routing=False).test_client()
+    client = create_app(trained.settings).test_client()
 
     found = client.get(f"/v1/models/etd/versions/{trained.summary['version']}/reference")
     assert found.status_code == 200 and found.json["overall"]["rows"] > 0

@@ -149,7 +149,7 @@ def _artifact(root: Path) -> Path:
 def test_one_registered_version_serves_every_node_and_says_which_answered(etd_run: dict[str, Any]) -> None:
     from inference_engine.entrypoints.app import create_app
 
-    app = create_app(etd_run["settings"], load_in_background=False)
+    app = create_app(etd_run["settings"])  # its loops are not started: the test loads the model itself
     assert app.extensions["inference_engine.service"].load_configured()
     client = as_caller(app.test_client(), etd_run["settings"], "data_processing")
     features = {"order__hour_of_day": 12, "order__n_items": 3, "restaurant_stats__avg_prep_minutes_7d": 10.0}
@@ -172,7 +172,7 @@ def test_the_reference_profile_is_cut_by_serving_node_and_hour(etd_run: dict[str
     from inference_engine.entrypoints.app import create_app
     from strata_kernel.profiles.reference import ReferenceProfile
 
-    client = create_app(etd_run["settings"], load_in_background=False, poll_routing=False).test_client()
+    client = create_app(etd_run["settings"]).test_client()
     reference = ReferenceProfile.from_dict(client.get("/v1/models/etd/versions/1/reference").get_json())
 
     serving = {node["served_by"] for node in etd_run["report"]["nodes"]}

@@ -12,6 +12,7 @@ from inference_fakes import FakeRegistry, constant_booster
 
 from inference_engine.entrypoints.app import create_app
 from inference_engine.settings import Settings
+from strata_kernel import background
 from strata_kernel.contracts.auth import OPERATOR
 from tests.support import as_caller
 
@@ -31,6 +32,7 @@ def wait_ready(client: FlaskClient, timeout: float = 10.0) -> dict[str, Any]:
 @pytest.fixture
 def client(settings: Settings, registry: FakeRegistry) -> FlaskClient:
     app = create_app(settings, registry=registry)
+    background.start(app)  # what the server does in each worker after the fork
     test_client = as_caller(app.test_client(), settings, OPERATOR)
     wait_ready(test_client)
     return test_client
@@ -143,7 +145,9 @@ def test_metrics_count_predictions_by_model_and_version(client: FlaskClient) -> 
 def test_not_ready_until_the_alias_exists_then_loads_by_itself(settings: Settings, tmp_path: Any) -> None:
     registry = FakeRegistry(tmp_path / "empty")
     registry.add("etd", constant_booster(7.0))
-    client = as_caller(create_app(settings, registry=registry).test_client(), settings, OPERATOR)
+    app = create_app(settings, registry=registry)
+    background.start(app)
+    client = as_caller(app.test_client(), settings, OPERATOR)
 
     assert client.get("/healthz").status_code == 200
     not_ready = client.get("/readyz")
@@ -161,7 +165,9 @@ def test_while_not_ready_readyz_says_what_is_loading_and_that_a_missing_alias_wi
 ) -> None:
     registry = FakeRegistry(tmp_path / "empty")
     registry.add("etd", constant_booster(7.0))
-    client = create_app(settings, registry=registry).test_client()
+    app = create_app(settings, registry=registry)
+    background.start(app)  # what the server does in each worker after the fork
+    client = app.test_client()
 
     deadline = time.monotonic() + 10
     while (progress := client.get("/readyz").json.get("progress", {})).get("state") != "failed":
@@ -179,7 +185,9 @@ def test_with_several_workers_ready_means_every_worker_is(settings: Settings, re
     from inference_engine.loading import WorkerBoard, WorkerProgress
 
     two = settings.model_copy(update={"workers": 2})
-    client = create_app(two, registry=registry).test_client()
+    app = create_app(two, registry=registry)
+    background.start(app)
+    client = app.test_client()
     board = WorkerBoard.for_master(two.var_dir / "run", 2)
     deadline = time.monotonic() + 10
     while "1 of 2 workers started" not in client.get("/readyz").json.get("reasons", [""])[0]:

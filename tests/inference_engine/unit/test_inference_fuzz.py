@@ -9,6 +9,7 @@ from inference_fakes import FakeRegistry
 
 from inference_engine.entrypoints.app import create_app
 from inference_engine.settings import Settings
+from strata_kernel import background
 from strata_kernel.contracts.auth import OPERATOR
 from tests.fuzz import fuzz_openapi
 from tests.support import service_credential_for
@@ -16,7 +17,8 @@ from tests.support import service_credential_for
 
 @pytest.mark.fuzz
 def test_the_engine_never_answers_5xx_nor_off_its_schema(settings: Settings, registry: FakeRegistry) -> None:
-    app = create_app(settings, registry=registry, poll_routing=False)
+    app = create_app(settings.model_copy(update={"routing_poll_seconds": 0}), registry=registry)
+    background.start(app)  # what the server does in each worker after the fork: load the models
     client = app.test_client()
     deadline = time.monotonic() + 30
     while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:

@@ -20,6 +20,7 @@ from inference_engine.entrypoints.app import create_app
 from inference_engine.runtimes import create_runtime
 from inference_engine.runtimes.base import ModelRuntime
 from inference_engine.settings import Settings
+from strata_kernel import background
 from strata_kernel.eventlog.local import LocalEventLog
 from tests.support import as_caller, serve, service_credential_for
 
@@ -44,9 +45,14 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.02)
 
 
-def make_client(settings: Settings, registry: FakeRegistry, **overrides: Any) -> FlaskClient:
+def make_client(
+    settings: Settings, registry: FakeRegistry, poll_routing: bool = False, **overrides: Any
+) -> FlaskClient:
     """A client calling as data_processing (predictions); routing changes send the operator's token."""
-    app = create_app(settings, registry=registry, **{"poll_routing": False, **overrides})
+    if not poll_routing:
+        settings = settings.model_copy(update={"routing_poll_seconds": 0})
+    app = create_app(settings, registry=registry, **overrides)
+    background.start(app)  # what the server does in each worker after the fork
     client = as_caller(app.test_client(), settings, "data_processing")
     wait_for(lambda: client.get("/readyz").status_code == 200)
     return client
