@@ -107,18 +107,18 @@ def test_without_the_lease_a_loop_stands_by() -> None:
     assert registry.get_sample_value("strata_t_background_runs_total", {"loop": "led", "outcome": "standby"}) > 0
 
 
-def _hold(path: str, held: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event) -> None:
+def _hold(path: str, held: multiprocessing.synchronize.Event) -> None:
     lease = FileLease(Path(path))
     assert lease.try_acquire()
     held.set()
-    release.wait(10)
+    time.sleep(60)  # until killed
 
 
 def test_a_file_lease_has_one_holder_and_is_free_again_when_the_holder_dies(tmp_path: Path) -> None:
     path = tmp_path / "leases" / "loop.lease"
     context = multiprocessing.get_context("spawn")
-    held, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold, args=(str(path), held, release))
+    held = context.Event()
+    holder = context.Process(target=_hold, args=(str(path), held))
     holder.start()
     try:
         assert held.wait(30)
@@ -129,5 +129,5 @@ def test_a_file_lease_has_one_holder_and_is_free_again_when_the_holder_dies(tmp_
         assert mine.try_acquire() and mine.try_acquire()  # taken over; renewing is free
         mine.release()
     finally:
-        release.set()
+        holder.kill()
         holder.join(10)
