@@ -20,7 +20,7 @@ from inference_engine.routing.ports import NullPredictionLog, PredictionLog, Rou
 from inference_engine.routing.shadow import ShadowExecutor
 from inference_engine.runtimes import RuntimeFactory
 from inference_engine.runtimes.partitioned_runtime import create_runtime_with_partitions
-from inference_engine.services import ModelService
+from inference_engine.serving import Predictor, RoutingTable, ServingObserver, VersionLoader
 from inference_engine.settings import Settings
 from strata_kernel.background import BackgroundLoop, LoopMetrics
 from strata_kernel.composition import Dependencies as KernelDependencies
@@ -113,31 +113,46 @@ class Dependencies(KernelDependencies[Settings]):
         return PredictionMetrics.create(self.metrics_registry)
 
     @cached_property
-    def model_service(self) -> ModelService:
+    def observer(self) -> ServingObserver:
+        """What serving reports to monitoring: the service's Prometheus metrics."""
+        return self.port("observer", lambda: self.metrics)
+
+    @cached_property
+    def shadow(self) -> ShadowExecutor:
         settings = self.settings
-        return ModelService(
+        return self.port("shadow", lambda: ShadowExecutor(settings.shadow_workers, settings.shadow_queue), closes=True)
+
+    @cached_property
+    def loader(self) -> VersionLoader:
+        settings = self.settings
+        return VersionLoader(
             self.registry,
-            model_names=settings.models,
-            alias=settings.serving_alias,
             work_dir=settings.var_dir / "inference_engine" / "downloads",
             runtime_factory=self.runtime_factory,
             warmup_predictions=settings.warmup_predictions,
             max_cached_versions=settings.max_cached_versions,
-            max_instances=settings.max_instances,
-            observer=self.metrics,
-            prediction_log=self.prediction_log,
-            shadow=ShadowExecutor(settings.shadow_workers, settings.shadow_queue),
         )
+
+    @cached_property
+    def routing_table(self) -> RoutingTable:
+        settings = self.settings
+        return RoutingTable(self.loader, model_names=settings.models, alias=settings.serving_alias,
+                            observer=self.observer)  # fmt: skip
+
+    @cached_property
+    def predictor(self) -> Predictor:
+        return Predictor(self.routing_table, max_instances=self.settings.max_instances, observer=self.observer,
+                         prediction_log=self.prediction_log, shadow=self.shadow)  # fmt: skip
 
     def background_loops(self, progress: LoadProgress) -> list[BackgroundLoop]:
         """Load the configured models (until all serve, reporting to ``progress``), and converge on
         comparative_eval's routing."""
-        settings, service = self.settings, self.model_service
+        settings, table = self.settings, self.routing_table
         metrics = LoopMetrics.create("inference_engine", self.metrics_registry)
-        loading = ModelLoading(service, progress)
+        loading = ModelLoading(table, progress)
         loops = [BackgroundLoop("model-loader", loading.step, settings.load_retry_seconds, metrics=metrics)]
         if settings.routing_poll_seconds > 0:
-            poller = RoutingPoller(service, self.routing_source, settings.routing_poll_seconds)
+            poller = RoutingPoller(table, self.routing_source, settings.routing_poll_seconds)
             loops.append(poller.loop(metrics))
         return loops
 
@@ -151,6 +166,8 @@ def bootstrap(
     runtime_factory: RuntimeFactory | None = None,
     routing_source: RoutingSource | None = None,
     prediction_log: PredictionLog | None = None,
+    observer: ServingObserver | None = None,
+    shadow: ShadowExecutor | None = None,
 ) -> Dependencies:
     return Dependencies(
         settings,
@@ -160,6 +177,8 @@ def bootstrap(
         runtime_factory=runtime_factory,
         routing_source=routing_source,
         prediction_log=prediction_log,
+        observer=observer,
+        shadow=shadow,
     )
 
 

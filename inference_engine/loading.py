@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from inference_engine.services import ModelService
+from inference_engine.serving.routing_table import RoutingTable
 from strata_kernel.background import LoopDone
 from strata_kernel.errors import NotFound, StrataError
 
@@ -101,7 +101,7 @@ def _alive(pid: int) -> bool:
 class Readiness:
     """``/readyz`` of the engine: the models of every worker, and the progress to show meanwhile."""
 
-    def __init__(self, service: ModelService, progress: LoadProgress, board: WorkerBoard | None) -> None:
+    def __init__(self, service: RoutingTable, progress: LoadProgress, board: WorkerBoard | None) -> None:
         self._service = service
         self._progress = progress
         self._board = board
@@ -137,7 +137,7 @@ class ModelLoading:
     make it appear, though the loader keeps retrying (someone may register and deploy it meanwhile).
     """
 
-    def __init__(self, service: ModelService, progress: LoadProgress) -> None:
+    def __init__(self, service: RoutingTable, progress: LoadProgress) -> None:
         self._service = service
         self._progress = progress
 

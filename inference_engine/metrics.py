@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from inference_engine.services import ServingObserver
+from inference_engine.serving.observer import ServingObserver
 from strata_kernel.metrics import LATENCY_BUCKETS, metric_name
 
 COMPONENT = "inference_engine"

@@ -15,7 +15,7 @@ from inference_engine.entrypoints.reference_api import register_reference_routes
 from inference_engine.errors import InvalidInstances, VersionNotFound
 from inference_engine.loading import LoadProgress, Readiness, WorkerBoard
 from inference_engine.ports import ModelRegistry
-from inference_engine.services import ModelService
+from inference_engine.serving import Predictor, RoutingTable
 from inference_engine.settings import Settings
 from strata_kernel import background
 from strata_kernel.access import callers
@@ -36,37 +36,36 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     settings = settings if settings is not None else Settings()
     app = create_service_app("inference_engine", title="Strata inference engine", callers=settings.caller_directory())
     deps = bootstrap(settings, metrics_registry=app.extensions["strata.registry"], **overrides)
-    service = deps.model_service
+    table, predictor = deps.routing_table, deps.predictor
     app.extensions["inference_engine.deps"] = deps
-    app.extensions["inference_engine.service"] = service
     app.extensions["inference_engine.prediction_log"] = deps.prediction_log
     # several gunicorn workers: readiness is every worker's (any one of them answers /readyz)
     board = WorkerBoard.for_master(settings.var_dir / "run", settings.workers) if settings.workers > 1 else None
-    progress = LoadProgress(len(service.model_names), board)
-    readiness = Readiness(service, progress, board)
+    progress = LoadProgress(len(table.model_names), board)
+    readiness = Readiness(table, progress, board)
     add_readiness_check(app, readiness.problem)
     set_progress_report(app, readiness.report)
     # a worker that exits (SIGTERM, or its master gone) publishes every prediction it logged before it goes
     add_shutdown_callback(app, deps.prediction_log.close)
-    _register_routes(app, service)
-    _register_catalog_routes(app, service, deps.registry)
-    _register_routing_routes(app, service)
+    _register_routes(app, table, predictor)
+    _register_catalog_routes(app, table, deps.registry)
+    _register_routing_routes(app, table, predictor)
     register_reference_routes(app, deps.reference_profiles)
     for loop in deps.background_loops(progress):
         background.register(app, loop)
     return app
 
 
-def _register_routes(app: APIFlask, service: ModelService) -> None:
+def _register_routes(app: APIFlask, table: RoutingTable, predictor: Predictor) -> None:
     @app.get("/v1/models")
     @app.doc(tags=["models"], summary="Models being served, with version, alias and features.")
     def list_models() -> dict[str, Any]:
-        return {"models": [model.to_dict() for model in service.list_models()]}
+        return {"models": [model.to_dict() for model in table.list_models()]}
 
     @app.get("/v1/models/<name>")
     @app.doc(tags=["models"], summary="One served model.", responses=[404])
     def describe_model(name: str) -> dict[str, Any]:
-        return service.describe(name).to_dict()
+        return table.describe(name).to_dict()
 
     @app.post("/v1/models/<name>/predict")
     @callers("data_processing", OPERATOR)
@@ -83,7 +82,7 @@ def _register_routes(app: APIFlask, service: ModelService) -> None:
                                    field=headers.ROUTING_KEY)  # fmt: skip
         body = request.get_json(silent=True)
         vectoriser = request.headers.get(headers.VECTORISER)
-        return service.predict(
+        return predictor.predict(
             name, body, routing_key=key, request_id=request_id_var.get(), vectoriser=vectoriser
         ).to_dict()
 
@@ -92,7 +91,7 @@ def _register_routes(app: APIFlask, service: ModelService) -> None:
     @app.doc(tags=["models"], summary="Score with one registered version (loaded on demand).", responses=[400, 404])
     def predict_version(name: str, version: str) -> dict[str, Any]:
         body, vectoriser = request.get_json(silent=True), request.headers.get(headers.VECTORISER)
-        return service.predict(name, body, _version_number(name, version), vectoriser=vectoriser).to_dict()
+        return predictor.predict(name, body, _version_number(name, version), vectoriser=vectoriser).to_dict()
 
     @app.get("/v1/models/<name>/tree")
     @app.doc(
@@ -103,7 +102,7 @@ def _register_routes(app: APIFlask, service: ModelService) -> None:
     )
     def model_tree(name: str) -> dict[str, Any]:
         version = request.args.get("version")
-        return service.tree(name, None if version is None else _version_number(name, version))
+        return table.tree(name, None if version is None else _version_number(name, version))
 
     @app.post("/v1/models/<name>/reload")
     @callers(OPERATOR)
@@ -113,10 +112,10 @@ def _register_routes(app: APIFlask, service: ModelService) -> None:
         responses=[404, 409],
     )
     def reload_model(name: str) -> dict[str, Any]:
-        return service.reload(name).to_dict()
+        return table.reload(name).to_dict()
 
 
-def _register_catalog_routes(app: APIFlask, service: ModelService, registry: ModelRegistry) -> None:
+def _register_catalog_routes(app: APIFlask, table: RoutingTable, registry: ModelRegistry) -> None:
     @app.get("/v1/models/<name>/versions")
     @app.doc(
         tags=["models"],
@@ -125,11 +124,11 @@ def _register_catalog_routes(app: APIFlask, service: ModelService, registry: Mod
         responses=[404],
     )
     def model_versions(name: str) -> dict[str, Any]:
-        serving = next((m for m in service.list_models() if m.name == name), None)
+        serving = next((m for m in table.list_models() if m.name == name), None)
         return catalog.model_versions(registry, name, serving)
 
 
-def _register_routing_routes(app: APIFlask, service: ModelService) -> None:
+def _register_routing_routes(app: APIFlask, table: RoutingTable, predictor: Predictor) -> None:
     @app.put("/v1/models/<name>/routing")
     @callers("comparative_eval", OPERATOR)
     @app.doc(
@@ -139,13 +138,13 @@ def _register_routing_routes(app: APIFlask, service: ModelService) -> None:
         responses=[400, 401, 403, 404, 422, 503],
     )
     def put_routing(name: str) -> dict[str, Any]:
-        service.apply_routing(RoutingRecord.from_wire(request.get_json(silent=True), name))
-        return service.routing(name)
+        table.apply_routing(RoutingRecord.from_wire(request.get_json(silent=True), name))
+        return table.routing(name)
 
     @app.get("/v1/models/<name>/routing")
     @app.doc(tags=["routing"], summary="The applied routing record and applied_at (or the alias's).", responses=[404])
     def get_routing(name: str) -> dict[str, Any]:
-        return service.routing(name)
+        return table.routing(name)
 
     @app.post("/v1/models/<name>/versions/<version>/validate")
     @callers("comparative_eval", OPERATOR)
@@ -156,7 +155,7 @@ def _register_routing_routes(app: APIFlask, service: ModelService) -> None:
         responses=[400, 404],
     )
     def validate_version(name: str, version: str) -> dict[str, Any]:
-        return service.validate(name, _version_number(name, version), request.get_json(silent=True))
+        return predictor.validate(name, _version_number(name, version), request.get_json(silent=True))
 
 
 def _version_number(name: str, version: str) -> int:

@@ -17,16 +17,16 @@ from strata_kernel.background import BackgroundLoop, LoopMetrics
 from strata_kernel.errors import StrataError
 
 if TYPE_CHECKING:
-    from inference_engine.services import ModelService
+    from inference_engine.serving.routing_table import RoutingTable
 
 log = logging.getLogger(__name__)
 
 
 class RoutingPoller:
     def __init__(
-        self, service: ModelService, source: RoutingSource, interval_seconds: float, retry_failed_seconds: float = 30.0
+        self, table: RoutingTable, source: RoutingSource, interval_seconds: float, retry_failed_seconds: float = 30.0
     ) -> None:
-        self._service = service
+        self._table = table
         self._source = source
         self._interval = interval_seconds
         self._retry_failed = retry_failed_seconds
@@ -44,7 +44,7 @@ class RoutingPoller:
     def poll_once(self) -> list[str]:
         """One round over the served models; returns the models whose routing changed."""
         changed = []
-        for name in self._service.model_names:
+        for name in self._table.model_names:
             try:
                 if self._poll(name):
                     changed.append(name)
@@ -65,12 +65,12 @@ class RoutingPoller:
         except StrataError as exc:
             log.warning("comparative_eval sent an invalid routing record for %s: %s", name, exc.message)
             return False
-        if record.revision <= self._service.applied_revision(name):
+        if record.revision <= self._table.applied_revision(name):
             return False
         if self._failed.get((name, record.revision), 0.0) > time.monotonic():
             return False
         try:
-            self._service.apply_routing(record)
+            self._table.apply_routing(record)
         except StrataError as exc:
             self._failed[(name, record.revision)] = time.monotonic() + self._retry_failed
             log.warning("routing %s revision %d not applied (kept the current one): %s", name, record.revision,

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from typing import Any
 
 from inference_engine.domain.models import ModelArtifact, ModelVersion
 from inference_engine.domain.signature import InputSignature, Instance
+from inference_engine.errors import ModelNotFound
 
 
 class ModelRuntime(abc.ABC):
@@ -26,6 +28,15 @@ class ModelRuntime(abc.ABC):
     @abc.abstractmethod
     def predict(self, instances: Sequence[Instance]) -> list[float]:
         """Check ``instances`` against the signature (InvalidInstances -> 400) and score them."""
+
+    def predict_routed(self, instances: Sequence[Instance]) -> tuple[list[Any], list[str] | None]:
+        """Scores plus, per instance, the node of a partitioned model that answered (None: not partitioned)."""
+        return list(self.predict(instances)), None
+
+    def tree(self) -> dict[str, Any]:
+        """The node tree of a partitioned model; other models have none (404)."""
+        version = self.artifact.model_version
+        raise ModelNotFound(f"model {version.name} v{version.version} is not a partitioned model (it has no tree)")
 
     def unload(self) -> None:
         """Release resources once no request uses this runtime any more (most runtimes hold only memory)."""

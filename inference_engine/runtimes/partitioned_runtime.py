@@ -34,7 +34,7 @@ class PartitionedRuntime(ModelRuntime):
     def predict(self, instances: Sequence[Instance]) -> list[float]:
         return self.predict_routed(instances)[0]
 
-    def predict_routed(self, instances: Sequence[Instance]) -> tuple[list[float], list[str]]:
+    def predict_routed(self, instances: Sequence[Instance]) -> tuple[list[Any], list[str] | None]:
         """Scores plus, per instance, the id of the node whose model answered."""
         predictor = self._loaded()
         rows = np.array(list(self.signature.rows(instances)), dtype=np.float32)

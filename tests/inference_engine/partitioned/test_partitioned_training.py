@@ -150,7 +150,7 @@ def test_one_registered_version_serves_every_node_and_says_which_answered(etd_ru
     from inference_engine.entrypoints.app import create_app
 
     app = create_app(etd_run["settings"])  # its loops are not started: the test loads the model itself
-    assert app.extensions["inference_engine.service"].load_configured()
+    assert app.extensions["inference_engine.deps"].routing_table.load_configured()
     client = as_caller(app.test_client(), etd_run["settings"], "data_processing")
     features = {"order__hour_of_day": 12, "order__n_items": 3, "restaurant_stats__avg_prep_minutes_7d": 10.0}
     cases = [({"country_code": "NL", "city_id": "c-ams"}, AMS), ({"country_code": "NL", "city_id": "c-new"},

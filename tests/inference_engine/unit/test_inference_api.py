@@ -160,6 +160,22 @@ def test_not_ready_until_the_alias_exists_then_loads_by_itself(settings: Setting
     assert predict(client, "/v1/models/etd/predict").json["predictions"] == pytest.approx([7.0], abs=0.01)
 
 
+def test_a_configured_model_still_loading_is_a_503_with_retry_after_and_an_unknown_one_a_404(
+    settings: Settings, tmp_path: Any
+) -> None:
+    registry = FakeRegistry(tmp_path / "empty")
+    registry.add("etd", constant_booster(7.0))  # no production alias yet: the engine keeps loading
+    app = create_app(settings, registry=registry)
+    client = as_caller(app.test_client(), settings, OPERATOR)
+
+    loading = predict(client, "/v1/models/etd/predict")
+    assert loading.status_code == 503 and loading.headers["Retry-After"] == "2"
+    assert loading.json["error"]["code"] == "model_loading"
+    assert "production" in loading.json["error"]["message"]
+    assert client.get("/v1/models/etd").json["error"]["code"] == "model_loading"
+    assert predict(client, "/v1/models/chatbot/predict").status_code == 404
+
+
 def test_while_not_ready_readyz_says_what_is_loading_and_that_a_missing_alias_will_not_come_by_waiting(
     settings: Settings, tmp_path: Any
 ) -> None:

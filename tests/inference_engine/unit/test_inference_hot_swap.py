@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from inference_fakes import FakeRegistry
 
+from inference_engine.bootstrap import Dependencies, bootstrap
 from inference_engine.domain.models import ModelArtifact
 from inference_engine.domain.signature import Instance
 from inference_engine.runtimes import create_runtime
 from inference_engine.runtimes.base import ModelRuntime
-from inference_engine.services import ModelService
+from inference_engine.settings import Settings
 
 INSTANCE = {"a__x": 1.0, "a__y": 2.0, "b__z": 3.0}
 
@@ -37,41 +38,42 @@ class GatedRuntime(ModelRuntime):
         return self._inner.predict(instances)
 
 
+def serving(registry: FakeRegistry, tmp_path: Path, warmup_predictions: int = 1, **overrides: object) -> Dependencies:
+    """The engine's serving parts as its composition root wires them, over the fake registry."""
+    settings = Settings(var_dir=tmp_path / "var", models=["etd"], warmup_predictions=warmup_predictions,
+                        prediction_log=False, routing_poll_seconds=0)  # fmt: skip
+    return bootstrap(settings, registry=registry, **overrides)  # type: ignore[arg-type]
+
+
 def test_in_flight_request_finishes_on_the_old_model_while_new_ones_get_the_new(
     registry: FakeRegistry, tmp_path: Path
 ) -> None:
     started, gate = threading.Event(), threading.Event()
-    service = ModelService(
-        registry,
-        model_names=["etd"],
-        work_dir=tmp_path / "work",
-        runtime_factory=lambda artifact: GatedRuntime(artifact, started, gate),
-        warmup_predictions=1,
-    )
-    assert service.load_configured()
+    service = serving(registry, tmp_path, runtime_factory=lambda artifact: GatedRuntime(artifact, started, gate))
+    assert service.routing_table.load_configured()
     slow_result: list[object] = []
     slow = threading.Thread(
-        target=lambda: slow_result.append(service.predict("etd", {"instances": [INSTANCE, INSTANCE]}))
+        target=lambda: slow_result.append(service.predictor.predict("etd", {"instances": [INSTANCE, INSTANCE]}))
     )
     slow.start()
     assert started.wait(5)
 
     registry.set_alias("etd", "production", 2)
-    assert service.reload("etd").version == 2
-    fresh = service.predict("etd", {"instances": [INSTANCE]})
+    assert service.routing_table.reload("etd").version == 2
+    fresh = service.predictor.predict("etd", {"instances": [INSTANCE]})
     gate.set()
     slow.join(5)
 
     assert (fresh.version, fresh.predictions) == (2, pytest.approx([20.0], abs=0.01))
     old = slow_result[0]
     assert (old.version, old.predictions) == (1, pytest.approx([10.0, 10.0], abs=0.01))  # type: ignore[attr-defined]
-    assert [m.version for m in service.list_models()] == [2]
+    assert [m.version for m in service.routing_table.list_models()] == [2]
 
 
 def test_reload_without_a_moved_alias_keeps_the_loaded_model(registry: FakeRegistry, tmp_path: Path) -> None:
-    service = ModelService(registry, model_names=["etd"], work_dir=tmp_path / "work", warmup_predictions=0)
-    service.load_configured()
+    service = serving(registry, tmp_path, warmup_predictions=0)
+    service.routing_table.load_configured()
     fetches = registry.fetches
 
-    assert service.reload("etd").version == 1
+    assert service.routing_table.reload("etd").version == 1
     assert registry.fetches == fetches

@@ -181,7 +181,7 @@ def test_shadow_answers_with_stable_and_logs_both_routes(client: FlaskClient, se
     client.put("/v1/models/etd/routing", json=record(1, mode="shadow", weight=0), headers=AUTH)
 
     bodies = [predict(client, f"c-{i}", request_id=f"req-{i}") for i in range(5)]
-    client.application.extensions["inference_engine.service"]._shadow.join()
+    client.application.extensions["inference_engine.deps"].predictor.join_shadows()
 
     assert {(b["version"], b["route"], round(b["predictions"][0])) for b in bodies} == {("1", "stable", 10)}
     events = logged_events(client, settings.var_dir)

@@ -1,4 +1,4 @@
-"""ModelService under a routing record, with fakes at its ports (registry, runtime factory, prediction log)."""
+"""Dependencies under a routing record, with fakes at its ports (registry, runtime factory, prediction log)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from inference_fakes import FakeRegistry
 
+from inference_engine.bootstrap import Dependencies, bootstrap
 from inference_engine.domain.models import ModelArtifact, ModelVersion
 from inference_engine.domain.routing import RoutingRecord
 from inference_engine.domain.signature import Instance
@@ -22,7 +23,8 @@ from inference_engine.routing.shadow import ShadowExecutor
 from inference_engine.runtimes import create_runtime
 from inference_engine.runtimes.base import ModelRuntime
 from inference_engine.runtimes.partitioned_runtime import create_runtime_with_partitions
-from inference_engine.services import ModelService, ServingObserver
+from inference_engine.serving import ServingObserver
+from inference_engine.settings import Settings
 
 INSTANCE = {"a__x": 1.0, "a__y": 2.0, "b__z": 3.0}
 BODY = {"instances": [INSTANCE]}
@@ -78,21 +80,26 @@ def service_over(
     *,
     broken_load: set[int] | None = None,
     broken_predict: set[int] | None = None,
-    **kwargs: Any,
-) -> ModelService:
+    **overrides: Any,
+) -> Dependencies:
     def factory(artifact: ModelArtifact) -> ModelRuntime:
         return Faulty(artifact, broken_load or set(), broken_predict or set())
 
-    service = ModelService(registry, model_names=["etd"], work_dir=tmp_path / "work", runtime_factory=factory, **kwargs)
-    return service
+    return serving(registry, tmp_path, runtime_factory=factory, **overrides)
+
+
+def serving(registry: ModelRegistry, tmp_path: Path, **overrides: Any) -> Dependencies:
+    """The engine's serving parts as its composition root wires them, with fakes at the given ports."""
+    settings = Settings(var_dir=tmp_path / "var", models=["etd"], prediction_log=False, routing_poll_seconds=0)
+    return bootstrap(settings, registry=registry, **overrides)
 
 
 def canary(revision: int, weight: float, stable: int = 1, candidate: int = 2) -> RoutingRecord:
     return RoutingRecord("etd", revision, stable, candidate, "canary", weight)
 
 
-def answer(service: ModelService, key: str = "k") -> tuple[int, float, str]:
-    prediction = service.predict("etd", BODY, routing_key=key, request_id="r-1")
+def answer(service: Dependencies, key: str = "k") -> tuple[int, float, str]:
+    prediction = service.predictor.predict("etd", BODY, routing_key=key, request_id="r-1")
     score = prediction.predictions[0]
     assert isinstance(score, float)
     return prediction.version, round(score), str(prediction.to_dict()["route"])
@@ -102,20 +109,20 @@ def test_without_a_record_the_production_alias_answers_on_the_stable_route(
     registry: FakeRegistry, tmp_path: Path
 ) -> None:
     service = service_over(registry, tmp_path)
-    assert service.load_configured()
+    assert service.routing_table.load_configured()
 
     assert answer(service) == (1, 10, "stable")
-    assert service.routing("etd")["source"] == "alias:production"
-    assert service.routing("etd")["stable_version"] == 1
+    assert service.routing_table.routing("etd")["source"] == "alias:production"
+    assert service.routing_table.routing("etd")["stable_version"] == 1
 
 
 def test_a_canary_at_100_sends_every_key_to_the_loaded_and_warmed_candidate(
     registry: FakeRegistry, tmp_path: Path
 ) -> None:
     service = service_over(registry, tmp_path)
-    service.load_configured()
+    service.routing_table.load_configured()
 
-    deployment = service.apply_routing(canary(1, 100))
+    deployment = service.routing_table.apply_routing(canary(1, 100))
 
     assert deployment.candidate is not None and deployment.candidate.runtime.warmed  # type: ignore[attr-defined]
     assert {answer(service, f"c-{i}") for i in range(20)} == {(2, 20, "canary")}
@@ -133,10 +140,9 @@ def test_requests_are_answered_by_the_old_routing_while_the_candidate_loads(
                 release.wait(5)
             super().load()
 
-    service = ModelService(registry, model_names=["etd"], work_dir=tmp_path / "w",
-                           runtime_factory=lambda a: SlowLoad(a, set(), set()))  # fmt: skip
-    service.load_configured()
-    applying = threading.Thread(target=service.apply_routing, args=(canary(1, 100),))
+    service = serving(registry, tmp_path, runtime_factory=lambda a: SlowLoad(a, set(), set()))
+    service.routing_table.load_configured()
+    applying = threading.Thread(target=service.routing_table.apply_routing, args=(canary(1, 100),))
     applying.start()
     assert loading.wait(5)
 
@@ -149,35 +155,35 @@ def test_requests_are_answered_by_the_old_routing_while_the_candidate_loads(
 def test_a_candidate_that_fails_to_load_leaves_the_old_routing_serving(registry: FakeRegistry, tmp_path: Path) -> None:
     observer = RecordingObserver()
     service = service_over(registry, tmp_path, broken_load={2}, observer=observer)
-    service.load_configured()
+    service.routing_table.load_configured()
 
     with pytest.raises(VersionNotLoadable, match="v2 could not be loaded: OSError"):
-        service.apply_routing(canary(1, 100))
+        service.routing_table.apply_routing(canary(1, 100))
 
     assert answer(service) == (1, 10, "stable")
-    assert service.routing("etd")["revision"] == 0
+    assert service.routing_table.routing("etd")["revision"] == 0
     assert observer.revisions == {}
 
 
 def test_an_unknown_version_or_model_changes_nothing(registry: FakeRegistry, tmp_path: Path) -> None:
     service = service_over(registry, tmp_path)
-    service.load_configured()
+    service.routing_table.load_configured()
 
     with pytest.raises(VersionNotFound):
-        service.apply_routing(canary(1, 100, candidate=9))
+        service.routing_table.apply_routing(canary(1, 100, candidate=9))
     with pytest.raises(ModelNotFound):
-        service.apply_routing(RoutingRecord("chatbot", 1, 1))
+        service.routing_table.apply_routing(RoutingRecord("chatbot", 1, 1))
     assert answer(service) == (1, 10, "stable")
 
 
 def test_a_revision_not_above_the_applied_one_is_ignored(registry: FakeRegistry, tmp_path: Path) -> None:
     observer = RecordingObserver()
     service = service_over(registry, tmp_path, observer=observer)
-    service.load_configured()
-    service.apply_routing(canary(5, 100))
+    service.routing_table.load_configured()
+    service.routing_table.apply_routing(canary(5, 100))
 
     for stale in (canary(5, 0), RoutingRecord("etd", 4, 1)):
-        applied = service.apply_routing(stale)
+        applied = service.routing_table.apply_routing(stale)
         assert applied.record == canary(5, 100)
     assert answer(service) == (2, 20, "canary")
     assert observer.revisions == {"etd": 5}
@@ -187,36 +193,36 @@ def test_a_full_record_moves_the_alias_and_frees_the_versions_it_no_longer_needs
     registry: FakeRegistry, tmp_path: Path
 ) -> None:
     service = service_over(registry, tmp_path)
-    service.load_configured()
-    service.apply_routing(canary(1, 50))
+    service.routing_table.load_configured()
+    service.routing_table.apply_routing(canary(1, 50))
     fetches = registry.fetches
 
-    service.apply_routing(RoutingRecord("etd", 2, 2, None, "full", 0))
+    service.routing_table.apply_routing(RoutingRecord("etd", 2, 2, None, "full", 0))
 
     assert registry.aliases[("etd", "production")] == 2
-    assert service.describe("etd").version == 2
-    assert service.describe("etd").alias == "production"
+    assert service.routing_table.describe("etd").version == 2
+    assert service.routing_table.describe("etd").alias == "production"
     assert {answer(service, f"c-{i}") for i in range(20)} == {(2, 20, "stable")}
     assert registry.fetches == fetches  # v2 was already loaded: reused, not fetched again
-    service.apply_routing(canary(3, 50, stable=2, candidate=1))
+    service.routing_table.apply_routing(canary(3, 50, stable=2, candidate=1))
     assert registry.fetches == fetches + 1  # v1 had been freed, so it is loaded afresh
 
 
 def test_an_alias_reload_is_refused_while_a_record_routes_the_model(registry: FakeRegistry, tmp_path: Path) -> None:
     service = service_over(registry, tmp_path)
-    service.load_configured()
-    service.apply_routing(canary(1, 10))
+    service.routing_table.load_configured()
+    service.routing_table.apply_routing(canary(1, 10))
 
     with pytest.raises(RoutedByRecord):
-        service.reload("etd")
-    assert service.load_configured()  # the background loader sees the model served
+        service.routing_table.reload("etd")
+    assert service.routing_table.load_configured()  # the background loader sees the model served
 
 
 def test_shadow_answers_with_stable_and_logs_the_candidates_score(registry: FakeRegistry, tmp_path: Path) -> None:
     log, shadow = RecordingLog(), ShadowExecutor()
     service = service_over(registry, tmp_path, prediction_log=log, shadow=shadow)
-    service.load_configured()
-    service.apply_routing(RoutingRecord("etd", 1, 1, 2, "shadow", 0))
+    service.routing_table.load_configured()
+    service.routing_table.apply_routing(RoutingRecord("etd", 1, 1, 2, "shadow", 0))
 
     assert [answer(service, f"c-{i}") for i in range(5)] == [(1, 10, "stable")] * 5
     assert shadow.join()
@@ -232,8 +238,8 @@ def test_a_crashing_shadow_never_fails_the_request_and_is_logged_and_counted(
     log, shadow, observer = RecordingLog(), ShadowExecutor(), RecordingObserver()
     service = service_over(registry, tmp_path, broken_predict={2}, prediction_log=log, shadow=shadow,
                            observer=observer)  # fmt: skip
-    service.load_configured()
-    service.apply_routing(RoutingRecord("etd", 1, 1, 2, "shadow", 0))
+    service.routing_table.load_configured()
+    service.routing_table.apply_routing(RoutingRecord("etd", 1, 1, 2, "shadow", 0))
 
     assert [answer(service, f"c-{i}") for i in range(3)] == [(1, 10, "stable")] * 3
     assert shadow.join()
@@ -246,11 +252,11 @@ def test_a_crashing_shadow_never_fails_the_request_and_is_logged_and_counted(
 def test_a_failing_canary_is_logged_as_an_error_and_the_caller_sees_it(registry: FakeRegistry, tmp_path: Path) -> None:
     log = RecordingLog()
     service = service_over(registry, tmp_path, broken_predict={2}, prediction_log=log)
-    service.load_configured()
-    service.apply_routing(canary(1, 100))
+    service.routing_table.load_configured()
+    service.routing_table.apply_routing(canary(1, 100))
 
     with pytest.raises(ValueError, match="exploded"):
-        service.predict("etd", BODY, routing_key="k", request_id="r-9")
+        service.predictor.predict("etd", BODY, routing_key="k", request_id="r-9")
 
     assert [(e.request_id, e.version, e.route, e.error) for e in log.entries] == [
         ("r-9", 2, "canary", "ValueError: candidate exploded")
@@ -306,28 +312,27 @@ class PartitionedRegistry(ModelRegistry):
 
 
 @pytest.fixture
-def partitioned(tmp_path: Path) -> ModelService:
+def partitioned(tmp_path: Path) -> Dependencies:
     registry = PartitionedRegistry(tmp_path / "registry")
     nodes = list(ROUTES.values())
     write_partitioned(registry.root / "1", dict.fromkeys(nodes, 10.0))
     write_partitioned(registry.root / "2", dict(zip(nodes, [20.0, 21.0, 22.0], strict=True)))
     registry.aliases["production"] = 1
-    service = ModelService(registry, model_names=["etd"], work_dir=tmp_path / "work",
-                           runtime_factory=create_runtime_with_partitions)  # fmt: skip
-    assert service.load_configured()
+    service = serving(registry, tmp_path, runtime_factory=create_runtime_with_partitions)
+    assert service.routing_table.load_configured()
     return service
 
 
-def routed(service: ModelService, instances: list[dict[str, Any]]) -> dict[str, Any]:
-    return service.predict("etd", {"instances": instances}, routing_key="k", request_id="r").to_dict()
+def routed(service: Dependencies, instances: list[dict[str, Any]]) -> dict[str, Any]:
+    return service.predictor.predict("etd", {"instances": instances}, routing_key="k", request_id="r").to_dict()
 
 
 def place(country: str | None, city: str | None = None) -> dict[str, Any]:
     return {"f": 1.0, "country_code": country, "city_id": city}
 
 
-def test_a_pinned_node_and_the_nodes_below_it_are_answered_by_the_pinned_version(partitioned: ModelService) -> None:
-    partitioned.apply_routing(RoutingRecord("etd", 1, 1, 2, "canary", 100, {"country_code=NL": 1}))
+def test_a_pinned_node_and_the_nodes_below_it_are_answered_by_the_pinned_version(partitioned: Dependencies) -> None:
+    partitioned.routing_table.apply_routing(RoutingRecord("etd", 1, 1, 2, "canary", 100, {"country_code=NL": 1}))
 
     body = routed(partitioned, [place("FR", "c-par"), place("NL", "c-ams"), place("NL", "c-rot"), place(None)])
 
@@ -338,8 +343,10 @@ def test_a_pinned_node_and_the_nodes_below_it_are_answered_by_the_pinned_version
     assert (body["version"], body["route"]) == ("2", "canary")
 
 
-def test_a_single_pinned_instance_says_the_version_and_route_that_answered(partitioned: ModelService) -> None:
-    partitioned.apply_routing(RoutingRecord("etd", 1, 1, 2, "canary", 100, {"country_code=NL/city_id=c-ams": 1}))
+def test_a_single_pinned_instance_says_the_version_and_route_that_answered(partitioned: Dependencies) -> None:
+    partitioned.routing_table.apply_routing(
+        RoutingRecord("etd", 1, 1, 2, "canary", 100, {"country_code=NL/city_id=c-ams": 1})
+    )
 
     pinned = routed(partitioned, [place("NL", "c-ams")])
     unpinned = routed(partitioned, [place("NL", "c-rot")])
