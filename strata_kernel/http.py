@@ -1,4 +1,10 @@
-"""The one way a deployable calls another: JSON over HTTP with timeouts, bounded retries and typed errors.
+"""The one way a deployable calls another: JSON over HTTP under one deadline, bounded retries and typed errors.
+
+Every call fits in a deadline: the request's own (from its ``X-Deadline-Ms`` header, minus a reserve), else this
+client's ``timeout_seconds`` — the call *and its retries* end within it, and the callee is told how long we wait
+(``X-Deadline-Ms``). A failed attempt is retried while time is left — but below the hop that started the chain
+(a call made under an inherited deadline) a timed-out one is not: retries there would compound across hops and
+multiply the load on a callee that is already slow.
 
 A transport failure becomes :class:`Unavailable` (HTTP 503 to our own caller); an error response is
 re-raised as the matching :class:`StrataError`, keeping the upstream service's message.
@@ -7,12 +13,15 @@ re-raised as the matching :class:`StrataError`, keeping the upstream service's m
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from strata_kernel import deadlines
 from strata_kernel.contracts.auth import AUTHORIZATION, Credential
+from strata_kernel.contracts.deadline import DEADLINE_MS, Deadline
 from strata_kernel.errors import Unavailable, UpstreamError, error_for_status
 from strata_kernel.logs import REQUEST_ID_HEADER, request_id_var
 
@@ -47,6 +56,7 @@ class ServiceClient:
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
         )
         self._retries = retries
+        self._timeout = timeout_seconds
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
@@ -72,30 +82,55 @@ class ServiceClient:
     def exchange(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """The raw response; transport failures become :class:`Unavailable` after bounded retries."""
         headers = {REQUEST_ID_HEADER: request_id_var.get(), **(kwargs.pop("headers", None) or {})}
+        inherited = deadlines.current()
+        deadline = inherited if inherited is not None else Deadline.after(self._timeout)
+        budget = deadline.for_call if inherited is not None else deadline.remaining
+        top_hop = inherited is None
         try:
             # fast path: no retry machinery unless the first attempt fails at the transport level
-            response = self._client.request(method, path, headers=headers, **kwargs)
+            return self._attempt(method, path, headers, kwargs, budget)
         except httpx.TransportError as exc:
-            if self._retries <= 0:
+            if self._retries <= 0 or not _worth_retrying(exc, top_hop) or budget() <= 0:
                 raise self._unavailable(exc) from exc
-            response = self._retry(method, path, headers, kwargs)
-        return response
+            return self._retry(method, path, headers, kwargs, budget, top_hop)
 
-    def _retry(self, method: str, path: str, headers: dict[str, str], kwargs: dict[str, Any]) -> httpx.Response:
-        """``retries`` more attempts after the first one, with a short exponential back-off."""
+    def _attempt(
+        self, method: str, path: str, headers: dict[str, str], kwargs: dict[str, Any], budget: Callable[[], float]
+    ) -> httpx.Response:
+        seconds = min(self._timeout, budget())
+        if seconds <= 0:
+            raise self._out_of_time()
+        headers[DEADLINE_MS] = Deadline.to_wire(seconds)
+        return self._client.request(method, path, headers=headers, timeout=seconds, **kwargs)
+
+    def _retry(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        kwargs: dict[str, Any],
+        budget: Callable[[], float],
+        top_hop: bool,
+    ) -> httpx.Response:
+        """``retries`` more attempts after the first one, with a short exponential back-off, while time is left."""
         retrying = Retrying(
             stop=stop_after_attempt(self._retries),
             wait=wait_exponential(multiplier=0.05, max=0.5),
-            retry=retry_if_exception_type(httpx.TransportError),
+            retry=retry_if_exception(lambda exc: _worth_retrying(exc, top_hop) and budget() > 0),
             reraise=True,
         )
         try:
             for attempt in retrying:
                 with attempt:
-                    return self._client.request(method, path, headers=headers, **kwargs)
+                    return self._attempt(method, path, headers, kwargs, budget)
         except httpx.TransportError as exc:
             raise self._unavailable(exc) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _out_of_time(self) -> Unavailable:
+        return Unavailable(
+            f"{self.service} unavailable: no time left in the request's deadline", code=f"{self.service}_unavailable"
+        )
 
     def _unavailable(self, exc: httpx.TransportError) -> Unavailable:
         return Unavailable(f"{self.service} unavailable: {_describe(exc)}", code=f"{self.service}_unavailable")
@@ -124,6 +159,11 @@ def _retry_after(value: str | None) -> float | None:
         return max(float(value), 0.0) if value is not None else None
     except ValueError:
         return None
+
+
+def _worth_retrying(exc: BaseException, top_hop: bool) -> bool:
+    """Any transport failure at the top of a chain; below it, not a timeout (it would compound across hops)."""
+    return isinstance(exc, httpx.TransportError) and (top_hop or not isinstance(exc, httpx.TimeoutException))
 
 
 def _describe(exc: httpx.TransportError) -> str:

@@ -24,6 +24,8 @@ from werkzeug.exceptions import HTTPException
 
 from strata_kernel.access import AccessMetrics, document_security, install_access_control
 from strata_kernel.contracts.auth import CallerDirectory
+from strata_kernel.contracts.deadline import DEADLINE_MS, Deadline
+from strata_kernel.deadlines import deadline_var
 from strata_kernel.errors import StrataError, Unavailable
 from strata_kernel.inputs import install_input_checks, is_valid_header
 from strata_kernel.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
@@ -113,6 +115,11 @@ def _install_request_hooks(app: APIFlask, component: str, metrics: HttpMetrics) 
         g.strata_request_id = request_id
         g.strata_token = request_id_var.set(request_id)
         g.strata_started = time.perf_counter()
+        # the caller's deadline bounds every call this request makes (strata_kernel.contracts.deadline)
+        deadline = Deadline.from_wire(request.headers.get(DEADLINE_MS))
+        g.strata_deadline_token = deadline_var.set(deadline)
+        if deadline is not None and deadline.remaining() <= 0:
+            raise Unavailable("the caller's deadline passed before the request was handled", code="deadline_exceeded")
 
     @app.before_request
     def _shed() -> None:
@@ -140,6 +147,9 @@ def _install_request_hooks(app: APIFlask, component: str, metrics: HttpMetrics) 
         token = g.pop("strata_token", None)
         if token is not None:
             request_id_var.reset(token)
+        deadline_token = g.pop("strata_deadline_token", None)
+        if deadline_token is not None:
+            deadline_var.reset(deadline_token)
 
 
 #: an absolute path on a server (under a usual top directory); error bodies name only its last part

@@ -12,6 +12,7 @@ JSON-ready dict the producer sends) and ``from_wire(...)`` (the consumer's parse
 - :mod:`.prediction`  data_processing / comparative_eval -> inference_engine: predict, validate, a served model
 - :mod:`.routing`     comparative_eval <-> inference_engine: the routing record
 - :mod:`.auth`        the operator token (where it is looked up) and the bearer check of mutating calls
+- :mod:`.deadline`    one deadline carried from the top of a request chain down every hop
 
 This package imports the standard library and :mod:`strata_kernel.errors` only — no framework, no deployable
 (import-linter and ``tests/contracts`` check it), so any deployable, tool or sidecar can use it.

@@ -9,6 +9,8 @@ ROUTING_KEY = "X-Routing-Key"
 MAX_ROUTING_KEY_CHARS = 256
 #: names the vectoriser that produced a text model's token ids; the engine refuses ids of another one
 VECTORISER = "X-Vectoriser"
+#: milliseconds the caller still waits for the answer (see strata_kernel.contracts.deadline)
+DEADLINE_MS = "X-Deadline-Ms"
 #: an answer's caveat, e.g. data_processing's ``299`` warning about a deprecated feature
 WARNING = "Warning"
 
