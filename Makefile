@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
-.PHONY: install run demo test lint unit lock bench clean
+.PHONY: install run demo test lint unit integration e2e lock bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -40,6 +40,16 @@ lint: install
 
 test: install lint
 	$(VENV)/bin/pytest
+
+# The same tests in three parts (markers in pyproject.toml): `make test` runs all of them after lint.
+unit: install  ## fakes at the ports only: no server, no Spark, no browser
+	$(VENV)/bin/pytest -m "not integration and not spark and not e2e and not browser"
+
+integration: install  ## real backends: PostgreSQL, Redis, the Kafka-protocol broker, Spark
+	$(VENV)/bin/pytest -m "(integration or spark) and not e2e and not browser"
+
+e2e: install  ## services started as processes, and the real browser
+	$(VENV)/bin/pytest -m "e2e or browser"
 
 bench: install
 	$(PY) -m bench

@@ -2,7 +2,7 @@
 
 Runs against a running Strata (`strata run`; URLs from the usual ``STRATA_*_URL`` settings) and prints, per part:
 - ``fuzz``: schemathesis over every service's OpenAPI document (seeded, bounded): requests, 5xx, time-outs;
-- ``crafted``: the crafted bad inputs of issue 18 (lake overwrite attack, YAML alias bomb, deep JSON, lone
+- ``crafted``: the crafted bad inputs (lake overwrite attack, YAML alias bomb, deep JSON, lone
   surrogates, NULs, bad request ids, Unicode digit versions, a 44 MB basket, invented methods, a refused body);
 - ``kill``: SIGKILL of the inference engine's master under 50 quotes/s: seconds of 503, p99 after recovery and
   prediction events lost.

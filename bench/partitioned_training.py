@@ -1,4 +1,4 @@
-"""Benchmark of partitioned training (issue 4) on the full ETD data set (>= 1M orders, 60 countries, 400 cities).
+"""Benchmark of partitioned training on the full ETD data set (>= 1M orders, 60 countries, 400 cities).
 
 The first run builds the full data set (>= 1M orders) under var/bench-full through `strata build --size full`.
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from business_logic.domain.help import AskedQuestion, EngineAnswer, Feedback, PredefinedQuestion
-from business_logic.domain.model import Catalog, EtdEstimate, EtdQuery, Restaurant, RestaurantSummary
 from business_logic.domain.outbox import OutboxMessage
+from business_logic.domain.restaurants import Catalog, EtdEstimate, EtdQuery, Restaurant, RestaurantSummary
 from strata_kernel.unit_of_work import UnitOfWork as KernelUnitOfWork
 
 #: Returns "now" for a quote; injected so tests pin time.

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from business_logic.domain.catalog import check_catalog
-from business_logic.domain.model import BasketLine, Catalog, EtdQuery, EtdQuote, Restaurant, RestaurantSummary
+from business_logic.domain.restaurants import BasketLine, Catalog, EtdQuery, EtdQuote, Restaurant, RestaurantSummary
 from business_logic.domain.rules import check_basket_shape, price_basket, whole_minutes
 from business_logic.errors import EstimatorUnavailable, EtdUnavailable, RestaurantNotFound
 from business_logic.ports import Clock, EtdEstimator, UnitOfWorkFactory

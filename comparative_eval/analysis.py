@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from comparative_eval.domain.analysis import Verdict, judge
 from comparative_eval.domain.deployment import DeploymentRecord
+from comparative_eval.domain.verdicts import Verdict, judge
 from comparative_eval.errors import NoAnalysis
 from comparative_eval.metrics import EvalMetrics
 from comparative_eval.ports import Clock, TemplateSource, UnitOfWorkFactory

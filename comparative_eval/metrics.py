@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from comparative_eval.domain.analysis import VERDICTS
 from comparative_eval.domain.deployment import DeploymentRecord
 from comparative_eval.domain.events import ROUTES
+from comparative_eval.domain.verdicts import VERDICTS
 from strata_kernel.metrics import metric_name
 
 COMPONENT = "comparative_eval"

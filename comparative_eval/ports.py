@@ -8,10 +8,10 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from comparative_eval.domain.analysis import Observation, Verdict
 from comparative_eval.domain.deployment import DeploymentRecord
 from comparative_eval.domain.events import Outcome, Prediction
 from comparative_eval.domain.template import AnalysisTemplate
+from comparative_eval.domain.verdicts import Observation, Verdict
 from strata_kernel.contracts.prediction import ValidationReport as ValidationReport  # the engine's answer
 from strata_kernel.contracts.routing import RoutingRecord
 from strata_kernel.unit_of_work import UnitOfWork as KernelUnitOfWork

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from comparative_eval.domain import deployment as rules
-from comparative_eval.domain.analysis import Verdict
 from comparative_eval.domain.deployment import Change, ChangeRefused, DeploymentRecord, Mode
+from comparative_eval.domain.verdicts import Verdict
 from comparative_eval.errors import ChangeConflict, InvalidChange, UnknownModel, ValidationFailed
 from comparative_eval.metrics import EvalMetrics
 from comparative_eval.ports import Clock, EngineClient, ModelLocks, SampleFiles, TemplateSource, UnitOfWorkFactory

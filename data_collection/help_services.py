@@ -1,4 +1,4 @@
-"""Use cases of the help centre (issue 5): crawl it into raw.help_articles incrementally, land the held-out
+"""Use cases of the help centre: crawl it into raw.help_articles incrementally, land the held-out
 evaluation questions. Event topics of the chatbot are collected by the ordinary collector (services.py)."""
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ class Settings(StrataSettings):
     idle_seconds: float = Field(default=1.0, gt=0, description="Pause of the service loop when every topic is idle.")
     retry_seconds: float = Field(default=5.0, gt=0, description="Pause of the service loop after a failed batch.")
 
-    # help centre (issue 5); help_centre_url itself is a kernel setting
+    # help centre; help_centre_url itself is a kernel setting
     help_centre_site_dir: Path | None = Field(
         default=None, description="Static site served by serve-helpcentre; default the packaged demo site."
     )

@@ -21,7 +21,7 @@ from data_processing.help_services import HelpAnswerer
 from data_processing.ports import HelpEngine, InferenceEngine, OnlineStore
 from data_processing.registry import FeatureGroupRegistry
 from data_processing.services import EtdEstimator, ModelCatalog
-from data_processing.settings import Settings
+from data_processing.settings import COMPONENT, Settings
 from strata_kernel.composition import Dependencies as KernelDependencies
 from strata_kernel.errors import ConfigurationError
 from strata_kernel.eventlog import EventLog, open_event_log
@@ -31,8 +31,6 @@ from strata_kernel.metrics import LATENCY_BUCKETS, metric_name
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
-
-COMPONENT = "data_processing"
 
 
 def _sqlite_store(url: str) -> OnlineStore:

@@ -7,6 +7,9 @@ from typing import ClassVar, Literal
 
 from strata_kernel.settings import StrataSettings
 
+#: the name its metrics, logs and settings section go by
+COMPONENT = "data_processing"
+
 
 class Settings(StrataSettings):
     section: ClassVar[str] = "data_processing"

@@ -15,12 +15,12 @@ from inference_engine.loading import LoadProgress, ModelLoading
 from inference_engine.metrics import PredictionMetrics
 from inference_engine.ports import ModelDocuments, ModelRegistry, TrainingDataSource
 from inference_engine.reference_profiles import ReferenceProfiles
-from inference_engine.routing.poller import RoutingPoller
 from inference_engine.routing.ports import NullPredictionLog, PredictionLog, RoutingSource
 from inference_engine.routing.shadow import ShadowExecutor
 from inference_engine.runtimes import RuntimeFactory
 from inference_engine.runtimes.partitioned_runtime import create_runtime_with_partitions
 from inference_engine.serving import Predictor, RoutingTable, ServingObserver, VersionLoader
+from inference_engine.serving.poller import RoutingPoller
 from inference_engine.settings import Settings
 from strata_kernel.background import BackgroundLoop, LoopMetrics
 from strata_kernel.composition import Dependencies as KernelDependencies

@@ -32,7 +32,7 @@ class Settings(StrataSettings):
     max_cached_versions: int = 4
     max_instances: int = 1000
 
-    # routing between stable and candidate versions (issue 6; docs/contracts.md "Routing in the inference engine")
+    # routing between stable and candidate versions (docs/contracts.md "Routing in the inference engine")
     # (``operator_token`` of StrataSettings is the bearer token of ``PUT /v1/models/{name}/routing``; no token at
     # all = routing changes are refused, 503)
     #: seconds between polls of comparative_eval; 0 = do not poll (pushes only)
@@ -51,7 +51,7 @@ class Settings(StrataSettings):
     #: OpenMP threads for training; more than the idle cores makes XGBoost far slower (measured 16x on 2 busy cores)
     training_threads: int = 1
 
-    # partitioned models (issue 4): one Spark application trains every node of a spec's hierarchy
+    # partitioned models: one Spark application trains every node of a spec's hierarchy
     #: run directories (persisted split, node outcomes, node models); None = ``<var_dir>/inference_engine/partitioned``
     partitioned_runs_dir: Path | None = None
     partition_max_attempts: int = 3

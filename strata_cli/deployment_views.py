@@ -1,6 +1,6 @@
 """How deployments look in the terminal: the records, the traffic split, live metrics and the verdict.
 
-Pure rendering of comparative_eval's JSON (docs/contracts.md, "Comparative evaluation (issue 6)") into rich
+Pure rendering of comparative_eval's JSON (docs/contracts.md, "Comparative evaluation") into rich
 tables and text; every string from the service is escaped, so a reason cannot inject console markup.
 """
 

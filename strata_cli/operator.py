@@ -1,6 +1,6 @@
 """The operator's side of comparative evaluation: deploy, canary, shadow, promote, roll back, watch and audit.
 
-Every command talks to comparative_eval's HTTP API only (docs/contracts.md, "Comparative evaluation (issue 6)");
+Every command talks to comparative_eval's HTTP API only (docs/contracts.md, "Comparative evaluation");
 the service owns the deployment records, validates candidates and drives the inference engine's routing.
 Mutating calls carry ``Authorization: Bearer <operator token>``: the ``operator_token`` setting
 (``STRATA_OPERATOR_TOKEN``) or, when unset, the file ``<var_dir>/comparative_eval/operator_token``.

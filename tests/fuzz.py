@@ -1,4 +1,4 @@
-"""A bounded, seeded schemathesis run over one service's OpenAPI document, in process (issue 18's "keep it proven").
+"""A bounded, seeded schemathesis run over one service's OpenAPI document, in process.
 
 Every operation gets ``FUZZ_EXAMPLES`` generated requests (valid and invalid ones, from the document's schemas);
 the run asserts that none is answered 5xx and that every answer conforms to the documented response schema.

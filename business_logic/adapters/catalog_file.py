@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from business_logic.domain.model import Catalog, City, Country, MenuItem, Restaurant, to_money
+from business_logic.domain.restaurants import Catalog, City, Country, MenuItem, Restaurant, to_money
 from business_logic.errors import InvalidCatalog
 
 _Id = Field(min_length=1, max_length=64)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from business_logic.domain.model import EtdEstimate, EtdQuery
+from business_logic.domain.restaurants import EtdEstimate, EtdQuery
 from business_logic.errors import EstimatorUnavailable
 from business_logic.ports import EtdEstimator
 from strata_kernel.contracts.etd import ESTIMATE_PATH, Estimate, EstimateRequest

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from business_logic.adapters.sql_tables import cities, countries, menu_items, restaurants
-from business_logic.domain.model import Catalog, MenuItem, Restaurant, RestaurantSummary
+from business_logic.domain.restaurants import Catalog, MenuItem, Restaurant, RestaurantSummary
 from business_logic.errors import DatabaseUnavailable
 from business_logic.ports import CatalogRepository
 

@@ -58,7 +58,7 @@ menu_items = Table(
     Column("price_cents", Integer, nullable=False),
 )
 
-# --- help-centre chatbot (docs/contracts.md, issue 5) ---
+# --- help-centre chatbot (docs/contracts.md) ---
 
 help_predefined = Table(
     "help_predefined",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from business_logic.domain.model import Catalog
+from business_logic.domain.restaurants import Catalog
 from business_logic.errors import InvalidCatalog
 
 

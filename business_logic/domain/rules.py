@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from decimal import Decimal
 
-from business_logic.domain.model import BasketLine, PricedBasket, Restaurant
+from business_logic.domain.restaurants import BasketLine, PricedBasket, Restaurant
 from business_logic.errors import InvalidBasket
 
 MAX_BASKET_LINES = 50

@@ -12,7 +12,7 @@ from prometheus_client import Counter
 
 from business_logic import services
 from business_logic.bootstrap import Dependencies, bootstrap, outbox_drain
-from business_logic.domain.model import BasketLine, EtdQuote, Restaurant
+from business_logic.domain.restaurants import BasketLine, EtdQuote, Restaurant
 from business_logic.entrypoints.help_routes import register_help_routes
 from business_logic.entrypoints.schemas import (
     PUBLIC_BODY_LIMIT,

@@ -18,9 +18,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from comparative_eval.adapters import sql_tables as t
-from comparative_eval.domain.analysis import Observation, Verdict
 from comparative_eval.domain.deployment import DeploymentRecord
 from comparative_eval.domain.events import Outcome, Prediction
+from comparative_eval.domain.verdicts import Observation, Verdict
 from comparative_eval.errors import ChangeConflict, DatabaseUnavailable
 from comparative_eval.ports import (
     AuditRepository,

@@ -8,9 +8,9 @@ from typing import Any
 from apiflask import APIFlask
 
 from comparative_eval.bootstrap import Dependencies, bootstrap
-from comparative_eval.domain.analysis import Verdict
 from comparative_eval.domain.deployment import DeploymentRecord
 from comparative_eval.domain.events import parse_time
+from comparative_eval.domain.verdicts import Verdict
 from comparative_eval.entrypoints import schemas as s
 from comparative_eval.errors import NoAnalysis
 from comparative_eval.metrics import COMPONENT

@@ -6,8 +6,8 @@ from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, Raw, String
 from apiflask.validators import Length, OneOf, Range
 
-from comparative_eval.domain.analysis import VERDICTS
 from comparative_eval.domain.deployment import MODES
+from comparative_eval.domain.verdicts import VERDICTS
 
 _REASON = {"description": "Why (kept in the record and the audit log)."}
 _VERSION = {"description": "A registered version: positive integer, as a number or a string.", "example": "3"}

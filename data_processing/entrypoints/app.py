@@ -9,15 +9,15 @@ from apiflask import APIFlask, Schema, fields
 from flask import request
 from prometheus_client import CollectorRegistry, Counter
 
-from data_processing.bootstrap import COMPONENT, Dependencies, bootstrap
-from data_processing.directory.api import install_deprecation_header, register_directory_routes
+from data_processing.bootstrap import Dependencies, bootstrap
 from data_processing.directory.usage import model_consumer
 from data_processing.domain.orders import parse_order
+from data_processing.entrypoints.directory_api import install_deprecation_header, register_directory_routes
 from data_processing.entrypoints.help_api import register_help_routes
 from data_processing.freshness import FreshnessCollector, GroupFreshness
 from data_processing.services import ModelCatalog, online_readiness
 from data_processing.serving import read_features as read_online_features
-from data_processing.settings import Settings
+from data_processing.settings import COMPONENT, Settings
 from strata_kernel import background
 from strata_kernel.access import callers
 from strata_kernel.contracts import headers

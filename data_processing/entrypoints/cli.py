@@ -11,8 +11,8 @@ from urllib.parse import urlparse
 
 import typer
 
-from data_processing.bootstrap import COMPONENT, Dependencies, bootstrap
-from data_processing.settings import Settings
+from data_processing.bootstrap import Dependencies, bootstrap
+from data_processing.settings import COMPONENT, Settings
 from strata_kernel.cli import one_line_errors
 from strata_kernel.logs import configure_logging
 
@@ -181,7 +181,7 @@ def stream(
     """Near-real-time feature group: event log -> window state -> online store + features.<group> (lake)."""
 
     def job(deps: Dependencies) -> dict[str, Any]:
-        from data_processing.streaming.runner import run_worker
+        from data_processing.entrypoints.stream_worker import run_worker
 
         port = deps.settings.stream_metrics_port if metrics_port is None else metrics_port
         return run_worker(deps, group, idle_seconds=idle_seconds, metrics_port=port)

@@ -11,7 +11,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from data_processing.bootstrap import COMPONENT
+from data_processing.settings import COMPONENT
 from strata_kernel.metrics import LATENCY_BUCKETS, metric_name
 from strata_kernel.service import ReadinessCheck, create_service_app
 

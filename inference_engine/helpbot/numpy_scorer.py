@@ -2,7 +2,7 @@
 
 The model is small and fixed (helpbot.model.build_model): ids -> Embedding(mask_zero) -> masked average ->
 Dropout (a no-op when serving) -> Dense softmax. Its inference is two array lookups and one matrix product, yet
-importing TensorFlow to run it costs 5-30 s and ~650 MB per process (measured, docs in the issue-10 note).
+importing TensorFlow to run it costs 5-30 s and ~650 MB per process (measured on this machine).
 Reading the weights with h5py (Keras' own weight format) and scoring in float32 numpy gives the same
 probabilities as the Keras graph to ~1e-7 (tests compare both on a trained model). A saved model whose
 architecture is anything else is refused here (``UnsupportedArchitecture``); the runtime then falls back to Keras.

@@ -1,2 +1,2 @@
 """Partitioned models: one model per node of a hierarchy (global -> country -> city), trained, judged and
-served as one logical model (Michelangelo's partitioned models, issue 4)."""
+served as one logical model (Michelangelo's partitioned models)."""

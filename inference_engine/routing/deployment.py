@@ -13,7 +13,7 @@ from typing import Any
 
 from inference_engine.domain.models import Prediction, ServedModel
 from inference_engine.domain.routing import CANARY, FULL, STABLE, RoutingRecord, view
-from inference_engine.runtimes.base import ModelRuntime
+from inference_engine.ports import ModelRuntime
 from strata_kernel.contracts.prediction import PredictResponse
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from inference_engine.domain.models import ModelArtifact
-from inference_engine.runtimes.base import ModelRuntime
+from inference_engine.ports import ModelRuntime, RuntimeFactory
 from strata_kernel.errors import ConfigurationError
+
+__all__ = ["RUNTIMES", "RuntimeFactory", "create_runtime"]
 
 
 def _xgboost(artifact: ModelArtifact) -> ModelRuntime:
@@ -20,8 +20,6 @@ def _tensorflow(artifact: ModelArtifact) -> ModelRuntime:
 
     return TensorFlowRuntime(artifact)
 
-
-RuntimeFactory = Callable[[ModelArtifact], ModelRuntime]
 
 RUNTIMES: dict[str, RuntimeFactory] = {"xgboost": _xgboost, "tensorflow": _tensorflow}
 

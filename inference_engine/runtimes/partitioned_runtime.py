@@ -16,8 +16,8 @@ from inference_engine.domain.models import ModelArtifact
 from inference_engine.domain.signature import Instance
 from inference_engine.errors import InvalidInstances
 from inference_engine.partitioning.predictor import PartitionedPredictor, load_predictor, read_report
+from inference_engine.ports import ModelRuntime
 from inference_engine.runtimes import create_runtime
-from inference_engine.runtimes.base import ModelRuntime
 
 FRAMEWORK = "partitioned"
 

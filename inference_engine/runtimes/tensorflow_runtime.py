@@ -19,7 +19,7 @@ from inference_engine.errors import ModelNotReady
 from inference_engine.helpbot.encoding import MODEL_FILE, Labels, Vocabulary, answers, checked_token_ids, decide, encode
 from inference_engine.helpbot.numpy_scorer import NumpyScorer, UnsupportedArchitecture
 from inference_engine.helpbot.vectoriser import model_vectoriser
-from inference_engine.runtimes.base import ModelRuntime
+from inference_engine.ports import ModelRuntime
 
 log = logging.getLogger(__name__)
 

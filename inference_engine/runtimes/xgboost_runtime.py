@@ -13,7 +13,7 @@ import numpy as np
 import xgboost as xgb
 
 from inference_engine.domain.signature import Instance
-from inference_engine.runtimes.base import ModelRuntime
+from inference_engine.ports import ModelRuntime
 
 
 class XGBoostRuntime(ModelRuntime):

@@ -1,4 +1,4 @@
-"""Two models nothing in Strata knows, added with YAML, SQL and CSV files only (issue 13's acceptance):
+"""Two models nothing in Strata knows, added with YAML, SQL and CSV files only:
 
 * ``trip_minutes``: bike-share ride duration — a regression with its own entity (the start station), categorical
   features (bike, rider, the station's kind), partitioned region -> district, its features on Chicago's clock;

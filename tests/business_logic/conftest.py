@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from business_logic.domain.model import Catalog, EtdEstimate, EtdQuery, Restaurant, RestaurantSummary
+from business_logic.domain.restaurants import Catalog, EtdEstimate, EtdQuery, Restaurant, RestaurantSummary
 from business_logic.entrypoints.app import create_app
 from business_logic.errors import EstimatorUnavailable
 from business_logic.ports import CatalogRepository, EtdEstimator, UnitOfWork

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 
-from comparative_eval.domain.analysis import Observation, judge
 from comparative_eval.domain.template import parse_template
+from comparative_eval.domain.verdicts import Observation, judge
 
 TEMPLATE = parse_template(
     "etd",

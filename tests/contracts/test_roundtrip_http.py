@@ -16,7 +16,7 @@ import pytest
 
 from business_logic.adapters.answer_http import HttpHelpAnswerEngine
 from business_logic.adapters.etd_http import HttpEtdEstimator
-from business_logic.domain.model import EtdQuery
+from business_logic.domain.restaurants import EtdQuery
 from comparative_eval.adapters.engine_http import HttpEngineClient
 from comparative_eval.domain import deployment as rules
 from data_processing.adapters.help_http import HttpHelpEngine

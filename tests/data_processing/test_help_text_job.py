@@ -1,5 +1,5 @@
 """`python -m data_processing help-text` against a real data_lake catalog served on a free port, with raw tables
-written by the test the way data_collection lands them (docs/contracts.md, issue 5)."""
+written by the test the way data_collection lands them (docs/contracts.md)."""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ import pytest
 
 from data_processing.adapters.online_sqlite import SqliteOnlineStore
 from data_processing.bootstrap import bootstrap
+from data_processing.entrypoints.stream_worker import build_worker
 from data_processing.settings import Settings
-from data_processing.streaming.runner import build_worker
 from strata_kernel.eventlog.kafka import KafkaEventLog
 from tests.data_processing.fakes import fake_lake
 from tests.data_processing.streaming.processes import free_port

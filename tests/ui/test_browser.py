@@ -10,7 +10,7 @@ import pytest
 from business_logic import services
 from business_logic.adapters.catalog_file import parse_catalog
 from business_logic.adapters.sql_database import SqlDatabase
-from business_logic.domain.model import EtdEstimate, EtdQuery
+from business_logic.domain.restaurants import EtdEstimate, EtdQuery
 from business_logic.entrypoints.app import create_app as create_business_logic_app
 from business_logic.errors import EstimatorUnavailable
 from business_logic.ports import EtdEstimator

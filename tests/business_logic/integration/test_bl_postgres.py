@@ -10,7 +10,7 @@ import pytest
 from business_logic import services
 from business_logic.adapters.catalog_file import parse_catalog
 from business_logic.adapters.sql_database import SqlDatabase
-from business_logic.domain.model import BasketLine
+from business_logic.domain.restaurants import BasketLine
 from tests.support import postgres_schema_url
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from business_logic.adapters.etd_http import HttpEtdEstimator
-from business_logic.domain.model import EtdQuery
+from business_logic.domain.restaurants import EtdQuery
 from business_logic.errors import EstimatorUnavailable
 from strata_kernel.errors import UpstreamError
 from strata_kernel.http import ServiceClient

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from business_logic import services
-from business_logic.domain.model import BasketLine, EtdQuote
+from business_logic.domain.restaurants import BasketLine, EtdQuote
 from business_logic.errors import EtdUnavailable, InvalidBasket, RestaurantNotFound
 
 

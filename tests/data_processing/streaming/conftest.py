@@ -12,8 +12,8 @@ from prometheus_client import CollectorRegistry
 
 from data_processing.adapters.online_sqlite import SqliteOnlineStore
 from data_processing.bootstrap import bootstrap
+from data_processing.entrypoints.stream_worker import build_worker
 from data_processing.settings import Settings
-from data_processing.streaming.runner import build_worker
 from data_processing.streaming.worker import StreamWorker
 from strata_kernel.eventlog import EventLog, open_event_log
 from strata_kernel.lake import LakeClient

@@ -12,8 +12,8 @@ from inference_fakes import FakeRegistry
 from inference_engine.bootstrap import Dependencies, bootstrap
 from inference_engine.domain.models import ModelArtifact
 from inference_engine.domain.signature import Instance
+from inference_engine.ports import ModelRuntime
 from inference_engine.runtimes import create_runtime
-from inference_engine.runtimes.base import ModelRuntime
 from inference_engine.settings import Settings
 
 INSTANCE = {"a__x": 1.0, "a__y": 2.0, "b__z": 3.0}

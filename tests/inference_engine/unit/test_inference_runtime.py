@@ -11,8 +11,8 @@ from inference_fakes import TINY_FEATURES, learned_booster
 
 from inference_engine.domain.models import ModelArtifact, ModelVersion
 from inference_engine.errors import InvalidInstances
+from inference_engine.ports import ModelRuntime
 from inference_engine.runtimes import create_runtime
-from inference_engine.runtimes.base import ModelRuntime
 
 
 @pytest.fixture(scope="module")

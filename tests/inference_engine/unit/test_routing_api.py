@@ -17,8 +17,8 @@ from inference_fakes import FakeRegistry, constant_booster
 from inference_engine.domain.models import ModelArtifact
 from inference_engine.domain.signature import Instance
 from inference_engine.entrypoints.app import create_app
+from inference_engine.ports import ModelRuntime
 from inference_engine.runtimes import create_runtime
-from inference_engine.runtimes.base import ModelRuntime
 from inference_engine.settings import Settings
 from strata_kernel import background
 from strata_kernel.eventlog.local import LocalEventLog

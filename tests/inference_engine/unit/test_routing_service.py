@@ -16,12 +16,11 @@ from inference_engine.domain.models import ModelArtifact, ModelVersion
 from inference_engine.domain.routing import RoutingRecord
 from inference_engine.domain.signature import Instance
 from inference_engine.errors import ModelNotFound, VersionNotFound
-from inference_engine.ports import ModelRegistry, TrainedCandidate
+from inference_engine.ports import ModelRegistry, ModelRuntime, TrainedCandidate
 from inference_engine.routing.errors import RoutedByRecord, VersionNotLoadable
 from inference_engine.routing.ports import PredictionEntry, PredictionLog
 from inference_engine.routing.shadow import ShadowExecutor
 from inference_engine.runtimes import create_runtime
-from inference_engine.runtimes.base import ModelRuntime
 from inference_engine.runtimes.partitioned_runtime import create_runtime_with_partitions
 from inference_engine.serving import ServingObserver
 from inference_engine.settings import Settings

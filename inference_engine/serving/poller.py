@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
 
 from inference_engine.domain.routing import RoutingRecord
 from inference_engine.routing.ports import RoutingSource
+from inference_engine.serving.routing_table import RoutingTable
 from strata_kernel.background import BackgroundLoop, LoopMetrics
 from strata_kernel.errors import StrataError
-
-if TYPE_CHECKING:
-    from inference_engine.serving.routing_table import RoutingTable
 
 log = logging.getLogger(__name__)
 
