@@ -54,6 +54,8 @@ def child_env(settings: Settings) -> dict[str, str]:
         "STRATA_DATA_COLLECTION_URL": settings.data_collection_url,
         "STRATA_COMPARATIVE_EVAL_URL": settings.comparative_eval_url,
         "STRATA_HELP_CENTRE_URL": settings.help_centre_url,
+        "STRATA_PROMETHEUS_URL": settings.prometheus_url,
+        "STRATA_ALERTMANAGER_URL": settings.alertmanager_url,
         "STRATA_EVENT_LOG": settings.event_log,
         "STRATA_MODELS": json.dumps(list(SERVED_MODELS)),  # the inference engine's `models` setting
         "PYSPARK_PYTHON": python,

@@ -51,6 +51,9 @@ class StrataSettings(BaseSettings):
     comparative_eval_url: str = "http://127.0.0.1:8006"
     #: the help-centre web site (the demo's static one is served by data_collection serve-helpcentre)
     help_centre_url: str = "http://127.0.0.1:8007"
+    #: Prometheus and Alertmanager: `strata run` starts them here; the UI's /operations page reads Prometheus
+    prometheus_url: str = "http://127.0.0.1:9090"
+    alertmanager_url: str = "http://127.0.0.1:9093"
 
     # event log: "local" (files under var/) or "kafka"
     event_log: str = "local"

@@ -16,7 +16,16 @@ from ui.adapters.deployments_http import HttpDeployments
 from ui.adapters.feature_directory_http import HttpFeatureDirectory
 from ui.adapters.help_http import HttpHelpCentre
 from ui.adapters.inference_engine_http import HttpModelTrees
-from ui.ports import BusinessLogic, Deployments, FeatureDirectory, HelpCentre, LakeCatalog, ModelTrees
+from ui.adapters.prometheus_http import HttpMetricsHistory
+from ui.ports import (
+    BusinessLogic,
+    Deployments,
+    FeatureDirectory,
+    HelpCentre,
+    LakeCatalog,
+    MetricsHistory,
+    ModelTrees,
+)
 from ui.settings import Settings
 
 R = TypeVar("R")
@@ -54,6 +63,12 @@ class Dependencies(KernelDependencies[Settings]):
         return self.port("lake_catalog", self._adapter(HttpLakeCatalog, settings.data_lake_url,
                                                        settings.data_lake_timeout_seconds), closes=True)  # fmt: skip
 
+    @cached_property
+    def metrics_history(self) -> MetricsHistory:
+        url, timeout = self.settings.prometheus_url, self.settings.prometheus_timeout_seconds
+        build = partial(HttpMetricsHistory, url, timeout_seconds=timeout, retries=self.settings.http_retries)
+        return self.port("metrics_history", build, closes=True)
+
     def _adapter(self, adapter: Callable[..., R], url: str, timeout: float) -> Callable[[], R]:
         """An HTTP adapter of another deployable's API, calling with the UI's own credential."""
         return partial(adapter, url, timeout_seconds=timeout, retries=self.settings.http_retries,
@@ -74,6 +89,7 @@ def bootstrap(
     model_trees: ModelTrees | None = None,
     deployments: Deployments | None = None,
     lake_catalog: LakeCatalog | None = None,
+    metrics_history: MetricsHistory | None = None,
 ) -> Dependencies:
     overrides = {
         "business_logic": business_logic,
@@ -82,5 +98,6 @@ def bootstrap(
         "model_trees": model_trees,
         "deployments": deployments,
         "lake_catalog": lake_catalog,
+        "metrics_history": metrics_history,
     }
     return Dependencies(settings, overrides)

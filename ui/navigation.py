@@ -29,6 +29,7 @@ PAGES: list[Page] = [
     Page("/features", "Features", "data scientists: the feature directory and its freshness"),
     Page("/models", "Models", "operators: every model, its versions, deployments and quality"),
     Page("/lake", "Lake", "data scientists: every lake table, its profile, versions and lineage"),
+    Page("/operations", "Operations", "on-call: load, errors, latency, drift and the alerts firing now"),
 ]
 
 

@@ -106,3 +106,19 @@ class LakeCatalog(abc.ABC):
     @abc.abstractmethod
     def lineage(self, name: str) -> Reply:
         """``GET /v1/tables/{name}/lineage``: tables upstream and downstream."""
+
+
+class MetricsHistory(abc.ABC):
+    """Prometheus's HTTP API (or anything that answers it), for the operators' /operations page (relayed unchanged).
+
+    Embedded default: the Prometheus `strata run` starts (``prometheus_url``); a deployment points the setting at
+    its own Prometheus.
+    """
+
+    @abc.abstractmethod
+    def query_range(self, query: str, start: float, end: float, step: float) -> Reply:
+        """``GET /api/v1/query_range``: the series of a PromQL expression over a window."""
+
+    @abc.abstractmethod
+    def alerts(self) -> Reply:
+        """``GET /api/v1/alerts``: every active alert (pending and firing) with its labels and annotations."""

@@ -18,3 +18,5 @@ class Settings(StrataSettings):
     data_lake_timeout_seconds: float = 30.0
     #: where the model pages link a version's MLflow run (``strata mlflow-ui`` serves it there)
     mlflow_ui_url: str = "http://127.0.0.1:5000"
+    #: a range query over a day of a busy Prometheus takes a moment; the page asks one panel at a time
+    prometheus_timeout_seconds: float = 10.0

@@ -28,6 +28,15 @@ def register_help_routes(app: APIFlask, deps: Dependencies, component: str) -> N
     )
     for source in ANSWER_SOURCES:
         answers.labels(source)
+    # the chatbot's helpful rate (the business-logic flow's user behaviour): helpful="true" / all feedback
+    feedback_given = Counter(
+        metric_name(component, "help_feedback_total"),
+        "Feedback on help answers, by whether the customer found the answer helpful.",
+        ["helpful"],
+        registry=app.extensions["strata.registry"],
+    )
+    for helpful in ("true", "false"):
+        feedback_given.labels(helpful)
 
     @app.get("/v1/help/questions")
     @app.output(PredefinedListOut)
@@ -72,6 +81,7 @@ def register_help_routes(app: APIFlask, deps: Dependencies, component: str) -> N
         feedback_id = help_services.give_feedback(
             question_id, body["helpful"], uow_factory=deps.uow_factory, clock=deps.clock
         )
+        feedback_given.labels("true" if body["helpful"] else "false").inc()
         return {"feedback_id": feedback_id}
 
 

@@ -189,6 +189,9 @@ def test_feedback_201_then_409_and_404_400(help_client: FlaskClient) -> None:
     assert len(given.json["feedback_id"]) == 36
     again = help_client.post(path, json={"helpful": False})
     assert (again.status_code, again.json["error"]["code"]) == (409, "feedback_already_given")
+    metrics = help_client.get("/metrics").get_data(as_text=True)  # the helpful rate counts accepted feedback only
+    assert 'strata_business_logic_help_feedback_total{helpful="true"} 1.0' in metrics
+    assert 'strata_business_logic_help_feedback_total{helpful="false"} 0.0' in metrics
 
     missing = help_client.post(
         "/v1/help/questions/0b5bd1c3-6f1c-4c29-9a2e-6d6a5e1f2a11/feedback", json={"helpful": True}

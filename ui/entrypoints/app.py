@@ -12,7 +12,9 @@ layers' own APIs: ``/features`` data_processing's directory, ``/models`` and ``/
 engine's models, versions and partition tree (``/api/models*`` through the ModelTrees port) and comparative_eval's
 deployment history (``/api/deployments/<name>/history`` through the Deployments port), and ``/lake[/<table>]`` the
 data lake's profiles, diffs and lineage (ui.entrypoints.lake_pages, ``/api/lake/*`` relayed to ``data_lake_url``
-through the LakeCatalog port), all relayed unchanged. Every page shares one navigation bar (ui.navigation).
+through the LakeCatalog port), all relayed unchanged. ``/operations`` (ui.entrypoints.operations_pages) draws the
+key monitoring panels and the firing alerts from Prometheus (the MetricsHistory port, ``prometheus_url``). Every page
+shares one navigation bar (ui.navigation).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ui.bootstrap import bootstrap
 from ui.domain.reply import Reply
 from ui.entrypoints.help_pages import register_help
 from ui.entrypoints.lake_pages import register_lake
+from ui.entrypoints.operations_pages import register_operations
 from ui.navigation import install_navigation
 from ui.ports import BusinessLogic, Deployments, FeatureDirectory, ModelTrees
 from ui.settings import Settings
@@ -42,7 +45,7 @@ _PAGE_POLICY = "default-src 'self'; img-src 'self' data:; object-src 'none'; bas
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     """Build the UI app; ``overrides`` go to :func:`ui.bootstrap.bootstrap` (``business_logic``, ``help_centre``,
-    ``feature_directory``, ``model_trees``, ``deployments``, ``lake_catalog``: fakes in tests)."""
+    ``feature_directory``, ``model_trees``, ``deployments``, ``lake_catalog``, ``metrics_history``: fakes in tests)."""
     settings = settings or Settings()
     configure_logging(COMPONENT, settings.log_level, settings.log_json)
     deps = bootstrap(settings, **overrides)
@@ -62,6 +65,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     _register_model_pages(app, deps.model_trees, deps.deployments, settings.mlflow_ui_url)
     register_help(app, deps.help_centre, _page)
     register_lake(app, deps.lake_catalog, _page)
+    register_operations(app, deps.metrics_history, _page)
     return app
 
 
