@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from monitoring.adapters.data_metrics import PrometheusDataRecorder
+from monitoring.adapters.event_source import EventLogSource
 from monitoring.adapters.http_target import HttpProbeTarget
 from monitoring.adapters.prometheus import PrometheusProbeRecorder
+from monitoring.adapters.reference_http import HttpReferenceSource
+from monitoring.domain.judgement import DRIFT, MISSING, Policy
 from monitoring.domain.targets import check_component, local_target_url
 from monitoring.errors import SidecarConfigurationError
-from monitoring.ports import ProbeRecorder, ProbeTarget
+from monitoring.monitors import PredictionMonitor, SchemaMonitor
+from monitoring.ports import EventSource, ProbeRecorder, ProbeTarget, ReferenceSource
 from monitoring.services import SidecarMonitor
 from monitoring.settings import Settings
 from strata_kernel.background import BackgroundLoop, Step
+from strata_kernel.contracts import topics
+from strata_kernel.contracts.events import OrderPlaced
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,11 @@ class Sidecar:
     monitor: SidecarMonitor
     loop: BackgroundLoop
     registry: CollectorRegistry
+    data: DataMonitors | None = None
+
+    @property
+    def loops(self) -> tuple[BackgroundLoop, ...]:
+        return (self.loop,) if self.data is None else (self.loop, self.data.loop)
 
 
 def bootstrap(
@@ -31,6 +45,7 @@ def bootstrap(
     target: ProbeTarget | None = None,
     registry: CollectorRegistry | None = None,
     extra_recorders: tuple[ProbeRecorder, ...] = (),
+    data_overrides: dict[str, Any] | None = None,
 ) -> Sidecar:
     component = _component(settings)
     target_url = settings.sidecar_target_url or local_target_url(component)
@@ -42,7 +57,8 @@ def bootstrap(
     recorders = (PrometheusProbeRecorder(component, registry), *extra_recorders)
     monitor = SidecarMonitor(component, target, recorders)
     loop = BackgroundLoop("sidecar-probe-loop", _probing(monitor), settings.probe_interval_seconds)
-    return Sidecar(component, target_url, monitor, loop, registry)
+    data = data_monitors(settings, component, registry, **(data_overrides or {})) if settings.data_monitors else None
+    return Sidecar(component, target_url, monitor, loop, registry, data)
 
 
 def _probing(monitor: SidecarMonitor) -> Step:
@@ -59,3 +75,79 @@ def _component(settings: Settings) -> str:
         return check_component(settings.sidecar_component)
     except ValueError as exc:
         raise SidecarConfigurationError(str(exc)) from exc
+
+
+#: what each component's sidecar watches in the data (docs/monitoring.md)
+DATA_ASPECTS: dict[str, frozenset[str]] = {
+    "inference_engine": frozenset({DRIFT}),  # inputs and predictions of each served version vs its reference
+    "data_processing": frozenset({MISSING}),  # the feature vectors it builds: missing, out of training range
+}
+#: topics whose events a component consumes, checked against their contract by its sidecar
+SCHEMA_TOPICS: dict[str, tuple[tuple[topics.Topic, Any], ...]] = {
+    "data_processing": ((topics.ORDER_PLACED, OrderPlaced.SHAPE),),
+}
+
+
+@dataclass
+class DataMonitors:
+    predictions: PredictionMonitor | None
+    schemas: tuple[SchemaMonitor, ...]
+    loop: BackgroundLoop
+    evaluate_seconds: float
+    last_evaluated: float = float("-inf")
+
+    def step(self) -> bool:
+        """Read what waits (bounded), then judge the windows when it is time; True when more is waiting."""
+        more = False
+        if self.predictions is not None:
+            more |= self.predictions.consume()
+        for schema in self.schemas:
+            more |= schema.consume()
+        now = time.monotonic()
+        if self.predictions is not None and now - self.last_evaluated >= self.evaluate_seconds:
+            self.last_evaluated = now
+            self.predictions.evaluate()
+        return more
+
+
+def data_monitors(
+    settings: Settings,
+    component: str,
+    registry: CollectorRegistry,
+    *,
+    sources: dict[str, EventSource] | None = None,
+    references: ReferenceSource | None = None,
+    clock: Any = None,
+) -> DataMonitors | None:
+    """The data monitors of ``component`` (None when its sidecar watches only health)."""
+    aspects = DATA_ASPECTS.get(component, frozenset())
+    schema_topics = SCHEMA_TOPICS.get(component, ())
+    if not aspects and not schema_topics:
+        return None
+    sources = dict(sources or {})
+    event_log = None
+
+    def source(topic: topics.Topic) -> EventSource:
+        nonlocal event_log
+        if topic.name not in sources:
+            if event_log is None:
+                from strata_kernel.eventlog import open_event_log
+
+                event_log = open_event_log(settings)
+            sources[topic.name] = EventLogSource(event_log, topic.name, f"monitor-{component}")
+        return sources[topic.name]
+
+    recorder = PrometheusDataRecorder(registry, aspects=aspects)
+    predictions = None
+    if aspects:
+        engine = settings.engine_url or local_target_url("inference_engine")
+        samples, reference_rows = settings.monitor_min_samples, settings.monitor_min_reference_rows
+        policy = Policy(min_samples=samples, min_reference_rows=reference_rows, min_node_samples=samples)
+        predictions = PredictionMonitor(
+            component, source(topics.PREDICTIONS), references or HttpReferenceSource(engine), recorder,
+            aspects=aspects, policy=policy, **({"clock": clock} if clock is not None else {}),
+        )  # fmt: skip
+    schemas = tuple(SchemaMonitor(component, shape, source(topic), recorder) for topic, shape in schema_topics)
+    monitors = DataMonitors(predictions, schemas, loop=None, evaluate_seconds=settings.monitor_evaluate_seconds)  # type: ignore[arg-type]
+    monitors.loop = BackgroundLoop("sidecar-data-monitors", monitors.step, settings.monitor_poll_seconds)
+    return monitors

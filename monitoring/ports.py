@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import abc
+from collections import Counter
+from typing import Any
 
+from monitoring.domain.judgement import WindowReading
 from monitoring.domain.probes import Probe, ProbeResult
+from monitoring.domain.schema import Violation
+from monitoring.domain.streams import StreamLabels
+from strata_kernel.profiles.reference import ReferenceProfile
 
 
 class ProbeTarget(abc.ABC):
@@ -21,3 +27,39 @@ class ProbeRecorder(abc.ABC):
     @abc.abstractmethod
     def record(self, result: ProbeResult) -> None:
         """Remember the latest outcome of ``result.probe``."""
+
+
+class EventSource(abc.ABC):
+    """A topic the watched component emits or reads, consumed by the sidecar in its own consumer group."""
+
+    @abc.abstractmethod
+    def poll(self, max_records: int) -> list[dict[str, Any]]:
+        """The next events' payloads (empty when none is waiting)."""
+
+    @abc.abstractmethod
+    def commit(self) -> None:
+        """Mark what was polled as read (a restarted sidecar resumes after it)."""
+
+
+class ReferenceSource(abc.ABC):
+    """Where a model version's reference profile comes from (the inference engine serves it)."""
+
+    @abc.abstractmethod
+    def reference(self, model: str, version: str) -> ReferenceProfile | None:
+        """The version's reference, or None when it has none or cannot be reached now (asked again later)."""
+
+
+class DataRecorder(abc.ABC):
+    """Where the data monitors' findings go (Prometheus gauges and counters on the sidecar's /metrics)."""
+
+    @abc.abstractmethod
+    def schema_violations(self, stream: StreamLabels, violations: Counter[Violation]) -> None:
+        """Count fields that broke their contract since the last call."""
+
+    @abc.abstractmethod
+    def window(self, stream: StreamLabels, reading: WindowReading, *, node: str | None = None) -> None:
+        """The latest judgement of one window of one stream (of one node of a partitioned model)."""
+
+    @abc.abstractmethod
+    def forget(self, stream: StreamLabels) -> None:
+        """The stream stopped (a version no longer served): drop its series."""

@@ -18,3 +18,10 @@ class Settings(StrataSettings):
     sidecar_port: int = Field(default=0, description="0 = the component's default sidecar port (9100 + offset).")
     probe_interval_seconds: float = Field(default=5.0, gt=0)
     probe_timeout_seconds: float = Field(default=1.0, gt=0)
+    # data monitors (docs/monitoring.md): the inference engine's and data_processing's sidecars read the topics
+    data_monitors: bool = Field(default=True, description="Run the data monitors of the watched component.")
+    engine_url: str = Field(default="", description="Where the inference engine serves reference profiles.")
+    monitor_poll_seconds: float = Field(default=1.0, gt=0, description="Seconds between reads of the topics.")
+    monitor_evaluate_seconds: float = Field(default=5.0, gt=0, description="Seconds between judgements.")
+    monitor_min_samples: int = Field(default=500, ge=1, description="Rows a window needs before it is judged.")
+    monitor_min_reference_rows: int = Field(default=1000, ge=1, description="Reference rows a window's hours need.")

@@ -28,7 +28,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         registry=sidecar.registry,
     )
     app.extensions[SIDECAR_EXTENSION] = sidecar
-    background.register(app, sidecar.loop)
+    for loop in sidecar.loops:  # the probe loop, and the data monitors' loop of the components that have them
+        background.register(app, loop)
 
     @app.get("/v1/probes")
     @app.doc(summary="Latest outcome of each probe of the watched component.")
@@ -56,6 +57,7 @@ def start_probing(app: APIFlask) -> None:
 
 def _probe_loop_running(sidecar: Sidecar) -> Any:
     def probe_loop() -> str | None:
-        return None if sidecar.loop.running else "probe loop not running"
+        stopped = [loop.name for loop in sidecar.loops if not loop.running]
+        return f"{', '.join(stopped)} not running" if stopped else None
 
     return probe_loop

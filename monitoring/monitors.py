@@ -1,0 +1,251 @@
+"""The data monitors' use cases: read what a component emits, keep rolling windows, judge them, record.
+
+* :class:`PredictionMonitor` reads ``inference.predictions`` (every routed prediction the engine logs, with the
+  feature vector it was given and the node that answered). Per served model version it keeps 1 min / 5 min / 1 h /
+  1 day windows of the features and the prediction, and per node of a partitioned model windows of the
+  prediction, and judges them against the version's reference profile. The inference engine's sidecar records
+  drift (``aspects={"drift"}``); data_processing's sidecar, whose output that feature vector is, records missing
+  and out-of-training-range values (``aspects={"missing"}``).
+* :class:`SchemaMonitor` reads a topic a component consumes (the order events) and counts each field that breaks
+  the published contract: unknown, missing, re-typed.
+
+Both run in the sidecar's background loops, never on the component's request path: the component pays nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+
+from monitoring.domain.judgement import (
+    DRIFT,
+    ColumnReading,
+    Policy,
+    WindowReading,
+    judge_column,
+    judged,
+    outside,
+    streamed_kinds,
+    training_range,
+)
+from monitoring.domain.schema import Violation, ViolationKind, schema_violations
+from monitoring.domain.streams import Flow, StreamLabels
+from monitoring.domain.windows import WINDOWS, RollingWindows, Window, WindowView
+from monitoring.ports import DataRecorder, EventSource, ReferenceSource
+from strata_kernel.contracts.events import EventShape, InvalidEvent, PredictionLogged
+from strata_kernel.profiles.model import TableProfile
+from strata_kernel.profiles.reference import ReferenceProfile
+
+log = logging.getLogger(__name__)
+
+#: distinct unknown field names given their own series; more (a producer sending junk) count as one
+MAX_UNKNOWN_FIELDS = 20
+OTHER_FIELD = "(other)"
+REFERENCE_RETRY_SECONDS = 30.0
+
+
+@dataclass
+class _Stream:
+    """One served model version: its reference (once fetched) and its windows, overall and per node."""
+
+    labels: StreamLabels
+    reference: ReferenceProfile | None = None
+    asked_at: float = float("-inf")
+    windows: RollingWindows | None = None
+    nodes: dict[str, RollingWindows] = field(default_factory=dict)
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    columns: tuple[str, ...] = ()
+    pending: list[tuple[float, dict[str, object], str | None]] = field(default_factory=list)
+
+
+class PredictionMonitor:
+    def __init__(
+        self,
+        component: str,
+        source: EventSource,
+        references: ReferenceSource,
+        recorder: DataRecorder,
+        *,
+        aspects: Collection[str],
+        policy: Policy | None = None,
+        windows: tuple[Window, ...] = WINDOWS,
+        clock: Callable[[], float] = time.time,
+        batch: int = 500,
+    ) -> None:
+        self.component = component
+        self._source, self._references, self._recorder = source, references, recorder
+        self._aspects = frozenset(aspects)
+        self._policy = policy or Policy()
+        self._windows = windows
+        self._clock = clock
+        self._batch = batch
+        self._streams: dict[tuple[str, str], _Stream] = {}
+        self._reference_cache: dict[tuple[str, str, str | None, tuple[int, ...]], TableProfile | None] = {}
+        self.invalid_events = 0
+
+    # ------------------------------------------------------------------------------------------ consuming
+    def consume(self) -> bool:
+        """Read the next batch of logged predictions into the windows; True when a full batch came (more wait)."""
+        values = self._source.poll(self._batch)
+        for value in values:
+            self._take(value)
+        if values:
+            self._source.commit()
+        return len(values) >= self._batch
+
+    def _take(self, value: dict[str, object]) -> None:
+        try:
+            event = PredictionLogged.from_wire(value)
+        except InvalidEvent:
+            self.invalid_events += 1
+            return
+        if not event.ok or event.instance is None:
+            return
+        stream = self._stream(event.model, event.version)
+        row: dict[str, object] = dict(event.instance)
+        row["prediction"] = event.prediction
+        at = event.event_time.timestamp()
+        if stream.reference is None:  # keep a little until the reference comes: judged with it, in its kinds
+            if len(stream.pending) < 10_000:
+                stream.pending.append((at, row, event.node))
+            return
+        self._add(stream, at, row, event.node)
+
+    def _stream(self, model: str, version: str) -> _Stream:
+        key = (model, version)
+        stream = self._streams.get(key)
+        if stream is None:
+            stream = self._streams[key] = _Stream(StreamLabels(self.component, Flow.RUNTIME, model, version))
+        if stream.reference is None and self._clock() - stream.asked_at >= REFERENCE_RETRY_SECONDS:
+            stream.asked_at = self._clock()
+            self._adopt(stream, self._references.reference(model, version))
+        return stream
+
+    def _adopt(self, stream: _Stream, reference: ReferenceProfile | None) -> None:
+        if reference is None:
+            return
+        stream.reference = reference
+        prediction = reference.prediction or "prediction"
+        stream.columns = (*reference.features, prediction)
+        kinds = streamed_kinds(reference.overall, stream.columns)
+        stream.ranges = training_range(reference.overall, reference.features)
+        stream.windows = RollingWindows(kinds, windows=self._windows)
+        pending, stream.pending = stream.pending, []
+        for at, row, node in pending:
+            self._add(stream, at, row, node)
+
+    def _add(self, stream: _Stream, at: float, row: dict[str, object], node: str | None) -> None:
+        reference = stream.reference
+        assert reference is not None and stream.windows is not None
+        if reference.prediction and reference.prediction != "prediction":
+            row[reference.prediction] = row.pop("prediction")
+        row = {name: row.get(name) for name in stream.columns}
+        hour = _hour(row.get(reference.slice_by)) if reference.slice_by else None
+        stream.windows.add(at, row, hour=hour, out_of_range=outside(stream.ranges, row))
+        if node is not None and reference.node_by is not None and DRIFT in self._aspects:
+            prediction = reference.prediction or "prediction"
+            windows = stream.nodes.get(node)
+            if windows is None:
+                kinds = streamed_kinds(reference.overall, [prediction])
+                windows = stream.nodes[node] = RollingWindows(kinds, windows=self._windows)
+            windows.add(at, {prediction: row.get(prediction)}, hour=hour)
+
+    # ------------------------------------------------------------------------------------------ judging
+    def evaluate(self) -> None:
+        """Judge every window of every stream and hand the readings to the recorder."""
+        now = self._clock()
+        for key, stream in list(self._streams.items()):
+            if stream.windows is None:
+                continue
+            if stream.windows.empty(now):
+                self._recorder.forget(stream.labels)
+                del self._streams[key]
+                continue
+            for window in self._windows:
+                self._recorder.window(stream.labels, self._judge(stream, stream.windows.view(window, now)))
+                for node, windows in stream.nodes.items():
+                    view = windows.view(window, now)
+                    if view.rows >= self._policy.min_node_samples:
+                        self._recorder.window(stream.labels, self._judge(stream, view, node=node), node=node)
+
+    def _judge(self, stream: _Stream, view: WindowView, node: str | None = None) -> WindowReading:
+        reference = stream.reference
+        assert reference is not None
+        hours = tuple(sorted(view.bucket.hours))
+        base = self._reference_for(stream, hours, node)
+        minimum = self._policy.min_node_samples if node is not None else self._policy.min_samples
+        ok = judged(view.rows, base, self._policy, min_samples=minimum)
+        current = view.bucket.profile.finish()
+        prediction_name = reference.prediction or "prediction"
+        with_drift = DRIFT in self._aspects
+
+        def reading(name: str) -> ColumnReading | None:
+            return judge_column(
+                base.column(name) if base is not None else None,
+                current.column(name),
+                samples=view.rows,
+                out_of_range=view.bucket.out_of_range.get(name, 0),
+                judged=ok,
+                policy=self._policy,
+                with_drift=with_drift,
+            )
+
+        names = reference.judged_features() if node is None else ()
+        features = tuple(r for name in names if (r := reading(name)) is not None)
+        return WindowReading(view.window.name, view.rows, ok, features, reading(prediction_name))
+
+    def _reference_for(self, stream: _Stream, hours: tuple[int, ...], node: str | None) -> TableProfile | None:
+        """The reference of the hours a window covers (merged once per set of hours, then cached)."""
+        reference = stream.reference
+        assert reference is not None
+        key = (stream.labels.model, stream.labels.version, node, hours)
+        if key not in self._reference_cache:
+            if len(self._reference_cache) > 512:
+                self._reference_cache.clear()
+            self._reference_cache[key] = reference.for_window(
+                hours, node=node, min_rows=self._policy.min_reference_rows
+            )  # type: ignore[index]
+        return self._reference_cache[key]  # type: ignore[index]
+
+
+def _hour(value: object) -> int | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
+        return int(value) % 24
+    return None
+
+
+class SchemaMonitor:
+    """Counts the fields of a topic's events that break the topic's published contract."""
+
+    def __init__(
+        self, component: str, shape: EventShape, source: EventSource, recorder: DataRecorder, *, batch: int = 500
+    ) -> None:
+        self.labels = StreamLabels(component, Flow.RUNTIME)
+        self._shape, self._source, self._recorder, self._batch = shape, source, recorder, batch
+        self._unknown_seen: set[str] = set()
+
+    def consume(self) -> bool:
+        values = self._source.poll(self._batch)
+        found: Counter[Violation] = Counter()
+        for value in values:
+            found.update(self._bounded(schema_violations(self._shape, value)))
+        if found:
+            self._recorder.schema_violations(self.labels, found)
+        if values:
+            self._source.commit()
+        return len(values) >= self._batch
+
+    def _bounded(self, violations: list[Violation]) -> list[Violation]:
+        """Unknown field names come from the producer: only the first few get a series of their own."""
+        bounded = []
+        for violation in violations:
+            if violation.kind is ViolationKind.UNKNOWN and violation.field not in self._unknown_seen:
+                if len(self._unknown_seen) >= MAX_UNKNOWN_FIELDS:
+                    violation = Violation(OTHER_FIELD, ViolationKind.UNKNOWN)
+                else:
+                    self._unknown_seen.add(violation.field)
+            bounded.append(violation)
+        return bounded

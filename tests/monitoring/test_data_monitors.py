@@ -1,0 +1,304 @@
+"""The data monitors judge live windows against a reference profile: drift, missing values, schema, per node."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from prometheus_client import CollectorRegistry
+
+from monitoring.adapters.data_metrics import PrometheusDataRecorder
+from monitoring.bootstrap import bootstrap
+from monitoring.domain.judgement import DRIFT, MISSING, Policy
+from monitoring.domain.schema import Violation, ViolationKind, schema_violations
+from monitoring.monitors import PredictionMonitor, SchemaMonitor
+from monitoring.ports import EventSource, ReferenceSource
+from monitoring.settings import Settings
+from strata_kernel.contracts.events import OrderPlaced, PredictionLogged
+from strata_kernel.profiles.reference import ReferenceProfile, build_reference
+
+NOW = 1_800_000_000.0
+FEATURES = ("order__hour_of_day", "order__n_items", "order__subtotal", "order__city_id", "stats__avg_minutes")
+
+
+def _row(rng: random.Random, *, shift: float = 0.0) -> dict[str, Any]:
+    return {
+        "order__hour_of_day": float(rng.randrange(24)),
+        "order__n_items": float(rng.randint(1, 6)),
+        "order__subtotal": rng.gauss(30, 8) + shift * 8,
+        "order__city_id": rng.choice(["ams", "rtm", "utr"]),
+        "stats__avg_minutes": rng.gauss(35, 5),
+    }
+
+
+@pytest.fixture(scope="module")
+def reference() -> ReferenceProfile:
+    rng = random.Random(7)
+    rows = [_row(rng) for _ in range(20_000)]
+    for row in rows:
+        row["prediction"] = row["stats__avg_minutes"] + rng.gauss(0, 2)
+        row["node"] = "country_code=NL/city_id=ams" if row["order__city_id"] == "ams" else "country_code=NL"
+    table = pa.Table.from_pylist(rows)
+    return build_reference(
+        table, features=FEATURES, prediction="prediction", slice_by="order__hour_of_day", node_by="node"
+    )
+
+
+class ListSource(EventSource):
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.commits = 0
+
+    def poll(self, max_records: int) -> list[dict[str, Any]]:
+        taken, self.events = self.events[:max_records], self.events[max_records:]
+        return taken
+
+    def commit(self) -> None:
+        self.commits += 1
+
+
+class FixedReferences(ReferenceSource):
+    def __init__(self, reference: ReferenceProfile | None) -> None:
+        self.found = reference
+        self.asked = 0
+
+    def reference(self, model: str, version: str) -> ReferenceProfile | None:
+        self.asked += 1
+        return self.found
+
+
+def _prediction(index: int, row: dict[str, Any], *, at: float = NOW - 30, node: str | None = None) -> dict[str, Any]:
+    instance = {k: v for k, v in row.items() if k != "prediction"}
+    return PredictionLogged(
+        event_id=f"e{index}",
+        event_time=datetime.fromtimestamp(at, UTC),
+        request_id=f"r{index}",
+        model="etd",
+        version="3",
+        route="stable",
+        node=node,
+        instance=instance,
+        prediction=row.get("prediction", row["stats__avg_minutes"]),
+    ).to_wire()
+
+
+def _monitor(
+    reference: ReferenceProfile | None, aspects: frozenset[str], component: str = "inference_engine"
+) -> tuple[PredictionMonitor, ListSource, CollectorRegistry]:
+    source, registry = ListSource(), CollectorRegistry()
+    recorder = PrometheusDataRecorder(registry, aspects=aspects)
+    monitor = PredictionMonitor(
+        component, source, FixedReferences(reference), recorder, aspects=aspects, policy=Policy(), clock=lambda: NOW
+    )
+    return monitor, source, registry
+
+
+def _feed(monitor: PredictionMonitor, source: ListSource, rows: Iterator[dict[str, Any]], **kwargs: Any) -> None:
+    source.events = [_prediction(i, row, **kwargs) for i, row in enumerate(rows)]
+    while monitor.consume():
+        pass
+    monitor.evaluate()
+
+
+def _value(registry: CollectorRegistry, name: str, component: str = "inference_engine", **labels: str) -> float | None:
+    base = {"component": component, "layer": component, "flow": "runtime", "model": "etd", "version": "3"}
+    return registry.get_sample_value(f"strata_monitor_{name}", {**base, **labels})
+
+
+def _rows(count: int, seed: int = 1, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    rng = random.Random(seed)
+    return (_row(rng, **kwargs) for _ in range(count))
+
+
+def test_a_clean_window_is_judged_and_finds_no_drift(reference: ReferenceProfile) -> None:
+    monitor, source, registry = _monitor(reference, frozenset({DRIFT}))
+    _feed(monitor, source, _rows(1500))
+    assert _value(registry, "window_samples", window="5m") == 1500
+    assert _value(registry, "window_judged", window="5m") == 1
+    for feature in ("order__n_items", "order__subtotal", "order__city_id", "stats__avg_minutes"):
+        assert _value(registry, "feature_drift_detected", feature=feature, window="5m") == 0, feature
+        assert _value(registry, "feature_drift_score", feature=feature, window="5m") < 0.1, feature
+    assert _value(registry, "prediction_drift_detected", window="5m") == 0
+    # the hour of day is the slicing column: judged (each window against the same hours of the reference)
+    assert _value(registry, "feature_drift_detected", feature="order__hour_of_day", window="1m") == 0
+
+
+def test_a_shifted_feature_is_detected_and_named(reference: ReferenceProfile) -> None:
+    monitor, source, registry = _monitor(reference, frozenset({DRIFT}))
+    _feed(monitor, source, _rows(1500, shift=1.0))
+    assert _value(registry, "feature_drift_detected", feature="order__subtotal", window="5m") == 1
+    assert _value(registry, "feature_drift_score", feature="order__subtotal", window="5m") > 0.5
+    assert _value(registry, "feature_drift_detected", feature="order__n_items", window="5m") == 0
+
+
+def test_too_few_rows_are_scored_but_never_judged(reference: ReferenceProfile) -> None:
+    monitor, source, registry = _monitor(reference, frozenset({DRIFT}))
+    _feed(monitor, source, _rows(100, shift=3.0))
+    assert _value(registry, "window_judged", window="5m") == 0
+    assert _value(registry, "feature_drift_score", feature="order__subtotal", window="5m") > 1
+    assert _value(registry, "feature_drift_detected", feature="order__subtotal", window="5m") == 0
+
+
+def test_old_rows_leave_the_short_windows_but_stay_in_the_long_ones(reference: ReferenceProfile) -> None:
+    monitor, source, registry = _monitor(reference, frozenset({DRIFT}))
+    _feed(monitor, source, _rows(600), at=NOW - 1800)
+    assert _value(registry, "window_samples", window="5m") == 0
+    assert _value(registry, "window_samples", window="1h") == 600
+    assert _value(registry, "window_samples", window="1d") == 600
+
+
+def test_missing_features_and_values_out_of_the_training_range(reference: ReferenceProfile) -> None:
+    monitor, source, registry = _monitor(reference, frozenset({MISSING}), component="data_processing")
+    rows = list(_rows(1000))
+    for row in rows[:300]:
+        row["stats__avg_minutes"] = None  # the feature group stopped answering for these
+    for row in rows[:50]:
+        row["order__subtotal"] = 10_000.0
+    _feed(monitor, source, iter(rows))
+    labels = {"feature": "stats__avg_minutes", "window": "5m"}
+    assert _value(registry, "missing_rate", "data_processing", **labels) == pytest.approx(0.3)
+    assert _value(registry, "missing_values_high", "data_processing", **labels) == 1
+    assert _value(registry, "missing_values_high", "data_processing", feature="order__n_items", window="5m") == 0
+    subtotal = {"feature": "order__subtotal", "window": "5m"}
+    assert _value(registry, "out_of_range_rate", "data_processing", **subtotal) == pytest.approx(0.05)
+    # data_processing's sidecar does not export drift (the engine's does)
+    assert _value(registry, "feature_drift_score", "data_processing", **subtotal) is None
+
+
+def test_each_node_with_enough_traffic_is_judged_against_its_own_reference(reference: ReferenceProfile) -> None:
+    monitor, source, registry = _monitor(reference, frozenset({DRIFT}))
+    rng = random.Random(3)
+    rows = []
+    for _ in range(1200):
+        row = _row(rng)
+        row["prediction"] = row["stats__avg_minutes"] + 15  # the whole model drifts
+        rows.append(row)
+    source.events = [_prediction(i, r, node="country_code=NL") for i, r in enumerate(rows)]
+    source.events += [_prediction(5000 + i, r, node="country_code=NL/city_id=ams") for i, r in enumerate(rows[:40])]
+    while monitor.consume():
+        pass
+    monitor.evaluate()
+    node = {"node": "country_code=NL", "window": "5m"}
+    assert _value(registry, "node_prediction_drift_detected", **node) == 1
+    assert _value(registry, "prediction_drift_detected", window="5m") == 1
+    # a node with 40 rows is not judged alone
+    assert _value(registry, "node_prediction_drift_score", node="country_code=NL/city_id=ams", window="5m") is None
+
+
+def test_rows_wait_for_the_reference_and_are_judged_once_it_comes(reference: ReferenceProfile) -> None:
+    references = FixedReferences(None)
+    source, registry = ListSource(), CollectorRegistry()
+    clock = [NOW]
+    monitor = PredictionMonitor("inference_engine", source, references,
+                                PrometheusDataRecorder(registry, aspects=frozenset({DRIFT})),
+                                aspects={DRIFT}, clock=lambda: clock[0])  # fmt: skip
+    _feed(monitor, source, _rows(700))
+    assert _value(registry, "window_samples", window="5m") is None
+    references.found = reference
+    clock[0] = NOW + 31  # asked again after the retry interval
+    _feed(monitor, source, _rows(1, seed=9))
+    assert _value(registry, "window_samples", window="5m") == 701
+
+
+def _order(**changes: Any) -> dict[str, Any]:
+    order = {"event_id": "e1", "event_type": "order_placed", "event_time": "2026-11-01T19:00:00",
+             "order_id": "o1", "restaurant_id": "r1", "city_id": "ams", "country_code": "NL",
+             "placed_at": "2026-11-01T19:00:00", "n_items": 2, "subtotal": 31.5}  # fmt: skip
+    order.update(changes)
+    return {k: v for k, v in order.items() if v is not ...}
+
+
+def test_schema_violations_name_the_field_and_the_kind() -> None:
+    assert schema_violations(OrderPlaced.SHAPE, _order()) == []
+    renamed = _order(n_items=..., item_count=2)
+    assert set(schema_violations(OrderPlaced.SHAPE, renamed)) == {
+        Violation("item_count", ViolationKind.UNKNOWN),
+        Violation("n_items", ViolationKind.MISSING),
+    }
+    assert schema_violations(OrderPlaced.SHAPE, _order(subtotal="31.5")) == [
+        Violation("subtotal", ViolationKind.RETYPED)
+    ]
+
+
+def test_the_schema_monitor_counts_violations_and_bounds_unknown_names() -> None:
+    source, registry = ListSource(), CollectorRegistry()
+    monitor = SchemaMonitor("data_processing", OrderPlaced.SHAPE, source,
+                            PrometheusDataRecorder(registry, aspects=frozenset({MISSING})))  # fmt: skip
+    source.events = [_order()] * 5 + [_order(subtotal="31.5")] * 3 + [_order(**{f"junk{i}": 1}) for i in range(30)]
+    while monitor.consume():
+        pass
+    base = {"component": "data_processing", "layer": "data_processing", "flow": "runtime", "model": "", "version": ""}
+    value = registry.get_sample_value
+    assert value("strata_monitor_schema_violations_total", {**base, "field": "subtotal", "kind": "retyped"}) == 3
+    assert value("strata_monitor_schema_violations_total", {**base, "field": "junk0", "kind": "unknown"}) == 1
+    assert value("strata_monitor_schema_violations_total", {**base, "field": "(other)", "kind": "unknown"}) == 10
+    assert source.commits >= 1
+
+
+def test_the_engine_sidecar_reads_the_local_event_log(tmp_path: Path, reference: ReferenceProfile) -> None:
+    """End to end in one process: events published to the local event log reach the sidecar's /metrics."""
+    from strata_kernel.eventlog import open_event_log
+
+    settings = Settings(var_dir=tmp_path, sidecar_component="inference_engine", monitor_evaluate_seconds=0.01)  # type: ignore[arg-type]
+    registry = CollectorRegistry()
+    sidecar = bootstrap(settings, registry=registry, data_overrides={"references": FixedReferences(reference)})
+    assert sidecar.data is not None
+    rows = list(_rows(600))
+    events = [_prediction(i, row, at=datetime.now(UTC).timestamp()) for i, row in enumerate(rows)]
+    open_event_log(settings).publish(PredictionLogged.TOPIC.name, events, key_field="request_id")
+    while sidecar.data.step():
+        pass
+    sidecar.data.last_evaluated = float("-inf")
+    sidecar.data.step()
+    assert _value(registry, "window_samples", window="5m") == 600
+
+
+def test_only_the_engine_and_data_processing_sidecars_run_data_monitors(tmp_path: Path) -> None:
+    for component, expected in (("inference_engine", True), ("data_processing", True), ("ui", False)):
+        settings = Settings(var_dir=tmp_path, sidecar_component=component)  # type: ignore[arg-type]
+        sidecar = bootstrap(settings, registry=CollectorRegistry())
+        assert (sidecar.data is not None) is expected, component
+        assert len(sidecar.loops) == (2 if expected else 1)
+
+
+_LEAN_CHECK = """
+import json, sys
+from datetime import UTC, datetime
+from prometheus_client import CollectorRegistry
+from monitoring.bootstrap import bootstrap
+from monitoring.ports import ReferenceSource
+from monitoring.settings import Settings
+from strata_kernel.profiles.reference import ReferenceProfile
+from strata_kernel.eventlog import open_event_log
+
+reference = ReferenceProfile.from_dict(json.load(open(sys.argv[1])))
+class Fixed(ReferenceSource):
+    def reference(self, model, version):
+        return reference
+settings = Settings(var_dir=sys.argv[2], sidecar_component="inference_engine", monitor_evaluate_seconds=0.01)
+sidecar = bootstrap(settings, registry=CollectorRegistry(), data_overrides={"references": Fixed()})
+open_event_log(settings).publish("inference.predictions", json.load(open(sys.argv[3])), key_field="request_id")
+while sidecar.data.step():
+    pass
+heavy = sorted(m for m in ("pandas", "pyarrow", "scipy", "mlflow", "tensorflow", "sklearn") if m in sys.modules)
+print(json.dumps(heavy))
+"""
+
+
+def test_the_data_monitors_load_no_heavy_library(tmp_path: Path, reference: ReferenceProfile) -> None:
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "reference.json").write_text(json.dumps(reference.to_dict()))
+    now = datetime.now(UTC).timestamp()
+    (tmp_path / "events.json").write_text(json.dumps([_prediction(i, r, at=now) for i, r in enumerate(_rows(600))]))
+    args = [str(tmp_path / "reference.json"), str(tmp_path / "var"), str(tmp_path / "events.json")]
+    done = subprocess.run([sys.executable, "-c", _LEAN_CHECK, *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
