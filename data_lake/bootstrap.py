@@ -9,8 +9,8 @@ from data_lake.adapters.duckdb_query import DuckDBQueryEngine
 from data_lake.adapters.local_storage import LocalLakeStorage
 from data_lake.adapters.profile_engines import DuckDBProfileEngine, SparkProfileEngine
 from data_lake.adapters.sqlalchemy_catalog import SqlAlchemyCatalog
-from data_lake.adapters.sqlalchemy_profiles import SqlAlchemyProfileStore
-from data_lake.ports import CatalogRepository, LakeStorage, ProfileEngine, ProfileStore
+from data_lake.adapters.sqlalchemy_profiles import SqlAlchemyCheckStore, SqlAlchemyProfileStore
+from data_lake.ports import CatalogRepository, CheckStore, LakeStorage, ProfileEngine, ProfileStore
 from data_lake.profiling import ProfileService
 from data_lake.services import CatalogService, Clock, utc_now
 from data_lake.settings import Settings
@@ -22,6 +22,7 @@ class Lake:
 
     catalog: CatalogService
     profiles: ProfileService
+    checks: CheckStore | None = None
 
 
 def bootstrap(
@@ -31,6 +32,7 @@ def bootstrap(
     storage: LakeStorage | None = None,
     profile_store: ProfileStore | None = None,
     profile_engine: ProfileEngine | None = None,
+    check_store: CheckStore | None = None,
     clock: Clock = utc_now,
 ) -> Lake:
     root = settings.resolved_lake_root()
@@ -42,6 +44,8 @@ def bootstrap(
         if catalog is None:
             raise ValueError("a fake repository needs a profile_store too")
         profile_store = SqlAlchemyProfileStore(catalog.engine)
+    if check_store is None and catalog is not None:
+        check_store = SqlAlchemyCheckStore(catalog.engine)
     profiles = ProfileService(
         repository,
         storage,
@@ -50,11 +54,11 @@ def bootstrap(
         query_engine=DuckDBQueryEngine(root),
         on_commit=settings.profile_on_commit,
         clock=clock,
+        checks=check_store,
     )
-    service = CatalogService(
-        repository, storage, clock=clock, attempts=settings.commit_attempts, after_commit=profiles.committed
-    )
-    return Lake(service, profiles)
+    service = CatalogService(repository, storage, clock=clock, attempts=settings.commit_attempts,
+                             after_commit=profiles.committed, checks=check_store)  # fmt: skip
+    return Lake(service, profiles, check_store)
 
 
 def _profile_engine(settings: Settings) -> ProfileEngine:

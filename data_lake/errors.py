@@ -61,3 +61,9 @@ class QueryRefused(BadRequest):
 
 class InvalidVersion(BadRequest):
     code = "invalid_version"
+
+
+class CommitQuarantined(Conflict):
+    """The commit breaks its table's schema: its files stay staged and the reason is recorded (domain/checks.py)."""
+
+    code = "commit_quarantined"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 
+from data_lake.domain.checks import CheckRecord, Finding
 from data_lake.domain.commits import (
     CommitRecord,
     DataFile,
@@ -124,3 +125,25 @@ class QueryEngine(abc.ABC):
         self, sql: str, tables: Mapping[str, TableSnapshot], *, limit: int, timeout_seconds: float
     ) -> tuple[list[str], list[tuple[object, ...]], bool]:
         """Column names, at most ``limit`` rows and whether more were cut; refuses anything but one SELECT."""
+
+
+class CheckStore(abc.ABC):
+    """The findings of the commit checks (domain/checks.py), quarantined commits among them."""
+
+    @abc.abstractmethod
+    def record(
+        self, table: TableName, version: int | None, run_id: str, findings: Sequence[Finding], *, quarantined: bool
+    ) -> None:
+        """Keep the findings of one commit (a quarantined one has no version)."""
+
+    @abc.abstractmethod
+    def after(self, check_id: int, limit: int) -> list[CheckRecord]:
+        """Findings recorded after ``check_id``, oldest first (a monitor's cursor)."""
+
+    @abc.abstractmethod
+    def quarantined(self, table: TableName | None = None) -> list[CheckRecord]:
+        """Findings of commits in quarantine now (not released)."""
+
+    @abc.abstractmethod
+    def release(self, table: TableName, run_id: str) -> None:
+        """The run's quarantine is over (its commit was accepted after all)."""

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from data_lake.domain.checks import profile_findings
 from data_lake.domain.commits import DataFile, PlannedCommit, TableSnapshot
 from data_lake.domain.lineage import TableLineage, lineage_of
 from data_lake.domain.tables import TableName
 from data_lake.errors import ProfileUnavailable, TableNotFound, VersionNotFound
-from data_lake.ports import CatalogRepository, LakeStorage, ProfileEngine, ProfileStore, QueryEngine
+from data_lake.ports import CatalogRepository, CheckStore, LakeStorage, ProfileEngine, ProfileStore, QueryEngine
 from strata_kernel.profiles.compare import ProfileDiff, compare_profiles
 from strata_kernel.profiles.merge import conform, merge_profiles
 from strata_kernel.profiles.model import TEMPORAL, TableProfile
@@ -49,11 +50,13 @@ class ProfileService:
         query_engine: QueryEngine | None = None,
         on_commit: str = "background",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        checks: CheckStore | None = None,
     ) -> None:
         self._repository, self._storage, self._store, self._engine = repository, storage, store, engine
         self._query_engine = query_engine
         self._on_commit = on_commit
         self._clock = clock
+        self._checks = checks
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-profile")
@@ -64,15 +67,31 @@ class ProfileService:
         if self._on_commit == "off":
             return
         if self._on_commit == "sync":
-            self._profile_quietly(planned.table, planned.version)
+            self._profile_quietly(planned)
         else:
-            self._background.submit(self._profile_quietly, planned.table, planned.version)
+            self._background.submit(self._profile_quietly, planned)
 
-    def _profile_quietly(self, table: TableName, version: int) -> None:
+    def _profile_quietly(self, planned: PlannedCommit) -> None:
+        table, version = planned.table, planned.version
         try:
             self.profile(table.qualified, version)
+            self._check_commit(planned)
         except Exception:  # a background job has nobody to answer: log it, the next read retries
             log.exception("could not profile %s v%d", table.qualified, version)
+
+    def _check_commit(self, planned: PlannedCommit) -> None:
+        """The commit's own rows against the previous version and the recent commits (domain/checks.py)."""
+        if self._checks is None or planned.version <= 1:
+            return
+        previous = self._store.version_profile(planned.table, planned.version - 1)
+        added = self._store.file_profiles(planned.table, [file.path for file in planned.added])
+        if previous is None or not added:
+            return
+        recent = [c.rows for c in self._repository.commits(planned.table) if c.version < planned.version]
+        findings = profile_findings(previous, merge_profiles(list(added.values())), recent)
+        self._checks.record(planned.table, planned.version, planned.run_id or "", findings, quarantined=False)
+        for finding in findings:
+            log.warning("%s v%d: %s %s", planned.table.qualified, planned.version, finding.reason, finding.detail)
 
     def close(self) -> None:
         self._background.shutdown(wait=True)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from data_lake.domain.checks import schema_findings
 from data_lake.domain.commits import (
     CommitRecord,
     CommitRequest,
@@ -25,10 +26,10 @@ from data_lake.domain.commits import (
     plan_commit,
     validate_files,
 )
-from data_lake.domain.schema import parse_schema
+from data_lake.domain.schema import evolve_schema, parse_schema
 from data_lake.domain.tables import TableName
-from data_lake.errors import ConcurrentCommit, InvalidCommit, TableNotFound
-from data_lake.ports import CatalogRepository, LakeStorage
+from data_lake.errors import CommitQuarantined, ConcurrentCommit, InvalidCommit, TableNotFound
+from data_lake.ports import CatalogRepository, CheckStore, LakeStorage
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +67,14 @@ class CatalogService:
         clock: Clock = utc_now,
         attempts: int = 2,
         after_commit: Callable[[PlannedCommit], None] | None = None,
+        checks: CheckStore | None = None,
     ) -> None:
         self._repository = repository
         self._storage = storage
         self._clock = clock
         self._attempts = max(attempts, 1)  # 2 = the first try plus one retry after losing a race
         self._after_commit = after_commit  # e.g. profile the new version; must not raise
+        self._checks = checks  # where quarantined commits are recorded (None: no schema-break check)
 
     def build_request(
         self,
@@ -84,6 +87,7 @@ class CatalogService:
         job: str,
         inputs: Sequence[str],
         caller: str | None = None,
+        accept_schema_change: bool = False,
     ) -> CommitRequest:
         """Turn raw values into a valid request, or raise a 400 naming the first bad field.
 
@@ -103,6 +107,7 @@ class CatalogService:
             mode=parsed_mode,
             lineage=Lineage.of(job, inputs, caller),
             run_id=files[0].path.split("/")[3],
+            accept_schema_change=accept_schema_change,
         )
 
     def commit(self, request: CommitRequest) -> Committed:
@@ -114,6 +119,7 @@ class CatalogService:
             return Committed(request.table, replayed.version, replayed.rows, replayed.caller, replayed=True)
         check_writer(request.table, self._repository.owner(request.table), request.lineage, request.mode)
         self._check_staged_files(request)
+        self._quarantine_if_breaking(request)
         self._move_in(request.files)
         try:
             planned = self._record_with_retry(request)
@@ -143,6 +149,35 @@ class CatalogService:
             except (OSError, ValueError) as exc:
                 raise InvalidCommit(f"{field}: {file.source!r} is not a readable Parquet file", field=field) from exc
             check_file_facts(index, file, facts, request.schema, request.partition_column)
+
+    def _quarantine_if_breaking(self, request: CommitRequest) -> None:
+        """An append or partition overwrite whose files lack columns of the table stays staged, with the reason
+        recorded, unless the writer accepts the schema change (which releases an earlier quarantine of the same
+        run). A full overwrite (only the owning job may) redefines the table: its findings are recorded, not held."""
+        current = self._repository.snapshot(request.table)
+        if self._checks is None or current is None:
+            return
+        evolve_schema(current.schema, request.schema, replace=request.mode is Mode.OVERWRITE)  # a kind change: 409
+        findings = schema_findings(current.schema, request.schema, request.partition_column)
+        breaking = [finding for finding in findings if finding.breaks_schema]
+        if not breaking:
+            return
+        if request.mode is Mode.OVERWRITE:  # the owning job redefines its table: flagged (an alert), not blocked
+            self._checks.record(request.table, None, request.run_id, findings, quarantined=False)
+            return
+        if request.accept_schema_change:
+            self._checks.release(request.table, request.run_id)
+            log.warning("%s: schema change accepted by %s: %s", request.table.qualified, request.lineage.caller,
+                        "; ".join(f.detail for f in breaking))  # fmt: skip
+            return
+        if not any(r.run_id == request.run_id for r in self._checks.quarantined(request.table)):
+            self._checks.record(request.table, None, request.run_id, findings, quarantined=True)
+        staged = f"{request.table.location}/_staging/{request.run_id}"
+        raise CommitQuarantined(
+            f"{request.table.qualified}: commit quarantined, {'; '.join(f.detail for f in findings)}; its files stay "
+            f"in {staged} (training does not read them); commit again with accept_schema_change=true to take it",
+            field=breaking[0].field,
+        )
 
     def _move_in(self, files: Sequence[StagedFile]) -> None:
         moved: list[StagedFile] = []

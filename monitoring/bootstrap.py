@@ -11,13 +11,14 @@ from prometheus_client import CollectorRegistry
 from monitoring.adapters.data_metrics import PrometheusDataRecorder
 from monitoring.adapters.event_source import EventLogSource
 from monitoring.adapters.http_target import HttpProbeTarget
+from monitoring.adapters.lake_checks_http import HttpLakeChecks
 from monitoring.adapters.prometheus import PrometheusProbeRecorder
 from monitoring.adapters.reference_http import HttpReferenceSource
 from monitoring.domain.judgement import DRIFT, MISSING, Policy
 from monitoring.domain.targets import check_component, local_target_url
 from monitoring.errors import SidecarConfigurationError
-from monitoring.monitors import PredictionMonitor, SchemaMonitor
-from monitoring.ports import EventSource, ProbeRecorder, ProbeTarget, ReferenceSource
+from monitoring.monitors import LakeCheckMonitor, PredictionMonitor, SchemaMonitor
+from monitoring.ports import EventSource, LakeChecks, ProbeRecorder, ProbeTarget, ReferenceSource
 from monitoring.services import SidecarMonitor
 from monitoring.settings import Settings
 from strata_kernel.background import BackgroundLoop, Step
@@ -95,6 +96,7 @@ class DataMonitors:
     loop: BackgroundLoop
     evaluate_seconds: float
     last_evaluated: float = float("-inf")
+    lake: LakeCheckMonitor | None = None
 
     def step(self) -> bool:
         """Read what waits (bounded), then judge the windows when it is time; True when more is waiting."""
@@ -104,9 +106,12 @@ class DataMonitors:
         for schema in self.schemas:
             more |= schema.consume()
         now = time.monotonic()
-        if self.predictions is not None and now - self.last_evaluated >= self.evaluate_seconds:
+        if now - self.last_evaluated >= self.evaluate_seconds:
             self.last_evaluated = now
-            self.predictions.evaluate()
+            if self.predictions is not None:
+                self.predictions.evaluate()
+            if self.lake is not None:
+                self.lake.poll()
         return more
 
 
@@ -117,11 +122,20 @@ def data_monitors(
     *,
     sources: dict[str, EventSource] | None = None,
     references: ReferenceSource | None = None,
+    lake_checks: LakeChecks | None = None,
     clock: Any = None,
 ) -> DataMonitors | None:
     """The data monitors of ``component`` (None when its sidecar watches only health)."""
     aspects = DATA_ASPECTS.get(component, frozenset())
     schema_topics = SCHEMA_TOPICS.get(component, ())
+    if component == "data_lake":  # the development flow: the lake's commit checks
+        recorder = PrometheusDataRecorder(registry, aspects=frozenset())
+        checks = lake_checks or HttpLakeChecks(settings.data_lake_url)
+        lake = LakeCheckMonitor(checks, recorder)
+        every = settings.monitor_evaluate_seconds
+        monitors = DataMonitors(None, (), loop=None, evaluate_seconds=every, lake=lake)  # type: ignore[arg-type]
+        monitors.loop = BackgroundLoop("sidecar-data-monitors", monitors.step, settings.monitor_poll_seconds)
+        return monitors
     if not aspects and not schema_topics:
         return None
     sources = dict(sources or {})

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from monitoring.domain.judgement import (
     DRIFT,
     ColumnReading,
+    LakeFinding,
     Policy,
     WindowReading,
     judge_column,
@@ -34,7 +35,7 @@ from monitoring.domain.judgement import (
 from monitoring.domain.schema import Violation, ViolationKind, schema_violations
 from monitoring.domain.streams import Flow, StreamLabels
 from monitoring.domain.windows import WINDOWS, RollingWindows, Window, WindowView
-from monitoring.ports import DataRecorder, EventSource, ReferenceSource
+from monitoring.ports import DataRecorder, EventSource, LakeChecks, ReferenceSource
 from strata_kernel.contracts.events import EventShape, InvalidEvent, PredictionLogged
 from strata_kernel.profiles.model import TableProfile
 from strata_kernel.profiles.reference import ReferenceProfile
@@ -249,3 +250,23 @@ class SchemaMonitor:
                     self._unknown_seen.add(violation.field)
             bounded.append(violation)
         return bounded
+
+
+class LakeCheckMonitor:
+    """The development flow: new findings of the lake's commit checks become counters, quarantines a gauge."""
+
+    def __init__(self, checks: LakeChecks, recorder: DataRecorder) -> None:
+        self._checks, self._recorder = checks, recorder
+        self._cursor = 0
+
+    def poll(self) -> None:
+        while True:
+            found: list[LakeFinding] = self._checks.after(self._cursor)
+            if not found:
+                break
+            self._recorder.lake_findings(found)
+            self._cursor = max(finding.id for finding in found)
+        runs: dict[str, set[str]] = {}
+        for finding in self._checks.quarantined():
+            runs.setdefault(finding.table, set()).add(finding.run_id)
+        self._recorder.lake_quarantined({table: len(ids) for table, ids in runs.items()})

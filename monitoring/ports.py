@@ -6,7 +6,7 @@ import abc
 from collections import Counter
 from typing import Any
 
-from monitoring.domain.judgement import WindowReading
+from monitoring.domain.judgement import LakeFinding, WindowReading
 from monitoring.domain.probes import Probe, ProbeResult
 from monitoring.domain.schema import Violation
 from monitoring.domain.streams import StreamLabels
@@ -49,6 +49,18 @@ class ReferenceSource(abc.ABC):
         """The version's reference, or None when it has none or cannot be reached now (asked again later)."""
 
 
+class LakeChecks(abc.ABC):
+    """The data lake's commit checks, as its API lists them (``GET /v1/commit-checks``)."""
+
+    @abc.abstractmethod
+    def after(self, check_id: int) -> list[LakeFinding]:
+        """Findings recorded after ``check_id``, oldest first; raises on an unreachable lake."""
+
+    @abc.abstractmethod
+    def quarantined(self) -> list[LakeFinding]:
+        """Findings of the commits in quarantine now."""
+
+
 class DataRecorder(abc.ABC):
     """Where the data monitors' findings go (Prometheus gauges and counters on the sidecar's /metrics)."""
 
@@ -59,6 +71,14 @@ class DataRecorder(abc.ABC):
     @abc.abstractmethod
     def window(self, stream: StreamLabels, reading: WindowReading, *, node: str | None = None) -> None:
         """The latest judgement of one window of one stream (of one node of a partitioned model)."""
+
+    @abc.abstractmethod
+    def lake_findings(self, findings: list[LakeFinding]) -> None:
+        """Count new findings of the lake's commit checks."""
+
+    @abc.abstractmethod
+    def lake_quarantined(self, commits_per_table: dict[str, int]) -> None:
+        """How many commits of each table are in quarantine now."""
 
     @abc.abstractmethod
     def forget(self, stream: StreamLabels) -> None:

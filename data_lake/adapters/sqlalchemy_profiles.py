@@ -10,13 +10,15 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, Engine, Integer, String, Table, Text, UniqueConstraint, select
+from sqlalchemy import Boolean, Column, DateTime, Engine, Integer, String, Table, Text, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from data_lake.adapters.sqlalchemy_catalog import metadata
+from data_lake.domain.checks import CheckRecord, Finding
 from data_lake.domain.tables import TableName
-from data_lake.ports import ProfileStore
+from data_lake.ports import CheckStore, ProfileStore
 from strata_kernel.errors import Unavailable
 from strata_kernel.profiles.model import TableProfile
 
@@ -107,3 +109,76 @@ def _dump(profile: TableProfile) -> str:
 
 def _load(text: str) -> TableProfile:
     return TableProfile.from_dict(json.loads(text))
+
+
+lake_commit_checks = Table(
+    "lake_commit_checks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("table_name", String(200), nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("run_id", String(100), nullable=False),
+    Column("field", String(200), nullable=False),
+    Column("reason", String(50), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("quarantined", Boolean, nullable=False),
+    Column("released", Boolean, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+
+class SqlAlchemyCheckStore(CheckStore):
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        metadata.create_all(engine, tables=[lake_commit_checks])
+
+    def record(
+        self, table: TableName, version: int | None, run_id: str, findings: Sequence[Finding], *, quarantined: bool
+    ) -> None:
+        if not findings:
+            return
+        now = datetime.now(UTC)
+        rows = [{"table_name": table.qualified, "version": version, "run_id": run_id, "field": f.field,
+                 "reason": f.reason.value, "detail": f.detail[:2000], "quarantined": quarantined, "released": False,
+                 "at": now} for f in findings]  # fmt: skip
+        with _translate_errors(), self._engine.begin() as connection:
+            connection.execute(lake_commit_checks.insert(), rows)
+
+    def after(self, check_id: int, limit: int) -> list[CheckRecord]:
+        query = select(lake_commit_checks).where(lake_commit_checks.c.id > check_id)
+        return self._read(query.order_by(lake_commit_checks.c.id).limit(limit))
+
+    def quarantined(self, table: TableName | None = None) -> list[CheckRecord]:
+        query = select(lake_commit_checks).where(lake_commit_checks.c.quarantined, ~lake_commit_checks.c.released)
+        if table is not None:
+            query = query.where(lake_commit_checks.c.table_name == table.qualified)
+        return self._read(query.order_by(lake_commit_checks.c.id))
+
+    def release(self, table: TableName, run_id: str) -> None:
+        update = (
+            lake_commit_checks.update()
+            .where(lake_commit_checks.c.table_name == table.qualified, lake_commit_checks.c.run_id == run_id)
+            .values(released=True)
+        )
+        with _translate_errors(), self._engine.begin() as connection:
+            connection.execute(update)
+
+    def _read(self, query: Any) -> list[CheckRecord]:
+        with _translate_errors(), self._engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [_record(row) for row in rows]
+
+
+def _record(row: Any) -> CheckRecord:
+    return CheckRecord(
+        id=row["id"],
+        table=row["table_name"],
+        version=row["version"],
+        run_id=row["run_id"],
+        field=row["field"],
+        reason=row["reason"],
+        detail=row["detail"],
+        quarantined=bool(row["quarantined"]),
+        released=bool(row["released"]),
+        at=row["at"],
+    )

@@ -88,6 +88,8 @@ class CommitRequest:
     mode: Mode
     lineage: Lineage
     run_id: str  # the staging run every file comes from: a retried commit of the same run is recorded once
+    #: the writer knows its files lack columns of the table and wants them in anyway (releases a quarantine)
+    accept_schema_change: bool = False
 
     @property
     def rows(self) -> int:

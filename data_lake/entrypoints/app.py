@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import APIFlask, Schema
-from apiflask.fields import Integer, List, Nested, String
+from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import Length, Range
 from flask import g, request
 
 from data_lake.bootstrap import Lake, bootstrap
 from data_lake.domain.commits import MAX_FILE_ROWS, DataFile
+from data_lake.domain.tables import TableName
 from data_lake.entrypoints.views import (
+    check_view,
     commit_view,
     diff_view,
     lineage_view,
@@ -52,6 +54,13 @@ class CommitIn(Schema):
     mode = String(load_default="append")
     job = String(required=True)
     inputs = List(String(), load_default=list)
+    accept_schema_change = Boolean(
+        load_default=False,
+        metadata={
+            "description": "Take a commit whose files lack "
+            "columns of the table (otherwise it is quarantined: 409 commit_quarantined)."
+        },
+    )
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
@@ -95,6 +104,7 @@ def _register_routes(app: APIFlask, service: CatalogService) -> None:
             job=body["job"],
             inputs=body["inputs"],
             caller=g.get("strata_caller"),
+            accept_schema_change=body["accept_schema_change"],
         )
         committed = service.commit(request)
         return commit_view(committed), 200 if committed.replayed else 201
@@ -121,6 +131,25 @@ def _version(text: str | None, field: str) -> int | None:
 
 def _register_analysis(app: APIFlask, lake: Lake) -> None:
     profiles = lake.profiles
+    checks = lake.checks
+
+    @app.get("/v1/commit-checks")
+    @app.doc(
+        tags=["analysis"],
+        summary="Findings of the commit checks after ?after=<id> (oldest first, ?limit<=1000): schema breaks "
+        "(quarantined commits) and profile anomalies; ?quarantined=true[&table=]: commits in quarantine now.",
+    )
+    def commit_checks() -> dict[str, Any]:
+        if checks is None:
+            return {"checks": []}
+        if request.args.get("quarantined") == "true":
+            table = request.args.get("table")
+            found = checks.quarantined(TableName.parse(table) if table else None)
+        else:
+            after = _version(request.args.get("after"), "after") or 0
+            limit = _version(request.args.get("limit"), "limit") or 1000
+            found = checks.after(after, min(limit, 1000))
+        return {"checks": [check_view(check) for check in found]}
 
     @app.get("/v1/overview")
     @app.doc(tags=["analysis"], summary="Every table with zone, version, rows, freshness and rows per partition.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from data_lake.domain.checks import CheckRecord
 from data_lake.domain.commits import TableSummary, partition_stats
 from data_lake.domain.lineage import TableLineage
 from data_lake.profiling import ProfileService, VersionProfile
@@ -116,3 +117,18 @@ def overview_view(profiles: ProfileService) -> dict[str, Any]:
             "partition_rows": [{"value": p.value, "rows": p.rows} for p in partitions],
         })  # fmt: skip
     return {"tables": tables}
+
+
+def check_view(check: CheckRecord) -> dict[str, Any]:
+    return {
+        "id": check.id,
+        "table": check.table,
+        "version": check.version,
+        "run_id": check.run_id,
+        "field": check.field,
+        "reason": check.reason,
+        "detail": check.detail,
+        "quarantined": check.quarantined,
+        "released": check.released,
+        "at": check.at.isoformat(timespec="seconds"),
+    }

@@ -12,7 +12,7 @@ from collections import Counter
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client import Counter as PromCounter
 
-from monitoring.domain.judgement import DRIFT, MISSING, ColumnReading, WindowReading
+from monitoring.domain.judgement import DRIFT, MISSING, ColumnReading, LakeFinding, WindowReading
 from monitoring.domain.schema import Violation
 from monitoring.domain.streams import STREAM_LABELS, StreamLabels
 from monitoring.ports import DataRecorder
@@ -20,6 +20,7 @@ from monitoring.ports import DataRecorder
 _FEATURE = [*STREAM_LABELS, "feature", "window"]
 _WINDOW = [*STREAM_LABELS, "window"]
 _NODE = [*STREAM_LABELS, "node", "window"]
+_LAKE = ("data_lake", "data_lake", "development")
 
 
 class PrometheusDataRecorder(DataRecorder):
@@ -54,6 +55,16 @@ class PrometheusDataRecorder(DataRecorder):
         self.node_score = gauge("node_prediction_drift_score", "Distance of one node's predictions to its "
                                 "reference.", _NODE)  # fmt: skip
         self.node = gauge("node_prediction_drift_detected", "1 when a node's predictions drifted.", _NODE)
+        lake = ["component", "layer", "flow", "table"]
+        self.lake_anomalies = PromCounter(
+            "strata_monitor_lake_commit_anomalies",
+            "Findings of the lake's commit checks (reason: missing_column, added_column, row_count, missing_rate, "
+            "new_categories).",
+            [*lake, "field", "reason"],
+            registry=registry,
+        )
+        self.lake_quarantine = gauge("lake_quarantined_commits", "Commits of the table in quarantine now.", lake)
+        self._quarantined_tables: set[str] = set()
 
     def schema_violations(self, stream: StreamLabels, violations: Counter[Violation]) -> None:
         for violation, count in violations.items():
@@ -83,6 +94,15 @@ class PrometheusDataRecorder(DataRecorder):
         if DRIFT in self._aspects and column.drift.score is not None:
             self.drift_score.labels(*names).set(column.drift.score)
             self.drift.labels(*names).set(int(column.drift.detected))
+
+    def lake_findings(self, findings: list[LakeFinding]) -> None:
+        for finding in findings:
+            self.lake_anomalies.labels(*_LAKE, finding.table, finding.field, finding.reason).inc()
+
+    def lake_quarantined(self, commits_per_table: dict[str, int]) -> None:
+        for table in self._quarantined_tables | set(commits_per_table):  # a released table goes back to 0
+            self.lake_quarantine.labels(*_LAKE, table).set(commits_per_table.get(table, 0))
+        self._quarantined_tables |= set(commits_per_table)
 
     def forget(self, stream: StreamLabels) -> None:
         wanted = dict(zip(("component", "layer", "flow", "model", "version"), stream.values(), strict=True))

@@ -133,3 +133,15 @@ def outside(ranges: dict[str, tuple[float, float]], row: dict[str, object]) -> l
         if isinstance(value, int | float) and not isinstance(value, bool) and not low <= value <= high:
             found.append(name)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class LakeFinding:
+    """One finding of the lake's commit checks (data_lake/domain/checks.py), as its API lists it."""
+
+    id: int
+    table: str
+    run_id: str
+    field: str
+    reason: str
+    quarantined: bool

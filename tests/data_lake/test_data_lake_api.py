@@ -191,9 +191,43 @@ def test_new_columns_extend_the_schema(client: FlaskClient, write_parquet: Write
     second = write_parquet("raw/order_placed/nominal_date=2024-05-02/b.parquet", "2024-05-02", run="r2",
                            order_id=["x"], n=[1])  # fmt: skip
     extended = [{"name": "order_id", "type": "string"}, {"name": "n", "type": "int64"}]
+    lacking = [column["name"] for column in SCHEMA if column["name"] not in ("order_id", "nominal_date")]
 
-    assert client.post("/v1/tables/raw.order_placed/commits", json=body([second], schema=extended)).status_code == 201
+    # the files lack columns the table has: quarantined (kept staged, the reason recorded) until accepted
+    refused = client.post("/v1/tables/raw.order_placed/commits", json=body([second], schema=extended))
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "commit_quarantined"
+    assert f"no column {lacking[0]!r}" in refused.get_json()["error"]["message"]
+    held = client.get("/v1/commit-checks?quarantined=true").get_json()["checks"]
+    assert {(c["table"], c["field"], c["reason"]) for c in held} >= {("raw.order_placed", lacking[0], "missing_column")}
+    assert client.get("/v1/tables/raw.order_placed").get_json()["version"] == 1
+    accepted = {**body([second], schema=extended), "accept_schema_change": True}
+    assert client.post("/v1/tables/raw.order_placed/commits", json=accepted).status_code == 201
     assert client.get("/v1/tables/raw.order_placed").get_json()["schema"] == [*SCHEMA, extended[1]]
+    assert client.get("/v1/commit-checks?quarantined=true").get_json()["checks"] == []
+
+
+def test_the_lake_sidecar_sees_a_quarantined_commit(app: Any, client: FlaskClient, write_parquet: WriteParquet) -> None:
+    """The data_lake sidecar's monitor reads the checks over the lake's API and exports the quarantine."""
+    import httpx
+    from prometheus_client import CollectorRegistry
+
+    from monitoring.adapters.data_metrics import PrometheusDataRecorder
+    from monitoring.adapters.lake_checks_http import HttpLakeChecks
+    from monitoring.monitors import LakeCheckMonitor
+
+    first = write_parquet("raw/order_placed/nominal_date=2024-05-01/a.parquet", "2024-05-01")
+    client.post("/v1/tables/raw.order_placed/commits", json=body([first]))
+    second = write_parquet("raw/order_placed/nominal_date=2024-05-02/b.parquet", "2024-05-02", run="r2",
+                           order_id=["x"], n=[1])  # fmt: skip
+    renamed = [{"name": "order_id", "type": "string"}, {"name": "n", "type": "int64"}]
+    assert client.post("/v1/tables/raw.order_placed/commits", json=body([second], schema=renamed)).status_code == 409
+    registry = CollectorRegistry()
+    checks = HttpLakeChecks("http://lake", transport=httpx.WSGITransport(app=app))
+    LakeCheckMonitor(checks, PrometheusDataRecorder(registry, aspects=frozenset())).poll()
+    labels = {"component": "data_lake", "layer": "data_lake", "flow": "development", "table": "raw.order_placed"}
+    assert registry.get_sample_value("strata_monitor_lake_quarantined_commits", labels) == 1
+    missing = {**labels, "field": "minutes", "reason": "missing_column"}
+    assert registry.get_sample_value("strata_monitor_lake_commit_anomalies_total", missing) == 1
 
 
 def test_kernel_client_sees_typed_errors(lake: LakeClient) -> None:

@@ -192,3 +192,20 @@ def test_sql_refuses_anything_that_is_not_a_plain_read(runner: CliRunner, lake: 
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
     assert sorted(p.relative_to(lake.root) for p in lake.root.rglob("*")) == before
+
+
+def test_each_commit_is_checked_against_the_recent_profile(client: FlaskClient, lake: LakeClient) -> None:
+    """Development flow: a commit far smaller than the recent ones, a column suddenly often missing and a city
+    never seen are flagged (with the commit's version), never blocked; a clean commit records nothing."""
+    for index, date in enumerate(("2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04")):
+        commit(lake, day(date, seed=index))
+    assert client.get("/v1/commit-checks").json["checks"] == []
+    odd = day("2026-11-05", n=80, seed=9)
+    minutes = odd.column("delivery_minutes").to_pylist()
+    odd = odd.set_column(2, "delivery_minutes", pa.array([None] * 30 + minutes[30:], pa.float64()))
+    odd = odd.set_column(1, "city_id", pa.array(["c-9"] * 10 + odd.column("city_id").to_pylist()[10:]))
+    commit(lake, odd)
+    found = {(c["version"], c["field"], c["reason"]) for c in client.get("/v1/commit-checks").json["checks"]}
+    assert found == {(5, "", "row_count"), (5, "delivery_minutes", "missing_rate"), (5, "city_id", "new_categories")}
+    first = client.get("/v1/commit-checks").json["checks"][0]["id"]
+    assert len(client.get(f"/v1/commit-checks?after={first}").json["checks"]) == 2

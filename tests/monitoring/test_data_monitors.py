@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,10 @@ from prometheus_client import CollectorRegistry
 
 from monitoring.adapters.data_metrics import PrometheusDataRecorder
 from monitoring.bootstrap import bootstrap
-from monitoring.domain.judgement import DRIFT, MISSING, Policy
+from monitoring.domain.judgement import DRIFT, MISSING, LakeFinding, Policy
 from monitoring.domain.schema import Violation, ViolationKind, schema_violations
-from monitoring.monitors import PredictionMonitor, SchemaMonitor
-from monitoring.ports import EventSource, ReferenceSource
+from monitoring.monitors import LakeCheckMonitor, PredictionMonitor, SchemaMonitor
+from monitoring.ports import EventSource, LakeChecks, ReferenceSource
 from monitoring.settings import Settings
 from strata_kernel.contracts.events import OrderPlaced, PredictionLogged
 from strata_kernel.profiles.reference import ReferenceProfile, build_reference
@@ -258,8 +259,9 @@ def test_the_engine_sidecar_reads_the_local_event_log(tmp_path: Path, reference:
     assert _value(registry, "window_samples", window="5m") == 600
 
 
-def test_only_the_engine_and_data_processing_sidecars_run_data_monitors(tmp_path: Path) -> None:
-    for component, expected in (("inference_engine", True), ("data_processing", True), ("ui", False)):
+def test_only_the_engine_data_processing_and_lake_sidecars_run_data_monitors(tmp_path: Path) -> None:
+    cases = (("inference_engine", True), ("data_processing", True), ("data_lake", True), ("ui", False))
+    for component, expected in cases:
         settings = Settings(var_dir=tmp_path, sidecar_component=component)  # type: ignore[arg-type]
         sidecar = bootstrap(settings, registry=CollectorRegistry())
         assert (sidecar.data is not None) is expected, component
@@ -302,3 +304,36 @@ def test_the_data_monitors_load_no_heavy_library(tmp_path: Path, reference: Refe
     done = subprocess.run([sys.executable, "-c", _LEAN_CHECK, *args], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+class FakeLakeChecks(LakeChecks):
+    def __init__(self) -> None:
+        self.findings: list[LakeFinding] = []
+
+    def after(self, check_id: int) -> list[LakeFinding]:
+        return [finding for finding in self.findings if finding.id > check_id][:2]  # paged: the monitor pages on
+
+    def quarantined(self) -> list[LakeFinding]:
+        return [finding for finding in self.findings if finding.quarantined]
+
+
+def test_the_lake_sidecar_counts_commit_findings_and_quarantined_commits() -> None:
+    checks, registry = FakeLakeChecks(), CollectorRegistry()
+    monitor = LakeCheckMonitor(checks, PrometheusDataRecorder(registry, aspects=frozenset()))
+    checks.findings = [
+        LakeFinding(1, "processed.orders", "r7", "n_items", "missing_column", quarantined=True),
+        LakeFinding(2, "processed.orders", "r7", "item_count", "added_column", quarantined=True),
+        LakeFinding(3, "raw.order_placed", "r8", "", "row_count", quarantined=False),
+    ]
+    monitor.poll()
+    base = {"component": "data_lake", "layer": "data_lake", "flow": "development"}
+    value = registry.get_sample_value
+    anomalies = "strata_monitor_lake_commit_anomalies_total"
+    assert value(anomalies, {**base, "table": "processed.orders", "field": "n_items", "reason": "missing_column"}) == 1
+    assert value(anomalies, {**base, "table": "raw.order_placed", "field": "", "reason": "row_count"}) == 1
+    quarantined = "strata_monitor_lake_quarantined_commits"
+    assert value(quarantined, {**base, "table": "processed.orders"}) == 1
+    checks.findings = [replace(finding, quarantined=False) for finding in checks.findings]  # released
+    monitor.poll()
+    assert value(quarantined, {**base, "table": "processed.orders"}) == 0
+    assert value(anomalies, {**base, "table": "processed.orders", "field": "n_items", "reason": "missing_column"}) == 1
