@@ -24,6 +24,7 @@ from inference_engine.serving.poller import RoutingPoller
 from inference_engine.settings import Settings
 from strata_kernel.background import BackgroundLoop, LoopMetrics
 from strata_kernel.composition import Dependencies as KernelDependencies
+from strata_kernel.model_specs import declared_models
 
 if TYPE_CHECKING:
     from inference_engine.partitioning.training import PartitionedOptions
@@ -136,8 +137,9 @@ class Dependencies(KernelDependencies[Settings]):
     @cached_property
     def routing_table(self) -> RoutingTable:
         settings = self.settings
+        specs_dir = settings.resolved_model_specs_dir()
         return RoutingTable(self.loader, model_names=settings.models, alias=settings.serving_alias,
-                            observer=self.observer)  # fmt: skip
+                            observer=self.observer, declared=lambda: declared_models(specs_dir))  # fmt: skip
 
     @cached_property
     def predictor(self) -> Predictor:

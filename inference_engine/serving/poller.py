@@ -41,7 +41,7 @@ class RoutingPoller:
     def poll_once(self) -> list[str]:
         """One round over the served models; returns the models whose routing changed."""
         changed = []
-        for name in self._table.model_names:
+        for name in self._table.served_names():  # declared models too: a deploy reaches them by routing
             try:
                 if self._poll(name):
                     changed.append(name)

@@ -1,8 +1,12 @@
-"""The routing table: which loaded versions serve each configured model now.
+"""The routing table: which loaded versions serve each model now.
 
 A model is served by its alias's version (``production``) until a routing record arrives; then by the record's
 versions, each loaded and warmed *before* the swap. Every change replaces the model's Deployment with one reference
 swap, so requests never see half of a change.
+
+*Configured* models (the ``models`` setting) are loaded at start and decide readiness. Every other *declared* model
+(a ``model_specs/<name>.yaml``) is served too, without a setting: loaded when its first request or routing record
+arrives — a team adds a model by declaring it, not by reconfiguring the engine.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -35,8 +39,10 @@ class RoutingTable:
         model_names: Sequence[str],
         alias: str = "production",
         observer: ServingObserver | None = None,
+        declared: Callable[[], Iterable[str]] = tuple,
     ) -> None:
         self._loader = loader
+        self._declared = declared  # read again on each use: a model declared after the start is served too
         self._registry = loader.registry
         self._names = tuple(model_names)
         self._alias = alias
@@ -48,6 +54,13 @@ class RoutingTable:
     @property
     def model_names(self) -> tuple[str, ...]:
         return self._names
+
+    def served_names(self) -> tuple[str, ...]:
+        """Every model this engine answers for: the configured ones, then the declared ones."""
+        return tuple(dict.fromkeys((*self._names, *self._declared())))
+
+    def is_declared(self, name: str) -> bool:
+        return name not in self._names and name in set(self._declared())
 
     @property
     def alias(self) -> str:
@@ -62,7 +75,7 @@ class RoutingTable:
         return all(name in self._serving for name in self._names)
 
     def load_model(self, name: str) -> None:
-        """Load one configured model unless it serves already; a failure is kept for /readyz, then raised."""
+        """Load one model's alias version unless it serves already; a failure is kept (for /readyz), then raised."""
         if name in self._serving:
             return
         try:
@@ -100,8 +113,9 @@ class RoutingTable:
         """Load and warm every version the record needs, then swap; a record not newer than the applied one is
         ignored (the applied deployment is returned). A load failure leaves the current routing serving."""
         name = record.model
-        if name not in self._names:
-            raise ModelNotFound(f"model {name} is not served by this engine (served: {', '.join(self._names)})")
+        if name not in self._names and not self.is_declared(name):
+            served = ", ".join(self.served_names())
+            raise ModelNotFound(f"model {name} is neither configured nor declared (served: {served})")
         with self._reload_lock:
             current = self._serving.get(name)
             if current is not None and current.record is not None and record.revision <= current.record.revision:
@@ -134,8 +148,12 @@ class RoutingTable:
         if deployment is None and name in self._names:  # configured, still loading (a restart): try again soon
             reason = self._problems.get(name, "loading")
             raise Unavailable(f"model {name} is not ready: {reason}", code="model_loading", retry_after=2)
+        if deployment is None and self.is_declared(name):  # its first request: load its production version now
+            self.load_model(name)
+            return self._serving[name]
         if deployment is None:
-            raise ModelNotFound(f"model {name} is not loaded")
+            raise ModelNotFound(f"model {name} is neither configured nor declared (served: "
+                                f"{', '.join(self.served_names())})")  # fmt: skip
         return deployment
 
     def version(self, name: str, version: int) -> LoadedModel:
