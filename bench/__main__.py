@@ -1,6 +1,9 @@
-"""`python -m bench [etd] [online] [pit] [nrt] [partitioned] [serving] [--requests N]`: run the benchmarks (default:
+"""`python -m bench [online] [pit] [nrt] [partitioned] [serving] [--requests N]`: run the benchmarks (default:
 all). `serving`: the generic online endpoint of a declared model next to ETD's estimate.
 
+`python -m bench etd [--slice N] [--rounds N] [--concurrency 1,8,32] [--rate 200] [--against DIR]`: the ETD path,
+the engine alone and the chatbot against `mlflow models serve`, interleaved; an open loop at a fixed rate.
+`python -m bench footprint [--var-dir DIR] [--start]`: RSS/PSS per process of a running stack, and what each holds.
 `python -m bench rollout [--var-dir var] [--rate 50] [--duration S]`: canary promotion and rollback under load.
 `python -m bench hostile [--examples N] [--only crafted,fuzz,kill]`: the hostile-input campaign against a running stack.
 `python -m bench profile`: profiling a lake table, full vs incremental, DuckDB vs Spark vs pandas describe().
@@ -18,6 +21,7 @@ from rich.table import Table
 from bench import (
     chat,
     etd,
+    footprint,
     hostile,
     nrt_freshness,
     online_lookup,
@@ -36,6 +40,12 @@ def main() -> None:
         return
     if sys.argv[1:2] == ["startup"]:  # its own options; not part of "all" (it needs a built demo, takes minutes)
         startup.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["etd"]:  # its own options (interleaved with mlflow serve, open loop, --against)
+        etd.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["footprint"]:  # memory of a running stack
+        footprint.main(sys.argv[2:])
         return
     if sys.argv[1:2] == ["hostile"]:  # destructive on purpose: only against a throw-away running stack
         hostile.main(sys.argv[2:])
@@ -64,18 +74,7 @@ def main() -> None:
         _print_chat(args.requests)
     if args.only and "etd" not in args.only:
         return
-    results = etd.run(args.requests)
-    baseline = {r.concurrency: r for r in results if r.label.startswith("baseline")}
-    table = Table(title=f"ETD serving, {args.requests} requests per row (2-core machine)")
-    for column in ("path", "conc.", "p50 ms", "p99 ms", "req/s", "errors", "p99 vs mlflow", "req/s vs mlflow"):
-        table.add_column(column, justify="right" if column != "path" else "left")
-    for r in results:
-        base = baseline.get(r.concurrency)
-        p99_ratio = f"{base.p99_ms / r.p99_ms:.1f}x lower" if base and base is not r else ""
-        rps_ratio = f"{r.throughput_rps / base.throughput_rps:.1f}x" if base and base is not r else ""
-        table.add_row(r.label, str(r.concurrency), f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
-                      f"{r.throughput_rps:.0f}", str(r.errors), p99_ratio, rps_ratio)  # fmt: skip
-    Console(width=150).print(table)
+    etd.main([])
 
 
 def _print_chat(count: int) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import queue
 import statistics
 import threading
 import time
@@ -119,3 +121,112 @@ def peak_mb(pid: int | str = "self") -> float:
     except OSError:
         pass
     return 0.0
+
+
+@dataclass
+class Slices:
+    """Latencies of one target gathered over several interleaved slices, with the load average of each slice."""
+
+    label: str
+    concurrency: int
+    latencies: list[float]
+    seconds: float = 0.0
+    errors: int = 0
+    loads: list[float] | None = None
+
+    def add(self, latencies: list[float], seconds: float, errors: int) -> None:
+        self.latencies.extend(latencies)
+        self.seconds += seconds
+        self.errors += errors
+        self.loads = [*(self.loads or []), os.getloadavg()[0]]
+
+    def p(self, q: float) -> float:
+        return percentile(self.latencies, q) * 1000 if self.latencies else float("nan")
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    @property
+    def load(self) -> str:
+        loads = self.loads or [0.0]
+        return f"{min(loads):.1f}-{max(loads):.1f}"
+
+
+def closed_loop(call: Callable[[int], int], *, requests: int, concurrency: int) -> tuple[list[float], float, int]:
+    """``requests`` calls over ``concurrency`` threads, each sending its next one when its last one is answered;
+    returns (latencies in seconds, elapsed seconds, errors). An exception counts as an error."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(requests))
+
+    def worker() -> None:
+        nonlocal errors
+        local: list[float] = []
+        local_errors = 0
+        while (i := _next(counter, lock)) is not None:
+            started = time.perf_counter()
+            local_errors += _status(call, i) >= 400
+            local.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(local)
+            errors += local_errors
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, time.perf_counter() - started, errors
+
+
+def open_loop(
+    call: Callable[[int], int], *, rate: float, seconds: float, senders: int = 64
+) -> tuple[list[float], float, int]:
+    """Requests sent at a fixed ``rate`` whatever the answers do (open loop); returns (latencies, elapsed, errors).
+
+    Free of coordinated omission: each request has its intended start ``i / rate`` on a fixed schedule and its
+    latency is counted from that instant, so a slow answer that delays the sending of later requests (all senders
+    busy, or this generator itself late) shows in their latencies instead of thinning the load.
+    """
+    total = max(1, int(rate * seconds))
+    todo: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+    results: list[tuple[float, int]] = []
+    lock = threading.Lock()
+    start = time.perf_counter() + 0.05
+
+    def sender() -> None:
+        while (i := todo.get()) is not None:
+            status = _status(call, i)
+            latency = time.perf_counter() - (start + i / rate)
+            with lock:
+                results.append((latency, status))
+
+    threads = [threading.Thread(target=sender, daemon=True) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for i in range(total):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        todo.put(i)
+    for _ in threads:
+        todo.put(None)
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    return [latency for latency, _ in results], elapsed, sum(status >= 400 for _, status in results)
+
+
+def _next(counter: Any, lock: threading.Lock) -> int | None:
+    with lock:
+        return next(counter, None)
+
+
+def _status(call: Callable[[int], int], i: int) -> int:
+    try:
+        return call(i)
+    except Exception:  # a refused or broken connection is an error of the target, not of the benchmark
+        return 599
