@@ -7,9 +7,9 @@ slice in each round, the order rotating per round, so background load hits all o
 - the inference engine alone (one prediction per request);
 - the chatbot's free text: business logic -> data processing -> inference engine (``POST /v1/help/ask``, c=1);
 - the baseline: `mlflow models serve` (one hop, one row);
-- with ``--against DIR``: the same three Strata targets of another checkout (e.g. main before a change, as
-  ``git worktree add --detach /tmp/base main``), started next to this one on other ports with a copy of the
-  demo, so a change is measured before/after in the same run.
+- with ``--against DIR`` (repeatable): the same three Strata targets of another checkout (e.g. main before a
+  change, as ``git worktree add --detach /tmp/base main``; labelled by its folder's name), started next to this one
+  on other ports (19000, 20000, ...) with a copy of the demo, so a change is measured before/after in the same run.
 Closed loop at each concurrency (p50/p99, requests per second, ratios to mlflow), then an open loop at a fixed rate
 (``--rate``; latencies counted from each request's intended start: no coordinated omission). The 1-minute load
 average is printed beside every row (min-max over its slices).
@@ -185,7 +185,7 @@ class Options:
     rate: float = 200.0
     open_seconds: float = 10.0
     open_rounds: int = 3
-    against: Path | None = None
+    against: tuple[Path, ...] = ()
 
 
 def _strata_targets(label: str, var_dir: Path, port_base: int, count: int) -> list[Target]:
@@ -253,7 +253,7 @@ def _open_loops(targets: list[Target], options: Options) -> None:
 
 
 def run(options: Options) -> tuple[list[Target], Target, list[Target]]:
-    """(Strata's targets incl. a baseline checkout's, mlflow's target, the open-loop targets), measured."""
+    """(Strata's targets incl. the other checkouts', mlflow's target, the open-loop targets), measured."""
     var_dir = ROOT / "var" / "bench"
     if not (var_dir / "demo" / "BUILT").exists():
         subprocess.run([sys.executable, "-m", "strata_cli", "build"], env=_env(var_dir), cwd=ROOT, check=True)
@@ -261,10 +261,10 @@ def run(options: Options) -> tuple[list[Target], Target, list[Target]]:
     with ExitStack() as stack:
         stack.enter_context(running_strata(var_dir))
         targets = _strata_targets("Strata", var_dir, 18000, count)
-        if options.against is not None:
-            base_var = _copy_demo(var_dir, options.against)
-            stack.enter_context(running_strata(base_var, options.against.resolve(), port_base=19000))
-            targets += _strata_targets("baseline", base_var, 19000, count)
+        for n, checkout in enumerate(options.against, 1):
+            other_var = _copy_demo(var_dir, checkout)
+            stack.enter_context(running_strata(other_var, checkout.resolve(), port_base=18000 + 1000 * n))
+            targets += _strata_targets(checkout.name, other_var, 18000 + 1000 * n, count)
         version, features = _global_xgboost_version(var_dir)
         port = _free_port()
         stack.enter_context(mlflow_serve(var_dir, port, f"models:/etd/{version}"))
@@ -336,8 +336,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="open-loop requests/s (0: no open loop)")
     parser.add_argument("--open-seconds", type=float, default=10.0, help="length of one open-loop slice")
     parser.add_argument("--open-rounds", type=int, default=3, help="open-loop slices per target")
-    parser.add_argument("--against", type=Path, help="another checkout measured in the same run (a baseline)")
+    parser.add_argument("--against", type=Path, action="append", default=[],
+                        help="another checkout measured in the same run (a baseline; may be repeated)")  # fmt: skip
     args = parser.parse_args(argv)
     options = Options(args.slice, args.rounds, tuple(int(c) for c in args.concurrency.split(",")), args.rate,
-                      args.open_seconds, args.open_rounds, args.against)  # fmt: skip
+                      args.open_seconds, args.open_rounds, tuple(args.against))  # fmt: skip
     report(*run(options), options)
