@@ -80,6 +80,7 @@ class Dependencies(KernelDependencies[Settings]):
             flush_events=settings.flush_events,
             poll_records=settings.poll_records,
             poll_timeout_seconds=settings.effective_poll_timeout(),
+            group_per_topic=settings.event_log == "kafka",
         )
         topics = [
             TopicCollector(schema, self.event_log, self.lake, self.quarantine, config) for schema in SCHEMAS.values()

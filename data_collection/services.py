@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,10 @@ class CollectorConfig:
     flush_events: int = 50_000  # flush a batch at this size, or sooner when the topic is idle
     poll_records: int = 5_000
     poll_timeout_seconds: float = 0.5  # an empty poll this long means "idle"
+    #: one consumer group per topic (``<group>.<topic>``): Kafka rebalances a group across every topic its members
+    #: read whenever one joins, and the collector's per-topic consumers would stall each other (measured on tansu:
+    #: minutes of rejoining). The local log keeps offsets per topic anyway (its group files stay as they were).
+    group_per_topic: bool = False
 
 
 class TopicCollector:
@@ -84,6 +89,10 @@ class TopicCollector:
         consumer.commit()
         return result
 
+    def drained(self) -> bool:
+        """Nothing left to read (a consumer still joining its Kafka group has read nothing yet)."""
+        return self._open_consumer().caught_up()
+
     def reset(self) -> None:
         if self._consumer is not None:
             self._consumer.close()
@@ -91,7 +100,10 @@ class TopicCollector:
 
     def _open_consumer(self) -> EventConsumer:
         if self._consumer is None:
-            self._consumer = self._event_log.consumer(self.schema.topic, self._config.group)
+            topic, group = self.schema.topic, self._config.group
+            self._consumer = self._event_log.consumer(
+                topic, f"{group}.{topic}" if self._config.group_per_topic else group
+            )
         return self._consumer
 
     def _poll_batch(self, consumer: EventConsumer) -> list[Event]:
@@ -160,12 +172,20 @@ class Collector:
                     observer.record_batch(result)
         return handled
 
-    def run_until_idle(self) -> int:
-        """Drain every topic; returns the number of events handled. A failed batch raises (and stays uncommitted)."""
+    def run_until_idle(self, join_timeout_seconds: float = 300.0) -> int:
+        """Drain every topic; returns the number of events handled. A failed batch raises (and stays uncommitted).
+
+        Idle means an empty round with every topic read to its end: against Kafka a round is also empty while a
+        consumer is still joining its group (seconds); that wait is bounded by ``join_timeout_seconds``."""
         total = 0
-        while handled := self.step():
+        deadline = time.monotonic() + join_timeout_seconds
+        while True:
+            handled = self.step()
             total += handled
-        return total
+            if handled:
+                continue
+            if all(topic.drained() for topic in self._topics) or time.monotonic() > deadline:
+                return total
 
     def close(self) -> None:
         for topic in self._topics:

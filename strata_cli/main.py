@@ -5,6 +5,7 @@ Every failure ends with one line of why and a non-zero exit code.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -19,10 +20,10 @@ from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
-from strata_cli import lifecycle, mlflow_ui, models, operator, supervisor
+from strata_cli import cluster, lifecycle, mlflow_ui, models, operator, supervisor
 from strata_cli.devflow import StepFailed, child_env, flow_steps, run_flow
 from strata_cli.progress import BuildProgress
-from strata_cli.settings import Settings
+from strata_cli.settings import ClusterSettings, Settings
 from strata_cli.topology import Service, Sidecar, services, sidecars
 from strata_cli.waiting import NotReady, ask, wait_ready
 from strata_kernel.cli import restrict_new_files
@@ -30,6 +31,8 @@ from strata_kernel.settings import load_settings
 
 app = typer.Typer(help="Strata: a layered ML platform.", no_args_is_help=True, add_completion=False)
 service_app = typer.Typer(help="Start, stop or restart one running process.", no_args_is_help=True)
+cluster_app = typer.Typer(help="The cluster profile's distributed components (deploy/cluster.yaml).",
+                          no_args_is_help=True)  # fmt: skip
 
 
 @app.callback()
@@ -39,6 +42,7 @@ def _private_state() -> None:
 
 
 app.add_typer(service_app, name="service")
+app.add_typer(cluster_app, name="cluster")
 app.command("tree")(models.tree)
 app.command("mlflow-ui")(mlflow_ui.mlflow_ui)
 # the operator's deployment commands (comparative_eval's API); `status MODEL` is below, next to process status
@@ -342,6 +346,49 @@ def service_start(name: str) -> None:
 def service_restart(name: str) -> None:
     """Restart one process."""
     _service_action("restart", name)
+
+
+@cluster_app.command("up")
+def cluster_up() -> None:
+    """Start Spark (master + workers), tansu (Kafka) and the MLflow server, and empty the PostgreSQL and Redis
+    databases, where STRATA_CONFIG_FILE (deploy/cluster.yaml) says; returns once every component is ready."""
+    settings = load_settings(ClusterSettings)
+    started = time.perf_counter()
+    try:
+        cluster.Cluster(settings, log=console.print).up()
+    except cluster.ClusterError as exc:
+        raise _fail(f"{exc}; stopped what had started") from None
+    console.print(f"Cluster ready in {time.perf_counter() - started:.1f}s; `strata cluster down` stops it")
+
+
+@cluster_app.command("down")
+def cluster_down(
+    drop_databases: bool = typer.Option(False, "--drop-databases", help="Also drop the PostgreSQL databases."),
+) -> None:
+    """Stop every process `strata cluster up` started (the databases keep their data until the next `up`)."""
+    running = cluster.Cluster(load_settings(ClusterSettings))
+    stopped = running.down()
+    console.print(f"Stopped {stopped} cluster processes" if stopped else "No cluster process was running")
+    if drop_databases:
+        try:
+            running.drop_databases()
+        except cluster.ClusterError as exc:
+            raise _fail(str(exc)) from None
+        console.print("Dropped the cluster's databases")
+
+
+@cluster_app.command("status")
+def cluster_status() -> None:
+    """Which cluster processes run, and the Spark master's applications."""
+    settings = load_settings(ClusterSettings)
+    running = cluster.Cluster(settings).running()
+    if not running:
+        raise _fail(f"no cluster runs from {settings.cluster_dir.resolve()}")
+    for process in running:
+        console.print(f"{process.name}: pid {process.pid}")
+    with contextlib.suppress(httpx.HTTPError):
+        for state, apps in cluster.spark_applications(settings).items():
+            console.print(f"spark applications {state}: {', '.join(str(a.get('name')) for a in apps) or '-'}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
+
+from pydantic import Field
 
 from strata_kernel.settings import StrataSettings
 
@@ -28,3 +31,34 @@ class Settings(StrataSettings):
     mlflow_ui_url: str = "http://127.0.0.1:5000"
     #: a deploy validates the candidate (load, warm, predict) before it answers: allow it time
     operator_timeout_seconds: float = 120.0
+    #: gunicorn workers of the other services (the cluster profile runs several everywhere)
+    service_workers: int = 1
+
+
+class ClusterSettings(StrataSettings):
+    """What `strata cluster up` starts on loopback (section ``cluster`` of deploy/cluster.yaml); the services
+    find the same addresses in their own sections of that file."""
+
+    section: ClassVar[str] = "cluster"
+
+    #: logs, pids, Spark work directories, MLflow's served artifacts (outside var_dir: a build wipes var_dir)
+    cluster_dir: Path = Path("var-cluster")
+    spark_master: str = "spark://127.0.0.1:7077"
+    spark_master_webui_port: int = 8080
+    spark_workers: int = 2
+    spark_worker_cores: int = 1
+    spark_worker_memory: str = "1g"
+    #: worker n (1, 2, ...) serves its web UI on base + n - 1
+    spark_worker_webui_base_port: int = 8081
+    #: partitions of every topic of strata_kernel.contracts.topics, created by `up`
+    kafka_partitions: int = 3
+    mlflow_tracking_uri: str = "http://127.0.0.1:5000"
+    #: MLflow's backend store (runs, registry): created empty by `up`
+    mlflow_backend_store_uri: str = "postgresql+psycopg://postgres@127.0.0.1:5432/strata_cluster_mlflow"
+    mlflow_workers: int = 2
+    #: PostgreSQL databases of the relational stores: dropped and created empty by `up`
+    databases: list[str] = Field(default_factory=list)
+    #: Redis databases (online store, deployment lock): flushed by `up`
+    redis_urls: list[str] = Field(default_factory=list)
+    #: how long one component may take to become ready
+    ready_timeout_seconds: float = 180.0

@@ -72,16 +72,16 @@ class Sidecar:
 
 def services(settings: Settings) -> list[Service]:
     """Start order matters little (each waits for nothing), but the lake and the engine come first."""
-    hot = settings.hot_path_workers
+    hot, other = settings.hot_path_workers, settings.service_workers
     return [
-        Service("data_lake", settings.data_lake_url, number=4),
+        Service("data_lake", settings.data_lake_url, workers=other, number=4),
         Service("inference_engine", settings.inference_engine_url, workers=hot, number=3),
         Service("data_processing", settings.data_processing_url, workers=hot, number=2),
         Service("business_logic", settings.business_logic_url, workers=hot, number=1),
-        Service("data_collection", settings.data_collection_url, number=5),
-        Service("ui", settings.ui_url, number=0),
+        Service("data_collection", settings.data_collection_url, workers=other, number=5),
+        Service("ui", settings.ui_url, workers=other, number=0),
         StreamWorker("data_processing_stream", _stream_worker_url(settings), number=12, group="restaurant_realtime"),
-        Service("comparative_eval", settings.comparative_eval_url, number=6),
+        Service("comparative_eval", settings.comparative_eval_url, workers=other, number=6),
         help_centre(settings),
     ]
 

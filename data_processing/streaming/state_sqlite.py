@@ -39,11 +39,27 @@ class WindowStateStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # built by the caller's thread, then used by the worker's one loop (never concurrently)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # another worker of the group may hold the write lock for one batch: wait for it
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a committed batch survives a power cut, not just a crash
         for statement in _SCHEMA:
             self._db.execute(statement)
+
+    def exclusive(self) -> _Transaction:
+        """One write transaction around several steps: the workers of one group that share this file (several
+        consumers in one Kafka group) take turns, so each batch starts from the state the other saved."""
+        return self._transaction()
+
+    def snapshots_of(self, entities: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The saved snapshots of these entities (read afresh: another worker of the group may have moved them)."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(entities), 500):
+            chunk = list(entities[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT * FROM entity_state WHERE entity_id IN ({marks})", chunk)
+            found.update({entity: json.loads(text) for entity, text in rows})
+        return found
 
     def snapshots(self) -> dict[str, dict[str, Any]]:
         """Every entity's saved snapshot (loaded once at start: entities number thousands, not millions)."""
@@ -107,11 +123,18 @@ class WindowStateStore:
 
 
 class _Transaction:
+    """BEGIN IMMEDIATE (the file's write lock, waited for up to the connection's timeout) ... COMMIT; inside an
+    open transaction it joins that one."""
+
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
+        self._outermost = False
 
     def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        self._outermost = not self._db.in_transaction
+        if self._outermost:
+            self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if self._outermost:
+            self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")

@@ -12,6 +12,7 @@ replayed events are recognised by id. A background thread appends published rows
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -109,8 +110,10 @@ class StreamWorker:
                 self._metrics.lag_seconds.labels(topic).set(0.0)
             return 0
         started = time.perf_counter()
-        rows = self._apply(events)
-        self._state.save_batch({row.entity_id: self._entities[row.entity_id].snapshot() for row in rows}, rows)
+        with self._state.exclusive():  # from the saved state: another consumer of the group may have moved it
+            self._refresh(events)
+            rows = self._apply(events)
+            self._state.save_batch({row.entity_id: self._entities[row.entity_id].snapshot() for row in rows}, rows)
         self._batches += 1
         self._maybe_crash("after_state")
         self._publish_online()
@@ -132,6 +135,16 @@ class StreamWorker:
                 break
             events.extend(consumer.poll(max_records=budget, timeout_seconds=timeout))
         return events
+
+    def _refresh(self, events: Sequence[Event]) -> None:
+        """Reload the batch's entities from the state file: a rebalance moves partitions between the consumers of
+        a group (and an entity's events may sit in several partitions), so the snapshot in memory may be stale."""
+        entities = set()
+        for event in events:
+            with contextlib.suppress(ValueError, TypeError, KeyError):  # invalid events are counted by _apply
+                entities.add(self._group.entity_of(event.value))
+        for entity, snapshot in self._state.snapshots_of(sorted(entities)).items():
+            self._entities[entity] = self._group.new_state(snapshot)
 
     def _apply(self, events: Sequence[Event]) -> list[FeatureRow]:
         changed: dict[str, str] = {}  # entity -> id of the newest event that changed it in this batch
@@ -164,29 +177,37 @@ class StreamWorker:
         return "applied"
 
     def _publish_online(self) -> None:
-        pending = self._state.unpublished()
-        if not pending:
-            return
-        newest = {row.entity_id: row for row in pending}  # the last row per entity wins
-        rows = [OnlineRow(r.entity_id, r.event_time, dict(r.values)) for r in newest.values()]
-        self._online.put_rows(self._group.name, rows)
-        self._state.mark_published(pending[-1].seq, self._now())
+        # under the write lock: another worker of the group must not write an older row of an entity after ours
+        with self._state.exclusive():
+            pending = self._state.unpublished()
+            if not pending:
+                return
+            newest = {row.entity_id: row for row in pending}  # the last row per entity wins
+            rows = [OnlineRow(r.entity_id, r.event_time, dict(r.values)) for r in newest.values()]
+            self._online.put_rows(self._group.name, rows)
+            self._state.mark_published(pending[-1].seq, self._now())
 
     def flush_offline(self) -> None:
         """Append published rows to the lake, ``offline_flush_rows`` per file; a failure keeps them for later."""
-        while True:
+        while self._flush_offline_once():
+            pass
+
+    def _flush_offline_once(self) -> bool:
+        # under the write lock: two workers sharing the file must not append the same rows twice
+        with self._outbox.exclusive():
             waiting = self._outbox.published_count()
             self._metrics.outbox_rows.set(waiting)
             if not waiting:
-                return
+                return False
             rows = self._outbox.published(limit=self._config.offline_flush_rows)
             try:
                 self._offline.append(rows)
             except (StrataError, OSError) as exc:
                 self._metrics.offline_failures.inc()
                 log.warning("lake append of %d rows failed, kept for retry: %s", len(rows), exc)
-                return
+                return False
             self._outbox.forget_through(rows[-1].seq)
+            return True
 
     def _maybe_crash(self, point: str) -> None:
         if self._config.fault_point == point and self._batches >= self._config.fault_after_batches:

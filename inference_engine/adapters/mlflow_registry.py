@@ -124,7 +124,10 @@ class MlflowRegistry(ModelRegistry, ModelDocuments):
         existing = self._client.get_experiment_by_name(self._experiment)
         if existing is not None:
             return str(existing.experiment_id)
-        return str(self._client.create_experiment(self._experiment, artifact_location=self._artifact_root.as_uri()))
+        # a tracking server keeps the artifacts it serves (mlflow server --serve-artifacts): its default location
+        served = self._uri.startswith(("http://", "https://"))
+        location = None if served else self._artifact_root.as_uri()
+        return str(self._client.create_experiment(self._experiment, artifact_location=location))
 
 
 def _log_model(candidate: TrainedCandidate) -> str:

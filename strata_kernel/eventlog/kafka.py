@@ -99,6 +99,15 @@ class _KafkaConsumer(EventConsumer):
             for record in records
         ]
 
+    def caught_up(self) -> bool:
+        """Partitions assigned and read to their end (an empty poll before the group join says nothing)."""
+        with _kafka_errors(f"positions on {self._topic}"):
+            assigned = list(self._consumer.assignment())
+            if not assigned:
+                return False
+            ends = self._consumer.end_offsets(assigned)
+            return all(self._consumer.position(partition) >= ends[partition] for partition in assigned)
+
     def commit(self) -> None:
         with _kafka_errors(f"commit {self._topic}"):
             self._consumer.commit()

@@ -31,6 +31,11 @@ class EventConsumer(abc.ABC):
     def close(self) -> None:
         """Release the consumer; uncommitted events will be delivered again."""
 
+    def caught_up(self) -> bool:
+        """Whether an empty poll means the topic is drained. A local log answers every poll at once (True); a
+        Kafka consumer first joins its group, and polls return nothing until it has partitions."""
+        return True
+
 
 class EventLog(abc.ABC):
     @abc.abstractmethod
