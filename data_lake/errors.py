@@ -67,3 +67,7 @@ class CommitQuarantined(Conflict):
     """The commit breaks its table's schema: its files stay staged and the reason is recorded (domain/checks.py)."""
 
     code = "commit_quarantined"
+
+
+class InvalidLookup(BadRequest):
+    code = "invalid_lookup"

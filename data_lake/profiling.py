@@ -20,7 +20,7 @@ from data_lake.domain.checks import profile_findings
 from data_lake.domain.commits import DataFile, PlannedCommit, TableSnapshot
 from data_lake.domain.lineage import TableLineage, lineage_of
 from data_lake.domain.tables import TableName
-from data_lake.errors import ProfileUnavailable, TableNotFound, VersionNotFound
+from data_lake.errors import InvalidLookup, ProfileUnavailable, TableNotFound, VersionNotFound
 from data_lake.ports import CatalogRepository, CheckStore, LakeStorage, ProfileEngine, ProfileStore, QueryEngine
 from strata_kernel.profiles.compare import ProfileDiff, compare_profiles
 from strata_kernel.profiles.merge import conform, merge_profiles
@@ -127,6 +127,35 @@ class ProfileService:
         latest = {s.table.qualified: self._repository.commits(s.table) for s in self._repository.summaries()}
         return lineage_of(name.qualified, latest)
 
+    def as_of(
+        self, table: str, *, key: str, time: str, wanted: list[tuple[str, datetime]], columns: list[str]
+    ) -> list[dict[str, Any]]:
+        """Per (id, instant) of ``wanted``, ``columns`` of the table's latest row for that ``key`` whose ``time`` is
+        at or before the instant (a point-in-time read: the offline value a model trained on), or nothing.
+
+        Column names must be the table's own (they are quoted into the SQL), ids and instants are escaped."""
+        name = TableName.parse(table)
+        snapshot = self._repository.snapshot(name)
+        if snapshot is None:
+            raise TableNotFound(f"table {name.qualified} does not exist", field="table")
+        known = {column.name for column in snapshot.schema}
+        for field, names in (("key", [key]), ("time", [time]), ("columns", columns)):
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise InvalidLookup(f"{field}: {name.qualified} has no column {unknown[0]!r}", field=field)
+        if not columns:
+            raise InvalidLookup("columns: name at least one column to read", field="columns")
+        if not wanted:
+            return []
+        values = ", ".join(f"({_literal(ident)}, TIMESTAMP '{at.replace(tzinfo=None).isoformat(sep=' ')}')"
+                           for ident, at in wanted)  # fmt: skip
+        selected = ", ".join(f't."{column}"' for column in columns)
+        on = f'w.wanted_id = CAST(t."{key}" AS VARCHAR) AND w.wanted_at >= CAST(t."{time}" AS TIMESTAMP)'
+        sql = (f'SELECT w.wanted_id AS "id", w.wanted_at AS "at", {selected} FROM (VALUES {values}) '
+               f'AS w(wanted_id, wanted_at) ASOF LEFT JOIN "{name.zone}"."{name.name}" AS t ON {on}')  # fmt: skip
+        names, rows, _ = self.query(sql, limit=len(wanted) + 1, timeout_seconds=30.0)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
     def query(self, sql: str, *, limit: int, timeout_seconds: float) -> tuple[list[str], list[tuple[Any, ...]], bool]:
         """Read-only SQL over every table's current version, named as the catalog names them."""
         if self._query_engine is None:
@@ -218,3 +247,7 @@ class ProfileService:
     def _lock(self, name: TableName) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(name.qualified, threading.Lock())
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -25,6 +25,7 @@ from data_processing.domain.features import FeatureRef
 from data_processing.domain.online import FeatureValue
 from data_processing.models import DeclaredModel
 from data_processing.ports import InferenceEngine, OnlineStore
+from strata_kernel.contracts.prediction import NOMINAL_TIME_KEY
 from strata_kernel.contracts.serving import (
     FeatureRead,
     FeatureReadRequest,
@@ -101,6 +102,10 @@ class ModelPredictor:
             for column in self._spec.partition_by:
                 value = instance.entities.get(column, instance.context.get(column))
                 vector[column] = None if value is None else str(value)
+            # which entity at which time: the skew monitor reads the offline value of the same (models ignore it)
+            for key, ident in instance.entities.items():
+                vector.setdefault(key, ident)
+            vector[NOMINAL_TIME_KEY] = instance.time.astimezone(UTC).isoformat()
         predictions = self._engine.predict(self._spec.name, vectors, routing_key)
         return [Served(p.value, p.model, p.version, age, p.node, p.route)
                 for p, age in zip(predictions, ages, strict=True)]  # fmt: skip

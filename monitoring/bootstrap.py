@@ -12,13 +12,22 @@ from monitoring.adapters.data_metrics import PrometheusDataRecorder
 from monitoring.adapters.event_source import EventLogSource
 from monitoring.adapters.http_target import HttpProbeTarget
 from monitoring.adapters.lake_checks_http import HttpLakeChecks
+from monitoring.adapters.offline_http import HttpFeatureGroups, HttpOfflineFeatures
 from monitoring.adapters.prometheus import PrometheusProbeRecorder
 from monitoring.adapters.reference_http import HttpReferenceSource
 from monitoring.domain.judgement import DRIFT, MISSING, Policy
 from monitoring.domain.targets import check_component, local_target_url
 from monitoring.errors import SidecarConfigurationError
-from monitoring.monitors import LakeCheckMonitor, PredictionMonitor, SchemaMonitor
-from monitoring.ports import EventSource, LakeChecks, ProbeRecorder, ProbeTarget, ReferenceSource
+from monitoring.monitors import LakeCheckMonitor, PredictionMonitor, SchemaMonitor, SkewMonitor
+from monitoring.ports import (
+    EventSource,
+    FeatureGroups,
+    LakeChecks,
+    OfflineFeatures,
+    ProbeRecorder,
+    ProbeTarget,
+    ReferenceSource,
+)
 from monitoring.services import SidecarMonitor
 from monitoring.settings import Settings
 from strata_kernel.background import BackgroundLoop, Step
@@ -97,6 +106,7 @@ class DataMonitors:
     evaluate_seconds: float
     last_evaluated: float = float("-inf")
     lake: LakeCheckMonitor | None = None
+    skew: SkewMonitor | None = None
 
     def step(self) -> bool:
         """Read what waits (bounded), then judge the windows when it is time; True when more is waiting."""
@@ -112,6 +122,8 @@ class DataMonitors:
                 self.predictions.evaluate()
             if self.lake is not None:
                 self.lake.poll()
+            if self.skew is not None:
+                self.skew.evaluate()
         return more
 
 
@@ -123,6 +135,8 @@ def data_monitors(
     sources: dict[str, EventSource] | None = None,
     references: ReferenceSource | None = None,
     lake_checks: LakeChecks | None = None,
+    feature_groups: FeatureGroups | None = None,
+    offline: OfflineFeatures | None = None,
     clock: Any = None,
 ) -> DataMonitors | None:
     """The data monitors of ``component`` (None when its sidecar watches only health)."""
@@ -152,6 +166,15 @@ def data_monitors(
         return sources[topic.name]
 
     recorder = PrometheusDataRecorder(registry, aspects=aspects)
+    skew = None
+    if MISSING in aspects and settings.monitor_skew_sample_every > 0:  # data_processing serves the stored features
+        skew = SkewMonitor(
+            component,
+            feature_groups or HttpFeatureGroups(settings.data_processing_url),
+            offline or HttpOfflineFeatures(settings.data_lake_url),
+            recorder,
+            sample_every=settings.monitor_skew_sample_every,
+        )
     predictions = None
     if aspects:
         engine = settings.engine_url or local_target_url("inference_engine")
@@ -159,9 +182,11 @@ def data_monitors(
         policy = Policy(min_samples=samples, min_reference_rows=reference_rows, min_node_samples=samples)
         predictions = PredictionMonitor(
             component, source(topics.PREDICTIONS), references or HttpReferenceSource(engine), recorder,
-            aspects=aspects, policy=policy, **({"clock": clock} if clock is not None else {}),
+            aspects=aspects, policy=policy, observers=(skew.offer,) if skew is not None else (),
+            **({"clock": clock} if clock is not None else {}),
         )  # fmt: skip
     schemas = tuple(SchemaMonitor(component, shape, source(topic), recorder) for topic, shape in schema_topics)
-    monitors = DataMonitors(predictions, schemas, loop=None, evaluate_seconds=settings.monitor_evaluate_seconds)  # type: ignore[arg-type]
+    every = settings.monitor_evaluate_seconds
+    monitors = DataMonitors(predictions, schemas, loop=None, evaluate_seconds=every, skew=skew)  # type: ignore[arg-type]
     monitors.loop = BackgroundLoop("sidecar-data-monitors", monitors.step, settings.monitor_poll_seconds)
     return monitors

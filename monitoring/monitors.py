@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from monitoring.domain.judgement import (
     DRIFT,
     ColumnReading,
+    GroupInfo,
     LakeFinding,
     Policy,
     WindowReading,
     judge_column,
+    judge_skew,
     judged,
     outside,
     streamed_kinds,
@@ -35,8 +37,9 @@ from monitoring.domain.judgement import (
 from monitoring.domain.schema import Violation, ViolationKind, schema_violations
 from monitoring.domain.streams import Flow, StreamLabels
 from monitoring.domain.windows import WINDOWS, RollingWindows, Window, WindowView
-from monitoring.ports import DataRecorder, EventSource, LakeChecks, ReferenceSource
+from monitoring.ports import DataRecorder, EventSource, FeatureGroups, LakeChecks, OfflineFeatures, ReferenceSource
 from strata_kernel.contracts.events import EventShape, InvalidEvent, PredictionLogged
+from strata_kernel.contracts.prediction import NOMINAL_TIME_KEY
 from strata_kernel.profiles.model import TableProfile
 from strata_kernel.profiles.reference import ReferenceProfile
 
@@ -75,8 +78,10 @@ class PredictionMonitor:
         windows: tuple[Window, ...] = WINDOWS,
         clock: Callable[[], float] = time.time,
         batch: int = 500,
+        observers: tuple[Callable[[PredictionLogged], None], ...] = (),
     ) -> None:
         self.component = component
+        self._observers = observers
         self._source, self._references, self._recorder = source, references, recorder
         self._aspects = frozenset(aspects)
         self._policy = policy or Policy()
@@ -105,6 +110,8 @@ class PredictionMonitor:
             return
         if not event.ok or event.instance is None:
             return
+        for observer in self._observers:
+            observer(event)
         stream = self._stream(event.model, event.version)
         row: dict[str, object] = dict(event.instance)
         row["prediction"] = event.prediction
@@ -270,3 +277,100 @@ class LakeCheckMonitor:
         for finding in self._checks.quarantined():
             runs.setdefault(finding.table, set()).add(finding.run_id)
         self._recorder.lake_quarantined({table: len(ids) for table, ids in runs.items()})
+
+
+@dataclass
+class _Pairs:
+    online: deque[float]
+    offline: deque[float]
+
+
+class SkewMonitor:
+    """Training/serving skew: a sample of served feature vectors (every ``sample_every``-th logged prediction)
+    against the offline value of the same entity at the same time, per stored feature.
+
+    A served vector names its entities and nominal time (data_processing adds them; models ignore them). A column
+    ``<group>__<feature>`` of a group the feature directory knows is a stored feature: its offline value is the
+    group table's latest row at or before the nominal time (the lake's point-in-time read, the training join's
+    rule). The last ``max_pairs`` pairs of each feature are compared.
+    """
+
+    def __init__(
+        self,
+        component: str,
+        groups: FeatureGroups,
+        offline: OfflineFeatures,
+        recorder: DataRecorder,
+        *,
+        policy: Policy | None = None,
+        sample_every: int = 5,
+        batch: int = 200,
+        max_pairs: int = 500,
+    ) -> None:
+        self.component = component
+        self._groups, self._offline, self._recorder = groups, offline, recorder
+        self._policy = policy or Policy()
+        self._sample_every, self._batch, self._max_pairs = max(sample_every, 1), batch, max_pairs
+        self._seen = 0
+        self._pending: deque[tuple[str, str, dict[str, object], str]] = deque(maxlen=5 * batch)
+        self._known: dict[str, GroupInfo | None] = {}
+        self._pairs: dict[tuple[str, str, str], _Pairs] = {}
+
+    def offer(self, event: PredictionLogged) -> None:
+        self._seen += 1
+        if self._seen % self._sample_every or event.instance is None:
+            return
+        at = event.instance.get(NOMINAL_TIME_KEY)
+        if isinstance(at, str):
+            self._pending.append((event.model, event.version, event.instance, at))
+
+    def evaluate(self) -> None:
+        taken = [self._pending.popleft() for _ in range(min(self._batch, len(self._pending)))]
+        by_group: dict[str, list[tuple[str, str, dict[str, object], str]]] = {}
+        for sample in taken:
+            for group in self._stored_groups(sample[2]):
+                by_group.setdefault(group, []).append(sample)
+        for name, samples in by_group.items():
+            self._compare(self._known[name], samples)  # type: ignore[arg-type]
+        for (model, version, column), pairs in self._pairs.items():
+            reading = judge_skew(list(pairs.online), list(pairs.offline), self._policy)
+            self._recorder.skew(StreamLabels(self.component, Flow.RUNTIME, model, version), column, reading)
+
+    def _stored_groups(self, instance: dict[str, object]) -> set[str]:
+        found = set()
+        for column in instance:
+            name = column.split("__", 1)[0] if "__" in column and not column.startswith("__") else None
+            if name is None:
+                continue
+            if name not in self._known:
+                self._known[name] = self._groups.group(name)
+            if self._known[name] is not None:
+                found.add(name)
+        return found
+
+    def _compare(self, group: GroupInfo, samples: list[tuple[str, str, dict[str, object], str]]) -> None:
+        prefix = f"{group.name}__"
+        features = sorted({c[len(prefix) :] for _, _, instance, _ in samples for c in instance if c.startswith(prefix)})
+        wanted = [(str(instance.get(group.entity)), at) for _, _, instance, at in samples]
+        try:
+            rows = self._offline.as_of(group, wanted, features)
+        except Exception as exc:  # the lake is away: the sample is lost, the next one is read again
+            log.warning("skew: no offline values of %s: %s", group.table, exc)
+            return
+        for (model, version, instance, _), row in zip(samples, rows, strict=False):
+            for feature in features:
+                online, offline = instance.get(prefix + feature), row.get(feature)
+                if _number(online) and _number(offline):
+                    pairs = self._pairs_of(model, version, prefix + feature)
+                    pairs.online.append(float(online))  # type: ignore[arg-type]
+                    pairs.offline.append(float(offline))  # type: ignore[arg-type]
+
+    def _pairs_of(self, model: str, version: str, column: str) -> _Pairs:
+        key = (model, version, column)
+        if key not in self._pairs:
+            self._pairs[key] = _Pairs(deque(maxlen=self._max_pairs), deque(maxlen=self._max_pairs))
+        return self._pairs[key]
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value

@@ -6,7 +6,7 @@ import abc
 from collections import Counter
 from typing import Any
 
-from monitoring.domain.judgement import LakeFinding, WindowReading
+from monitoring.domain.judgement import GroupInfo, LakeFinding, SkewReading, WindowReading
 from monitoring.domain.probes import Probe, ProbeResult
 from monitoring.domain.schema import Violation
 from monitoring.domain.streams import StreamLabels
@@ -61,6 +61,22 @@ class LakeChecks(abc.ABC):
         """Findings of the commits in quarantine now."""
 
 
+class FeatureGroups(abc.ABC):
+    """What data_processing's feature directory says of a group: its lake table, entity and time column."""
+
+    @abc.abstractmethod
+    def group(self, name: str) -> GroupInfo | None:
+        """The group, or None when there is no such group (a context or derived column)."""
+
+
+class OfflineFeatures(abc.ABC):
+    """Point-in-time reads of the offline feature tables (the lake's ``as-of``)."""
+
+    @abc.abstractmethod
+    def as_of(self, group: GroupInfo, wanted: list[tuple[str, str]], features: list[str]) -> list[dict[str, Any]]:
+        """Per (entity id, ISO instant): ``{"id", "at", <feature>: value}`` of the latest row at or before it."""
+
+
 class DataRecorder(abc.ABC):
     """Where the data monitors' findings go (Prometheus gauges and counters on the sidecar's /metrics)."""
 
@@ -71,6 +87,10 @@ class DataRecorder(abc.ABC):
     @abc.abstractmethod
     def window(self, stream: StreamLabels, reading: WindowReading, *, node: str | None = None) -> None:
         """The latest judgement of one window of one stream (of one node of a partitioned model)."""
+
+    @abc.abstractmethod
+    def skew(self, stream: StreamLabels, feature: str, reading: SkewReading) -> None:
+        """The latest online-versus-offline comparison of one feature."""
 
     @abc.abstractmethod
     def lake_findings(self, findings: list[LakeFinding]) -> None:

@@ -25,3 +25,5 @@ class Settings(StrataSettings):
     monitor_evaluate_seconds: float = Field(default=5.0, gt=0, description="Seconds between judgements.")
     monitor_min_samples: int = Field(default=500, ge=1, description="Rows a window needs before it is judged.")
     monitor_min_reference_rows: int = Field(default=1000, ge=1, description="Reference rows a window's hours need.")
+    monitor_skew_sample_every: int = Field(default=5, ge=0, description="Compare every n-th served vector with its "
+                                           "offline values (0: no skew monitor).")  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from apiflask import APIFlask, Schema
@@ -22,7 +23,7 @@ from data_lake.entrypoints.views import (
     summary_view,
     table_view,
 )
-from data_lake.errors import InvalidVersion
+from data_lake.errors import InvalidLookup, InvalidVersion
 from data_lake.services import CatalogService
 from data_lake.settings import Settings
 from strata_kernel.access import callers
@@ -129,6 +130,24 @@ def _version(text: str | None, field: str) -> int | None:
     return number or 0
 
 
+MAX_AS_OF = 200
+
+
+def _id_at(text: str) -> tuple[str, datetime]:
+    ident, _, at = text.rpartition("@")
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        when = None
+    if not ident or when is None or when.tzinfo is None:
+        raise InvalidLookup(f"at: {text[:80]!r} is not <id>@<ISO instant with a zone>", field="at")
+    return ident, when.astimezone(UTC)
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 def _register_analysis(app: APIFlask, lake: Lake) -> None:
     profiles = lake.profiles
     checks = lake.checks
@@ -172,6 +191,22 @@ def _register_analysis(app: APIFlask, lake: Lake) -> None:
             raise InvalidVersion("from: a version to compare from is required", field="from")
         before, after, diff = profiles.diff(table, first, second or profiles.profile(table).snapshot.version)
         return diff_view(before, after, diff)
+
+    @app.get("/v1/tables/<table>/as-of")
+    @app.doc(
+        tags=["analysis"],
+        summary="Point-in-time read (the offline value a model trained on): ?key=<column>&time=<column>"
+        "&columns=a,b&at=<id>@<ISO instant> (repeated, at most 200): per id, the latest row at or before its instant.",
+        responses=[200, 400, 404],
+    )
+    def table_as_of(table: str) -> dict[str, Any]:
+        wanted = [_id_at(text) for text in request.args.getlist("at")]
+        if len(wanted) > MAX_AS_OF:
+            raise InvalidLookup(f"at: at most {MAX_AS_OF} ids per read", field="at")
+        columns = [c for c in (request.args.get("columns") or "").split(",") if c]
+        rows = profiles.as_of(table, key=request.args.get("key", ""), time=request.args.get("time", ""),
+                              wanted=wanted, columns=columns)  # fmt: skip
+        return {"rows": [{k: _json_value(v) for k, v in row.items()} for row in rows]}
 
     @app.get("/v1/tables/<table>/lineage")
     @app.doc(tags=["analysis"], summary="Tables this one was built from, and tables built from it.")

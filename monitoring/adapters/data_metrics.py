@@ -12,7 +12,7 @@ from collections import Counter
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client import Counter as PromCounter
 
-from monitoring.domain.judgement import DRIFT, MISSING, ColumnReading, LakeFinding, WindowReading
+from monitoring.domain.judgement import DRIFT, MISSING, ColumnReading, LakeFinding, SkewReading, WindowReading
 from monitoring.domain.schema import Violation
 from monitoring.domain.streams import STREAM_LABELS, StreamLabels
 from monitoring.ports import DataRecorder
@@ -55,6 +55,11 @@ class PrometheusDataRecorder(DataRecorder):
         self.node_score = gauge("node_prediction_drift_score", "Distance of one node's predictions to its "
                                 "reference.", _NODE)  # fmt: skip
         self.node = gauge("node_prediction_drift_detected", "1 when a node's predictions drifted.", _NODE)
+        skew = [*STREAM_LABELS, "feature"]
+        self.skew_score = gauge("skew_score", "Normed Wasserstein distance of served vs offline values.", skew)
+        self.skew_detected = gauge("skew_detected", "1 when served values differ from offline ones (min pairs).", skew)
+        self.skew_pairs = gauge("skew_pairs", "Served values compared with their offline value.", skew)
+        self.skew_mismatch = gauge("skew_mismatch_rate", "Share of compared pairs whose values differ.", skew)
         lake = ["component", "layer", "flow", "table"]
         self.lake_anomalies = PromCounter(
             "strata_monitor_lake_commit_anomalies",
@@ -94,6 +99,14 @@ class PrometheusDataRecorder(DataRecorder):
         if DRIFT in self._aspects and column.drift.score is not None:
             self.drift_score.labels(*names).set(column.drift.score)
             self.drift.labels(*names).set(int(column.drift.detected))
+
+    def skew(self, stream: StreamLabels, feature: str, reading: SkewReading) -> None:
+        labels = (*stream.values(), feature)
+        self.skew_pairs.labels(*labels).set(reading.pairs)
+        self.skew_mismatch.labels(*labels).set(reading.mismatch_rate)
+        if reading.drift.score is not None:
+            self.skew_score.labels(*labels).set(reading.drift.score)
+            self.skew_detected.labels(*labels).set(int(reading.drift.detected))
 
     def lake_findings(self, findings: list[LakeFinding]) -> None:
         for finding in findings:

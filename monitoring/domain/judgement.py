@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from strata_kernel.profiles.compare import column_diff
-from strata_kernel.profiles.model import CATEGORICAL, NUMERIC, ColumnProfile, TableProfile
+from strata_kernel.profiles.model import CATEGORICAL, NUMERIC, ColumnProfile, SketchParams, TableProfile
 
 #: what a monitor records: distribution drift (the engine's sidecar), missing and out-of-range values (data
 #: processing's sidecar: the feature vector is its output)
@@ -145,3 +145,45 @@ class LakeFinding:
     field: str
     reason: str
     quarantined: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    name: str
+    table: str  # the offline table, e.g. features.restaurant_stats
+    entity: str  # its key column, e.g. restaurant_id
+    time: str  # its nominal time column, e.g. feature_time
+
+
+@dataclass(frozen=True, slots=True)
+class SkewReading:
+    pairs: int  # served values with an offline value to compare
+    mismatch_rate: float  # share of pairs whose values differ (beyond float noise)
+    drift: Drift
+
+
+#: skew: minimum pairs before a feature is judged; served and offline values of one row are equal when both come
+#: from the same computation, so any systematic difference is skew (no sampling noise to allow for)
+MIN_SKEW_PAIRS = 100
+
+
+def judge_skew(online: list[float], offline: list[float], policy: Policy) -> SkewReading:
+    """Online versus offline values of one feature (same entities, same times): the normed Wasserstein distance
+    of the two samples (the profile module's, on streamed sketches) and the share of pairs that differ."""
+    from strata_kernel.profiles.stream import StreamingColumn
+
+    sides = []
+    for values in (offline, online):
+        column = StreamingColumn("value", NUMERIC, SketchParams(kll_k=200))
+        for value in values:
+            column.add(value)
+        sides.append(column.finish())
+    reference, current = sides
+    differ = sum(1 for a, b in zip(online, offline, strict=True) if abs(a - b) > 1e-6 * max(1.0, abs(b)))
+    pairs = len(online)
+    drift = Drift(None, False)
+    if pairs and reference.present and current.present:
+        diff = column_diff(reference, current)
+        score = float(diff.drift) if diff.drift is not None else None
+        drift = Drift(score, pairs >= MIN_SKEW_PAIRS and score is not None and score > policy.drift_threshold)
+    return SkewReading(pairs, differ / pairs if pairs else 0.0, drift)

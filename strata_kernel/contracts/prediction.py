@@ -22,6 +22,9 @@ from strata_kernel.errors import BadRequest
 
 #: one instance: feature column (or partition key, or ``token_ids``) -> value
 Instance = dict[str, Any]
+#: an instance data_processing builds also names its entities (by key) and its nominal time (ISO-8601, UTC) under
+#: this key: a model ignores both; the prediction log carries them to the training/serving skew monitor
+NOMINAL_TIME_KEY = "__nominal_time"
 MAX_INSTANCES = 1000
 
 

@@ -15,10 +15,10 @@ from prometheus_client import CollectorRegistry
 
 from monitoring.adapters.data_metrics import PrometheusDataRecorder
 from monitoring.bootstrap import bootstrap
-from monitoring.domain.judgement import DRIFT, MISSING, LakeFinding, Policy
+from monitoring.domain.judgement import DRIFT, MISSING, GroupInfo, LakeFinding, Policy
 from monitoring.domain.schema import Violation, ViolationKind, schema_violations
-from monitoring.monitors import LakeCheckMonitor, PredictionMonitor, SchemaMonitor
-from monitoring.ports import EventSource, LakeChecks, ReferenceSource
+from monitoring.monitors import LakeCheckMonitor, PredictionMonitor, SchemaMonitor, SkewMonitor
+from monitoring.ports import EventSource, FeatureGroups, LakeChecks, OfflineFeatures, ReferenceSource
 from monitoring.settings import Settings
 from strata_kernel.contracts.events import OrderPlaced, PredictionLogged
 from strata_kernel.profiles.reference import ReferenceProfile, build_reference
@@ -337,3 +337,59 @@ def test_the_lake_sidecar_counts_commit_findings_and_quarantined_commits() -> No
     monitor.poll()
     assert value(quarantined, {**base, "table": "processed.orders"}) == 0
     assert value(anomalies, {**base, "table": "processed.orders", "field": "n_items", "reason": "missing_column"}) == 1
+
+
+class FakeGroups(FeatureGroups):
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def group(self, name: str) -> GroupInfo | None:
+        self.asked.append(name)
+        return GroupInfo("stats", "features.stats", "restaurant_id", "feature_time") if name == "stats" else None
+
+
+class FakeOffline(OfflineFeatures):
+    """The offline table: each restaurant's value, times ``factor`` (1: the online store holds the same)."""
+
+    def __init__(self, factor: float = 1.0) -> None:
+        self.factor = factor
+
+    def as_of(self, group: GroupInfo, wanted: list[tuple[str, str]], features: list[str]) -> list[dict[str, Any]]:
+        assert features == ["avg_minutes"]
+        return [{"id": ident, "at": at, "avg_minutes": _stored(ident) * self.factor} for ident, at in wanted]
+
+
+def _stored(restaurant: str) -> float:
+    return 20.0 + int(restaurant[1:]) % 30
+
+
+def _served(count: int) -> list[dict[str, Any]]:
+    events = []
+    for index in range(count):
+        restaurant = f"r{index % 97}"
+        instance = {"order__n_items": 2.0, "stats__avg_minutes": _stored(restaurant), "derived__share": 0.3,
+                    "restaurant_id": restaurant, "__nominal_time": "2026-12-03T19:00:00+00:00"}  # fmt: skip
+        events.append(PredictionLogged(event_id=f"e{index}", event_time=datetime.fromtimestamp(NOW, UTC),
+                                       request_id=f"r{index}", model="etd", version="3", route="stable",
+                                       instance=instance, prediction=30.0).to_wire())  # fmt: skip
+    return events
+
+
+@pytest.mark.parametrize(("factor", "detected"), [(1.0, 0), (1.3, 1)])
+def test_served_features_are_compared_with_their_offline_value(factor: float, detected: int) -> None:
+    groups, registry = FakeGroups(), CollectorRegistry()
+    recorder = PrometheusDataRecorder(registry, aspects=frozenset({MISSING}))
+    skew = SkewMonitor("data_processing", groups, FakeOffline(factor), recorder, sample_every=2, batch=1000)
+    source = ListSource()
+    monitor = PredictionMonitor("data_processing", source, FixedReferences(None), recorder, aspects={MISSING},
+                                observers=(skew.offer,), clock=lambda: NOW)  # fmt: skip
+    source.events = _served(600)
+    while monitor.consume():
+        pass
+    skew.evaluate()
+    labels = {"feature": "stats__avg_minutes"}
+    assert _value(registry, "skew_pairs", "data_processing", **labels) == 300  # every 2nd served vector
+    assert _value(registry, "skew_detected", "data_processing", **labels) == detected
+    assert _value(registry, "skew_mismatch_rate", "data_processing", **labels) == (1.0 if detected else 0.0)
+    assert sorted(set(groups.asked)) == ["derived", "order", "stats"]  # each asked once, only stats is stored
+    assert _value(registry, "skew_pairs", "data_processing", feature="order__n_items") is None

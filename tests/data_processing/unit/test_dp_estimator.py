@@ -48,6 +48,9 @@ def test_estimate_sends_the_model_its_full_feature_vector(store: InMemoryOnlineS
             "derived__log_order_count_7d": math.log(13),
             "country_code": "ES",  # the partition keys, for routing in a partitioned model
             "city_id": "c-1",
+            # which entity at which time (UTC): the prediction log carries them to the skew monitor
+            "restaurant_id": "r-1",
+            "__nominal_time": "2025-01-10T19:30:00+00:00",
         }
     ]
     assert result.to_wire() == {
