@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 
-.PHONY: install run demo test lint unit integration e2e lock bench clean
+.PHONY: install monitoring-tools run demo test lint unit integration e2e lock bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -26,8 +26,19 @@ install: $(STAMP)
 lock:
 	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 -q --generate-hashes -o requirements.lock
 
-run: install
+run: install monitoring-tools
 	$(VENV)/bin/strata run
+
+# Prometheus and Alertmanager, which `strata run` starts beside the services: Debian packages, installed when
+# missing as .ci/run does (root only; otherwise the run goes on without them and says how to install them)
+monitoring-tools:
+	@if ! command -v prometheus >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing prometheus prometheus-alertmanager (Debian packages)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      prometheus prometheus-alertmanager >/dev/null) || echo "could not install them: running without"; \
+	  fi; \
+	fi
 
 demo: install
 	$(VENV)/bin/strata demo

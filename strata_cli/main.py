@@ -20,11 +20,11 @@ from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
-from strata_cli import cluster, lifecycle, mlflow_ui, models, operator, supervisor
+from strata_cli import cluster, lifecycle, mlflow_ui, models, monitoring_stack, operator, supervisor
 from strata_cli.devflow import StepFailed, child_env, flow_steps, run_flow
 from strata_cli.progress import BuildProgress
 from strata_cli.settings import ClusterSettings, Settings
-from strata_cli.topology import Service, Sidecar, services, sidecars
+from strata_cli.topology import Program, services, sidecars
 from strata_cli.waiting import NotReady, ask, wait_ready
 from strata_kernel.cli import restrict_new_files
 from strata_kernel.settings import load_settings
@@ -139,13 +139,14 @@ class Running:
 def _start_all(settings: Settings) -> Running:
     """Start every process; if any cannot become ready, stop all of them and fail with one line of why."""
     run_dir = settings.var_dir.resolve() / "run"
-    programs: list[Service | Sidecar] = [*services(settings), *sidecars(settings)]
+    run_dir.mkdir(parents=True, exist_ok=True)
     try:
         swept = lifecycle.sweep_leftovers(run_dir)
     except lifecycle.AlreadyRunning as exc:
         raise _fail(str(exc)) from None
     if swept:
         console.print(f"[yellow]stopped {swept} processes left running by an earlier start that did not stop[/]")
+    programs: list[Program] = [*services(settings), *sidecars(settings), *_monitoring(settings, run_dir)]
     busy = lifecycle.busy_ports(p.port for p in programs)
     if busy:
         raise _fail(f"port(s) {', '.join(map(str, busy))} already in use by another process: stop it, or move "
@@ -163,6 +164,7 @@ def _start_all(settings: Settings) -> Running:
             processes={"supervisord": running.process},
             programs=lambda: supervisor.program_states(config),
             console=console,
+            ready_paths={p.name: p.ready_path for p in programs},
         )
     except (NotReady, KeyboardInterrupt) as exc:
         why = str(exc) if isinstance(exc, NotReady) else "interrupted"
@@ -171,6 +173,17 @@ def _start_all(settings: Settings) -> Running:
         raise _fail(f"{why} (logs: {run_dir / 'logs'})") from None
     console.print(f"All {len(urls)} processes ready in {seconds:.1f}s")
     return running
+
+
+def _monitoring(settings: Settings, run_dir: Path) -> list[Program]:
+    """Prometheus and Alertmanager when their Debian packages are installed (`make run` installs them as root)."""
+    missing = monitoring_stack.missing_binaries()
+    if missing:
+        packages = " ".join(monitoring_stack.PACKAGES[binary] for binary in missing)
+        console.print(f"[yellow]{', '.join(missing)} not installed: running without Prometheus and Alertmanager "
+                      f"(apt-get install -y --no-install-recommends {packages})[/]")  # fmt: skip
+        return []
+    return list(monitoring_stack.monitoring_servers(settings, run_dir))
 
 
 #: what an operator finds at each printed URL (path, words)
@@ -201,7 +214,21 @@ def _print_urls(settings: Settings) -> None:
     table.add_row(
         "MLflow UI", "not started", f"`strata mlflow-ui` serves runs and versions on {settings.mlflow_ui_url}"
     )
-    table.add_row("Prometheus, Alertmanager", "not run locally", "in the docker-compose.yml deployment only")
+    if monitoring_stack.missing_binaries():
+        table.add_row("Prometheus, Alertmanager", "not installed", "apt-get install prometheus prometheus-alertmanager")
+    else:
+        table.add_row(
+            "prometheus",
+            settings.prometheus_url + "/alerts",
+            "scrapes every service and sidecar, evaluates the alert rules (monitoring/prometheus)",
+        )
+        table.add_row(
+            "alertmanager",
+            settings.alertmanager_url + "/",
+            "groups and routes the firing alerts by component (monitoring/alertmanager)",
+        )
+        table.add_row("operations page", settings.ui_url + "/operations",
+                      "the key panels and the firing alerts, drawn from Prometheus")  # fmt: skip
     console.print(table)
     console.print(f"Operator token (deploy/promote/rollback): {operator.token_file(settings)}")
     console.print(f"Open [bold]{settings.ui_url}/[/bold] for the pages. Ctrl-C stops everything; `strata status` "
@@ -306,8 +333,8 @@ def _process_table(settings: Settings) -> tuple[Table, bool, bool]:
         table.add_column(column)
     all_ready, answering = True, False
     with httpx.Client() as client:
-        for name, url in [(s.name, s.url) for s in services(settings)] + [(s.name, s.url) for s in sidecars(settings)]:
-            answer = ask(url, client)
+        for name, url, ready_path in _status_rows(settings):
+            answer = ask(url, client, ready_path)
             all_ready &= answer.state == "ready"
             answering |= answer.state != "starting"
             state = "[green]ready[/]" if answer.state == "ready" else f"[red]{escape(answer.detail)}[/]"
@@ -315,9 +342,19 @@ def _process_table(settings: Settings) -> tuple[Table, bool, bool]:
     return table, all_ready, answering
 
 
+def _status_rows(settings: Settings) -> list[tuple[str, str, str]]:
+    """(process, URL, readiness path) of every process `strata run` starts here."""
+    processes: list[Program] = [*services(settings), *sidecars(settings)]
+    rows = [(p.name, p.url, p.ready_path) for p in processes]
+    if not monitoring_stack.missing_binaries():
+        rows += [("alertmanager", settings.alertmanager_url, "/-/ready"),
+                 ("prometheus", settings.prometheus_url, "/-/ready")]  # fmt: skip
+    return rows
+
+
 def _service_action(action: str, name: str) -> None:
     settings = _settings()
-    known = {s.name for s in services(settings)} | {s.name for s in sidecars(settings)}
+    known = {row[0] for row in _status_rows(settings)}
     if name not in known:
         raise _fail(f"unknown process {name!r}; expected one of {', '.join(sorted(known))}")
     config = supervisor.config_path(settings.var_dir.resolve() / "run")

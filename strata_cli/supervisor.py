@@ -18,7 +18,7 @@ from typing import Any
 
 from supervisor.xmlrpc import SupervisorTransport
 
-from strata_cli.topology import Service, Sidecar
+from strata_cli.topology import Program
 
 
 def _socket_path(run_dir: Path) -> Path:
@@ -31,7 +31,7 @@ def config_path(run_dir: Path) -> Path:
     return run_dir / "supervisord.conf"
 
 
-def write_config(run_dir: Path, programs: list[Service | Sidecar], workdir: Path) -> Path:
+def write_config(run_dir: Path, programs: list[Program], workdir: Path) -> Path:
     logs = run_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     sock = _socket_path(run_dir)

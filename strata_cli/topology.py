@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from strata_cli.settings import Settings
+
+
+class Program(Protocol):
+    """A process of the run: supervisord starts ``command()``; the start waits until ``url + ready_path`` is 200."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def ready_path(self) -> str: ...
+    def command(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -25,6 +40,10 @@ class Service:
     @property
     def port(self) -> int:
         return urlsplit(self.url).port or 80
+
+    @property
+    def ready_path(self) -> str:
+        return "/readyz"
 
     def command(self) -> list[str]:
         return [
@@ -62,6 +81,10 @@ class Sidecar:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ready_path(self) -> str:
+        return "/readyz"
 
     def command(self) -> list[str]:
         return [

@@ -45,9 +45,9 @@ class Answer:
         return self.state, self.detail, progress.get("step"), progress.get("done")
 
 
-def ask(url: str, client: httpx.Client) -> Answer:
+def ask(url: str, client: httpx.Client, ready_path: str = "/readyz") -> Answer:
     try:
-        response = client.get(f"{url}/readyz", timeout=2.0)
+        response = client.get(f"{url}{ready_path}", timeout=2.0)
     except httpx.TransportError:
         return Answer("starting", "not answering yet")
     if response.status_code == 200:
@@ -80,6 +80,7 @@ def load_factor() -> float:
 @dataclass
 class _Pending:
     url: str
+    ready_path: str = "/readyz"
     answer: Answer = field(default_factory=lambda: Answer("starting", "not started yet"))
     changed_at: float = field(default_factory=time.monotonic)
     first_pid: int = 0
@@ -92,20 +93,23 @@ def wait_ready(
     processes: Mapping[str, subprocess.Popen[bytes]] | None = None,
     programs: Callable[[], Mapping[str, ProgramState] | None] | None = None,
     console: Console | None = None,
+    ready_paths: Mapping[str, str] | None = None,
 ) -> float:
     """Poll every URL until all are ready; returns the seconds it took. Raises :class:`NotReady` with one line.
 
     ``processes``: child processes that must stay alive; ``programs``: supervisord's view of its programs (a
-    program that exits or restarts during start-up fails the start); ``console``: where progress is shown.
+    program that exits or restarts during start-up fails the start); ``console``: where progress is shown;
+    ``ready_paths``: a process's readiness path when it is not ``/readyz`` (Prometheus: ``/-/ready``).
     """
     started = time.monotonic()
-    pending = {name: _Pending(url) for name, url in urls.items()}
+    paths = ready_paths or {}
+    pending = {name: _Pending(url, paths.get(name, "/readyz")) for name, url in urls.items()}
     done: dict[str, float] = {}
     view = _View(console, pending, done, started)
     with httpx.Client() as client, view:
         while pending:
             for name, entry in list(pending.items()):
-                answer = ask(entry.url, client)
+                answer = ask(entry.url, client, entry.ready_path)
                 if answer.progress_key != entry.answer.progress_key:
                     entry.changed_at = time.monotonic()
                     view.changed(name, answer)

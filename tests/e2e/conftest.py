@@ -59,6 +59,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "STRATA_SIDECAR_BASE_PORT": str(free_port_run(13)),
         "STRATA_HOT_PATH_WORKERS": "1",
         **{f"STRATA_{name.upper()}_URL": url for name, url in urls.items()},
+        # the run's Prometheus and Alertmanager, on ports of their own (other worktrees run tests here too)
+        "STRATA_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}",
+        "STRATA_ALERTMANAGER_URL": f"http://127.0.0.1:{free_port()}",
     }
     built = subprocess.run([*STRATA, "build"], env=env, capture_output=True, text=True, timeout=900, check=False)
     assert built.returncode == 0, built.stdout + built.stderr

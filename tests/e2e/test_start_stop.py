@@ -54,8 +54,11 @@ def test_a_service_killed_during_start_up_fails_the_start_and_leaves_no_process_
         "STRATA_HOT_PATH_WORKERS": "2",  # gunicorn masters with workers: the processes most likely to be orphaned
         "STRATA_LOG_JSON": "false",
         **{f"STRATA_{name.upper()}_URL": url for name, url in urls.items()},
+        "STRATA_PROMETHEUS_URL": f"http://127.0.0.1:{(prometheus_port := free_port())}",
+        "STRATA_ALERTMANAGER_URL": f"http://127.0.0.1:{(alertmanager_port := free_port())}",
     }
     ports = [int(url.rsplit(":", 1)[1]) for url in urls.values()] + [sidecar_base + n for n in (*range(8), 12)]
+    ports += [prometheus_port, alertmanager_port]  # Prometheus and Alertmanager are stopped with the rest
     command = [sys.executable, "-m", "strata_cli", "run", "--no-build"]
     cli = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True

@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from rich.console import RenderableType
 from typer.testing import CliRunner
 
-from strata_cli import operator
+from strata_cli import monitoring_stack, operator
 from strata_cli.main import app
 from strata_cli.settings import Settings
 from strata_cli.topology import services, sidecars
@@ -480,14 +480,15 @@ def test_status_without_a_model_notes_when_deployments_cannot_be_shown(
 def test_status_with_the_platform_down_says_so_in_one_line(tmp_path: Path) -> None:
     down = _closed_port_url()
     names = ("ui", "business_logic", "data_processing", "inference_engine", "data_lake", "data_collection",
-             "comparative_eval", "help_centre")  # fmt: skip
+             "comparative_eval", "help_centre", "prometheus", "alertmanager")  # fmt: skip
     env = {f"STRATA_{name.upper()}_URL": down for name in names}
     env |= {"STRATA_SIDECAR_BASE_PORT": str(free_port_run(13)), "STRATA_VAR_DIR": str(tmp_path), "COLUMNS": "300"}
     result = runner.invoke(app, ["status"], env=env)
 
+    processes = 18 if monitoring_stack.missing_binaries() else 20  # + Prometheus and Alertmanager where installed
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        f"error: Strata is not running: none of its 18 processes answers (ui {down}); start it with `make run`"
+        f"error: Strata is not running: none of its {processes} processes answers (ui {down}); start it with `make run`"
     ]
 
 
