@@ -102,7 +102,7 @@ class AnalysisService:
             uow.verdicts.add(verdict)
             uow.commit()
         if self._metrics is not None:
-            self._metrics.observe_verdict(record.model, verdict.verdict)
+            self._metrics.observe_verdict(verdict)
         log.info(
             "analysis of %s revision %d: %s (%s) %s",
             record.model,

@@ -8,10 +8,12 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from comparative_eval.domain.deployment import DeploymentRecord
 from comparative_eval.domain.events import ROUTES
-from comparative_eval.domain.verdicts import VERDICTS
+from comparative_eval.domain.verdicts import VERDICTS, Verdict
 from strata_kernel.metrics import metric_name
 
 COMPONENT = "comparative_eval"
+#: the per-arm figures of a verdict exported as strata_comparative_eval_arm_quality{metric}
+ARM_QUALITY = ("error_rate", "latency_p99_ms", "mae", "helpful_rate")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class EvalMetrics:
     push_seconds: Histogram
     joined_samples: Counter
     events: Counter
+    arm_quality: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> EvalMetrics:
@@ -75,6 +78,14 @@ class EvalMetrics:
                 ["topic", "outcome"],
                 registry=registry,
             ),
+            arm_quality=Gauge(
+                name("arm_quality"),
+                "Quality of each arm (stable, candidate) at the last analysis: error_rate, latency_p99_ms, mae, "
+                "helpful_rate (the figures its verdict judged).",
+                ["model", "arm", "metric"],
+                registry=registry,
+                multiprocess_mode="livemostrecent",
+            ),
         )
         for route in ROUTES:
             metrics.joined_samples.labels(route)
@@ -83,6 +94,11 @@ class EvalMetrics:
     def observe_record(self, record: DeploymentRecord) -> None:
         self.candidate_weight.labels(record.model).set(record.weight if record.mode == "canary" else 0)
 
-    def observe_verdict(self, model: str, verdict: str) -> None:
-        if verdict in VERDICTS:
-            self.verdicts.labels(model, verdict).inc()
+    def observe_verdict(self, verdict: Verdict) -> None:
+        if verdict.verdict in VERDICTS:
+            self.verdicts.labels(verdict.model, verdict.verdict).inc()
+        for arm, summary in verdict.metrics.items():
+            for metric in ARM_QUALITY:
+                value = summary.get(metric)
+                if isinstance(value, int | float):
+                    self.arm_quality.labels(verdict.model, arm, metric).set(value)

@@ -128,8 +128,9 @@ def _container_ports(service: dict[str, Any]) -> set[int]:
 
 
 #: what a host outside the deployment reaches: the customers' UI, business logic's public API, Prometheus's UI
+#: (comparative-eval and grafana: operators, on the host's loopback only)
 PUBLIC = {"ui": ["8000:8000"], "business-logic": ["8001:8001"], "prometheus": ["9090:9090"],
-          "comparative-eval": ["127.0.0.1:8006:8006"]}  # fmt: skip  # operators, on the host's loopback only
+          "comparative-eval": ["127.0.0.1:8006:8006"], "grafana": ["127.0.0.1:3000:3000"]}  # fmt: skip
 
 
 def test_only_public_services_are_published_to_the_host() -> None:
@@ -166,6 +167,25 @@ def test_prometheus_and_alertmanager_mount_the_checked_in_config() -> None:
     services = compose()["services"]
     assert "./monitoring/prometheus:/etc/prometheus:ro" in services["prometheus"]["volumes"]
     assert "./monitoring/alertmanager:/etc/alertmanager:ro" in services["alertmanager"]["volumes"]
+
+
+def test_grafana_provisions_the_prometheus_datasource_and_the_dashboards_as_code() -> None:
+    grafana = compose()["services"]["grafana"]
+    assert "./monitoring/grafana/provisioning:/etc/grafana/provisioning:ro" in grafana["volumes"]
+    assert "./monitoring/grafana/dashboards:/var/lib/grafana/dashboards:ro" in grafana["volumes"]
+    assert "prometheus" in grafana["depends_on"]
+    environment = grafana["environment"]
+    assert environment["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/run/secrets/grafana_admin_password"  # not a default
+    assert environment["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"  # anonymous visitors read, never edit
+    home = environment["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"].removeprefix("/var/lib/grafana/dashboards/")
+    assert (REPO / "monitoring" / "grafana" / "dashboards" / home).is_file()
+    datasource = yaml.safe_load((REPO / "monitoring" / "grafana" / "provisioning" / "datasources" / "prometheus.yml")
+                                .read_text())["datasources"][0]  # fmt: skip
+    assert datasource["url"] == "http://prometheus:9090" and "prometheus" in compose()["services"]
+
+
+def test_the_operations_page_reads_the_deployments_prometheus() -> None:
+    assert _environment("ui")["STRATA_PROMETHEUS_URL"] == "http://prometheus:9090"
 
 
 def test_backends_of_the_real_deployment_are_present() -> None:

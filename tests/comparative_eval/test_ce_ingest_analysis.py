@@ -151,6 +151,10 @@ def test_a_clearly_worse_canary_is_rolled_back_by_the_analysis(world: World, tmp
     value = world.registry.get_sample_value
     assert value("strata_comparative_eval_rollbacks_total", {"model": "etd", "actor": "analysis"}) == 1.0
     assert value("strata_comparative_eval_verdicts_total", {"model": "etd", "verdict": "rollback"}) == 1.0
+    quality = {arm: value("strata_comparative_eval_arm_quality", {"model": "etd", "arm": arm, "metric": "mae"})
+               for arm in ("stable", "candidate")}  # fmt: skip
+    assert quality == {arm: verdict.metrics[arm]["mae"] for arm in quality}  # the figures the verdict judged
+    assert quality["candidate"] > quality["stable"]  # type: ignore[operator]
     ingestor.close()
 
 

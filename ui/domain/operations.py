@@ -109,6 +109,16 @@ PANELS: tuple[Panel, ...] = (
         "business",
     ),
     Panel(
+        "quote_orders",
+        "ETD quotes that became orders",
+        "ratio",
+        'sum(increase(strata_data_collection_events_total{topic="etd.order_placed", outcome="collected"}[1h]))'
+        ' / (sum(increase(strata_business_logic_etd_quotes_total{outcome="ok"}[1h])) > 0)',
+        "share",
+        "Orders placed per quote answered over the last hour: the business value of the estimate.",
+        "business",
+    ),
+    Panel(
         "helpful",
         "Chatbot answers found helpful",
         "ratio",
