@@ -8,6 +8,7 @@ from typing import Any
 
 from inference_engine.domain.models import ModelVersion, ServedModel
 from inference_engine.ports import ModelRegistry
+from strata_kernel import provenance
 
 #: version tags ``metric_<name>`` carry the held-out evaluation (training writes them next to the MLflow metrics)
 METRIC_PREFIX = "metric_"
@@ -42,4 +43,6 @@ def _version(version: ModelVersion) -> dict[str, Any]:
         "run_id": version.tags.get("run_id"),
         "experiment_id": version.experiment_id,
         "metrics": metrics,
+        # what it was built from (strata_kernel.provenance): commit, dvc.lock, params, lake tables, libraries
+        "provenance": provenance.read(version.tags),
     }

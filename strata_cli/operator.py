@@ -32,6 +32,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from strata_cli.deployment_views import deployment_view, deployments_table, history_table, split_text, version_text
+from strata_cli.provenance_view import VersionsUnavailable, fetch_versions, provenance_table
 from strata_cli.settings import Settings
 from strata_kernel.cli import BAD_INPUT, FAILURE
 from strata_kernel.contracts.auth import operator_token_file, read_operator_token
@@ -375,9 +376,26 @@ def history(
                 datetime.fromisoformat(at.replace("Z", "+00:00"))
             except ValueError:
                 raise OperatorError(f"--at must be an ISO-8601 time, got {at!r}", BAD_INPUT) from None
-        with client_for(_settings(), mutating=False) as client:
+        settings = _settings()
+        with client_for(settings, mutating=False) as client:
             records = client.history(model, at)
         if not records:
             out().print(f"{escape(model)}: no deployment records" + (f" at {escape(at)}" if at else ""))
-            return
-        out().print(history_table(model, records[:limit], at))
+        else:
+            out().print(history_table(model, records[:limit], at))
+        _print_provenance(settings, model, records[:limit] if at else None, limit)
+
+
+def _print_provenance(settings: Settings, model: str, records: list[dict[str, Any]] | None, limit: int) -> None:
+    """The versions' provenance below the records (with --at: the versions of the record in force only); the
+    history stands on its own when the engine cannot be asked."""
+    try:
+        versions = fetch_versions(settings.inference_engine_url, model)
+    except VersionsUnavailable as exc:
+        out().print(f"[yellow]what each version was built from is not shown: {escape(str(exc))}[/]")
+        return
+    if records is not None:
+        wanted = {str(r.get(k)) for r in records for k in ("stable_version", "candidate_version") if r.get(k)}
+        versions = [v for v in versions if str(v.get("version")) in wanted]
+    if versions:
+        out().print(provenance_table(model, versions[:limit]))

@@ -61,6 +61,9 @@ def fit(
     tf = import_tensorflow()
     import keras
 
+    # Keras names auto-created ops (the embedding's mask) from a per-process counter: without a fresh session the
+    # saved config.json of the same model depends on how many models this process built before it
+    keras.utils.clear_session(free_memory=False)
     keras.utils.set_random_seed(options.seed)
     tf.config.experimental.enable_op_determinism()
     model = build_model(buckets, x.shape[1], targets.shape[1], options)

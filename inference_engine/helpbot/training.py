@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from inference_engine import artifact_identity as identity
 from inference_engine.errors import TrainingDataError
 from inference_engine.helpbot import data
 from inference_engine.helpbot.encoding import (
@@ -132,9 +133,11 @@ def train_helpbot(
         final.fitted.model.save(directory / MODEL_FILE)
         (directory / LABELS_FILE).write_text(labels.to_json())
         (directory / VOCABULARY_FILE).write_text(vocabulary.to_json())
+        sample = _record_provenance(candidate_tags, directory, prepared, tables)
         published = registry.publish(
             TrainedCandidate(MODEL_NAME, FRAMEWORK, directory, (FEATURE,), params,
-                             _metrics(choice, metrics), candidate_tags, documents=documents(reference))
+                             _metrics(choice, metrics), candidate_tags,
+                             documents={**documents(reference), identity.SAMPLE_DOCUMENT: sample})
         )  # fmt: skip
     return {
         "model": MODEL_NAME,
@@ -155,6 +158,23 @@ def train_helpbot(
         "vectoriser": vocabulary.vectoriser,
         "data_version": data_version,
     }
+
+
+def _record_provenance(
+    tags: dict[str, str], directory: Path, prepared: Prepared, tables: dict[str, Any]
+) -> dict[str, Any]:
+    """What the version was built from (strata_kernel.provenance), the fingerprint of the files that decide its
+    answers, and its probabilities on held-out questions (the sample a rebuild is compared on), scored as the
+    engine serves them."""
+    from strata_kernel import provenance
+
+    tags.update(provenance.collect({t.name: t.version for t in tables.values()}, params_section=MODEL_NAME))
+    tags[provenance.PREFIX + "fingerprint"] = identity.digest(identity.fingerprint(directory, FRAMEWORK))
+    batch, scored = encode(prepared.heldout.token_ids, prepared.vocabulary.known_mask(),
+                           prepared.vocabulary.max_length)  # fmt: skip
+    batch = batch[scored][: identity.SAMPLE_ROWS]
+    probabilities = identity.predict_sample(directory, FRAMEWORK, identity.token_sample(batch, batch[:, :0]))
+    return identity.token_sample(batch, probabilities)
 
 
 def _reference(prepared: Prepared, final: Trained, classes: list[str], threshold: float,

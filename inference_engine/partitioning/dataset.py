@@ -67,7 +67,10 @@ def read_source(location: Path, spec: PartitionSpec) -> pa.Table:
         missing = [column for column in needed if column not in relation.columns]
         if missing:
             raise TrainingDataError(f"training set lacks column(s): {', '.join(missing)}", field=missing[0])
-        order = spec.time_column + (f", {spec.id_column}" if spec.id_column else "")
+        # a total order whatever order the files were written in (Spark's output order varies run to run): by
+        # time, then id; without an id, by every column read (rows equal in all of them are interchangeable)
+        tie_breakers = [spec.id_column] if spec.id_column else [*spec.partition_by, *features, spec.label, *extra]
+        order = ", ".join(f'"{c}"' for c in [spec.time_column, *tie_breakers])
         keys = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in spec.partition_by)
         values = ", ".join(f'CAST("{c}" AS {"VARCHAR" if _is_text(types[c]) else "DOUBLE"}) AS "{c}"'
                            for c in features)  # fmt: skip

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from inference_engine import artifact_identity as identity
 from inference_engine.errors import TrainingDataError
 from inference_engine.partitioning.dataset import (
     FIT,
@@ -102,6 +103,7 @@ def train_partitioned(
     candidate.documents.update(documents(_reference(run_dir, spec, data_version)))
     if not spec.partition_by and spec.algorithm.startswith("xgboost"):
         candidate = _xgboost_flavor(candidate, run_dir / "artifact", report)
+    _record_provenance(candidate, run_dir, spec, {table.name: table.version})
     published = registry.publish(candidate)
     report["version"] = published.version
     (run_dir / PUBLISHED_FILE).write_text(json.dumps({"version": published.version}))
@@ -246,6 +248,36 @@ def _xgboost_flavor(candidate: TrainedCandidate, artifact: Path, report: dict[st
     booster.load_model(str(artifact / routing["models"][GLOBAL]))
     tags = {**candidate.tags, "framework": "xgboost"}
     return replace(candidate, framework="xgboost", model=booster, tags=tags)
+
+
+def _record_provenance(candidate: TrainedCandidate, run_dir: Path, spec: PartitionSpec, tables: dict[str, int]) -> None:
+    """What the version was built from (strata_kernel.provenance), the fingerprint of the bytes that decide its
+    predictions and its predictions on a held-out sample (inference_engine.artifact_identity)."""
+    from strata_kernel import provenance
+
+    if candidate.framework == "xgboost":
+        found = identity.booster_fingerprint(candidate.model)
+    else:
+        found = identity.fingerprint(candidate.model, candidate.framework)
+    candidate.tags.update(provenance.collect(tables, params_section=spec.name))
+    candidate.tags[provenance.PREFIX + "fingerprint"] = identity.digest(found)
+    candidate.documents[identity.SAMPLE_DOCUMENT] = _sample(run_dir, spec)
+
+
+def _sample(run_dir: Path, spec: PartitionSpec) -> dict[str, Any]:
+    """The first held-out rows (the earliest training rows when nothing is held out) with the tree's predictions."""
+    import numpy as np
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    predictor = load_predictor(run_dir / "artifact")
+    table = pq.read_table(run_dir / SPLIT_FILE)
+    held = table.filter(pc.equal(table.column("_part"), "holdout"))
+    table = (held if held.num_rows else table).slice(0, identity.SAMPLE_ROWS)
+    x = np.column_stack([table.column(f).to_numpy(zero_copy_only=False) for f in predictor.features])
+    x = x.astype(np.float32).reshape(table.num_rows, len(predictor.features))
+    keys = partition_keys(table, spec.partition_by)
+    return identity.tabular_sample(keys, x, predictor.predict(keys, x)[0])
 
 
 def _metric_key(key: list[str]) -> str:

@@ -96,3 +96,41 @@ class FakeLake(TrainingDataSource):
 
     def locate(self, table: str) -> TableLocation:
         return TableLocation(table, self.location, self.version)
+
+
+class RecordingRegistry(ModelRegistry):
+    """The registry port keeping what was published: the model's bytes, its tags and documents."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.candidates: list[TrainedCandidate] = []
+
+    def publish(self, candidate: TrainedCandidate) -> ModelVersion:
+        number = len(self.candidates) + 1
+        target = self.root / str(number)
+        if candidate.framework == "xgboost":
+            target.mkdir(parents=True)
+            candidate.model.save_model(str(target / "model.ubj"))
+        else:
+            shutil.copytree(candidate.model, target)
+        self.candidates.append(candidate)
+        return ModelVersion(candidate.name, number, candidate.features, candidate.framework, (), candidate.tags)
+
+    def model_path(self, number: int) -> Path:
+        candidate = self.candidates[number - 1]
+        return self.root / str(number) / ("model.ubj" if candidate.framework == "xgboost" else "")
+
+    def version(self, name: str, version: int) -> ModelVersion:
+        raise NotImplementedError
+
+    def version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        raise NotImplementedError
+
+    def latest_version(self, name: str) -> ModelVersion:
+        raise NotImplementedError
+
+    def fetch(self, model_version: ModelVersion, into: Path) -> ModelArtifact:
+        raise NotImplementedError
+
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        raise NotImplementedError

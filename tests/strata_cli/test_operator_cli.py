@@ -23,7 +23,7 @@ from strata_cli import monitoring_stack, operator
 from strata_cli.main import app
 from strata_cli.settings import Settings
 from strata_cli.topology import services, sidecars
-from tests.support import free_port_run, serve
+from tests.support import free_port, free_port_run, serve
 
 TOKEN = "op-s3cret"
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -204,9 +204,15 @@ def _closed_port_url() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-def _strata(url: str, tmp_path: Path, *args: str, token: str | None = TOKEN) -> tuple[int, str]:
+#: no inference engine answers here unless a test serves one: `history` then says provenance is not shown
+CLOSED_ENGINE = f"http://127.0.0.1:{free_port()}"
+
+
+def _strata(
+    url: str, tmp_path: Path, *args: str, token: str | None = TOKEN, engine: str = CLOSED_ENGINE
+) -> tuple[int, str]:
     env = {"STRATA_COMPARATIVE_EVAL_URL": url, "STRATA_VAR_DIR": str(tmp_path / "var"), "COLUMNS": "200",
-           "STRATA_OPERATOR_TOKEN": token}  # fmt: skip
+           "STRATA_OPERATOR_TOKEN": token, "STRATA_INFERENCE_ENGINE_URL": engine}  # fmt: skip
     result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.output
 
@@ -445,6 +451,25 @@ def test_history_lists_records_newest_first_and_honours_limit_and_at(fake: FakeC
     assert unquote(fake.requests[-1]["path"]) == f"/v1/deployments/etd/history?at={at}"
     assert f"etd: record in force at {at}" in output
     assert [line.split("│")[1].strip() for line in output.splitlines() if line.startswith("│ ")] == ["2"]
+
+
+def test_history_shows_what_each_deployed_version_was_built_from(fake: FakeComparativeEval, tmp_path: Path) -> None:
+    from tests.strata_cli.tree_sample import FakeInferenceEngine
+
+    assert _strata(fake.url, tmp_path, "deploy", "etd", "--version", "3")[0] == 0
+    engine, engine_url = serve(FakeInferenceEngine())
+    try:
+        code, output = _strata(fake.url, tmp_path, "history", "etd", engine=engine_url)
+    finally:
+        engine.shutdown()
+
+    assert code == 0, output
+    assert "etd: what each version was built from" in output
+    row = next(line for line in output.splitlines() if line.startswith("│ v3 "))
+    for shown in ("4f2a9c1e00", "ab12ab12ab12", "processed.etd_training_set@v4", "xgboost 3.1.2", "numpy 2.3.5"):
+        assert shown in row
+    code, output = _strata(fake.url, tmp_path, "history", "etd")  # no engine: the records alone, and why
+    assert code == 0 and "what each version was built from is not shown" in output
 
 
 def test_status_without_a_model_keeps_the_process_table_and_adds_the_deployments(

@@ -53,6 +53,12 @@ def not_partitioned(name: str) -> dict[str, Any]:
     return {"error": {"code": "model_not_found", "message": f"no registered model named {name}"}}
 
 
+#: what version 3 was built from, as the engine lists it
+PROVENANCE = {"code_commit": "4f2a9c1e" + "0" * 32, "code_dirty": "false", "dvc_lock": "sha256:" + "ab12" * 16,
+              "params": '{"demo":{"size":"tiny"}}', "lake_tables": '{"processed.etd_training_set":4}',
+              "xgboost": "3.1.2", "tensorflow": "2.21.0", "numpy": "2.3.5"}  # fmt: skip
+
+
 class FakeInferenceEngine:
     """A WSGI stand-in for the inference engine's tree route (served over real HTTP by werkzeug)."""
 
@@ -78,7 +84,8 @@ class FakeInferenceEngine:
                 return 404, {"error": {"code": "model_not_found", "message": f"no registered model named {name}"}}
             registered = {"version": "3", "framework": "partitioned", "aliases": ["production"],
                           "created_at": "2025-03-01T12:00:00+00:00", "run_id": "0123456789abcdef",
-                          "experiment_id": "1", "metrics": {"mae": 3.15, "rmse": 4.07}}  # fmt: skip
+                          "experiment_id": "1", "metrics": {"mae": 3.15, "rmse": 4.07},
+                          "provenance": PROVENANCE}  # fmt: skip
             return 200, {"model": "etd", "kind": "partitioned", "serving_version": "3", "versions": [registered]}
         name = path.removeprefix("/v1/models/").removesuffix("/tree")
         if name != "etd":

@@ -34,6 +34,31 @@
     el("model-error").hidden = false;
   }
 
+  // what a version was built from: the commit (marked when the tree had changes), dvc.lock, lake tables, libraries
+  function builtFrom(provenance) {
+    const cell = make("td", "provenance");
+    if (!provenance.code_commit) {
+      cell.textContent = "–";
+      return cell;
+    }
+    let tables = "";
+    try {
+      tables = Object.entries(JSON.parse(provenance.lake_tables || "{}")).map(([t, v]) => t + "@v" + v).join(", ");
+    } catch (error) {
+      tables = provenance.lake_tables || "";
+    }
+    const libraries = ["xgboost", "tensorflow", "numpy"].filter((name) => provenance[name] && provenance[name] !== "absent")
+      .map((name) => name + " " + provenance[name]).join(", ");
+    const lines = [
+      "commit " + provenance.code_commit.slice(0, 10) + (provenance.code_dirty === "true" ? " (uncommitted changes)" : ""),
+      "dvc.lock " + (provenance.dvc_lock || "none").replace("sha256:", "").slice(0, 12),
+      tables, libraries,
+    ];
+    lines.filter(Boolean).forEach((line) => cell.append(make("div", "", line)));
+    cell.title = JSON.stringify(provenance, null, 1);
+    return cell;
+  }
+
   function runLink(version) {
     if (!version.run_id) return make("span", "muted", "–");
     const link = make("a", "", version.run_id.slice(0, 8));
@@ -68,7 +93,7 @@
         (version.version === body.serving_version ? " (serving)" : "");
       row.append(make("td", "", label),
         make("td", "", version.created_at || "–"), make("td", "", version.aliases.join(", ") || "–"),
-        make("td", "", metricsText(version.metrics) || "–"), links);
+        make("td", "", metricsText(version.metrics) || "–"), builtFrom(version.provenance || {}), links);
       rows.append(row);
     });
     el("versions").hidden = body.versions.length === 0;

@@ -414,3 +414,41 @@ def test_train_helpbot_without_the_tables_exits_1_with_one_line(tmp_path: Path) 
     assert result.stdout == ""
     [line] = result.stderr.strip().splitlines()
     assert line == "error: table processed.help_examples does not exist"
+
+
+def test_training_again_from_the_same_tables_gives_the_same_weights_and_answers(
+    trained: Trained, tmp_path: Path
+) -> None:
+    """TensorFlow with seeded initialisers and shuffles and deterministic ops: the weights' bytes are the same.
+    The .keras archive's own bytes are not (Keras writes the save date and a memory address into it): the
+    fingerprint leaves exactly those out."""
+    import zipfile
+
+    from inference_fakes import RecordingRegistry
+
+    from inference_engine import artifact_identity as identity
+
+    settings = trained.settings.model_copy(update={"data_lake_url": trained.env["STRATA_DATA_LAKE_URL"]})
+    registry = bootstrap(trained.settings).registry
+    first = registry.fetch(registry.version("helpbot", 1), tmp_path / "first").model_file
+    again = RecordingRegistry(tmp_path / "again")
+    train_helpbot(bootstrap(settings).training_data, again)
+    second = again.model_path(1)
+
+    assert identity.fingerprint(first, "tensorflow") == identity.fingerprint(second, "tensorflow")
+    tags = registry.version("helpbot", 1).tags
+    assert tags["provenance.fingerprint"] == again.candidates[0].tags["provenance.fingerprint"]
+    assert json.loads(tags["provenance.lake_tables"]) == {
+        "processed.help_articles": 1,
+        "processed.help_examples": 1,
+        "processed.help_heldout": 1,
+    }
+    from inference_engine.catalog import model_versions
+
+    listed = model_versions(registry, "helpbot", None)["versions"][0]["provenance"]
+    assert listed["fingerprint"] == tags["provenance.fingerprint"] and listed["tensorflow"][0].isdigit()
+    sample = registry.document(registry.version("helpbot", 1), identity.SAMPLE_DOCUMENT)
+    assert sample == again.candidates[0].documents[identity.SAMPLE_DOCUMENT]
+    np.testing.assert_array_equal(identity.predict_sample(second, "tensorflow", sample), sample["predictions"])
+    with zipfile.ZipFile(first / "model.keras") as a, zipfile.ZipFile(second / "model.keras") as b:
+        assert a.read("model.weights.h5") == b.read("model.weights.h5")
