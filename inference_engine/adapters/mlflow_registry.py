@@ -79,15 +79,13 @@ class MlflowRegistry(ModelRegistry, ModelDocuments):
         return ModelArtifact(model_version, _model_file(local, model_version.framework))
 
     def document(self, model_version: ModelVersion, path: str) -> dict[str, Any]:
-        import mlflow.artifacts
-
         run_id = model_version.tags.get("run_id")
         if not run_id:
             raise VersionNotFound(f"{model_version.name} v{model_version.version} has no run to read {path} from")
         missing = VersionNotFound(f"{model_version.name} v{model_version.version} has no {path}")
         with _translated(f"{path} of {model_version.name} v{model_version.version}", missing=missing):
             try:
-                document = mlflow.artifacts.load_dict(f"runs:/{run_id}/{path}")
+                document = _load_json_artifact(f"runs:/{run_id}/{path}", self._uri)
             except OSError as exc:  # a local artifact store raises the file system's error for a missing file
                 raise missing from exc
         if not isinstance(document, dict):
@@ -262,3 +260,16 @@ def _translated(what: str, *, missing: Exception | None = None) -> Iterator[None
 
 def _first_line(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+def _load_json_artifact(uri: str, tracking_uri: str) -> Any:
+    """A JSON artifact, resolved against *this* registry (``mlflow.artifacts.load_dict`` resolves ``runs:/`` with
+    the process's default tracking URI: a ``mlflow.db`` in the working directory, created and migrated there)."""
+    import tempfile
+
+    import mlflow.artifacts
+
+    with tempfile.TemporaryDirectory(prefix="strata-artifact-") as folder:
+        local = mlflow.artifacts.download_artifacts(artifact_uri=uri, tracking_uri=tracking_uri, dst_path=folder)
+        with open(local, encoding="utf-8") as file:
+            return json.load(file)
