@@ -177,7 +177,7 @@ def data_monitors(
         )
     predictions = None
     if aspects:
-        engine = settings.engine_url or local_target_url("inference_engine")
+        engine = settings.engine_url or settings.inference_engine_url
         samples, reference_rows = settings.monitor_min_samples, settings.monitor_min_reference_rows
         policy = Policy(min_samples=samples, min_reference_rows=reference_rows, min_node_samples=samples)
         predictions = PredictionMonitor(

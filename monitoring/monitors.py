@@ -201,7 +201,8 @@ class PredictionMonitor:
                 with_drift=with_drift,
             )
 
-        names = reference.judged_features() if node is None else ()
+        # the slicing column (hour of day) is not judged: the window is compared with those very hours
+        names = tuple(n for n in reference.judged_features() if n != reference.slice_by) if node is None else ()
         features = tuple(r for name in names if (r := reading(name)) is not None)
         return WindowReading(view.window.name, view.rows, ok, features, reading(prediction_name))
 

@@ -20,7 +20,9 @@ class Settings(StrataSettings):
     probe_timeout_seconds: float = Field(default=1.0, gt=0)
     # data monitors (docs/monitoring.md): the inference engine's and data_processing's sidecars read the topics
     data_monitors: bool = Field(default=True, description="Run the data monitors of the watched component.")
-    engine_url: str = Field(default="", description="Where the inference engine serves reference profiles.")
+    engine_url: str = Field(
+        default="", description="Where the engine serves reference profiles (default: inference_engine_url)."
+    )
     monitor_poll_seconds: float = Field(default=1.0, gt=0, description="Seconds between reads of the topics.")
     monitor_evaluate_seconds: float = Field(default=5.0, gt=0, description="Seconds between judgements.")
     monitor_min_samples: int = Field(default=500, ge=1, description="Rows a window needs before it is judged.")

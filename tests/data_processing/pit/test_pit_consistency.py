@@ -74,8 +74,11 @@ def test_served_features_equal_the_training_join(restaurant: str, tmp_path: Path
         order = OrderContext(restaurant, "c-1", "ES", placed_at, n_items=2 + index % 3, subtotal=10.0 + index)
         estimator.estimate(order)
         served = dict(engine.instances[-1])
-        # the partition keys travel beside the features so a partitioned model can route the request
+        # the partition keys travel beside the features so a partitioned model can route the request, the entity
+        # and the nominal time so the skew monitor can read the offline value of the same
         assert (served.pop("country_code"), served.pop("city_id")) == ("ES", "c-1")
+        at = f"{placed_at.isoformat()}+00:00"
+        assert (served.pop("restaurant_id"), served.pop("__nominal_time")) == (restaurant, at)
         assert served == {column: training[index][column] for column in ETD_FEATURE_SET.columns}, placed_at
     seen = {row["restaurant_stats__order_count_7d"] is None for row in training}
     # the probes cover fresh rows, expired rows (r-2 between its days, r-4 after 2 days) and none at all
