@@ -3,6 +3,8 @@ all). `serving`: the generic online endpoint of a declared model next to ETD's e
 
 `python -m bench etd [--slice N] [--rounds N] [--concurrency 1,8,32] [--rate 200] [--against DIR]`: the ETD path,
 the engine alone and the chatbot against `mlflow models serve`, interleaved; an open loop at a fixed rate.
+`python -m bench stability [--clean-minutes 10] [--rate 50] [--only a,c,d,b] [--from DIR]`: faults injected under
+load, time to the right alert, failed quotes and false alerts of a clean run (Yokoyama's experiment).
 `python -m bench footprint [--var-dir DIR] [--start]`: RSS/PSS per process of a running stack, and what each holds.
 `python -m bench rollout [--var-dir var] [--rate 50] [--duration S]`: canary promotion and rollback under load.
 `python -m bench hostile [--examples N] [--only crafted,fuzz,kill]`: the hostile-input campaign against a running stack.
@@ -30,6 +32,7 @@ from bench import (
     profile,
     rollout,
     serving,
+    stability,
     startup,
 )
 
@@ -43,6 +46,9 @@ def main() -> None:
         return
     if sys.argv[1:2] == ["etd"]:  # its own options (interleaved with mlflow serve, open loop, --against)
         etd.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["stability"]:  # a running stack under load, faults injected one at a time (minutes)
+        stability.main(sys.argv[2:])
         return
     if sys.argv[1:2] == ["footprint"]:  # memory of a running stack
         footprint.main(sys.argv[2:])
