@@ -13,6 +13,7 @@ from business_logic.adapters.sql_database import SqlDatabase
 from business_logic.domain.help import HelpCentre, HelpPolicy, ProhibitedWords
 from business_logic.domain.outbox import RelayResult
 from business_logic.ports import Clock, EtdEstimator, HelpAnswerEngine, UnitOfWorkFactory
+from business_logic.services import RestaurantCache
 from business_logic.settings import Settings
 from strata_kernel.composition import Dependencies as KernelDependencies
 from strata_kernel.eventlog import EventLog, open_event_log
@@ -30,6 +31,10 @@ class Dependencies(KernelDependencies[Settings]):
     @cached_property
     def uow_factory(self) -> UnitOfWorkFactory:
         return self.port("uow_factory", self._database)
+
+    @cached_property
+    def restaurants(self) -> RestaurantCache:
+        return RestaurantCache(self.uow_factory, check_seconds=self.settings.catalog_cache_seconds)
 
     @cached_property
     def estimator(self) -> EtdEstimator:

@@ -37,7 +37,13 @@ class CatalogRepository(abc.ABC):
 
     @abc.abstractmethod
     def upsert(self, catalog: Catalog) -> None:
-        """Insert or update every record of ``catalog``; a listed restaurant's menu becomes exactly its menu."""
+        """Insert or update every record of ``catalog``; a listed restaurant's menu becomes exactly its menu.
+        Moves the :meth:`revision` on."""
+
+    @abc.abstractmethod
+    def revision(self) -> int:
+        """A number every :meth:`upsert` changes (0 before the first): a copy made at one revision is current
+        while the revision stays."""
 
 
 class HelpRepository(abc.ABC):

@@ -19,6 +19,9 @@ class Settings(StrataSettings):
     database_url: str = ""
     #: budget for one ETD estimate call to data_processing (the quote is on a customer's screen)
     etd_timeout_seconds: float = 2.0
+    #: restaurants and menus stay in memory between quotes; a catalog load reaches them within this many seconds
+    #: (the catalog's revision is asked for at most this often; 0: read the database on every quote)
+    catalog_cache_seconds: float = 1.0
 
     # --- help-centre chatbot ---
     #: budget for one free-text answer from data_processing; past it the customer gets the polite fallback

@@ -10,7 +10,7 @@ from sqlalchemy import Table, bindparam, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from business_logic.adapters.sql_tables import cities, countries, menu_items, restaurants
+from business_logic.adapters.sql_tables import catalog_revision, cities, countries, menu_items, restaurants
 from business_logic.domain.restaurants import Catalog, MenuItem, Restaurant, RestaurantSummary
 from business_logic.errors import DatabaseUnavailable
 from business_logic.ports import CatalogRepository
@@ -81,15 +81,30 @@ class SqlCatalogRepository(CatalogRepository):
         rows = [_menu_row(r.id, item) for r in catalog.restaurants for item in r.menu]
         for row_chunk in _chunks(rows):
             self._session.execute(menu_items.insert(), list(row_chunk))
+        self._bump_revision()
         self._session.flush()
 
-    def _upsert(self, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
+    def revision(self) -> int:
+        found = self._session.execute(select(catalog_revision.c.revision).where(catalog_revision.c.id == 1))
+        return int(found.scalar_one_or_none() or 0)
+
+    def _bump_revision(self) -> None:
+        insert = self._insert_for_dialect()
+        statement = insert(catalog_revision).values(id=1, revision=1)
+        bump = {"revision": catalog_revision.c.revision + 1}
+        self._session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=bump))
+
+    def _insert_for_dialect(self) -> Callable[[Table], Any]:
         dialect = self._session.get_bind().dialect.name
         insert = _UPSERT_INSERTS.get(dialect)
         if insert is None:
             raise DatabaseUnavailable(f"catalog upsert does not support the {dialect} database")
+        return insert
+
+    def _upsert(self, table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        insert = self._insert_for_dialect()
         for chunk in _chunks(rows):
             statement = insert(table)
             updates = {name: statement.excluded[name] for name in chunk[0] if name not in keys}

@@ -49,6 +49,14 @@ restaurants = Table(
     Index("ix_restaurants_city_name", "city_id", "name"),
 )
 
+#: one row, bumped by every catalog load in the same transaction: what an in-memory copy checks to stay current
+catalog_revision = Table(
+    "catalog_revision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision", Integer, nullable=False),
+)
+
 menu_items = Table(
     "menu_items",
     metadata,

@@ -87,7 +87,7 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
     @app.output(RestaurantOut)
     @app.doc(tags=["restaurants"], summary="One restaurant with its menu.", responses=[404])
     def get_restaurant(restaurant_id: str) -> dict[str, Any]:
-        return _restaurant_body(services.get_restaurant(deps.uow_factory, restaurant_id))
+        return _restaurant_body(services.get_restaurant(deps.restaurants, restaurant_id))
 
     @app.post(ETD_PATH)
     @public  # an end user's call
@@ -98,7 +98,7 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
     def quote_etd(body: dict[str, Any]) -> dict[str, Any]:
         basket = [BasketLine(item_id=line["item_id"], quantity=line["quantity"]) for line in body["basket"]]
         quote = services.quote_etd(
-            body["restaurant_id"], basket, uow_factory=deps.uow_factory, estimator=deps.estimator, clock=deps.clock,
+            body["restaurant_id"], basket, restaurants=deps.restaurants, estimator=deps.estimator, clock=deps.clock,
             customer_id=body.get("customer_id"),
         )  # fmt: skip
         return _quote_body(quote)

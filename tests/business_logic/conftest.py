@@ -63,6 +63,7 @@ def catalog_dict() -> dict[str, Any]:
 class FakeCatalogRepository(CatalogRepository):
     def __init__(self, restaurants: list[Restaurant]) -> None:
         self.restaurants = {restaurant.id: restaurant for restaurant in restaurants}
+        self.revisions = 0
 
     def get(self, restaurant_id: str) -> Restaurant | None:
         return self.restaurants.get(restaurant_id)
@@ -77,6 +78,10 @@ class FakeCatalogRepository(CatalogRepository):
 
     def upsert(self, catalog: Catalog) -> None:
         self.restaurants.update({restaurant.id: restaurant for restaurant in catalog.restaurants})
+        self.revisions += 1
+
+    def revision(self) -> int:
+        return self.revisions
 
 
 class FakeUnitOfWork(UnitOfWork):

@@ -51,8 +51,10 @@ def test_quote_reads_menu_prices_from_postgres(
     quote = services.quote_etd(
         "r-000001",
         [BasketLine("i-000001-01", 2), BasketLine("i-000001-02", 1)],
-        uow_factory=database.unit_of_work,
+        restaurants=services.RestaurantCache(database.unit_of_work),
         estimator=estimator,
         clock=lambda: fixed_now,
     )
     assert (quote.n_items, str(quote.subtotal), quote.etd_minutes) == (3, "24.40", 34)
+    with database.unit_of_work() as uow:
+        assert uow.catalog.revision() == 1  # the load moved the catalog's revision (PostgreSQL's ON CONFLICT)

@@ -17,7 +17,7 @@ from business_logic.errors import EtdUnavailable, InvalidBasket, RestaurantNotFo
 def quote(fake_uow_factory: Any, estimator: Any, fixed_now: datetime) -> Any:
     def _quote(basket: list[BasketLine], restaurant_id: str = "r-000001") -> EtdQuote:
         return services.quote_etd(
-            restaurant_id, basket, uow_factory=fake_uow_factory, estimator=estimator, clock=lambda: fixed_now
+            restaurant_id, basket, restaurants=fake_uow_factory, estimator=estimator, clock=lambda: fixed_now
         )
 
     return _quote
