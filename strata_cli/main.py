@@ -298,6 +298,73 @@ def scripted_etd_request(ui_url: str) -> dict[str, object]:
 
 
 @app.command()
+def stage(name: Annotated[str, typer.Argument(help="A stage of dvc.yaml, e.g. simulate, train_etd.")]) -> None:
+    """Run one stage of the DVC pipeline (dvc.yaml calls it; `dvc repro` runs them all in order)."""
+    from strata_cli.pipeline import StageFailed, run_stage
+
+    try:
+        summary = run_stage(_settings(), name, on_output=lambda line: None)
+    except (StageFailed, StepFailed, NotReady) as exc:
+        raise _fail(str(exc)) from None
+    trained = f": {summary['model']} v{summary.get('version')} registered" if "model" in summary else ""
+    console.print(f"stage {name} done{trained}")
+
+
+@app.command("reproduce")
+def reproduce_command(
+    model: Annotated[str, typer.Argument(help="A model a DVC stage trains: etd or helpbot.")],
+    version: Annotated[int | None, typer.Option("--version", help="The registered version to rebuild.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="ISO time: the version that served then.")] = None,
+    deploy: Annotated[
+        bool, typer.Option("--deploy", help="Register the rebuild and deploy it (operator token).")
+    ] = False,
+    mode: Annotated[str, typer.Option("--mode", help="With --deploy: canary, shadow or full.")] = "full",
+    weight: Annotated[int, typer.Option("--weight", help="With --deploy --mode canary: share of traffic, %.")] = 5,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the scratch worktree (var/reproduce/).")] = False,
+) -> None:
+    """Rebuild a past engine from what it records (commit, dvc.lock, params) in a scratch worktree and compare it
+    with the registered one: bytes identical, predictions identical on its recorded sample, or different and why."""
+    from strata_cli import reproduce
+
+    settings = _settings()
+    with operator.one_line_errors():
+        chosen = _version_to_reproduce(settings, model, version, at)
+        if deploy:
+            operator.require_token(settings)  # before minutes of rebuilding, not after
+        console.print(f"[bold]Reproducing {model} v{chosen}[/bold]")
+        try:
+            verdict = reproduce.reproduce(settings, model, chosen, console, deploy=deploy, keep=keep)
+        except reproduce.ReproduceFailed as exc:
+            raise _fail(str(exc)) from None
+        colour = "red" if verdict["verdict"] == "different" else "green"
+        console.print(f"[bold {colour}]{model} v{chosen}: {verdict['verdict']}[/] — {escape(str(verdict['why']))}")
+        typer.echo(json.dumps(verdict))
+        if deploy:
+            adopted = int(verdict["adopted"]["version"])
+            reason = f"rebuild of v{chosen} by strata reproduce ({verdict['verdict']})"
+            with operator.client_for(settings, mutating=True) as client:
+                record = client.deploy(model, adopted, mode, weight if mode == "canary" else None, reason)
+            console.print(f"[green]✓[/green] {model} v{adopted} (rebuild of v{chosen}) deployed: "
+                          f"{operator.split_text(record)}")  # fmt: skip
+    if verdict["verdict"] == "different":
+        raise typer.Exit(1)
+
+
+def _version_to_reproduce(settings: Settings, model: str, version: int | None, at: str | None) -> int:
+    if (version is None) == (at is None):
+        raise operator.OperatorError("give exactly one of --version N or --at TIME", operator.BAD_INPUT)
+    if version is not None:
+        if version < 1:
+            raise operator.OperatorError("--version must be >= 1", operator.BAD_INPUT)
+        return version
+    with operator.client_for(settings, mutating=False) as client:
+        records = client.history(model, at)
+    if not records or not records[0].get("stable_version"):
+        raise operator.OperatorError(f"no version of {model} served at {at}", operator.BAD_INPUT)
+    return int(records[0]["stable_version"])
+
+
+@app.command()
 def status(
     model: Annotated[str | None, typer.Argument(help="A model: show its deployment instead of the processes.")] = None,
     watch: Annotated[bool, typer.Option("--watch", help="Refresh until Ctrl-C.")] = False,

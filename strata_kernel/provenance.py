@@ -20,6 +20,8 @@ COMMIT_VARIABLE = "STRATA_CODE_COMMIT"
 #: the distributions whose version changes a model's bytes or predictions
 LIBRARIES = {"xgboost": "xgboost-cpu", "tensorflow": "tensorflow-cpu", "numpy": "numpy"}
 LOCK_FILE = "dvc.lock"
+#: the run document holding the dvc.lock a version was trained with: `strata reproduce` checks out its data
+LOCK_DOCUMENT = "provenance/dvc_lock.json"
 PARAMS_FILE = "params.yaml"
 
 
@@ -38,6 +40,12 @@ def collect(tables: Mapping[str, int], *, params_section: str | None, root: Path
     return {PREFIX + key: value for key, value in tags.items()}
 
 
+def lock_document(root: Path | None = None) -> dict[str, str]:
+    """The dvc.lock being used now (during `dvc repro` it names the outputs of the stages already run)."""
+    path = (root or Path.cwd()) / LOCK_FILE
+    return {"digest": file_digest(path), "text": path.read_text() if path.is_file() else ""}
+
+
 def read(tags: Mapping[str, str]) -> dict[str, str]:
     """The provenance of a version's tags, without the prefix (empty for a version trained before it existed)."""
     return {key.removeprefix(PREFIX): value for key, value in tags.items() if key.startswith(PREFIX)}
@@ -51,8 +59,19 @@ def code_commit(root: Path) -> tuple[str, bool]:
     head = _git(root, "rev-parse", "HEAD")
     if head is None:
         return "unknown", False
-    # only tracked files count: var/ and caches are ignored, an untracked scratch file does not change the code
-    status = _git(root, "status", "--porcelain", "--untracked-files=no")
+    # only tracked code counts: not untracked files, nor what `dvc repro` rewrites (dvc.lock, recorded by digest,
+    # and the .gitignore files of its outputs)
+    status = _git(
+        root,
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ".",
+        ":!dvc.lock",
+        ":!**/.gitignore",
+        ":!.gitignore",
+    )
     return head, bool(status)
 
 

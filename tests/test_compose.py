@@ -130,7 +130,8 @@ def _container_ports(service: dict[str, Any]) -> set[int]:
 #: what a host outside the deployment reaches: the customers' UI, business logic's public API, Prometheus's UI
 #: (comparative-eval and grafana: operators, on the host's loopback only)
 PUBLIC = {"ui": ["8000:8000"], "business-logic": ["8001:8001"], "prometheus": ["9090:9090"],
-          "comparative-eval": ["127.0.0.1:8006:8006"], "grafana": ["127.0.0.1:3000:3000"]}  # fmt: skip
+          "comparative-eval": ["127.0.0.1:8006:8006"], "grafana": ["127.0.0.1:3000:3000"],
+          "minio": ["127.0.0.1:9000:9000"]}  # fmt: skip
 
 
 def test_only_public_services_are_published_to_the_host() -> None:
@@ -281,3 +282,17 @@ def test_the_stream_worker_has_a_sidecar_and_both_are_scraped() -> None:
     assert sidecar_port in _container_ports(compose()["services"][STREAM_WORKER])
     assert _scrape_targets("strata-services").get(f"{STREAM_WORKER}:{STREAM_WORKER_PORT}") == "data_processing_stream"
     assert _scrape_targets("strata-sidecars").get(f"{STREAM_WORKER}:{sidecar_port}") == "data_processing_stream"
+
+
+def test_the_dvc_remote_of_the_deployment_is_the_minio_service_with_secret_credentials() -> None:
+    import configparser
+
+    minio = compose()["services"]["minio"]
+    assert minio["environment"]["MINIO_ROOT_PASSWORD_FILE"] == "/run/secrets/minio_root_password"  # not a default
+    assert "dvc-remote:/data" in minio["volumes"]
+    config = configparser.ConfigParser()
+    config.read(REPO / ".dvc" / "config")
+    remote = config["'remote \"minio\"'"]
+    assert remote["url"].startswith("s3://") and remote["endpointurl"] == "http://127.0.0.1:9000"
+    assert config["core"]["remote"] == "local" and config["core"]["analytics"] == "false"
+    assert config["'remote \"local\"'"]["url"] == "../var/dvc-remote"  # relative to .dvc/: <repo>/var/dvc-remote

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -125,6 +126,86 @@ def deploy(
         chosen = version if version is not None else registry.latest_version(model).version
         registry.set_alias(model, settings.serving_alias, chosen)
     typer.echo(json.dumps({"model": model, "version": chosen, "alias": settings.serving_alias}))
+
+
+@app.command("version-info")
+def version_info(
+    model: Annotated[str, typer.Argument(help="Registered model name, e.g. etd.")],
+    version: Annotated[int, typer.Option("--version", help="Registered version.")],
+) -> None:
+    """A registered version's framework and tags (its provenance among them), as one JSON line."""
+    from inference_engine.bootstrap import bootstrap
+    from strata_kernel.errors import StrataError
+    from strata_kernel.provenance import LOCK_DOCUMENT
+
+    with one_line_errors():
+        registry = bootstrap(_settings()).registry
+        found = registry.version(model, version)
+        try:
+            lock = registry.document(found, LOCK_DOCUMENT)  # type: ignore[attr-defined]  # MlflowRegistry
+        except StrataError:
+            lock = None  # trained before the lock was kept, or its run's files are gone
+    typer.echo(json.dumps({"model": model, "version": found.version, "framework": found.framework,
+                           "tags": found.tags, "dvc_lock": lock}))  # fmt: skip
+
+
+RebuiltVar = Annotated[
+    Path, typer.Option("--rebuilt-var", help="var/ of the reproduction: its registry holds the rebuild (newest).")
+]
+
+
+@app.command()
+def compare(
+    model: Annotated[str, typer.Argument(help="Registered model name, e.g. etd.")],
+    version: Annotated[int, typer.Option("--version", help="The registered version the rebuild should equal.")],
+    rebuilt_var: RebuiltVar,
+) -> None:
+    """Compare a rebuild with a registered version: bytes identical, predictions identical, or different (why)."""
+    import tempfile
+
+    from inference_engine.reproduction import compare as compare_versions
+    from inference_engine.reproduction import latest_rebuild
+
+    with one_line_errors(), tempfile.TemporaryDirectory(prefix="compare-") as scratch:
+        settings = _settings()
+        registry = _registry(settings)
+        rebuild = latest_rebuild(_registry(_rebuilt_settings(settings, rebuilt_var)), model, Path(scratch) / "rebuilt")
+        verdict = compare_versions(registry, registry, model, version, rebuild, Path(scratch))  # type: ignore[arg-type]
+    typer.echo(json.dumps(verdict))
+
+
+@app.command()
+def adopt(
+    model: Annotated[str, typer.Argument(help="Registered model name, e.g. etd.")],
+    reproduces: Annotated[int, typer.Option("--reproduces", help="The version the rebuild reproduces.")],
+    rebuilt_var: RebuiltVar,
+) -> None:
+    """Register a reproduction's rebuild as a new version (tag reproduces_version) in this registry."""
+    import tempfile
+
+    from inference_engine.reproduction import adopt as adopt_rebuild
+    from inference_engine.reproduction import latest_rebuild
+
+    with one_line_errors(), tempfile.TemporaryDirectory(prefix="adopt-") as scratch:
+        settings = _settings()
+        source = _registry(_rebuilt_settings(settings, rebuilt_var))
+        rebuild = latest_rebuild(source, model, Path(scratch))
+        published = adopt_rebuild(_registry(settings), rebuild, source, reproduces)  # type: ignore[arg-type]
+    typer.echo(json.dumps({"model": model, "version": published.version, "reproduces_version": reproduces}))
+
+
+def _registry(settings: Settings) -> Any:
+    from inference_engine.bootstrap import bootstrap
+
+    return bootstrap(settings).registry
+
+
+def _rebuilt_settings(settings: Settings, rebuilt_var: Path) -> Settings:
+    """The reproduction's own embedded registry (under its var/), whatever registry this process is set to."""
+    if not rebuilt_var.is_dir():
+        fail(f"--rebuilt-var {rebuilt_var} is not a directory", BAD_INPUT)
+    return settings.model_copy(update={"var_dir": rebuilt_var, "mlflow_tracking_uri": None,
+                                       "mlflow_artifact_root": None})  # fmt: skip
 
 
 @app.command()

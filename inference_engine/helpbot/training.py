@@ -53,6 +53,7 @@ from inference_engine.helpbot.options import (
 )
 from inference_engine.ports import ModelRegistry, TrainedCandidate, TrainingDataSource
 from inference_engine.reference import TOKEN_COUNT, categorical_reference_document, documents
+from strata_kernel import provenance
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,8 @@ def train_helpbot(
         published = registry.publish(
             TrainedCandidate(MODEL_NAME, FRAMEWORK, directory, (FEATURE,), params,
                              _metrics(choice, metrics), candidate_tags,
-                             documents={**documents(reference), identity.SAMPLE_DOCUMENT: sample})
+                             documents={**documents(reference), identity.SAMPLE_DOCUMENT: sample,
+                                        provenance.LOCK_DOCUMENT: provenance.lock_document()})
         )  # fmt: skip
     return {
         "model": MODEL_NAME,
@@ -166,8 +168,6 @@ def _record_provenance(
     """What the version was built from (strata_kernel.provenance), the fingerprint of the files that decide its
     answers, and its probabilities on held-out questions (the sample a rebuild is compared on), scored as the
     engine serves them."""
-    from strata_kernel import provenance
-
     tags.update(provenance.collect({t.name: t.version for t in tables.values()}, params_section=MODEL_NAME))
     tags[provenance.PREFIX + "fingerprint"] = identity.digest(identity.fingerprint(directory, FRAMEWORK))
     batch, scored = encode(prepared.heldout.token_ids, prepared.vocabulary.known_mask(),

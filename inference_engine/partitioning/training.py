@@ -262,6 +262,7 @@ def _record_provenance(candidate: TrainedCandidate, run_dir: Path, spec: Partiti
     candidate.tags.update(provenance.collect(tables, params_section=spec.name))
     candidate.tags[provenance.PREFIX + "fingerprint"] = identity.digest(found)
     candidate.documents[identity.SAMPLE_DOCUMENT] = _sample(run_dir, spec)
+    candidate.documents[provenance.LOCK_DOCUMENT] = provenance.lock_document()
 
 
 def _sample(run_dir: Path, spec: PartitionSpec) -> dict[str, Any]:

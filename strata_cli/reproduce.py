@@ -1,0 +1,179 @@
+"""`strata reproduce MODEL --version N | --at TIME`: rebuild a registered engine from what it records, compare.
+
+1. the version (``--at``: the stable one of the deployment record in force then, from comparative evaluation) and
+   its provenance (the engine's ``version-info``);
+2. a scratch git worktree at the recorded commit under ``<var_dir>/reproduce/``, with this repository's DVC cache
+   and remote (an old commit may configure no remote, or one relative to itself; its objects may be only in the
+   remote): ``dvc fetch`` + ``dvc checkout`` of that commit's data, whatever is missing is rebuilt by ``dvc repro``;
+3. the training stage forced (``dvc repro --force --single-item``), with the commit's own code (PYTHONPATH), into
+   the scratch registry;
+4. ``inference_engine compare``: bytes identical / predictions identical on the version's sample / different, why;
+5. ``--deploy`` (operator token): ``inference_engine adopt`` registers the rebuild, then comparative evaluation
+   validates and deploys it like any version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from strata_cli.devflow import child_env
+from strata_cli.settings import Settings
+
+#: the DVC stage that trains each model (dvc.yaml)
+TRAIN_STAGES = {"etd": "train_etd", "helpbot": "train_helpbot"}
+
+
+class ReproduceFailed(RuntimeError):
+    """One line of why the reproduction cannot go on."""
+
+
+@dataclass(frozen=True)
+class Scratch:
+    root: Path  # the worktree
+    var: Path  # its var/: the scratch registry
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"STRATA_VAR_DIR": str(self.var), "PYTHONPATH": str(self.root)}
+
+
+def reproduce(
+    settings: Settings, model: str, version: int, console: Console, *, deploy: bool = False, keep: bool = False
+) -> dict[str, Any]:
+    """Rebuild ``model`` v``version`` and compare it with the registered one; returns the verdict (with
+    ``adopted``: the new version, when ``deploy``)."""
+    stage = TRAIN_STAGES.get(model)
+    if stage is None:
+        raise ReproduceFailed(f"no DVC stage trains {model}; reproducible models: {', '.join(TRAIN_STAGES)}")
+    repo = _repository_root()
+    info = engine(settings, "version-info", model, "--version", str(version))
+    tags = info["tags"]
+    commit = tags.get("provenance.code_commit")
+    if not commit or commit == "unknown":
+        raise ReproduceFailed(f"{model} v{version} records no code commit: it cannot be rebuilt")
+    if tags.get("provenance.code_dirty") == "true":
+        console.print(
+            f"[yellow]{model} v{version} was trained from uncommitted changes: the rebuild uses {commit[:10]}"
+        )
+    if _git(repo, "cat-file", "-e", f"{commit}^{{commit}}", check=False).returncode != 0:
+        raise ReproduceFailed(f"commit {commit[:10]} recorded by {model} v{version} is not in {repo} (git fetch it)")
+    with _scratch(settings, repo, commit, f"{model}-v{version}", keep) as scratch:
+        if not (scratch.root / "dvc.yaml").is_file():
+            raise ReproduceFailed(f"commit {commit[:10]} of {model} v{version} has no dvc.yaml (it predates it)")
+        _use_recorded_lock(scratch, info.get("dvc_lock"), tags.get("provenance.dvc_lock"), console)
+        _step(console, f"DVC data of {commit[:10]} (fetch + checkout)", lambda: _restore_data(repo, scratch, stage))
+        _step(console, f"rebuild upstream stages of {stage} (dvc repro)", lambda: _dvc(scratch, "repro", stage))
+        # the training itself always runs again (an up-to-date stage would otherwise be skipped)
+        _step(console, f"train {model} again ({stage})", lambda: _dvc(scratch, "repro", "--force", "-s", stage))
+        verdict = engine(settings, "compare", model, "--version", str(version), "--rebuilt-var", str(scratch.var))
+        if deploy:  # registered before the scratch registry goes away
+            verdict["adopted"] = engine(settings, "adopt", model, "--reproduces", str(version), "--rebuilt-var",
+                                        str(scratch.var))  # fmt: skip
+        return verdict
+
+
+def engine(settings: Settings, *args: str) -> dict[str, Any]:
+    """An inference-engine command of this checkout, against the project's registry; its JSON line."""
+    env = {**os.environ, **child_env(settings), "STRATA_LOG_LEVEL": "WARNING"}
+    result = subprocess.run([sys.executable, "-m", "inference_engine", *args], capture_output=True, text=True,
+                            env=env, check=False)  # fmt: skip
+    if result.returncode != 0:
+        lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
+        raise ReproduceFailed(lines[-1] if lines else f"inference_engine {args[0]} exited {result.returncode}")
+    body: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return body
+
+
+@contextmanager
+def _scratch(settings: Settings, repo: Path, commit: str, label: str, keep: bool) -> Iterator[Scratch]:
+    root = settings.var_dir.resolve() / "reproduce" / f"{label}-{int(time.time())}"
+    root.parent.mkdir(parents=True, exist_ok=True)
+    _git(repo, "worktree", "add", "--detach", str(root), commit)
+    try:
+        yield Scratch(root, root / "var")
+    finally:
+        if not keep:
+            _git(repo, "worktree", "remove", "--force", str(root), check=False)
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _use_recorded_lock(scratch: Scratch, lock: dict[str, str] | None, digest: str | None, console: Console) -> None:
+    """The dvc.lock the version was trained with names the exact data it read (during `dvc repro` it differs from
+    the committed one: every stage run rewrites it); the commit's own lock is the fallback."""
+    if lock and lock.get("text") and lock.get("digest") == digest:
+        (scratch.root / "dvc.lock").write_text(lock["text"])
+        console.print(f"using the dvc.lock the version was trained with ({str(digest)[7:19]})")
+    else:
+        console.print("[yellow]the version kept no dvc.lock: using its commit's; missing data is rebuilt[/]")
+
+
+def _restore_data(repo: Path, scratch: Scratch, stage: str) -> None:
+    """This repository's cache and default remote for the worktree (its own .dvc/config may name none, or one
+    relative to itself), then the commit's objects; what cannot be fetched is rebuilt by the next step."""
+    cache = (repo / ".dvc" / "cache").resolve()
+    _dvc(scratch, "config", "--local", "cache.dir", str(cache))
+    _dvc(scratch, "config", "--local", "core.analytics", "false")
+    remote = _current_remote(repo)
+    if remote is not None:
+        _dvc(scratch, "remote", "add", "--local", "--force", "--default", "strata-current", remote)
+        _dvc(scratch, "fetch", "--run-cache", stage, check=False)
+    _dvc(scratch, "checkout", stage, check=False)
+
+
+def _current_remote(repo: Path) -> str | None:
+    """This checkout's default remote as an absolute URL (relative ones are relative to .dvc/)."""
+    name = _run(["dvc", "config", "core.remote"], repo, check=False).stdout.strip()
+    if not name:
+        return None
+    url = _run(["dvc", "config", f"remote.{name}.url"], repo, check=False).stdout.strip()
+    if not url:
+        return None
+    if "://" in url or url.startswith("/"):
+        return url
+    return str((repo / ".dvc" / url).resolve())
+
+
+def _step(console: Console, what: str, action: Any) -> None:
+    started = time.perf_counter()
+    with console.status(f"{what} ...", spinner="dots"):
+        action()
+    console.print(f"[green]✓[/green] {what} ({time.perf_counter() - started:.1f}s)")
+
+
+def _dvc(scratch: Scratch, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return _run(["dvc", *args], scratch.root, env=scratch.env, check=check)
+
+
+def _git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return _run(["git", *args], repo, check=check)
+
+
+def _run(
+    command: list[str], cwd: Path, *, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # dvc and strata of this venv
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False,
+                            env={**os.environ, "PATH": path, **(env or {})})  # fmt: skip
+    if check and result.returncode != 0:
+        lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
+        raise ReproduceFailed(f"{' '.join(command[:3])} failed: {lines[-1] if lines else result.returncode}")
+    return result
+
+
+def _repository_root() -> Path:
+    result = _run(["git", "rev-parse", "--show-toplevel"], Path.cwd(), check=False)
+    if result.returncode != 0:
+        raise ReproduceFailed("run `strata reproduce` inside the Strata git repository")
+    return Path(result.stdout.strip())

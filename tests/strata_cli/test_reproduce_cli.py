@@ -1,0 +1,35 @@
+"""`strata reproduce`: bad input is refused with one line before anything is rebuilt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from strata_cli.main import app
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["reproduce", "etd"], "give exactly one of --version N or --at TIME"),
+        (["reproduce", "etd", "--version", "1", "--at", "2025-01-01T00:00:00Z"], "give exactly one of"),
+        (["reproduce", "etd", "--version", "0"], "--version must be >= 1"),
+        (["reproduce", "churn", "--version", "1"], "no DVC stage trains churn; reproducible models: etd, helpbot"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_non_zero_exit(args: list[str], message: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, args, env={"STRATA_VAR_DIR": str(tmp_path), "COLUMNS": "200"})
+
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_deploy_without_an_operator_token_is_refused_before_rebuilding(tmp_path: Path) -> None:
+    env = {"STRATA_VAR_DIR": str(tmp_path), "COLUMNS": "200", "STRATA_OPERATOR_TOKEN": ""}
+    result = CliRunner().invoke(app, ["reproduce", "etd", "--version", "1", "--deploy"], env=env)
+
+    assert result.exit_code == 2 and "no operator token" in result.output
+    assert not (tmp_path / "reproduce").exists()
