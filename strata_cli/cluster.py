@@ -181,7 +181,9 @@ class Cluster:
             "--workers", str(s.mlflow_workers),
             # a busy machine answers uvicorn's 5 s worker health check late, and uvicorn would restart its workers
             "--uvicorn-opts", "--timeout-worker-healthcheck 60",
-        ], env={"PATH": path, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"})  # fmt: skip
+        ], env={"PATH": path, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true",
+               # the server's job runner (GenAI jobs: 7 huey consumer processes) serves nothing Strata uses
+               "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})  # fmt: skip
         self._wait("mlflow", lambda: _http_ok(f"{s.mlflow_tracking_uri}/health"))
         self._log(f"mlflow server {s.mlflow_tracking_uri} ({s.mlflow_workers} workers) serving {artifacts}")
 

@@ -140,7 +140,12 @@ def run_flow(
     finally:
         for process in helpers:
             process.terminate()
-            process.wait(timeout=15)
+        for process in helpers:
+            try:
+                process.wait(timeout=60)  # a loaded machine stops gunicorn slowly: the build itself is done
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
     report.training = report.trainings.get("etd", {})
     marker = {"size": size, "seed": seed, **report.training, HELP_MODEL: report.trainings.get(HELP_MODEL, {})}
     (var_dir / "demo" / "BUILT").write_text(json.dumps(marker))

@@ -31,7 +31,7 @@ class Settings(StrataSettings):
     mlflow_ui_url: str = "http://127.0.0.1:5000"
     #: a deploy validates the candidate (load, warm, predict) before it answers: allow it time
     operator_timeout_seconds: float = 120.0
-    #: gunicorn workers of the other services (the cluster profile runs several everywhere)
+    #: gunicorn workers of the other services but data_collection (one collector loop per process: one worker)
     service_workers: int = 1
 
 

@@ -101,7 +101,8 @@ def services(settings: Settings) -> list[Service]:
         Service("inference_engine", settings.inference_engine_url, workers=hot, number=3),
         Service("data_processing", settings.data_processing_url, workers=hot, number=2),
         Service("business_logic", settings.business_logic_url, workers=hot, number=1),
-        Service("data_collection", settings.data_collection_url, workers=other, number=5),
+        # one worker only: each would run its own collector loop (its serve command refuses more)
+        Service("data_collection", settings.data_collection_url, number=5),
         Service("ui", settings.ui_url, workers=other, number=0),
         StreamWorker("data_processing_stream", _stream_worker_url(settings), number=12, group="restaurant_realtime"),
         Service("comparative_eval", settings.comparative_eval_url, workers=other, number=6),

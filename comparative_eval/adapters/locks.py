@@ -104,7 +104,10 @@ class RedisLease(Lease):
         import redis
 
         self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
-        self._lock = self._client.lock(f"{prefix}:background-lease", timeout=ttl_seconds, blocking=False)
+        # shared by the ingest and analysis threads: redis-py's default thread-local token would leave the second
+        # thread without one (AttributeError, the loop dead) — found with several workers on the cluster profile
+        self._lock = self._client.lock(f"{prefix}:background-lease", timeout=ttl_seconds, blocking=False,
+                                       thread_local=False)  # fmt: skip
         self._guard = threading.Lock()  # the ingest and analysis loops share one lease
         self._errors: tuple[type[BaseException], ...] = (
             redis.exceptions.ConnectionError,

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Stack
+from tests.e2e.operations import estimate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.spark]
 
@@ -35,12 +36,7 @@ def test_etd_answer_through_business_logic(business_logic: httpx.Client) -> None
 def test_served_etd_uses_todays_restaurant_features(stack: Stack, business_logic: httpx.Client) -> None:
     """The online snapshot the demo loads is usable now: not from the future, not past its TTL."""
     restaurant_id, _ = _basket(business_logic)
-    restaurant = business_logic.get(f"/v1/restaurants/{restaurant_id}").json()
-    order = {"restaurant_id": restaurant_id, "city_id": restaurant["city_id"],
-             "country_code": restaurant["country_code"], "placed_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-             "n_items": 2, "subtotal": 20.0}  # fmt: skip
-    body = httpx.post(f"{stack.urls['data_processing']}/v1/etd/estimate", json=order, timeout=10,
-                      headers=stack.operator()).json()  # fmt: skip
+    body = estimate(stack, business_logic, restaurant_id)
     assert body.get("features_age_seconds") is not None, body
     assert 0 <= body["features_age_seconds"] <= 2 * 86400
 

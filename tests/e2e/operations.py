@@ -1,0 +1,53 @@
+"""What several end-to-end tests ask a running Strata: a CLI table's rows, an ETD estimate straight from data
+processing (it names the model version that scored it)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from typing import Any
+
+import httpx
+
+from tests.e2e.conftest import Stack
+
+
+def table_rows(output: str) -> list[list[str]]:
+    """A rich table's rows (a cell wrapped onto more lines: its first line only)."""
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in output.splitlines() if line.startswith("│")]
+    return [row for row in rows if row and row[0]]
+
+
+def estimate(stack: Stack, business_logic: httpx.Client, restaurant_id: str | None = None) -> dict[str, Any]:
+    """data_processing's ETD estimate for an order placed now at a restaurant (the first one by default)."""
+    if restaurant_id is None:
+        restaurant_id = business_logic.get("/v1/restaurants", params={"limit": 1}).json()["restaurants"][0]["id"]
+    restaurant = business_logic.get(f"/v1/restaurants/{restaurant_id}").json()
+    order = {"restaurant_id": restaurant_id, "city_id": restaurant["city_id"],
+             "country_code": restaurant["country_code"], "placed_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+             "n_items": 2, "subtotal": 20.0}  # fmt: skip
+    body: dict[str, Any] = httpx.post(f"{stack.urls['data_processing']}/v1/etd/estimate", json=order, timeout=30,
+                                      headers=stack.operator()).json()  # fmt: skip
+    return body
+
+
+def served_version(stack: Stack, business_logic: httpx.Client) -> str:
+    """The version that answered an ETD estimate."""
+    return str(estimate(stack, business_logic)["version"])
+
+
+def deploy_canary(stack: Stack, business_logic: httpx.Client, version: str, reason: str) -> None:
+    """`strata deploy etd --version V --mode canary --weight 10`, once comparative evaluation holds logged live
+    instances to validate the version on (served here first)."""
+    for _ in range(5):
+        served_version(stack, business_logic)
+    deadline = time.monotonic() + 120
+    while True:
+        deployed: subprocess.CompletedProcess[str] = stack.cli(
+            "deploy", "etd", "--version", version, "--mode", "canary", "--weight", "10", "--reason", reason,
+            timeout=300,
+        )  # fmt: skip
+        if deployed.returncode == 0 or "no sample to validate" not in deployed.stderr or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
