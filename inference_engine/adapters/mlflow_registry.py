@@ -75,7 +75,9 @@ class MlflowRegistry(ModelRegistry, ModelDocuments):
         name, version = model_version.name, model_version.version
         with _translated(f"artifacts of {name} v{version}"):
             uri = self._client.get_model_version_download_uri(name, str(version))
-            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(into)))
+            # an mlflow-artifacts:/ URI (a server serving its artifacts) resolves against the tracking URI
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(into),
+                                                             tracking_uri=self._uri))  # fmt: skip
         return ModelArtifact(model_version, _model_file(local, model_version.framework))
 
     def document(self, model_version: ModelVersion, path: str) -> dict[str, Any]:

@@ -35,7 +35,8 @@ def _settings(config: Path, **overrides: object) -> ClusterSettings:
 def test_a_failed_up_stops_what_it_started(tmp_path: Path) -> None:
     config = cluster_config(tmp_path)
     # the broker starts, the Spark master cannot be ready within a second: `up` fails and stops the broker
-    settings = _settings(config, ready_timeout_seconds=0.5)
+    # no stores: a failing start need not empty databases (another run's cluster may use the same Redis DBs)
+    settings = _settings(config, ready_timeout_seconds=0.5, databases=[], redis_urls=[])
     cluster = Cluster(settings)
     with pytest.raises(RuntimeError, match="spark-master not ready after"):
         cluster.up()
