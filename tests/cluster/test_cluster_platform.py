@@ -237,8 +237,9 @@ def _wait_ready(url: str, seconds: float = 180) -> None:
 
 def _applied(metrics_url: str) -> float:
     text = httpx.get(metrics_url, timeout=5).text
+    counter = "strata_data_processing_stream_events_total{"
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("strata_stream_events_total{") and 'outcome="applied"' in line)  # fmt: skip
+               if line.startswith(counter) and 'outcome="applied"' in line)  # fmt: skip
 
 
 def _until_serving(store: Any, expected: dict[str, dict[str, Any]], seconds: float = 240.0) -> None:
