@@ -194,6 +194,20 @@ def test_backends_of_the_real_deployment_are_present() -> None:
     assert expected <= set(compose()["services"])
 
 
+def test_the_deployment_sets_every_setting_of_the_cluster_profile() -> None:
+    """deploy/cluster.yaml (one machine) and docker-compose.yml (one host per deployable) move the same settings to
+    the real engines, and the deployment runs every component `strata cluster up` starts."""
+    profile = yaml.safe_load((REPO / "deploy" / "cluster.yaml").read_text())
+    services = {"cli", "cluster"}.symmetric_difference(profile)
+    sections = {name: profile[name] for name in services if isinstance(profile[name], dict)}
+    missing = [f"{section}.{key}" for section, keys in sections.items() for key in keys
+               if f"STRATA_{key.upper()}" not in _environment(service_name(section))]  # fmt: skip
+    assert missing == []
+    started = {"kafka", "spark-master", "spark-worker", "mlflow", "postgres", "redis"}  # strata_cli.cluster
+    assert started <= set(compose()["services"])
+    assert "STRATA_KAFKA_BOOTSTRAP_SERVERS" in _environment("data-collection") and profile["event_log"] == "kafka"
+
+
 def _environment(service: str) -> dict[str, str]:
     return {key: str(value) for key, value in compose()["services"][service].get("environment", {}).items()}
 
