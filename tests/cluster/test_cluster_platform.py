@@ -27,7 +27,9 @@ from tests.e2e.conftest import SERVICES, STRATA, Stack, _wait_for_line
 from tests.e2e.operations import deploy_canary, served_version, table_rows
 from tests.support import free_port, free_port_run
 
-pytestmark = [pytest.mark.e2e, pytest.mark.spark]
+#: the fixture builds the demo on the cluster (~10 min on an idle 2-core machine, ~55 at load 30): beyond the 900 s
+#: default of one test
+pytestmark = [pytest.mark.e2e, pytest.mark.spark, pytest.mark.timeout(3600)]
 STREAM_GROUP = "restaurant_realtime"
 
 
