@@ -43,3 +43,13 @@ def test_unreachable_database_is_503_with_a_reason(settings: Settings, estimator
     response = create_app(broken, estimator=estimator).test_client().get("/v1/restaurants")
     assert response.status_code == 503
     assert response.json["error"]["message"].startswith("database unavailable: ")
+
+
+def test_the_embedded_database_writes_ahead_and_syncs_every_commit(settings: Settings) -> None:
+    """WAL (one fsync per commit, readers never wait for a writer), and FULL sync: a committed question is on disk."""
+    database = SqlDatabase(settings.database_url)
+    with database.engine.connect() as connection:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    assert (mode, synchronous) == ("wal", 2)
+    database.close()
