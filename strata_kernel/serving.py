@@ -13,7 +13,9 @@ import importlib
 import logging
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -52,10 +54,13 @@ def _start_background(worker: Any) -> None:
 
 
 def _worker_exit(_server: Any, worker: Any) -> None:
-    """Stop the app's background loops (each after its current step), then run its shutdown callbacks."""
     app = getattr(worker, "wsgi", None)
-    if app is None:  # the app failed to build: nothing started
-        return
+    if app is not None:  # else the app failed to build: nothing started
+        _stop_app(app)
+
+
+def _stop_app(app: Any) -> None:
+    """Stop the app's background loops (each after its current step), then run its shutdown callbacks."""
     try:
         background.stop(app)
     except Exception:  # the shutdown callbacks (the prediction log's flush) still run
@@ -116,6 +121,32 @@ def serve(
     if workers > 1:
         options.update(_shared_metrics_options())
     _GunicornApp(app_factory, options).run()
+
+
+def serve_in_process(app_factory: Callable[[], Any], *, host: str, port: int) -> None:
+    """Serve until SIGTERM/SIGINT from this one process: no master, no fork (a threaded WSGI server).
+
+    For a small app whose memory matters more than gunicorn's worker supervision (a sidecar monitor: a second
+    process would double its footprint; supervisord restarts it if it dies). Builds the app, starts its background
+    loops, serves; on a stop signal stops serving, then its loops, then runs its shutdown callbacks.
+    """
+    from werkzeug.serving import make_server
+
+    app = app_factory()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request (gunicorn has no access log)
+    server = make_server(host, port, app, threaded=True)
+
+    def stop(_signum: int, _frame: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()  # shutdown() waits for serve_forever
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    background.start(app)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        _stop_app(app)
 
 
 def _shared_metrics_options() -> dict[str, Any]:

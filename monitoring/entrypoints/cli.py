@@ -49,7 +49,7 @@ def sidecar(
 
 
 def _check_builds(settings: Settings) -> None:
-    """Fail in the CLI, with one line, before gunicorn forks a worker that would crash-loop."""
+    """Fail in the CLI, with one line, before anything listens."""
     from monitoring.bootstrap import bootstrap
 
     bootstrap(settings)
@@ -57,7 +57,8 @@ def _check_builds(settings: Settings) -> None:
 
 def _serve(settings: Settings, port: int) -> None:
     from monitoring.entrypoints.app import create_app
-    from strata_kernel.serving import serve
+    from strata_kernel.serving import serve_in_process
 
-    # One worker: the probe gauges live in that worker's registry, so every scrape must reach it.
-    serve(lambda: create_app(settings), host=settings.sidecar_host, port=port, workers=1)
+    # One process (no gunicorn master + worker): half the memory, and every scrape reaches the probe gauges'
+    # registry; supervisord restarts it if it dies.
+    serve_in_process(lambda: create_app(settings), host=settings.sidecar_host, port=port)

@@ -75,10 +75,23 @@ def test_sidecar_command_serves_probe_metrics(tmp_path: Path, live_component: Li
         live_component.ready = False
         assert _wait_for_metric(f"http://127.0.0.1:{port}/metrics", line + "0.0")
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+        assert _children(process.pid) == []  # one process serves it (no master + worker pair)
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=15)
     assert "data_lake readyz probe fails (HTTP 503: database: connection refused)" in stderr
+    assert process.returncode == 0  # SIGTERM stops it gracefully
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
 
 
 def _wait_for_metric(url: str, line: str, timeout_seconds: float = 15.0) -> bool:
@@ -88,7 +101,7 @@ def _wait_for_metric(url: str, line: str, timeout_seconds: float = 15.0) -> bool
             if line in httpx.get(url, timeout=1).text.splitlines():
                 return True
         except httpx.TransportError:
-            pass  # gunicorn still starting
+            pass  # still starting
         time.sleep(0.1)
     return False
 
