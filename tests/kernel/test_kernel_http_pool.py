@@ -102,7 +102,7 @@ def test_a_refused_connection_is_unavailable_after_bounded_retries() -> None:
     started = time.monotonic()
     with pytest.raises(Unavailable, match="engine unavailable: connection refused"):
         client.get("/v1/models")
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 5.0  # bounded: two short back-offs, no waiting for a timeout
 
 
 def test_below_the_top_hop_a_timeout_is_not_retried(base_url: str) -> None:
