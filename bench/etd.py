@@ -258,11 +258,12 @@ def run(options: Options) -> tuple[list[Target], Target, list[Target]]:
     if not (var_dir / "demo" / "BUILT").exists():
         subprocess.run([sys.executable, "-m", "strata_cli", "build"], env=_env(var_dir), cwd=ROOT, check=True)
     count = options.slice_requests * 4
+    # copied before any stack runs: a copy of live databases could be torn, and a stack may convert its files
+    copies = [_copy_demo(var_dir, checkout) for checkout in options.against]
     with ExitStack() as stack:
         stack.enter_context(running_strata(var_dir))
         targets = _strata_targets("Strata", var_dir, 18000, count)
-        for n, checkout in enumerate(options.against, 1):
-            other_var = _copy_demo(var_dir, checkout)
+        for n, (checkout, other_var) in enumerate(zip(options.against, copies, strict=True), 1):
             stack.enter_context(running_strata(other_var, checkout.resolve(), port_base=18000 + 1000 * n))
             targets += _strata_targets(checkout.name, other_var, 18000 + 1000 * n, count)
         version, features = _global_xgboost_version(var_dir)
