@@ -53,6 +53,8 @@ def _env(var_dir: Path, port_base: int = 18000) -> dict[str, str]:
         "STRATA_VAR_DIR": str(var_dir),
         "STRATA_DEMO_SIZE": "small",
         "STRATA_SIDECAR_BASE_PORT": str(port_base + SIDECAR_OFFSET),
+        "STRATA_PROMETHEUS_URL": f"http://127.0.0.1:{port_base + 90}",
+        "STRATA_ALERTMANAGER_URL": f"http://127.0.0.1:{port_base + 93}",
         **{
             f"STRATA_{name.upper()}_URL": f"http://127.0.0.1:{port_base + port - 18000}" for name, port in PORTS.items()
         },
