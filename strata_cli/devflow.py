@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import IO
 
+from strata_cli.lifecycle import die_with_parent
 from strata_cli.settings import Settings
 from strata_cli.topology import Service, help_centre
 from strata_cli.waiting import wait_ready
@@ -152,9 +153,15 @@ def run_flow(
     return report
 
 
+#: the flow's helper services and steps get SIGTERM when the build dies, even by SIGKILL (a test's or CI's
+#: timeout): a killed build must not leave the lake or the help centre serving on their ports
+_TIED = die_with_parent if sys.platform.startswith("linux") else None
+
+
 def _start(service: Service, env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
     log = open(logs / f"build-{service.name}.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(service.command(), env=_merged(env), stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(service.command(), env=_merged(env), stdout=log, stderr=subprocess.STDOUT,
+                               preexec_fn=_TIED)  # fmt: skip
     try:
         wait_ready({service.name: service.url}, stall_seconds=60, processes={service.name: process})
     except Exception:
@@ -170,7 +177,7 @@ def _run_step(
     # "inference_engine-train-etd": one log per step, even when a command runs for several models
     slug = "-".join(arg for arg in args[:3] if arg.replace("_", "").isalnum())
     process = subprocess.Popen([sys.executable, "-m", *args], env=_merged(env), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+                               stderr=subprocess.PIPE, text=True, preexec_fn=_TIED)  # fmt: skip
     stdout: list[str] = []
     stderr: list[str] = []
     # stderr (logs, progress) on a thread, stdout (the step's JSON result) here: neither pipe can fill and block

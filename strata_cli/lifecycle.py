@@ -35,7 +35,7 @@ def new_run_id() -> str:
     return uuid.uuid4().hex
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Linux: SIGTERM this process when the process that started it dies (no orphaned supervisord)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -48,7 +48,7 @@ def start_supervisord(config: Path, env: dict[str, str], run_id: str) -> subproc
         [str(supervisord), "-n", "-c", str(config)],
         env={**os.environ, **env, RUN_ID_VARIABLE: run_id},
         start_new_session=True,
-        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+        preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
     )
 
 

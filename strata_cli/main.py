@@ -9,6 +9,7 @@ import contextlib
 import json
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,8 @@ def _build(settings: Settings, size: str, seed: int) -> dict[str, object]:
     console.print(f"[bold]Building the {size} demo[/bold] (seed {seed}) into {settings.var_dir.resolve()}")
     started = time.perf_counter()
     steps = len(flow_steps(settings, size, seed))
+    if threading.current_thread() is threading.main_thread():  # SIGTERM unwinds too: the flow stops its helpers
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with BuildProgress(console, steps) as progress:
             report = run_flow(settings, size=size, seed=seed, on_start=progress.start, on_output=progress.output,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,35 @@ def _wait_until_zombie(pid: int, timeout: float = 30.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"pid {pid} did not exit")
+
+
+def test_a_killed_builds_helper_processes_stop_with_it() -> None:
+    """A build killed by SIGKILL (a CI or test timeout) cannot run its cleanup: what it started must still stop."""
+    build = subprocess.Popen(
+        [sys.executable, "-c", "import subprocess, sys, time\n"
+         "from strata_cli.devflow import _TIED\n"
+         "helper = subprocess.Popen(['sleep', '300'], preexec_fn=_TIED)\n"
+         "print(helper.pid, flush=True)\n"
+         "time.sleep(300)\n"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert build.stdout is not None
+    helper = int(build.stdout.readline())
+    assert _alive(helper)
+
+    build.kill()
+    build.wait()
+
+    deadline = time.monotonic() + 10
+    while _alive(helper) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(helper)
+
+
+def _alive(pid: int) -> bool:
+    """Running and not a zombie (the helper's parent is gone: init reaps it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
