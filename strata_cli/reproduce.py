@@ -128,8 +128,8 @@ def _restore_data(repo: Path, scratch: Scratch, stage: str) -> None:
     remote = _current_remote(repo)
     if remote is not None:
         _dvc(scratch, "remote", "add", "--local", "--force", "--default", "strata-current", remote)
-        _dvc(scratch, "fetch", "--run-cache", stage, check=False)
-    _dvc(scratch, "checkout", stage, check=False)
+        _dvc(scratch, "fetch", "--run-cache", "--with-deps", stage, check=False)
+    _dvc(scratch, "checkout", "--with-deps", stage, check=False)
 
 
 def _current_remote(repo: Path) -> str | None:
