@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-# measured: ~4 min on an idle 2-core machine (dvc repro of the 5 ETD stages, then one forced retraining); 15+ min at
-# load average 35, hence the module's own timeout above the suite's 900 s
+# dvc repro of the 5 ETD stages, then one forced retraining: more than 15 min at load average 35 on 2 cores (not yet
+# measured on an idle machine), hence the module's own timeout above the suite's 900 s
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(2700)]
 REPO = Path(__file__).resolve().parents[2]
 
