@@ -6,6 +6,7 @@ MLflow is imported only when this adapter is first used. Vendor exceptions becom
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,9 @@ import yaml
 from inference_engine.domain.models import ModelArtifact, ModelVersion
 from inference_engine.errors import ModelNotFound, RegistryUnavailable, VersionNotFound
 from inference_engine.ports import ModelDocuments, ModelRegistry, TrainedCandidate
+
+# a download's progress bar would land in a CLI's --json output and in service logs; set before mlflow is imported
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 _PUBLISH_LOCK = threading.Lock()  # mlflow's fluent API (start_run, log_model) keeps process-wide state
 

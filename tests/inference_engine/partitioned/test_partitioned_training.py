@@ -194,7 +194,7 @@ def test_the_cli_prints_the_tree_of_a_registered_version(
     monkeypatch.setenv("STRATA_VAR_DIR", str(etd_run["settings"].var_dir))
     result = CliRunner().invoke(app, ["tree", "etd", "--version", "1", "--json"])
     assert result.exit_code == 0, result.output
-    nodes = nodes_of(json.loads(result.output))
+    nodes = nodes_of(json.loads(result.stdout))
     assert nodes["country_code=FR/city_id=c-par"]["served_by"] == "global"
     table = CliRunner().invoke(app, ["tree", "etd"])
     assert table.exit_code == 0 and "c-ams" in table.output and "skipped_min_rows" in table.output
