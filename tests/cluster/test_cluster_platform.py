@@ -24,7 +24,7 @@ from strata_cli.cluster import Cluster, spark_applications
 from strata_cli.settings import ClusterSettings
 from tests.cluster.profile import cluster_config
 from tests.e2e.conftest import SERVICES, STRATA, Stack, _wait_for_line
-from tests.e2e.operations import deploy_canary, served_version, table_rows
+from tests.e2e.operations import deploy_canary, first_table_rows, served_version
 from tests.support import free_port, free_port_run
 
 #: the fixture builds the demo on the cluster (~10 min on an idle 2-core machine, ~55 at load 30): beyond the 900 s
@@ -171,7 +171,7 @@ def _deploy_canary_promote_rollback(stack: Stack, business_logic: httpx.Client) 
     assert {served_version(stack, business_logic) for _ in range(6)} == {"1"}
     history = stack.cli("history", "etd")
     assert history.returncode == 0, history.stderr
-    assert [(r[0], r[2], r[3], r[4]) for r in table_rows(history.stdout)] == [
+    assert [(r[0], r[2], r[3], r[4]) for r in first_table_rows(history.stdout)] == [
         ("4", "rollback", "v1", "-"), ("3", "promote", "v2", "-"), ("2", "deploy", "v1", "v2"),
         ("1", "deploy", "v1", "-"),
     ]  # fmt: skip

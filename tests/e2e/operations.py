@@ -18,6 +18,12 @@ def table_rows(output: str) -> list[list[str]]:
     return [row for row in rows if row and row[0]]
 
 
+def first_table_rows(output: str) -> list[list[str]]:
+    """The rows of the first rich table only (``strata history`` prints the deployment records, then the versions)."""
+    first_end = output.find("└")
+    return table_rows(output if first_end < 0 else output[:first_end])
+
+
 def estimate(stack: Stack, business_logic: httpx.Client, restaurant_id: str | None = None) -> dict[str, Any]:
     """data_processing's ETD estimate for an order placed now at a restaurant (the first one by default)."""
     if restaurant_id is None:

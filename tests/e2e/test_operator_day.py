@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Stack
-from tests.e2e.operations import deploy_canary, served_version, table_rows
+from tests.e2e.operations import deploy_canary, first_table_rows, served_version, table_rows
 
 pytestmark = [pytest.mark.e2e, pytest.mark.spark]
 
@@ -45,7 +45,7 @@ def test_build_status_canary_promote_rollback_history(stack: Stack, business_log
 
     history = stack.cli("history", "etd")
     assert history.returncode == 0, history.stderr
-    rows = table_rows(history.stdout)
+    rows = first_table_rows(history.stdout)
     # revision, at, action, stable, candidate, split, step, pins, actor, reason
     assert [(r[0], r[2], r[3], r[4]) for r in rows] == [
         ("4", "rollback", "v1", "-"), ("3", "promote", "v2", "-"), ("2", "deploy", "v1", "v2"),
