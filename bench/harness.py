@@ -51,36 +51,9 @@ def measure(
     requests: int,
     concurrency: int = 1,
 ) -> Summary:
-    """Run ``call(i)`` ``requests`` times over ``concurrency`` threads; ``call`` returns the HTTP status."""
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    counter = iter(range(requests))
-
-    def worker() -> None:
-        nonlocal errors
-        local: list[float] = []
-        local_errors = 0
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                break
-            started = time.perf_counter()
-            status = call(i)
-            local.append(time.perf_counter() - started)
-            local_errors += status >= 400
-        with lock:
-            latencies.extend(local)
-            errors += local_errors
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    """Run ``call(i)`` ``requests`` times over ``concurrency`` threads (closed loop); ``call`` returns the HTTP
+    status, an exception counts as an error."""
+    latencies, elapsed, errors = closed_loop(call, requests=requests, concurrency=concurrency)
     return Summary(
         label=label,
         requests=requests,
