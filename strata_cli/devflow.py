@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import IO
 
-from strata_cli.lifecycle import die_with_parent
+from strata_cli.lifecycle import TIED_TO_PARENT
 from strata_cli.settings import Settings
 from strata_cli.topology import Service, help_centre
 from strata_cli.waiting import wait_ready
@@ -153,15 +153,14 @@ def run_flow(
     return report
 
 
-#: the flow's helper services and steps get SIGTERM when the build dies, even by SIGKILL (a test's or CI's
-#: timeout): a killed build must not leave the lake or the help centre serving on their ports
-_TIED = die_with_parent if sys.platform.startswith("linux") else None
+# The flow's helper services and steps are tied to the build (TIED_TO_PARENT): they get SIGTERM when it dies, even
+# by SIGKILL (a test's or CI's timeout), so a killed build never leaves the lake or the help centre on their ports.
 
 
 def _start(service: Service, env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
     log = open(logs / f"build-{service.name}.log", "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(service.command(), env=_merged(env), stdout=log, stderr=subprocess.STDOUT,
-                               preexec_fn=_TIED)  # fmt: skip
+                               preexec_fn=TIED_TO_PARENT)  # fmt: skip
     try:
         wait_ready({service.name: service.url}, stall_seconds=60, processes={service.name: process})
     except Exception:
@@ -177,7 +176,7 @@ def _run_step(
     # "inference_engine-train-etd": one log per step, even when a command runs for several models
     slug = "-".join(arg for arg in args[:3] if arg.replace("_", "").isalnum())
     process = subprocess.Popen([sys.executable, "-m", *args], env=_merged(env), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, preexec_fn=_TIED)  # fmt: skip
+                               stderr=subprocess.PIPE, text=True, preexec_fn=TIED_TO_PARENT)  # fmt: skip
     stdout: list[str] = []
     stderr: list[str] = []
     # stderr (logs, progress) on a thread, stdout (the step's JSON result) here: neither pipe can fill and block

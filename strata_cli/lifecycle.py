@@ -41,6 +41,10 @@ def die_with_parent() -> None:  # pragma: no cover - runs in the child between f
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+# ``preexec_fn`` of every child that must not outlive the CLI (None where prctl does not exist)
+TIED_TO_PARENT = die_with_parent if sys.platform.startswith("linux") else None
+
+
 def start_supervisord(config: Path, env: dict[str, str], run_id: str) -> subprocess.Popen[bytes]:
     """supervisord in the foreground, in its own session (a terminal's Ctrl-C reaches only the CLI), tied to us."""
     supervisord = Path(sys.executable).with_name("supervisord")
@@ -48,7 +52,7 @@ def start_supervisord(config: Path, env: dict[str, str], run_id: str) -> subproc
         [str(supervisord), "-n", "-c", str(config)],
         env={**os.environ, **env, RUN_ID_VARIABLE: run_id},
         start_new_session=True,
-        preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
+        preexec_fn=TIED_TO_PARENT,
     )
 
 

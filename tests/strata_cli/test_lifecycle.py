@@ -120,8 +120,8 @@ def test_a_killed_builds_helper_processes_stop_with_it() -> None:
     """A build killed by SIGKILL (a CI or test timeout) cannot run its cleanup: what it started must still stop."""
     build = subprocess.Popen(
         [sys.executable, "-c", "import subprocess, sys, time\n"
-         "from strata_cli.devflow import _TIED\n"
-         "helper = subprocess.Popen(['sleep', '300'], preexec_fn=_TIED)\n"
+         "from strata_cli.lifecycle import TIED_TO_PARENT\n"
+         "helper = subprocess.Popen(['sleep', '300'], preexec_fn=TIED_TO_PARENT)\n"
          "print(helper.pid, flush=True)\n"
          "time.sleep(300)\n"],
         stdout=subprocess.PIPE, text=True,
