@@ -9,50 +9,41 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import Stack
-from tests.e2e.test_browser_etd import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 PREDEFINED = Path(__file__).resolve().parents[2] / "business_logic" / "demo" / "help_questions.yaml"
 
 
-def test_chat_predefined_free_text_feedback_reaches_the_lake(stack: Stack, tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
-    from playwright.sync_api import expect, sync_playwright
-
+def test_chat_predefined_free_text_feedback_reaches_the_lake(stack: Stack, tmp_path: Path, browser: Browser) -> None:
     predefined = yaml.safe_load(PREDEFINED.read_text())["questions"]
     dialogs: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-            page.goto(f"{stack.urls['ui']}/help")
-            expect(page.locator("#help-questions button")).to_have_count(len(predefined))
-            answers = page.locator(".help-bot[data-source]")
+    page = browser.new_page()
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{stack.urls['ui']}/help")
+    expect(page.locator("#help-questions button")).to_have_count(len(predefined))
+    answers = page.locator(".help-bot[data-source]")
 
-            page.get_by_role("button", name="How do I report a problem with the website?").click()
-            expect(answers).to_have_count(1)
-            expect(answers.last).to_have_attribute("data-source", "predefined")
-            expect(answers.last.locator(".help-answer")).to_contain_text("<script>alert(1)</script>")
+    page.get_by_role("button", name="How do I report a problem with the website?").click()
+    expect(answers).to_have_count(1)
+    expect(answers.last).to_have_attribute("data-source", "predefined")
+    expect(answers.last.locator(".help-answer")).to_contain_text("<script>alert(1)</script>")
 
-            # free text in the user's own casing and punctuation: the engine maps it to the cold-food article
-            page.fill("#help-text", "my FOOD arrived cold!!")
-            page.click("#help-send")
-            expect(answers).to_have_count(2)
-            expect(answers.last).to_have_attribute("data-source", "model")
-            article = answers.last.locator("a.help-article")
-            cold_food = f"{stack.urls['help_centre']}/articles/delivery/food-arrived-cold.html"
-            expect(article).to_have_attribute("href", cold_food)
-            answers.last.locator(".help-yes").click()
-            expect(answers.last.locator(".help-thanks")).to_be_visible()
-            assert page.locator("#help-conversation script").count() == 0
-            page.screenshot(path=str(tmp_path / "chat-e2e.png"), full_page=True)
-        finally:
-            browser.close()
+    # free text in the user's own casing and punctuation: the engine maps it to the cold-food article
+    page.fill("#help-text", "my FOOD arrived cold!!")
+    page.click("#help-send")
+    expect(answers).to_have_count(2)
+    expect(answers.last).to_have_attribute("data-source", "model")
+    article = answers.last.locator("a.help-article")
+    cold_food = f"{stack.urls['help_centre']}/articles/delivery/food-arrived-cold.html"
+    expect(article).to_have_attribute("href", cold_food)
+    answers.last.locator(".help-yes").click()
+    expect(answers.last.locator(".help-thanks")).to_be_visible()
+    assert page.locator("#help-conversation script").count() == 0
+    page.screenshot(path=str(tmp_path / "chat-e2e.png"), full_page=True)
     assert dialogs == []
     _wait_for_raw_feedback(stack, helpful=True)
 

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import Stack
-from tests.e2e.test_browser_etd import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 LOCAL = {"127.0.0.1", "localhost"}
@@ -40,8 +40,6 @@ def _no_error_shown(page: Any, path: str) -> None:
 
 def _check_page(page: Any, path: str, stack: Stack) -> None:
     """What each page must show when the services hold data."""
-    from playwright.sync_api import expect
-
     if path == "/":
         expect(page.locator("#restaurant optgroup option").first).to_be_attached()
     elif path == "/help":
@@ -69,8 +67,6 @@ def _check_page(page: Any, path: str, stack: Stack) -> None:
 
 
 def _check_model(page: Any, name: str) -> None:
-    from playwright.sync_api import expect
-
     expect(page.locator("#versions tbody tr").first).to_be_visible()
     expect(page.locator("#history tbody tr").first).to_be_visible()  # the build's first deployment at least
     expect(page.locator("#versions a").first).to_have_attribute("href", re.compile(r"/#/experiments/\w+/runs/\w+$"))
@@ -83,40 +79,33 @@ def _check_model(page: Any, name: str) -> None:
         expect(page.locator("#tree tbody tr").first).to_be_visible()
 
 
-def test_every_page_from_the_navigation_and_every_docs_page_offline(stack: Stack, tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
-    from playwright.sync_api import expect, sync_playwright
-
+def test_every_page_from_the_navigation_and_every_docs_page_offline(
+    stack: Stack, tmp_path: Path, browser: Browser
+) -> None:
     blocked: list[str] = []
     ui = stack.urls["ui"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            _unplugged(context, blocked)
-            page = context.new_page()
-            page.goto(ui + "/")
-            paths = page.locator("nav.nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
-            assert {"/", "/help", "/features", "/models"} <= set(paths)
-            for path in paths:
-                page.goto(ui + path)
-                page.wait_for_load_state("networkidle")
-                _check_page(page, path, stack)
-                _no_error_shown(page, path)
-                page.screenshot(path=str(tmp_path / f"page{path.replace('/', '_')}.png"), full_page=True)
-            for name in ("etd", "helpbot"):
-                page.goto(f"{ui}/models/{name}")
-                page.wait_for_load_state("networkidle")
-                _check_model(page, name)
-                _no_error_shown(page, f"/models/{name}")
-                page.screenshot(path=str(tmp_path / f"model_{name}.png"), full_page=True)
-            for service, url in stack.urls.items():
-                if service == "help_centre":
-                    continue  # a static site, not an API
-                page.goto(url + "/docs")
-                expect(page.locator(".swagger-ui .info .title")).to_be_visible(timeout=20_000)
-                expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    _unplugged(context, blocked)
+    page = context.new_page()
+    page.goto(ui + "/")
+    paths = page.locator("nav.nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert {"/", "/help", "/features", "/models"} <= set(paths)
+    for path in paths:
+        page.goto(ui + path)
+        page.wait_for_load_state("networkidle")
+        _check_page(page, path, stack)
+        _no_error_shown(page, path)
+        page.screenshot(path=str(tmp_path / f"page{path.replace('/', '_')}.png"), full_page=True)
+    for name in ("etd", "helpbot"):
+        page.goto(f"{ui}/models/{name}")
+        page.wait_for_load_state("networkidle")
+        _check_model(page, name)
+        _no_error_shown(page, f"/models/{name}")
+        page.screenshot(path=str(tmp_path / f"model_{name}.png"), full_page=True)
+    for service, url in stack.urls.items():
+        if service == "help_centre":
+            continue  # a static site, not an API
+        page.goto(url + "/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_be_visible(timeout=20_000)
+        expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
     assert blocked == [], blocked

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, expect
 
 from business_logic import services
 from business_logic.adapters.catalog_file import parse_catalog
@@ -21,14 +22,6 @@ from ui.settings import Settings as UiSettings
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CATALOG = {
     "countries": [{"code": "PT", "name": "Portugal"}, {"code": "ES", "name": "Spain"}],
     "cities": [
@@ -93,44 +86,35 @@ def ui_url(tmp_path: Path, estimator: SwitchableEstimator) -> Iterator[str]:
 
 
 def test_pick_restaurant_set_quantity_and_see_minutes(
-    ui_url: str, estimator: SwitchableEstimator, tmp_path: Path
+    ui_url: str, estimator: SwitchableEstimator, tmp_path: Path, browser: Browser
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
-    from playwright.sync_api import expect, sync_playwright
+    page = browser.new_page(viewport={"width": 1100, "height": 760})
+    page.goto(ui_url)
+    expect(page.locator("#restaurant optgroup")).to_have_count(2)
+    expect(page.locator("#restaurant optgroup").first).to_have_attribute("label", "Lisbon (PT)")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 760})
-            page.goto(ui_url)
-            expect(page.locator("#restaurant optgroup")).to_have_count(2)
-            expect(page.locator("#restaurant optgroup").first).to_have_attribute("label", "Lisbon (PT)")
+    page.fill("#restaurant-search", "tasca")
+    expect(page.locator("#restaurant option[value='r-000002']")).to_have_count(0)
+    page.select_option("#restaurant", "r-000001")
+    expect(page.locator("#menu input")).to_have_count(3)
+    # a menu name with markup is shown as text, not run
+    expect(page.locator("#menu")).to_contain_text("<script>alert(1)</script>")
 
-            page.fill("#restaurant-search", "tasca")
-            expect(page.locator("#restaurant option[value='r-000002']")).to_have_count(0)
-            page.select_option("#restaurant", "r-000001")
-            expect(page.locator("#menu input")).to_have_count(3)
-            # a menu name with markup is shown as text, not run
-            expect(page.locator("#menu")).to_contain_text("<script>alert(1)</script>")
+    page.fill("#menu input[data-item-id='i-000001-01']", "2")
+    page.click("#estimate")
+    expect(page.locator("#etd-minutes")).to_have_text("36")  # ceil(33.2 + 2 items)
+    expect(page.locator("#error")).to_be_hidden()
+    page.screenshot(path=str(tmp_path / "etd.png"), full_page=True)
 
-            page.fill("#menu input[data-item-id='i-000001-01']", "2")
-            page.click("#estimate")
-            expect(page.locator("#etd-minutes")).to_have_text("36")  # ceil(33.2 + 2 items)
-            expect(page.locator("#error")).to_be_hidden()
-            page.screenshot(path=str(tmp_path / "etd.png"), full_page=True)
+    estimator.down = True
+    page.click("#estimate")
+    expect(page.locator("#error")).to_have_text("ETD temporarily unavailable: inference engine unavailable")
+    expect(page.locator("#result")).to_be_hidden()
+    page.screenshot(path=str(tmp_path / "etd-unavailable.png"), full_page=True)
 
-            estimator.down = True
-            page.click("#estimate")
-            expect(page.locator("#error")).to_have_text("ETD temporarily unavailable: inference engine unavailable")
-            expect(page.locator("#result")).to_be_hidden()
-            page.screenshot(path=str(tmp_path / "etd-unavailable.png"), full_page=True)
-
-            estimator.down = False
-            page.click("#estimate")
-            expect(page.locator("#etd-minutes")).to_have_text("36")
-            page.set_viewport_size({"width": 390, "height": 844})  # a phone: one column
-            page.screenshot(path=str(tmp_path / "etd-phone.png"), full_page=True)
-        finally:
-            browser.close()
+    estimator.down = False
+    page.click("#estimate")
+    expect(page.locator("#etd-minutes")).to_have_text("36")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: one column
+    page.screenshot(path=str(tmp_path / "etd-phone.png"), full_page=True)
     assert (tmp_path / "etd.png").stat().st_size > 0

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask, jsonify, request
+from playwright.sync_api import Browser, expect
 
 from business_logic import help_services
 from business_logic.adapters.help_file import read_help_file
@@ -21,14 +22,6 @@ from ui.settings import Settings as UiSettings
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DEMO_FILE = Path(__file__).resolve().parents[2] / "business_logic" / "demo" / "help_questions.yaml"
 COLD_ANSWER = "Sorry! Report it from the order page and we refund you."
 
@@ -107,67 +100,58 @@ def stack(tmp_path: Path) -> Iterator[tuple[str, BusinessLogicSettings]]:
 
 
 def test_choose_ask_give_feedback_and_markup_stays_text(
-    stack: tuple[str, BusinessLogicSettings], tmp_path: Path
+    stack: tuple[str, BusinessLogicSettings], tmp_path: Path, browser: Browser
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
-    from playwright.sync_api import expect, sync_playwright
-
     ui_url, settings = stack
     dialogs: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 800})
-            page.on("dialog", lambda dialog: _record_dialog(dialog, dialogs))
-            page.goto(ui_url)
-            page.click("a[href='/help']")  # the ETD page links to the help page
-            expect(page.locator("#help-questions button")).to_have_count(len(read_help_file(DEMO_FILE)))
-            answers = page.locator(".help-bot[data-source]")
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.on("dialog", lambda dialog: _record_dialog(dialog, dialogs))
+    page.goto(ui_url)
+    page.click("a[href='/help']")  # the ETD page links to the help page
+    expect(page.locator("#help-questions button")).to_have_count(len(read_help_file(DEMO_FILE)))
+    answers = page.locator(".help-bot[data-source]")
 
-            # a predefined question, answered from the database, with its article
-            page.get_by_role("button", name="Where is my order?").click()
-            expect(answers).to_have_count(1)
-            expect(answers.last.locator(".help-answer")).to_contain_text("Open Orders and tap your current order")
-            expect(answers.last.locator("a.help-article")).to_have_attribute(
-                "href", "http://127.0.0.1:8007/articles/orders/where-is-my-order.html"
-            )
+    # a predefined question, answered from the database, with its article
+    page.get_by_role("button", name="Where is my order?").click()
+    expect(answers).to_have_count(1)
+    expect(answers.last.locator(".help-answer")).to_contain_text("Open Orders and tap your current order")
+    expect(answers.last.locator("a.help-article")).to_have_attribute(
+        "href", "http://127.0.0.1:8007/articles/orders/where-is-my-order.html"
+    )
 
-            # free text the model knows, then feedback
-            page.fill("#help-text", "my food arrived cold")
-            page.click("#help-send")
-            expect(answers).to_have_count(2)
-            cold = answers.last
-            expect(cold.locator(".help-answer")).to_have_text(COLD_ANSWER)
-            expect(cold.locator("a.help-article")).to_have_text("My food arrived cold")
-            expect(cold.locator(".help-prompt")).to_have_text("Did I answer your question?")
-            cold.locator(".help-yes").click()
-            expect(cold.locator(".help-thanks")).to_have_text("Thanks for your feedback!")
-            expect(cold.locator(".help-yes")).to_have_count(0)
+    # free text the model knows, then feedback
+    page.fill("#help-text", "my food arrived cold")
+    page.click("#help-send")
+    expect(answers).to_have_count(2)
+    cold = answers.last
+    expect(cold.locator(".help-answer")).to_have_text(COLD_ANSWER)
+    expect(cold.locator("a.help-article")).to_have_text("My food arrived cold")
+    expect(cold.locator(".help-prompt")).to_have_text("Did I answer your question?")
+    cold.locator(".help-yes").click()
+    expect(cold.locator(".help-thanks")).to_have_text("Thanks for your feedback!")
+    expect(cold.locator(".help-yes")).to_have_count(0)
 
-            # free text it does not know: a polite answer with the help centre's links
-            page.fill("#help-text", "can I pay in seashells?")
-            page.press("#help-text", "Enter")
-            expect(answers).to_have_count(3)
-            expect(answers.last).to_have_attribute("data-source", "unknown")
-            expect(answers.last.locator(".help-links a")).to_have_count(3)
-            expect(answers.last.locator(".help-links a").first).to_have_attribute("href", "http://127.0.0.1:8007/")
+    # free text it does not know: a polite answer with the help centre's links
+    page.fill("#help-text", "can I pay in seashells?")
+    page.press("#help-text", "Enter")
+    expect(answers).to_have_count(3)
+    expect(answers.last).to_have_attribute("data-source", "unknown")
+    expect(answers.last.locator(".help-links a")).to_have_count(3)
+    expect(answers.last.locator(".help-links a").first).to_have_attribute("href", "http://127.0.0.1:8007/")
 
-            # markup in answers is shown as text, never run; a javascript: link never becomes clickable
-            page.get_by_role("button", name="How do I report a problem with the website?").click()
-            expect(answers).to_have_count(4)
-            expect(answers.last.locator(".help-answer")).to_contain_text("<script>alert(1)</script>")
-            page.fill("#help-text", "evil")
-            page.click("#help-send")
-            expect(answers).to_have_count(5)
-            expect(answers.last.locator(".help-answer")).to_have_text("<img src=x onerror=alert(4)>")
-            expect(answers.last.locator("a")).to_have_count(0)
-            assert page.locator("#help-conversation script, #help-conversation img").count() == 0
-            script_text = answers.nth(3).locator(".help-answer").text_content()
-            assert script_text is not None and "<script>" in script_text
-            page.screenshot(path=str(tmp_path / "help.png"), full_page=True)
-        finally:
-            browser.close()
+    # markup in answers is shown as text, never run; a javascript: link never becomes clickable
+    page.get_by_role("button", name="How do I report a problem with the website?").click()
+    expect(answers).to_have_count(4)
+    expect(answers.last.locator(".help-answer")).to_contain_text("<script>alert(1)</script>")
+    page.fill("#help-text", "evil")
+    page.click("#help-send")
+    expect(answers).to_have_count(5)
+    expect(answers.last.locator(".help-answer")).to_have_text("<img src=x onerror=alert(4)>")
+    expect(answers.last.locator("a")).to_have_count(0)
+    assert page.locator("#help-conversation script, #help-conversation img").count() == 0
+    script_text = answers.nth(3).locator(".help-answer").text_content()
+    assert script_text is not None and "<script>" in script_text
+    page.screenshot(path=str(tmp_path / "help.png"), full_page=True)
 
     assert dialogs == []
     path = settings.database_url.removeprefix("sqlite:///")

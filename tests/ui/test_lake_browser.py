@@ -9,13 +9,13 @@ import httpx
 import numpy as np
 import pyarrow as pa
 import pytest
+from playwright.sync_api import Browser, expect
 
 from data_lake.entrypoints.app import create_app as create_lake_app
 from data_lake.settings import Settings as LakeSettings
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient
 from tests.support import serve, service_credential_for
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 from ui.entrypoints.app import create_app as create_ui_app
 from ui.settings import Settings as UiSettings
 
@@ -75,44 +75,35 @@ def _painted_pixels(page: object, selector: str) -> int:
     return int(page.evaluate(script, selector))  # type: ignore[attr-defined]
 
 
-def test_lake_pages_show_tables_histograms_and_a_renamed_column(ui_url: str) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
-    from playwright.sync_api import expect, sync_playwright
-
+def test_lake_pages_show_tables_histograms_and_a_renamed_column(ui_url: str, browser: Browser) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(ui_url + "/lake")
-            expect(page.locator("#tables tbody tr[data-table]")).to_have_count(2)
-            row = page.locator("tr[data-table='processed.orders']")
-            expect(row.locator("td").nth(2)).to_have_text("v2")
-            expect(row.locator(".sparkline")).to_have_attribute("data-points", "7")
-            assert _painted_pixels(page, "tr[data-table='processed.orders'] .sparkline") > 50
-            page.screenshot(path=str(SCREENSHOTS / "lake.png"), full_page=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(ui_url + "/lake")
+    expect(page.locator("#tables tbody tr[data-table]")).to_have_count(2)
+    row = page.locator("tr[data-table='processed.orders']")
+    expect(row.locator("td").nth(2)).to_have_text("v2")
+    expect(row.locator(".sparkline")).to_have_attribute("data-points", "7")
+    assert _painted_pixels(page, "tr[data-table='processed.orders'] .sparkline") > 50
+    page.screenshot(path=str(SCREENSHOTS / "lake.png"), full_page=True)
 
-            row.locator("a").click()
-            expect(page.locator("body")).to_have_attribute("data-loaded", "true")
-            minutes = page.locator("article[data-column='minutes_to_door'] .histogram")
-            expect(minutes).to_have_attribute("data-total", "2800")
-            assert int(minutes.get_attribute("data-bars") or 0) >= 10
-            assert _painted_pixels(page, "article[data-column='minutes_to_door'] .histogram") > 500
-            expect(page.locator("article[data-column='city_id'] .lake-top li")).to_have_count(4)
-            expect(page.locator("#partitions-chart")).to_have_attribute("data-bars", "7")
-            expect(page.locator("#upstream")).to_contain_text("raw.order_placed @v1")
-            page.screenshot(path=str(SCREENSHOTS / "lake_table.png"), full_page=True)
+    row.locator("a").click()
+    expect(page.locator("body")).to_have_attribute("data-loaded", "true")
+    minutes = page.locator("article[data-column='minutes_to_door'] .histogram")
+    expect(minutes).to_have_attribute("data-total", "2800")
+    assert int(minutes.get_attribute("data-bars") or 0) >= 10
+    assert _painted_pixels(page, "article[data-column='minutes_to_door'] .histogram") > 500
+    expect(page.locator("article[data-column='city_id'] .lake-top li")).to_have_count(4)
+    expect(page.locator("#partitions-chart")).to_have_attribute("data-bars", "7")
+    expect(page.locator("#upstream")).to_contain_text("raw.order_placed @v1")
+    page.screenshot(path=str(SCREENSHOTS / "lake_table.png"), full_page=True)
 
-            page.goto(ui_url + "/lake/processed.orders?compare=1..2")
-            expect(page.locator("body")).to_have_attribute("data-loaded", "true")
-            renamed = page.locator("#schema-changes li[data-change='renamed']")
-            expect(renamed).to_have_text("renamed delivery_minutes → minutes_to_door (double, same values)")
-            expect(page.locator("#compare-rows")).to_have_text("Rows 2,800 → 2,800 (+0.0%)")
-            expect(page.locator("#compare-columns tbody tr[data-column='subtotal'] .drifted")).to_have_count(0)
-            page.screenshot(path=str(SCREENSHOTS / "lake_compare.png"), full_page=True)
-            assert errors == []
-        finally:
-            browser.close()
+    page.goto(ui_url + "/lake/processed.orders?compare=1..2")
+    expect(page.locator("body")).to_have_attribute("data-loaded", "true")
+    renamed = page.locator("#schema-changes li[data-change='renamed']")
+    expect(renamed).to_have_text("renamed delivery_minutes → minutes_to_door (double, same values)")
+    expect(page.locator("#compare-rows")).to_have_text("Rows 2,800 → 2,800 (+0.0%)")
+    expect(page.locator("#compare-columns tbody tr[data-column='subtotal'] .drifted")).to_have_count(0)
+    page.screenshot(path=str(SCREENSHOTS / "lake_compare.png"), full_page=True)
+    assert errors == []

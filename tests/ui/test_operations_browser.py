@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from playwright.sync_api import Browser, expect
 from prometheus_client import CollectorRegistry, Gauge, make_wsgi_app
 
 from tests.support import free_port, serve
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.ui.test_lake_browser import _painted_pixels
 from tests.ui.test_ui_relay import FakeBusinessLogic
 from ui.entrypoints.app import create_app as create_ui_app
@@ -120,47 +120,38 @@ def _points(prometheus_url: str, ui_url: str) -> int:
     return max((len(series["values"]) for series in result), default=0)
 
 
-def test_the_operations_page_draws_live_panels_and_the_firing_alert(stack: Stack) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
-    from playwright.sync_api import expect, sync_playwright
-
+def test_the_operations_page_draws_live_panels_and_the_firing_alert(stack: Stack, browser: Browser) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1320, "height": 1000})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(stack.ui_url + "/operations?range=15m")
-            expect(page.locator("body")).to_have_attribute("data-loaded", "true", timeout=30_000)
+    page = browser.new_page(viewport={"width": 1320, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(stack.ui_url + "/operations?range=15m")
+    expect(page.locator("body")).to_have_attribute("data-loaded", "true", timeout=30_000)
 
-            alert = page.locator("#alerts tbody tr[data-alert='StrataFeatureDrift']")
-            expect(alert).to_have_count(1)
-            expect(alert).to_have_attribute("data-component", "inference_engine")
-            expect(alert).to_have_attribute("data-field", "n_items")
-            expect(alert).to_contain_text("feature n_items")
-            expect(alert).to_contain_text("etd · v3")
-            expect(alert).to_contain_text("Input feature n_items of etd v3 drifted")
-            expect(page.locator("#alerts-count")).to_have_text("1")
+    alert = page.locator("#alerts tbody tr[data-alert='StrataFeatureDrift']")
+    expect(alert).to_have_count(1)
+    expect(alert).to_have_attribute("data-component", "inference_engine")
+    expect(alert).to_have_attribute("data-field", "n_items")
+    expect(alert).to_contain_text("feature n_items")
+    expect(alert).to_contain_text("etd · v3")
+    expect(alert).to_contain_text("Input feature n_items of etd v3 drifted")
+    expect(page.locator("#alerts-count")).to_have_text("1")
 
-            requests = page.locator("article[data-panel='requests'] .ops-chart")
-            expect(requests).to_have_attribute("data-series", "1")  # the UI: the only service scraped
-            assert int(requests.get_attribute("data-points") or 0) >= 3
-            assert _painted_pixels(page, "article[data-panel='requests'] .ops-chart") > 500
-            expect(requests.locator(".u-legend")).to_contain_text("ui")
-            # no 5xx at all: a 0% line for the UI, not an empty panel
-            expect(page.locator("article[data-panel='errors'] .ops-chart")).to_have_attribute("data-series", "1")
-            drift = page.locator("article[data-panel='feature_drift'] .ops-chart")
-            expect(drift).to_have_attribute("data-series", "2")  # n_items and subtotal
-            expect(drift.locator(".u-legend")).to_contain_text("n_items")
-            expect(page.locator("article[data-panel='ready'] .ops-chart")).to_have_attribute("data-series", "1")
-            expect(page.locator("#error")).to_be_hidden()
-            page.screenshot(path=str(SCREENSHOTS / "operations.png"), full_page=True)
+    requests = page.locator("article[data-panel='requests'] .ops-chart")
+    expect(requests).to_have_attribute("data-series", "1")  # the UI: the only service scraped
+    assert int(requests.get_attribute("data-points") or 0) >= 3
+    assert _painted_pixels(page, "article[data-panel='requests'] .ops-chart") > 500
+    expect(requests.locator(".u-legend")).to_contain_text("ui")
+    # no 5xx at all: a 0% line for the UI, not an empty panel
+    expect(page.locator("article[data-panel='errors'] .ops-chart")).to_have_attribute("data-series", "1")
+    drift = page.locator("article[data-panel='feature_drift'] .ops-chart")
+    expect(drift).to_have_attribute("data-series", "2")  # n_items and subtotal
+    expect(drift.locator(".u-legend")).to_contain_text("n_items")
+    expect(page.locator("article[data-panel='ready'] .ops-chart")).to_have_attribute("data-series", "1")
+    expect(page.locator("#error")).to_be_hidden()
+    page.screenshot(path=str(SCREENSHOTS / "operations.png"), full_page=True)
 
-            page.locator("#ranges button[data-range='1h']").click()  # another range: the panels are asked again
-            expect(page.locator("#ranges button[data-range='1h']")).to_have_attribute("aria-pressed", "true")
-            expect(requests).to_have_attribute("data-series", "1")
-            assert errors == []
-        finally:
-            browser.close()
+    page.locator("#ranges button[data-range='1h']").click()  # another range: the panels are asked again
+    expect(page.locator("#ranges button[data-range='1h']")).to_have_attribute("aria-pressed", "true")
+    expect(requests).to_have_attribute("data-series", "1")
+    assert errors == []

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, expect
 
 from data_processing.adapters.sql_directory import SqlFeatureDirectory
 from data_processing.directory.services import deprecate_feature
@@ -16,7 +17,6 @@ from data_processing.settings import Settings as DpSettings
 from strata_kernel.contracts.auth import OPERATOR
 from tests.data_processing.fakes import InMemoryOnlineStore, RecordingInferenceEngine
 from tests.support import as_caller, serve
-from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS
 from ui.entrypoints.app import create_app as create_ui_app
 from ui.settings import Settings as UiSettings
 
@@ -58,37 +58,26 @@ def ui_url(tmp_path: Path) -> Iterator[str]:
         dp_server.shutdown()
 
 
-def test_search_groups_see_freshness_schema_and_users(ui_url: str, tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
-    from playwright.sync_api import expect, sync_playwright
+def test_search_groups_see_freshness_schema_and_users(ui_url: str, tmp_path: Path, browser: Browser) -> None:
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    page.goto(ui_url + "/features")
+    groups = page.locator("#groups button[data-group]")
+    expect(groups).to_have_count(2)
+    expect(page.locator("button[data-group='restaurant_stats'] .badge")).to_have_attribute("data-status", "fresh")
+    expect(page.locator("button[data-group='restaurant_realtime'] .badge")).to_have_text("no data yet")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 800})
-            page.goto(ui_url + "/features")
-            groups = page.locator("#groups button[data-group]")
-            expect(groups).to_have_count(2)
-            expect(page.locator("button[data-group='restaurant_stats'] .badge")).to_have_attribute(
-                "data-status", "fresh"
-            )
-            expect(page.locator("button[data-group='restaurant_realtime'] .badge")).to_have_text("no data yet")
-
-            page.fill("#group-search", "prep")
-            expect(groups).to_have_count(1)
-            groups.first.click()
-            expect(page.locator("#group-title")).to_have_text("restaurant_stats")
-            rows = page.locator("#schema tbody tr")
-            expect(rows).to_have_count(3)
-            expect(rows.nth(0)).to_contain_text("@restaurant_stats:order_count_7d")
-            expect(rows.nth(0)).to_contain_text("model:etd · 1\u00d7")  # read once
-            deprecated = page.locator("#schema tr[data-feature='avg_prep_minutes_7d']")
-            expect(deprecated).to_contain_text("deprecated")
-            expect(deprecated).to_contain_text(REASON)  # markup shown as text, never run
-            expect(page.locator("#group-facts")).to_contain_text("model:etd")
-            expect(page.locator("#error")).to_be_hidden()
-            page.screenshot(path=str(tmp_path / "features.png"), full_page=True)
-        finally:
-            browser.close()
+    page.fill("#group-search", "prep")
+    expect(groups).to_have_count(1)
+    groups.first.click()
+    expect(page.locator("#group-title")).to_have_text("restaurant_stats")
+    rows = page.locator("#schema tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("@restaurant_stats:order_count_7d")
+    expect(rows.nth(0)).to_contain_text("model:etd · 1\u00d7")  # read once
+    deprecated = page.locator("#schema tr[data-feature='avg_prep_minutes_7d']")
+    expect(deprecated).to_contain_text("deprecated")
+    expect(deprecated).to_contain_text(REASON)  # markup shown as text, never run
+    expect(page.locator("#group-facts")).to_contain_text("model:etd")
+    expect(page.locator("#error")).to_be_hidden()
+    page.screenshot(path=str(tmp_path / "features.png"), full_page=True)
     assert (tmp_path / "features.png").stat().st_size > 0
