@@ -27,6 +27,7 @@ from monitoring.domain.judgement import (
     LakeFinding,
     Policy,
     WindowReading,
+    column_drift,
     judge_column,
     judge_skew,
     judged,
@@ -36,7 +37,7 @@ from monitoring.domain.judgement import (
 )
 from monitoring.domain.schema import Violation, ViolationKind, schema_violations
 from monitoring.domain.streams import Flow, StreamLabels
-from monitoring.domain.windows import WINDOWS, RollingWindows, Window, WindowView
+from monitoring.domain.windows import TRENDS, WINDOWS, RollingWindows, Trend, Window, WindowView
 from monitoring.ports import DataRecorder, EventSource, FeatureGroups, LakeChecks, OfflineFeatures, ReferenceSource
 from strata_kernel.contracts.events import EventShape, InvalidEvent, PredictionLogged
 from strata_kernel.contracts.prediction import NOMINAL_TIME_KEY
@@ -76,6 +77,7 @@ class PredictionMonitor:
         aspects: Collection[str],
         policy: Policy | None = None,
         windows: tuple[Window, ...] = WINDOWS,
+        trends: tuple[Trend, ...] = TRENDS,
         clock: Callable[[], float] = time.time,
         batch: int = 500,
         observers: tuple[Callable[[PredictionLogged], None], ...] = (),
@@ -86,6 +88,7 @@ class PredictionMonitor:
         self._aspects = frozenset(aspects)
         self._policy = policy or Policy()
         self._windows = windows
+        self._trends = tuple(t for t in trends if t.short in windows and t.long in windows)
         self._clock = clock
         self._batch = batch
         self._streams: dict[tuple[str, str], _Stream] = {}
@@ -178,6 +181,9 @@ class PredictionMonitor:
                     view = windows.view(window, now)
                     if view.rows >= self._policy.min_node_samples:
                         self._recorder.window(stream.labels, self._judge(stream, view, node=node), node=node)
+            if DRIFT in self._aspects:
+                for trend in self._trends:
+                    self._recorder.window(stream.labels, self._judge_trend(stream, trend, now))
 
     def _judge(self, stream: _Stream, view: WindowView, node: str | None = None) -> WindowReading:
         reference = stream.reference
@@ -205,6 +211,26 @@ class PredictionMonitor:
         names = tuple(n for n in reference.judged_features() if n != reference.slice_by) if node is None else ()
         features = tuple(r for name in names if (r := reading(name)) is not None)
         return WindowReading(view.window.name, view.rows, ok, features, reading(prediction_name))
+
+    def _judge_trend(self, stream: _Stream, trend: Trend, now: float) -> WindowReading:
+        """Trend mode: the short window against the live rows just before it (both need ``min_samples`` rows)."""
+        reference = stream.reference
+        assert reference is not None and stream.windows is not None
+        view = stream.windows.view(trend.short, now)
+        prior = stream.windows.prior(trend, now)
+        ok = view.rows >= self._policy.min_samples and prior.rows >= self._policy.min_samples
+        current, base = view.bucket.profile.finish(), prior.bucket.profile.finish()
+
+        def reading(name: str) -> ColumnReading | None:
+            column = current.column(name)
+            if column is None or not column.present or base.column(name) is None:
+                return None
+            return ColumnReading(name, column.missing_rate, False, 0.0,
+                                 column_drift(base.column(name), column, judged=ok, policy=self._policy))  # type: ignore[arg-type]  # fmt: skip
+
+        names = tuple(n for n in reference.judged_features() if n != reference.slice_by)
+        features = tuple(r for name in names if (r := reading(name)) is not None)
+        return WindowReading(trend.name, view.rows, ok, features, reading(reference.prediction or "prediction"))
 
     def _reference_for(self, stream: _Stream, hours: tuple[int, ...], node: str | None) -> TableProfile | None:
         """The reference of the hours a window covers (merged once per set of hours, then cached)."""

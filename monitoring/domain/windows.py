@@ -32,6 +32,26 @@ WINDOWS: tuple[Window, ...] = (
     Window("1h", 3600, 300),
     Window("1d", 86400, 3600),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """Trend mode: the ``short`` window judged against the live rows just before it, the buckets of ``long`` that
+    end before ``short`` begins (for 1m: the 4 minutes before it; for 5m: up to the 55 minutes before it).
+
+    Against the reference a window says "live traffic is unlike training"; this says "live traffic changed just
+    now", whatever its distance to training (Yokoyama §3.3: a change of trend, seen at its period).
+    """
+
+    name: str  # the `window` label: "1m_vs_prior", "5m_vs_prior"
+    short: Window
+    long: Window
+
+
+TRENDS: tuple[Trend, ...] = (
+    Trend("1m_vs_prior", WINDOWS[0], WINDOWS[1]),
+    Trend("5m_vs_prior", WINDOWS[1], WINDOWS[2]),
+)
 #: live windows keep smaller quantile sketches than a table profile: many of them sit in a sidecar's memory
 WINDOW_PARAMS = SketchParams(kll_k=200, hll_lg_k=10, frequent_lg_max=8)
 
@@ -97,6 +117,17 @@ class RollingWindows:
         for index in sorted(buckets):
             total.merge(buckets[index])
         return WindowView(window, total.profile.rows, total)
+
+    def prior(self, trend: Trend, now: float) -> WindowView:
+        """The baseline of ``trend``: the rows of ``trend.long`` in buckets that end before ``trend.short`` begins."""
+        short, long = trend.short, trend.long
+        short_start = (int((now - short.seconds) // short.bucket_seconds) + 1) * short.bucket_seconds
+        first = int((now - long.seconds) // long.bucket_seconds) + 1
+        total = Bucket(StreamingProfile(self._kinds, params=self._params))
+        for index, bucket in sorted(self._buckets[long.name].items()):
+            if index >= first and (index + 1) * long.bucket_seconds <= short_start:
+                total.merge(bucket)
+        return WindowView(long, total.profile.rows, total)
 
     def empty(self, now: float) -> bool:
         """True when no window holds a row any more (the stream stopped a day ago: forget it)."""

@@ -393,3 +393,44 @@ def test_served_features_are_compared_with_their_offline_value(factor: float, de
     assert _value(registry, "skew_mismatch_rate", "data_processing", **labels) == (1.0 if detected else 0.0)
     assert sorted(set(groups.asked)) == ["derived", "order", "stats"]  # each asked once, only stats is stored
     assert _value(registry, "skew_pairs", "data_processing", feature="order__n_items") is None
+
+
+def _feed_spread(monitor: PredictionMonitor, source: ListSource, rows: list[dict[str, Any]], start: float) -> None:
+    """Rows spread evenly from ``start`` seconds before now to now (the stream's own event times)."""
+    step = start / len(rows)
+    source.events = [_prediction(i, row, at=NOW - start + i * step) for i, row in enumerate(rows)]
+    while monitor.consume():
+        pass
+    monitor.evaluate()
+
+
+def test_trend_mode_stays_silent_on_a_steady_stream_far_from_training(reference: ReferenceProfile) -> None:
+    # live traffic unlike training (subtotal shifted by a std) but steady: the reference windows say drift, the
+    # trend windows (last minute vs the minutes before it) do not
+    monitor, source, registry = _monitor(reference, frozenset({DRIFT}))
+    _feed_spread(monitor, source, list(_rows(6000, shift=1.0)), start=300)
+    assert _value(registry, "feature_drift_detected", feature="order__subtotal", window="5m") == 1
+    for window in ("1m_vs_prior", "5m_vs_prior"):
+        assert _value(registry, "window_samples", window=window) is not None
+    assert _value(registry, "window_judged", window="1m_vs_prior") == 1
+    for feature in ("order__n_items", "order__subtotal", "order__city_id", "stats__avg_minutes"):
+        assert _value(registry, "feature_drift_detected", feature=feature, window="1m_vs_prior") == 0, feature
+        assert _value(registry, "feature_drift_score", feature=feature, window="1m_vs_prior") < 0.1, feature
+    assert _value(registry, "prediction_drift_detected", window="1m_vs_prior") == 0
+
+
+def test_trend_mode_fires_when_the_last_minute_changes(reference: ReferenceProfile) -> None:
+    monitor, source, registry = _monitor(reference, frozenset({DRIFT}))
+    steady = list(_rows(4800, seed=2, shift=1.0))  # the 4 minutes before: already unlike training
+    changed = list(_rows(1200, seed=3, shift=2.0))  # the last minute: subtotal moves one more std
+    _feed_spread(monitor, source, steady + changed, start=300)
+    assert _value(registry, "feature_drift_detected", feature="order__subtotal", window="1m_vs_prior") == 1
+    assert _value(registry, "feature_drift_score", feature="order__subtotal", window="1m_vs_prior") > 0.5
+    assert _value(registry, "feature_drift_detected", feature="order__n_items", window="1m_vs_prior") == 0
+
+
+def test_trend_mode_needs_the_minimum_sample_on_both_sides(reference: ReferenceProfile) -> None:
+    monitor, source, registry = _monitor(reference, frozenset({DRIFT}))
+    _feed_spread(monitor, source, list(_rows(700, shift=3.0)), start=50)  # nothing before the last minute
+    assert _value(registry, "window_judged", window="1m_vs_prior") == 0
+    assert _value(registry, "feature_drift_detected", feature="order__subtotal", window="1m_vs_prior") in (None, 0)
