@@ -15,7 +15,12 @@ then injects one fault at a time and times the firing of the right alert (name, 
 - (b) trend change: basket sizes triple -> StrataFeatureDrift{component=inference_engine, feature=order__n_items|
   order__subtotal} (last: its windows keep the drift for their length).
 
-Each fault is undone before the next. Every quote's answer is counted (failed = not 200). Prints one table.
+The quotes replay held-out orders of the demo's own data (``replay_orders``): a clean stream must look like what the
+model was trained on, or the monitors rightly call the bench's own traffic drift.
+
+Each fault is undone before the next. Every quote's answer is counted (failed = not 200; the client has no
+time-out and never retries, so a failure is the service's answer: business logic sheds a request that waited over
+0.5 s for a worker thread with 503 + Retry-After, strata_kernel/shedding.py). Prints one table.
 """
 
 from __future__ import annotations
@@ -35,14 +40,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 from rich.console import Console
 from rich.table import Table
 
-from bench.etd import ROOT, SIDECAR_OFFSET, _env, _orders, running_strata
+from bench.etd import ROOT, SIDECAR_OFFSET, _env, running_strata
 from bench.harness import JsonPoster
 
 PORT_BASE = 23000  # not bench etd's 18000: both may run on one machine
@@ -246,6 +251,66 @@ class Row:
     load: str
 
 
+def replay_orders(bl: str, lake: str, lake_root: Path, count: int, seed: int = 3) -> list[dict[str, object]]:
+    """Quotes for held-out orders of the demo's own data, so that a clean stream looks like what the model was
+    trained on (the bench must not call its own traffic drift).
+
+    The orders are the model's holdout (the last ``holdout`` days of ``processed.orders``, never trained on), those
+    placed nearest the hour of day the service stamps on a quote now (the reference is sliced by hour): each keeps
+    its restaurant and its number of items. The lake keeps no basket lines, so the items are drawn uniformly with
+    repetition from the restaurant's menu, as the simulator draws them (data_collection/simulator/orders.py): the
+    subtotal follows the same distribution given the restaurant and the item count.
+    """
+    import pyarrow.dataset as ds
+
+    from strata_kernel.model_specs import load_model_spec
+
+    holdout = timedelta(days=load_model_spec("etd", ROOT / "model_specs").holdout_days)
+    location = lake_root / httpx.get(f"{lake}/v1/tables/processed.orders", timeout=30).json()["location"]
+    table = ds.dataset(location, format="parquet", partitioning="hive").to_table(
+        columns=["restaurant_id", "placed_at", "n_items"])  # fmt: skip
+    rows = table.to_pylist()
+    start = max(row["placed_at"] for row in rows) - holdout
+    rows = [row for row in rows if row["placed_at"] > start]
+    rng = random.Random(seed)
+    hour = _quote_hour(bl, rows[0]["restaurant_id"])
+    rows.sort(key=lambda r: (min((r["placed_at"].hour - hour) % 24, (hour - r["placed_at"].hour) % 24),
+                             rng.random()))  # fmt: skip
+    chosen = rows[:count]
+    menus = _menus(bl, sorted({r["restaurant_id"] for r in chosen}))
+    orders = []
+    for row in chosen:
+        menu = menus.get(row["restaurant_id"])
+        if not menu:
+            continue
+        counts: dict[str, int] = {}
+        for _ in range(int(row["n_items"])):
+            item = rng.choice(menu)
+            counts[item] = counts.get(item, 0) + 1
+        basket = [{"item_id": item, "quantity": quantity} for item, quantity in counts.items()]
+        orders.append({"restaurant_id": row["restaurant_id"], "basket": basket})
+    rng.shuffle(orders)
+    return orders
+
+
+def _quote_hour(bl: str, restaurant: str) -> int:
+    """The hour of day the service stamps on a quote now (its wall clock, not the bench's)."""
+    item = _menus(bl, [restaurant])[restaurant][0]
+    quote = httpx.post(f"{bl}/v1/etd", json={"restaurant_id": restaurant, "basket": [{"item_id": item, "quantity": 1}]},
+                       timeout=30)  # fmt: skip
+    return datetime.fromisoformat(quote.json()["quoted_at"]).hour
+
+
+def _menus(bl: str, restaurants: list[str]) -> dict[str, list[str]]:
+    menus = {}
+    with httpx.Client(base_url=bl, timeout=30) as client:
+        for restaurant in restaurants:
+            response = client.get(f"/v1/restaurants/{restaurant}")
+            if response.status_code == 200:
+                menus[restaurant] = [item["item_id"] for item in response.json()["menu"]]
+    return menus
+
+
 def _load_average() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
@@ -266,7 +331,8 @@ def run_fault(fault: Fault, url: str, load: Load, timeout: float) -> Row:
     finally:
         fault.undo()
     after_quotes, after_failed = load.counts()
-    label = f"{found['alertname']}{{{fault.label}={found.get(fault.label)}}}" if found else "none"
+    window = f", window={found['window']}" if found and found.get("window") else ""
+    label = f"{found['alertname']}{{{fault.label}={found.get(fault.label)}{window}}}" if found else "none"
     return Row(f"({fault.key}) {fault.name}", seconds, TARGETS[fault.key], label, after_quotes - quotes,
                after_failed - failed, "", _load_average())  # fmt: skip
 
@@ -278,7 +344,8 @@ def clean_run(url: str, load: Load, seconds: float) -> Row:
     while time.monotonic() < deadline:
         for alert in firing(url):
             if alert.get("alertname", "").startswith("Strata"):
-                seen.add(f"{alert['alertname']}{{{alert.get('feature') or alert.get('field') or ''}}}")
+                where = [alert.get("feature") or alert.get("field") or "", alert.get("window", "")]
+                seen.add(f"{alert['alertname']}{{{', '.join(w for w in where if w)}}}")
         time.sleep(2)
     after_quotes, after_failed = load.counts()
     return Row(f"clean run ({seconds / 60:g} min)", None, None, f"{len(seen)} false alerts", after_quotes - quotes,
@@ -301,6 +368,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--warm-minutes", type=float, default=2.0, help="load before the clean run (windows fill)")
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--only", default="a,c,d,b")
+    parser.add_argument("--orders", type=int, default=20_000, help="held-out orders replayed (then cycled)")
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for each alert")
     parser.add_argument("--from", dest="source", type=Path, default=None, help="a built var dir to copy")
     parser.add_argument("--prometheus-port", type=int, default=19090)
@@ -312,8 +380,9 @@ def main(argv: list[str]) -> None:
     rows: list[Row] = []
     with running_strata(var_dir, port_base=PORT_BASE), prometheus(args.prometheus_port) as url:
         bl = f"http://127.0.0.1:{PORT_BASE + 1}"
-        load = Load(bl, _orders(bl, 400), args.rate)
-        random.Random(3).shuffle(load.orders)
+        lake = f"http://127.0.0.1:{PORT_BASE + 4}"
+        load = Load(bl, replay_orders(bl, lake, var_dir / "lake", args.orders), args.rate)
+        print(f"replaying {len(load.orders)} held-out orders", flush=True)
         load.start()
         try:
             time.sleep(args.warm_minutes * 60)
