@@ -2,6 +2,11 @@
 request schema lacks, and it scores every sample instance with a finite answer within the latency budget (p99).
 
 Problems are collected, not raised: the caller (comparative_eval) refuses the deploy and shows them all.
+
+The budget judges the version's own cost, not the host's load at that instant: a sample over budget is timed again,
+up to ``LATENCY_ROUNDS`` rounds in all, and the best round's p99 counts (as ``timeit`` takes the best of its repeats).
+A version that is really too slow is over budget in every round; one stall of a shared host no longer refuses a
+good version.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ if TYPE_CHECKING:
     from inference_engine.routing.deployment import LoadedModel
 
 MAX_PROBLEMS = 20  # enough to see the pattern; a thousand identical lines help nobody
+LATENCY_ROUNDS = 3
 
 
 def check_version(
@@ -50,9 +56,24 @@ def check_version(
         if not _finite(answer[0] if len(answer) else None):
             problems.append(f"instance {index}: prediction {answer[:1]!r} is not a finite number")
     p99 = _p99(timings)
+    rounds = 1
+    while p99 is not None and p99 > request.latency_budget_ms and rounds < LATENCY_ROUNDS and not problems:
+        p99 = min(p99, _p99(_timed(loaded, request.instances)) or p99)
+        rounds += 1
     if p99 is not None and p99 > request.latency_budget_ms:
-        problems.append(f"p99 latency {p99:.2f} ms is over the budget of {request.latency_budget_ms:g} ms")
+        problems.append(f"p99 latency {p99:.2f} ms is over the budget of {request.latency_budget_ms:g} ms "
+                        f"(best of {rounds} rounds)")  # fmt: skip
     return _report(problems, p99, count)
+
+
+def _timed(loaded: LoadedModel, instances: Sequence[dict[str, Any]]) -> list[float]:
+    """Milliseconds per instance of one more round over a sample that already scored without a problem."""
+    timings = []
+    for instance in instances:
+        started = time.perf_counter()
+        loaded.runtime.predict([instance])
+        timings.append((time.perf_counter() - started) * 1000.0)
+    return timings
 
 
 def _report(problems: list[str], p99: float | None, count: int) -> dict[str, Any]:
