@@ -24,7 +24,7 @@ from strata_cli.cluster import Cluster, spark_applications
 from strata_cli.settings import ClusterSettings
 from tests.cluster.profile import cluster_config
 from tests.e2e.conftest import SERVICES, STRATA, Stack, _wait_for_line
-from tests.e2e.operations import deploy_canary, first_table_rows, served_version
+from tests.e2e.operations import deploy_canary, first_table_rows, wait_until_served
 from tests.support import free_port, free_port_run
 
 #: the fixture builds the demo on the cluster (~10 min on an idle 2-core machine, ~55 at load 30): beyond the 900 s
@@ -165,10 +165,11 @@ def _deploy_canary_promote_rollback(stack: Stack, business_logic: httpx.Client) 
     deploy_canary(stack, business_logic, "2", "cluster: v2 as canary")
     promoted = stack.cli("promote", "etd", "--full", "--force", "--reason", "cluster: promote")
     assert promoted.returncode == 0, promoted.stdout + promoted.stderr
-    assert {served_version(stack, business_logic) for _ in range(4)} == {"2"}  # every engine worker switched
+    converged = [wait_until_served(stack, business_logic, "2")]  # every engine worker switched
     rolled = stack.cli("rollback", "etd", "--reason", "cluster: back to v1")
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr
-    assert {served_version(stack, business_logic) for _ in range(6)} == {"1"}
+    converged.append(wait_until_served(stack, business_logic, "1"))
+    print(f"engine workers converged {converged[0]:.1f} s after promote, {converged[1]:.1f} s after rollback")
     history = stack.cli("history", "etd")
     assert history.returncode == 0, history.stderr
     assert [(r[0], r[2], r[3], r[4]) for r in first_table_rows(history.stdout)] == [

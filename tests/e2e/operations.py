@@ -42,6 +42,22 @@ def served_version(stack: Stack, business_logic: httpx.Client) -> str:
     return str(estimate(stack, business_logic)["version"])
 
 
+def wait_until_served(
+    stack: Stack, business_logic: httpx.Client, version: str, *, samples: int = 6, timeout_seconds: float = 90.0
+) -> float:
+    """Seconds until ``samples`` estimates in a row came from ``version``. With several engine workers, the worker
+    comparative evaluation's push reached switches at once; the others at their next routing poll (every second),
+    once they have loaded the version. Fails with the versions seen when the engine does not converge in time."""
+    started = time.monotonic()
+    seen: list[str] = []
+    while time.monotonic() - started < timeout_seconds:
+        seen = [served_version(stack, business_logic) for _ in range(samples)]
+        if set(seen) == {version}:
+            return time.monotonic() - started
+        time.sleep(0.5)
+    raise AssertionError(f"still served {sorted(set(seen))} {timeout_seconds:.0f} s after moving to v{version}")
+
+
 def deploy_canary(stack: Stack, business_logic: httpx.Client, version: str, reason: str) -> None:
     """`strata deploy etd --version V --mode canary --weight 10`, once comparative evaluation holds logged live
     instances to validate the version on (served here first)."""
