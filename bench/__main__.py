@@ -9,6 +9,7 @@ load, time to the right alert, failed quotes and false alerts of a clean run (Yo
 `python -m bench rollout [--var-dir var] [--rate 50] [--duration S]`: canary promotion and rollback under load.
 `python -m bench hostile [--examples N] [--only crafted,fuzz,kill]`: the hostile-input campaign against a running stack.
 `python -m bench profile`: profiling a lake table, full vs incremental, DuckDB vs Spark vs pandas describe().
+`python -m bench lake-reads [--seconds 20] [--rows 20000]`: reads of a table a writer process overwrites in a loop.
 `python -m bench startup [--runs 5] [--hog 2] [--code DIR]`: `strata run` ready time, memory, survivors.
 """
 
@@ -25,6 +26,7 @@ from bench import (
     etd,
     footprint,
     hostile,
+    lake_reads,
     nrt_freshness,
     online_lookup,
     partitioned_training,
@@ -40,6 +42,9 @@ from bench import (
 def main() -> None:
     if sys.argv[1:2] == ["rollout"]:  # its own options; not part of "all" (it needs a built demo, takes minutes)
         rollout.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["lake-reads"]:  # a writer process overwriting a table while this one reads it
+        lake_reads.main(sys.argv[2:])
         return
     if sys.argv[1:2] == ["startup"]:  # its own options; not part of "all" (it needs a built demo, takes minutes)
         startup.main(sys.argv[2:])

@@ -40,6 +40,9 @@ class TableLocation:
     name: str
     location: Path
     version: int
+    #: the Parquet files of ``version`` as the catalog lists them (absolute): what a reader reads, never a glob of
+    #: ``location`` (a commit in progress leaves the old and the new files side by side there)
+    files: tuple[Path, ...]
 
 
 class ModelRegistry(abc.ABC):

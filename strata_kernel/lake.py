@@ -3,8 +3,12 @@
 Writers stage Hive-style partitioned Parquet files under ``<lake_root>/<zone>/<table>/_staging/<run_id>/`` and
 then *commit* them to the catalog (schema, partitions, row counts, job and inputs = lineage). The catalog checks
 every file's footer against what the commit declares, moves the files into the table and records the version; a
-refused commit leaves nothing in the table. Readers ask the catalog for a table's location and read it with
-DuckDB or Spark as is.
+refused commit leaves nothing in the table.
+
+Readers read one committed version: the exact files the catalog lists for it (``TableInfo.files``, given to DuckDB,
+pyarrow or Spark by ``committed_files``), never a glob of the table's directory. A commit moves its files in before
+the catalog records it and deletes the files it supersedes after: in between, the directory holds both (an
+overwrite's old and new rows, or a commit's files not yet recorded), and a glob may read any mix of them.
 
 Layout: ``<lake_root>/<zone>/<table>/<partition_column>=<value>/part-<run_id>-<n>.parquet``.
 Files being written live under ``<table>/_staging/<run_id>/`` (ignored by readers: ``_`` prefix).
@@ -22,7 +26,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from strata_kernel.errors import StrataError
+from strata_kernel.errors import Conflict, StrataError
 from strata_kernel.http import ServiceClient
 from strata_kernel.settings import StrataSettings
 from strata_kernel.time_columns import normalise_units
@@ -46,10 +50,19 @@ class TableInfo:
     version: int
     rows: int
     partitions: list[dict[str, Any]] = field(default_factory=list)
+    #: the files of ``version``, absolute, in the catalog's order (``<col>=<value>/part-<run>-<n>.parquet``)
+    files: tuple[Path, ...] = ()
 
-    def parquet_glob(self) -> str:
-        """Committed files only: ``<col>=<value>/*.parquet`` (``_staging/`` lies deeper, Spark skips ``_`` dirs)."""
-        return str(self.location / f"{self.partition_column}=*" / "*.parquet")
+
+def committed_files(info: TableInfo) -> list[str]:
+    """The Parquet files of the table version ``info`` describes, as paths every engine reads: DuckDB's
+    ``read_parquet([...])``, ``pyarrow.dataset.dataset([...], partition_base_dir=info.location)``, Spark's
+    ``spark.read.option("basePath", info.location).parquet(*files)`` (the partition column comes from the paths).
+
+    Raises Conflict when the version has no files (nothing to read; an engine would fail less clearly)."""
+    if not info.files:
+        raise Conflict(f"{info.name} v{info.version} has no files", code="table_empty")
+    return [str(path) for path in info.files]
 
 
 def new_run_id() -> str:
@@ -180,6 +193,7 @@ class LakeClient:
             version=info["version"],
             rows=info["rows"],
             partitions=info.get("partitions", []),
+            files=tuple(self.root / file["path"] for file in info.get("files", [])),
         )
 
 

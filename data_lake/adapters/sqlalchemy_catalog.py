@@ -24,6 +24,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     UniqueConstraint,
@@ -130,6 +131,19 @@ def create_catalog_engine(url: str) -> Engine:
     return engine
 
 
+def _files_of(table_id: int, version: int) -> Select[Any]:
+    """The files of one version of a table: added at or before it and not removed by it."""
+    return (
+        select(lake_files.c.path, lake_files.c.partition_value, lake_files.c.rows)
+        .where(
+            lake_files.c.table_id == table_id,
+            lake_files.c.added_version <= version,
+            or_(lake_files.c.removed_version.is_(None), lake_files.c.removed_version > version),
+        )
+        .order_by(lake_files.c.path)
+    )
+
+
 class SqlAlchemyCatalog(CatalogRepository):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -177,11 +191,9 @@ class SqlAlchemyCatalog(CatalogRepository):
             row = connection.execute(select(lake_tables).where(lake_tables.c.name == table.qualified)).first()
             if row is None:
                 return None
-            files = connection.execute(
-                select(lake_files.c.path, lake_files.c.partition_value, lake_files.c.rows)
-                .where(lake_files.c.table_id == row.id, lake_files.c.active.is_(True))
-                .order_by(lake_files.c.path)
-            ).all()
+            # the files of the version just read, not the ``active`` ones: under READ COMMITTED (PostgreSQL) this
+            # second statement may see a commit the first did not, and a reader must get one version's files
+            files = connection.execute(_files_of(row.id, row.version)).all()
         return TableSnapshot(
             table=table,
             partition_column=row.partition_column,
@@ -202,15 +214,7 @@ class SqlAlchemyCatalog(CatalogRepository):
             ).first()
             if row is None:
                 return None
-            files = connection.execute(
-                select(lake_files.c.path, lake_files.c.partition_value, lake_files.c.rows)
-                .where(
-                    lake_files.c.table_id == row.id,
-                    lake_files.c.added_version <= version,
-                    or_(lake_files.c.removed_version.is_(None), lake_files.c.removed_version > version),
-                )
-                .order_by(lake_files.c.path)
-            ).all()
+            files = connection.execute(_files_of(row.id, version)).all()
         return TableSnapshot(
             table=table,
             partition_column=row.partition_column,

@@ -47,6 +47,9 @@ def table_view(details: TableDetails) -> dict[str, Any]:
         "rows": snapshot.rows,
         "updated_at": snapshot.updated_at.isoformat(),
         "partitions": [{"value": p.value, "rows": p.rows, "files": p.files} for p in details.partitions],
+        # exactly this version's files (paths relative to the lake root): what a reader reads, never a glob of the
+        # directory, where a commit's moved-in files and the ones it supersedes lie side by side for a moment
+        "files": [{"path": f.path, "partition": f.partition, "rows": f.rows} for f in snapshot.files],
         "commits": [
             {
                 "version": c.version,

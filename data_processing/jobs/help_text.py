@@ -18,12 +18,12 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.dataset as ds
 
 from data_processing.jobs.lake_io import PARTITION_COLUMN, require_rows, table_ref
 from data_processing.text import VECTORISER_ID, normalise, vectorise
 from strata_kernel.errors import NotFound
-from strata_kernel.lake import LakeClient, TableInfo
+from strata_kernel.lake import LakeClient, TableInfo, committed_files
 
 JOB = "data_processing help-text"
 RAW_ARTICLES, RAW_HELDOUT = "raw.help_articles", "raw.help_heldout_questions"
@@ -86,8 +86,9 @@ def _input(lake: LakeClient, table: str) -> TableInfo:
 
 
 def _rows(info: TableInfo) -> list[dict[str, Any]]:
-    """The committed rows (readers skip ``_staging``: pyarrow ignores ``_``-prefixed paths)."""
-    data = pq.read_table(str(info.location), partitioning="hive")
+    """The rows of the table version ``info`` names."""
+    files = committed_files(info)
+    data = ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=str(info.location)).to_table()
     if PARTITION_COLUMN in data.column_names:  # hive discovery may type "2025-01-10" as a date
         index = data.column_names.index(PARTITION_COLUMN)
         data = data.set_column(index, PARTITION_COLUMN, data.column(PARTITION_COLUMN).cast(pa.string()))

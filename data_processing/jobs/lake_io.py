@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from strata_kernel.errors import Conflict
-from strata_kernel.lake import LakeClient, TableInfo, new_run_id
+from strata_kernel.lake import LakeClient, TableInfo, committed_files, new_run_id
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -26,18 +26,19 @@ def require_rows(info: TableInfo, hint: str) -> None:
 
 
 def read_arrow(info: TableInfo) -> pa.Table:
-    """A table's committed files on one machine (DuckDB; ``_staging`` directories are skipped)."""
+    """The files of the table version ``info`` names, on one machine (DuckDB)."""
     import duckdb
 
-    pattern = str(info.location / f"{info.partition_column}=*" / "*.parquet")
     with duckdb.connect() as con:
-        table = con.sql("SELECT * FROM read_parquet(?, hive_partitioning = false)", params=[pattern]).arrow()
+        table = con.sql(
+            "SELECT * FROM read_parquet(?, hive_partitioning = false)", params=[committed_files(info)]
+        ).arrow()
     return table if isinstance(table, pa.Table) else table.read_all()
 
 
 def read_table(spark: SparkSession, info: TableInfo) -> DataFrame:
-    """The committed files of a table (Spark skips ``_staging``); the partition column comes from the paths."""
-    return spark.read.parquet(str(info.location))
+    """The files of the table version ``info`` names; the partition column comes from their paths."""
+    return spark.read.option("basePath", str(info.location)).parquet(*committed_files(info))
 
 
 def write_table(lake: LakeClient, frame: DataFrame, table: str, *, job: str, inputs: list[str]) -> dict[str, Any]:

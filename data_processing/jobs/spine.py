@@ -10,14 +10,13 @@ wall-clock values stored without one).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.dataset as ds
 
 from data_processing.errors import InvalidJoin
 from strata_kernel.contracts.model_spec import ModelSpec, Spine
-from strata_kernel.lake import TableInfo
+from strata_kernel.lake import TableInfo, committed_files
 from strata_kernel.time_columns import as_instants
 
 
@@ -71,5 +70,6 @@ def prepare_spine(spine: pa.Table, spec: ModelSpec) -> pa.Table:
 
 
 def _dataset(info: TableInfo) -> ds.Dataset:
-    files = sorted(str(path) for path in Path(info.location).glob(f"{info.partition_column}=*/*.parquet"))
-    return ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=str(info.location))
+    return ds.dataset(
+        committed_files(info), format="parquet", partitioning="hive", partition_base_dir=str(info.location)
+    )

@@ -12,4 +12,4 @@ class LakeTrainingData(TrainingDataSource):
 
     def locate(self, table: str) -> TableLocation:
         info = self._lake.table(table)  # NotFound / Unavailable come from the catalog client already typed
-        return TableLocation(name=info.name, location=info.location, version=info.version)
+        return TableLocation(name=info.name, location=info.location, version=info.version, files=info.files)

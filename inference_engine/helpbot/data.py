@@ -74,7 +74,7 @@ def _read(table: TableLocation, columns: tuple[str, ...], sort_by: str) -> pa.Ta
     import pyarrow as pa
     import pyarrow.dataset as ds
 
-    files = sorted(table.location.glob("*=*/*.parquet"))  # partition directories only, never ``_staging``
+    files = table.files  # the version's files, as the catalog lists them
     if not files:
         raise TrainingDataError(f"{table.name} is empty: no Parquet files at {table.location}")
     partitioning = ds.HivePartitioning.discover(infer_dictionary=False)

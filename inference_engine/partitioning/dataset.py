@@ -19,6 +19,7 @@ from inference_engine.domain.features import feature_columns
 from inference_engine.errors import TrainingDataError
 from inference_engine.partitioning.spec import PartitionSpec
 from inference_engine.partitioning.tree import NodeKey
+from inference_engine.ports import TableLocation
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -46,7 +47,7 @@ def feature_set_tags(location: Path) -> dict[str, str]:
     return {"feature_set": path.read_text()} if path.is_file() else {}
 
 
-def read_source(location: Path, spec: PartitionSpec) -> pa.Table:
+def read_source(table: TableLocation, spec: PartitionSpec) -> pa.Table:
     """The training set's columns the spec needs, sorted by time (then id) so every run sees one order.
 
     Numeric features come as doubles, text features as text (categorical: encoded once the split is known), the
@@ -54,12 +55,11 @@ def read_source(location: Path, spec: PartitionSpec) -> pa.Table:
     """
     import duckdb
 
-    if not list(location.glob("*/*.parquet")) and not list(location.glob("*.parquet")):
-        raise TrainingDataError(f"training set at {location} has no Parquet files")
-    pattern = str(location / "*" / "*.parquet") if list(location.glob("*/*.parquet")) else str(location / "*.parquet")
-    with duckdb.connect() as con:
-        relation = con.sql(f"SELECT * FROM read_parquet('{pattern.replace(chr(39), chr(39) * 2)}', "
-                           "hive_partitioning=true)")  # fmt: skip
+    if not table.files:
+        raise TrainingDataError(f"training set {table.name} v{table.version} has no Parquet files")
+    with duckdb.connect() as con:  # the version's files as the catalog lists them, never a glob of the directory
+        relation = con.sql("SELECT * FROM read_parquet(?, hive_partitioning=true)",
+                           params=[[str(path) for path in table.files]])  # fmt: skip
         types = {name: str(kind).upper() for name, kind in zip(relation.columns, relation.types, strict=True)}
         features = _features(relation.columns, spec)
         extra = [spec.baseline_by] if spec.baseline_by and spec.baseline_by not in spec.partition_by else []

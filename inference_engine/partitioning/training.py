@@ -36,7 +36,7 @@ from inference_engine.partitioning.routing import RoutingTable
 from inference_engine.partitioning.scheduler import NodesFailed, train_root_locally, train_tree
 from inference_engine.partitioning.spec import PartitionSpec, parse_monitoring, task_of
 from inference_engine.partitioning.tree import GLOBAL, NodeKey, NodeOutcome, level_order, served_by
-from inference_engine.ports import ModelRegistry, TrainedCandidate, TrainingDataSource
+from inference_engine.ports import ModelRegistry, TableLocation, TrainedCandidate, TrainingDataSource
 from inference_engine.reference import documents, reference_document
 from strata_kernel.errors import Unavailable
 
@@ -83,7 +83,7 @@ def train_partitioned(
     data_version = f"{table.name}@v{table.version}"
     run_id = run_id_for(spec, data_version, options)
     run_dir = _prepare_run_dir(options.runs_dir / spec.name / run_id, options.fresh)
-    meta = _ensure_split(run_dir, spec, table.location, options)
+    meta = _ensure_split(run_dir, spec, table, options)
     rows: dict[NodeKey, dict[str, int]] = {tuple(k): v for k, v in meta["rows"]}
     trainable = [key for key, parts in rows.items() if parts[FIT] + parts[VALID] > 0]
     context = _context(run_dir, spec, meta, options)
@@ -117,12 +117,14 @@ def _prepare_run_dir(run_dir: Path, fresh: bool) -> Path:
     return run_dir
 
 
-def _ensure_split(run_dir: Path, spec: PartitionSpec, location: Path, options: PartitionedOptions) -> dict[str, Any]:
+def _ensure_split(
+    run_dir: Path, spec: PartitionSpec, table: TableLocation, options: PartitionedOptions
+) -> dict[str, Any]:
     meta_path = run_dir / META_FILE
     if meta_path.is_file() and (run_dir / SPLIT_FILE).is_file():
         meta: dict[str, Any] = json.loads(meta_path.read_text())
         return meta  # resuming: the split is the one the finished nodes were trained on
-    source = read_source(location, spec)
+    source = read_source(table, spec)
     not_features = {*spec.partition_by, spec.time_column, spec.label, spec.baseline_by}
     features = [c for c in source.column_names if c not in not_features]
     categorical = categorical_features(source, features)

@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from strata_kernel.errors import BadRequest, Conflict, NotFound
-from strata_kernel.lake import LakeClient
+from strata_kernel.lake import LakeClient, TableInfo, committed_files
 from tests.support import as_caller
 
 WriteParquet = Callable[..., dict[str, Any]]  # the write_parquet fixture of conftest.py
@@ -42,9 +42,10 @@ def _committed_file(lake_root: Path) -> str:
     return str(found.relative_to(lake_root))
 
 
-def read_with_duckdb(glob: str) -> list[tuple[str, str]]:
-    query = f"SELECT order_id, CAST(nominal_date AS VARCHAR) FROM read_parquet('{glob}', hive_partitioning=true)"
-    return sorted(duckdb.sql(query).fetchall())
+def read_with_duckdb(info: TableInfo) -> list[tuple[str, str]]:
+    """The version's files as the catalog lists them (strata_kernel.lake.committed_files), read by DuckDB."""
+    query = "SELECT order_id, CAST(nominal_date AS VARCHAR) FROM read_parquet(?, hive_partitioning=true)"
+    return sorted(duckdb.execute(query, [committed_files(info)]).fetchall())
 
 
 def test_write_arrow_commits_a_table_readers_see_as_is(lake: LakeClient, lake_root: Path) -> None:
@@ -57,7 +58,7 @@ def test_write_arrow_commits_a_table_readers_see_as_is(lake: LakeClient, lake_ro
     assert info.location == lake_root / "processed" / "orders" and info.rows == 3
     by_day = {p["value"]: (p["rows"], p["files"]) for p in info.partitions}
     assert by_day == {"2024-05-01": (2, 1), "2024-05-02": (1, 1)}
-    assert read_with_duckdb(info.parquet_glob()) == [("a", "2024-05-01"), ("b", "2024-05-01"), ("c", "2024-05-02")]
+    assert read_with_duckdb(info) == [("a", "2024-05-01"), ("b", "2024-05-01"), ("c", "2024-05-02")]
     assert not (info.location / "_staging").exists() or not any((info.location / "_staging").iterdir())
 
 
@@ -79,7 +80,7 @@ def test_overwrite_partitions_replaces_one_day_and_records_lineage(
 
     info = lake.table("processed.orders")
     assert (info.version, info.rows) == (2, 2)
-    assert read_with_duckdb(info.parquet_glob()) == [("c", "2024-05-02"), ("z", "2024-05-01")]
+    assert read_with_duckdb(info) == [("c", "2024-05-02"), ("z", "2024-05-01")]
     assert not any(path.exists() for path in old_files)
     commits = client.get("/v1/tables/processed.orders").get_json()["commits"]
     assert [(c["version"], c["caller"], c["job"], c["inputs"], c["mode"], c["rows"]) for c in commits] == [

@@ -62,7 +62,8 @@ class FakeCatalog:
                                                        else previous["_files"])  # fmt: skip
         self.tables[name] = {"name": name, "zone": zone, "location": f"{zone}/{short}", "schema": body["schema"],
                              "partition_column": body["partition_column"], "version": version, "rows": rows,
-                             "partitions": [], "commits": commits, "_files": files}  # fmt: skip
+                             "partitions": [], "commits": commits, "_files": files,
+                             "files": [{"path": path} for path in files]}  # fmt: skip
         return httpx.Response(201, json={"name": name, "version": version, "rows": rows})
 
     def _move_in(self, index: int, file: dict[str, Any]) -> dict[str, Any]:

@@ -89,13 +89,21 @@ class FakeRegistry(ModelRegistry):
         return self.versions[name]
 
 
+def directory_table(table: str, location: Path, version: int = 1) -> TableLocation:
+    """A directory of Parquet files a test wrote, as the catalog would list it: every file not under a ``_``
+    directory (the lake's ``_staging``)."""
+    files = sorted(path for path in location.rglob("*.parquet")
+                   if not any(part.startswith("_") for part in path.relative_to(location).parts))  # fmt: skip
+    return TableLocation(table, location, version, tuple(files))
+
+
 class FakeLake(TrainingDataSource):
     def __init__(self, location: Path, version: int = 4) -> None:
         self.location = location
         self.version = version
 
     def locate(self, table: str) -> TableLocation:
-        return TableLocation(table, self.location, self.version)
+        return directory_table(table, self.location, self.version)
 
 
 class RecordingRegistry(ModelRegistry):

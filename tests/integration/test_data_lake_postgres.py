@@ -20,7 +20,7 @@ from data_lake.entrypoints.app import create_app
 from data_lake.settings import Settings
 from strata_kernel.errors import BadRequest
 from strata_kernel.http import ServiceClient
-from strata_kernel.lake import LakeClient
+from strata_kernel.lake import LakeClient, committed_files
 from tests.support import postgres_schema_url, shared_credential
 
 pytestmark = pytest.mark.integration
@@ -72,7 +72,7 @@ def test_commits_overwrites_and_refusals_on_postgres(lake: LakeClient) -> None:
 
     info = lake.table("processed.orders")
     assert (info.version, info.rows) == (2, 3)
-    rows = duckdb.sql(f"SELECT order_id FROM read_parquet('{info.parquet_glob()}', hive_partitioning=true)").fetchall()
+    rows = duckdb.execute("SELECT order_id FROM read_parquet(?)", [committed_files(info)]).fetchall()
     assert sorted(r[0] for r in rows) == ["a", "b", "d"]
 
 

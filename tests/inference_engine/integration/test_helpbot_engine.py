@@ -40,6 +40,7 @@ from inference_engine.settings import Settings
 from strata_kernel import background
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient
+from tests.inference_engine.inference_fakes import directory_table
 from tests.support import as_caller, shared_credential
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -369,7 +370,7 @@ class Tables(TrainingDataSource):
         self.locations = locations
 
     def locate(self, table: str) -> TableLocation:
-        return TableLocation(table, self.locations[table], 1)
+        return directory_table(table, self.locations[table])
 
 
 def test_the_threshold_never_depends_on_the_heldout_questions(trained: Trained, tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ def test_deployed_model_is_served_with_the_trained_boosters_predictions(trained:
     while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.05)
 
-    source = read_source(trained.lake.location, load_spec("etd", global_only=True)).slice(0, 50)
+    source = read_source(trained.lake.locate("etd"), load_spec("etd", global_only=True)).slice(0, 50)
     features = list(trained.features)
     x = np.column_stack([source.column(f).to_numpy(zero_copy_only=False) for f in features]).astype(np.float32)
     instances = [{f: (None if np.isnan(v) else float(v)) for f, v in zip(features, row, strict=True)} for row in x]
@@ -132,7 +132,7 @@ class Matrix:
 
 def _training_matrix(trained: Trained) -> Matrix:
     """Every labelled row of the training set as the model saw it (features in its order, label)."""
-    source = read_source(trained.lake.location, load_spec("etd", global_only=True))
+    source = read_source(trained.lake.locate("etd"), load_spec("etd", global_only=True))
     features = list(trained.features)
     x = np.column_stack([source.column(f).to_numpy(zero_copy_only=False) for f in features]).astype(np.float32)
     return Matrix(features, x, source.column("label").to_numpy(zero_copy_only=False).astype(np.float64))

@@ -18,6 +18,7 @@ from inference_engine.partitioning.spec import PartitionSpec, parse_spec
 from inference_engine.partitioning.training import PartitionedOptions
 from inference_engine.ports import ModelRegistry, TableLocation, TrainedCandidate, TrainingDataSource
 from inference_engine.settings import Settings
+from tests.inference_engine.inference_fakes import directory_table
 
 
 class FakeLake(TrainingDataSource):
@@ -27,7 +28,7 @@ class FakeLake(TrainingDataSource):
         self.tables = tables
 
     def locate(self, table: str) -> TableLocation:
-        return TableLocation(table, self.tables[table], 1)
+        return directory_table(table, self.tables[table])
 
 
 class CopyingRegistry(ModelRegistry):

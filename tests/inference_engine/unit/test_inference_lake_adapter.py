@@ -27,6 +27,13 @@ def catalog(request: httpx.Request) -> httpx.Response:
                 "rows": 10,
                 "partitions": [],
                 "commits": [],
+                "files": [
+                    {
+                        "path": "processed/etd_training_set/nominal_date=2024-05-01/part-r1-0.parquet",
+                        "partition": "2024-05-01",
+                        "rows": 10,
+                    }
+                ],
             },
         )
     return httpx.Response(404, json={"error": {"code": "table_not_found", "message": "no table processed.nope"}})
@@ -43,6 +50,7 @@ def test_locates_the_table_under_the_lake_root_with_its_version(source: LakeTrai
 
     assert table.location == (tmp_path / "lake").resolve() / "processed" / "etd_training_set"
     assert (table.name, table.version) == ("processed.etd_training_set", 5)
+    assert table.files == (table.location / "nominal_date=2024-05-01" / "part-r1-0.parquet",)  # the version's files
 
 
 def test_an_unknown_table_is_the_catalogs_404(source: LakeTrainingData) -> None:
