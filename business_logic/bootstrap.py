@@ -15,6 +15,7 @@ from business_logic.domain.outbox import RelayResult
 from business_logic.ports import Clock, EtdEstimator, HelpAnswerEngine, UnitOfWorkFactory
 from business_logic.services import RestaurantCache
 from business_logic.settings import Settings
+from strata_kernel.background import BackgroundLoop
 from strata_kernel.composition import Dependencies as KernelDependencies
 from strata_kernel.eventlog import EventLog, open_event_log
 from strata_kernel.http import ServiceClient
@@ -62,9 +63,16 @@ class Dependencies(KernelDependencies[Settings]):
         return help_policy(self.settings)
 
     def _database(self) -> UnitOfWorkFactory:
-        database = SqlDatabase(self.settings.database_url)
+        database = SqlDatabase(self.settings.database_url, commit_sync_seconds=self.settings.commit_sync_seconds)
         self.on_close(database.close)
+        self.database = database
         return database.unit_of_work
+
+    def commit_sync_loop(self) -> BackgroundLoop | None:
+        """The loop fsyncing the embedded database's log (None: commits sync themselves, or no database of ours)."""
+        self.uow_factory  # noqa: B018 - built first: the loop syncs the database it opened
+        database: SqlDatabase | None = getattr(self, "database", None)
+        return None if database is None else database.sync_loop()
 
     def _data_processing(self, timeout_seconds: float) -> ServiceClient:
         settings = self.settings

@@ -17,6 +17,10 @@ class Settings(StrataSettings):
     #: SQLAlchemy URL; empty means the embedded SQLite file ``<var_dir>/business_logic/app.db``.
     #: PostgreSQL: ``postgresql+psycopg://user@host:5432/db``.
     database_url: str = ""
+    #: embedded SQLite: a commit (a chatbot question with its outbox event) returns without waiting for the disk, and
+    #: the write-ahead log is fsynced every this many seconds from a background thread — a crash of the process loses
+    #: nothing, a power cut or an OS crash loses at most this window of commits. 0: every commit waits for its fsync.
+    commit_sync_seconds: float = 0.2
     #: budget for one ETD estimate call to data_processing (the quote is on a customer's screen)
     etd_timeout_seconds: float = 2.0
     #: restaurants and menus stay in memory between quotes; a catalog load reaches them within this many seconds

@@ -58,6 +58,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     _register_routes(app, deps)
     _count_etd_outcomes(app)
     register_help_routes(app, deps, COMPONENT)
+    commit_sync = deps.commit_sync_loop()
+    if commit_sync is not None:  # the durability window of the embedded database's commits (stopped last: the
+        background.register(app, commit_sync)  # loops stop in reverse order, its final sync follows the relay's)
     # each process (gunicorn worker) drains the outbox; claims are atomic, so workers share the rows
     if settings.outbox_relay_interval_seconds > 0:
         relay = OutboxRelay(outbox_drain(settings, deps), settings.outbox_relay_interval_seconds).loop()

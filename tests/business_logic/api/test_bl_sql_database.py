@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from business_logic.adapters.sql_database import SqlDatabase
 from business_logic.entrypoints.app import create_app
 from business_logic.errors import DatabaseUnavailable
 from business_logic.settings import Settings
+from strata_kernel import background
 
 
 def test_uncommitted_work_is_rolled_back(settings: Settings, catalog_data: dict[str, Any]) -> None:
@@ -45,11 +47,40 @@ def test_unreachable_database_is_503_with_a_reason(settings: Settings, estimator
     assert response.json["error"]["message"].startswith("database unavailable: ")
 
 
-def test_the_embedded_database_writes_ahead_and_syncs_every_commit(settings: Settings) -> None:
-    """WAL (one fsync per commit, readers never wait for a writer), and FULL sync: a committed question is on disk."""
-    database = SqlDatabase(settings.database_url)
+def _pragmas(database: SqlDatabase) -> tuple[str, int]:
     with database.engine.connect() as connection:
         mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
         synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
-    assert (mode, synchronous) == ("wal", 2)
+    return mode, synchronous
+
+
+def test_the_embedded_database_syncs_its_log_in_the_background_within_the_window(
+    settings: Settings, catalog_data: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WAL, synchronous NORMAL (a commit does not wait for the disk), and the service's loop fsyncs the log once
+    after commits, every commit_sync_seconds; nothing to sync, no fsync."""
+    assert settings.commit_sync_seconds == 0.2
+    app = create_app(settings)
+    database = app.extensions["business_logic.deps"].database
+    assert _pragmas(database) == ("wal", 1)
+    loops = [loop.name for loop in app.extensions[background.EXTENSION].loops]
+    assert "sqlite-wal-sync" in loops
+    synced: list[str] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd)))
+    with database.unit_of_work() as uow:
+        uow.catalog.upsert(parse_catalog(catalog_data))
+        uow.commit()
+    assert synced == []  # the commit returned without an fsync
+    assert database.sync_wal() is True
+    assert synced == [database.engine.url.database + "-wal"]
+    assert database.sync_wal() is False  # nothing committed since
+    assert services.count_restaurants(database.unit_of_work) == 3
+    database.close()
+
+
+def test_with_no_window_every_commit_syncs_itself(settings: Settings) -> None:
+    database = SqlDatabase(settings.database_url, commit_sync_seconds=0)
+    assert _pragmas(database) == ("wal", 2)  # FULL: a committed question is on disk when the call returns
+    assert database.sync_loop() is None
     database.close()
