@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from data_lake.adapters.duckdb_query import DuckDBQueryEngine
@@ -57,7 +58,8 @@ def bootstrap(
         checks=check_store,
     )
     service = CatalogService(repository, storage, clock=clock, attempts=settings.commit_attempts,
-                             after_commit=profiles.committed, checks=check_store)  # fmt: skip
+                             after_commit=profiles.committed, checks=check_store,
+                             retention=timedelta(seconds=settings.superseded_retention_seconds))  # fmt: skip
     return Lake(service, profiles, check_store)
 
 

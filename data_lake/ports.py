@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from data_lake.domain.checks import CheckRecord, Finding
 from data_lake.domain.commits import (
@@ -53,6 +54,14 @@ class CatalogRepository(abc.ABC):
         Raises :class:`~data_lake.domain.commits.StaleVersion` when the table is no longer at
         ``commit.expected_version`` (another writer got there first).
         """
+
+    @abc.abstractmethod
+    def expired_files(self, table: TableName, removed_before: datetime) -> list[str]:
+        """Files of ``table`` removed by a version committed at or before ``removed_before`` and not purged yet."""
+
+    @abc.abstractmethod
+    def mark_purged(self, table: TableName, paths: Sequence[str]) -> None:
+        """Record that ``paths`` (files no version reads any more) were deleted from storage."""
 
     @abc.abstractmethod
     def ping(self) -> None:

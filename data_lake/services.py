@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from data_lake.domain.checks import schema_findings
 from data_lake.domain.commits import (
@@ -30,6 +30,7 @@ from data_lake.domain.schema import evolve_schema, parse_schema
 from data_lake.domain.tables import TableName
 from data_lake.errors import CommitQuarantined, ConcurrentCommit, InvalidCommit, TableNotFound
 from data_lake.ports import CatalogRepository, CheckStore, LakeStorage
+from strata_kernel.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class CatalogService:
         attempts: int = 2,
         after_commit: Callable[[PlannedCommit], None] | None = None,
         checks: CheckStore | None = None,
+        retention: timedelta = timedelta(0),
     ) -> None:
         self._repository = repository
         self._storage = storage
@@ -75,6 +77,7 @@ class CatalogService:
         self._attempts = max(attempts, 1)  # 2 = the first try plus one retry after losing a race
         self._after_commit = after_commit  # e.g. profile the new version; must not raise
         self._checks = checks  # where quarantined commits are recorded (None: no schema-break check)
+        self._retention = retention  # how long a file no version reads any more stays readable
 
     def build_request(
         self,
@@ -112,7 +115,8 @@ class CatalogService:
 
     def commit(self, request: CommitRequest) -> Committed:
         """Check the staged files (footers, schema, owner), move them in and record the table's next version,
-        then delete the files it supersedes. A run already recorded is answered with its version, once."""
+        then delete the files superseded longer ago than the retention period. A run already recorded is answered
+        with its version, once."""
         replayed = self._repository.commit_of_run(request.table, request.run_id)
         if replayed is not None:  # a retry of a commit whose answer was lost: its files are in the table already
             self._discard_staging(request)
@@ -127,16 +131,34 @@ class CatalogService:
             self._move_back(request.files)
             raise
         self._discard_staging(request)
-        for path in planned.superseded:
-            try:
-                self._storage.delete(path)
-            except OSError as exc:  # the version is recorded; a leftover file is only wasted space
-                log.warning("could not delete superseded file %s: %s", path, exc)
+        self._purge_expired(request.table)
         log.info("committed %s v%d (%d rows, %s) for %s", request.table.qualified, planned.version, planned.rows,
                  request.mode, request.lineage.caller)  # fmt: skip
         if self._after_commit is not None:
             self._after_commit(planned)
         return Committed(request.table, planned.version, planned.rows, request.lineage.caller)
+
+    def _purge_expired(self, table: TableName) -> None:
+        """Delete the files versions stopped reading more than the retention period ago (this commit's superseded
+        files too when the retention is 0). Until then a reader that got an earlier version's file list from the
+        catalog reads it whole: deleting them at once would fail its read half way."""
+        try:
+            expired = self._repository.expired_files(table, self._clock() - self._retention)
+        except Unavailable as exc:  # the version is recorded; the next commit purges
+            log.warning("could not list %s's expired files: %s", table.qualified, exc)
+            return
+        deleted = []
+        for path in expired:
+            try:
+                self._storage.delete(path)
+                deleted.append(path)
+            except OSError as exc:  # a leftover file is only wasted space; tried again after the next commit
+                log.warning("could not delete superseded file %s: %s", path, exc)
+        if deleted:
+            try:
+                self._repository.mark_purged(table, deleted)
+            except Unavailable as exc:  # deleted but not marked: deleting them again is harmless
+                log.warning("could not mark %d files of %s purged: %s", len(deleted), table.qualified, exc)
 
     def _check_staged_files(self, request: CommitRequest) -> None:
         """Believe no writer: each staged file exists, and its footer's rows and columns are what it declared."""

@@ -18,6 +18,9 @@ class Settings(StrataSettings):
     catalog_url: str | None = None
     #: attempts at a commit that loses a race with another writer (2 = one retry)
     commit_attempts: int = 2
+    #: seconds a file superseded by a commit stays in storage, so a reader that listed the previous version (before
+    #: the commit) reads it whole; deleted by the first commit of the table after that
+    superseded_retention_seconds: float = 300.0
     #: which engine profiles committed files: ``duckdb`` in this process, or ``spark`` (``spark_master``)
     profile_engine: Literal["duckdb", "spark"] = "duckdb"
     #: when a version's profile is computed: ``background`` (right after the commit is answered), ``sync``

@@ -7,8 +7,9 @@ refused commit leaves nothing in the table.
 
 Readers read one committed version: the exact files the catalog lists for it (``TableInfo.files``, given to DuckDB,
 pyarrow or Spark by ``committed_files``), never a glob of the table's directory. A commit moves its files in before
-the catalog records it and deletes the files it supersedes after: in between, the directory holds both (an
-overwrite's old and new rows, or a commit's files not yet recorded), and a glob may read any mix of them.
+the catalog records it, and the files it supersedes stay for the catalog's retention period (5 minutes by default)
+so that a reader that listed the previous version reads it whole: the directory holds both, and a glob may read any
+mix of them.
 
 Layout: ``<lake_root>/<zone>/<table>/<partition_column>=<value>/part-<run_id>-<n>.parquet``.
 Files being written live under ``<table>/_staging/<run_id>/`` (ignored by readers: ``_`` prefix).

@@ -89,7 +89,11 @@ lake_commits = Table(
     Index("ix_lake_commits_table_run", "table_id", "run_id"),
 )
 #: columns added after a catalog may have been created: (table, column, SQL type) added on start when missing
-_ADDED_COLUMNS = (("lake_commits", "caller", "VARCHAR(64)"), ("lake_commits", "run_id", "VARCHAR(64)"))
+_ADDED_COLUMNS = (
+    ("lake_commits", "caller", "VARCHAR(64)"),
+    ("lake_commits", "run_id", "VARCHAR(64)"),
+    ("lake_files", "purged", "BOOLEAN"),
+)
 
 lake_files = Table(
     "lake_files",
@@ -102,6 +106,9 @@ lake_files = Table(
     Column("added_version", Integer, nullable=False),
     Column("removed_version", Integer, nullable=True),
     Column("active", Boolean, nullable=False),
+    # deleted from storage: a removed file stays readable for the retention period (a reader of the version it
+    # belonged to finishes), then the first commit after that deletes it; null on files recorded before
+    Column("purged", Boolean, nullable=True),
     Index("ix_lake_files_table_active", "table_id", "active"),
 )
 
@@ -291,6 +298,42 @@ class SqlAlchemyCatalog(CatalogRepository):
             for row in rows
         ]
 
+    def expired_files(self, table: TableName, removed_before: datetime) -> list[str]:
+        query = (
+            select(lake_files.c.path)
+            .join(lake_tables, lake_tables.c.id == lake_files.c.table_id)
+            .join(
+                lake_commits,
+                (lake_commits.c.table_id == lake_files.c.table_id)
+                & (lake_commits.c.version == lake_files.c.removed_version),
+            )
+            .where(
+                lake_tables.c.name == table.qualified,
+                lake_files.c.active.is_(False),
+                or_(lake_files.c.purged.is_(None), lake_files.c.purged.is_(False)),
+                lake_commits.c.committed_at <= removed_before,
+            )
+            .order_by(lake_files.c.path)
+        )
+        with self._translate_errors(), self._engine.connect() as connection:
+            return [row.path for row in connection.execute(query)]
+
+    def mark_purged(self, table: TableName, paths: Sequence[str]) -> None:
+        with self._translate_errors(), self._engine.connect() as connection:
+            connection = connection.execution_options(catalog_write=True)
+            with connection.begin():
+                table_id = self._table_id(connection, table)
+                for start in range(0, len(paths), _IN_CHUNK):
+                    connection.execute(
+                        update(lake_files)
+                        .where(
+                            lake_files.c.table_id == table_id,
+                            lake_files.c.active.is_(False),
+                            lake_files.c.path.in_(paths[start : start + _IN_CHUNK]),
+                        )
+                        .values(purged=True)
+                    )
+
     def record(self, commit: PlannedCommit) -> None:
         with self._translate_errors(), self._engine.connect() as connection:
             connection = connection.execution_options(catalog_write=True)
@@ -384,6 +427,7 @@ def _file_row(table_id: int, commit: PlannedCommit, file: DataFile) -> dict[str,
         "added_version": commit.version,
         "removed_version": None,
         "active": True,
+        "purged": False,
     }
 
 

@@ -96,7 +96,7 @@ def test_versions_are_checked(client: FlaskClient, lake: LakeClient) -> None:
 def test_a_version_never_profiled_whose_files_are_gone_says_so(tmp_path: Path) -> None:
     from data_lake.entrypoints.app import create_app
 
-    settings = Settings(var_dir=tmp_path / "v", profile_on_commit="off")
+    settings = Settings(var_dir=tmp_path / "v", profile_on_commit="off", superseded_retention_seconds=0)
     app = create_app(settings)
     client = app.test_client()
     import httpx

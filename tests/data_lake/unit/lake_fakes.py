@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from data_lake.domain.commits import (
@@ -25,6 +26,8 @@ class InMemoryCatalog(CatalogRepository):
         self.history: dict[str, list[CommitRecord]] = {}
         #: commits that land "from another writer" right before our next record() call
         self.interlopers: list[PlannedCommit] = []
+        #: (table, path) of files a version removed -> when; purged ones are dropped
+        self.removed: dict[tuple[str, str], datetime] = {}
 
     def snapshot(self, table: TableName) -> TableSnapshot | None:
         return self.tables.get(table.qualified)
@@ -60,6 +63,9 @@ class InMemoryCatalog(CatalogRepository):
         current = self.tables.get(commit.table.qualified)
         gone = {*commit.superseded, *(f.path for f in commit.added)}
         kept = [f for f in (current.files if current else ()) if f.path not in gone]
+        for file in current.files if current else ():
+            if file.path in gone:
+                self.removed[(commit.table.qualified, file.path)] = commit.at
         self.tables[commit.table.qualified] = TableSnapshot(
             commit.table, commit.partition_column, commit.schema, commit.version, (*kept, *commit.added), commit.at
         )
@@ -69,6 +75,14 @@ class InMemoryCatalog(CatalogRepository):
             commit.lineage.caller, commit.run_id,
         )  # fmt: skip
         self.history.setdefault(commit.table.qualified, []).append(record)
+
+    def expired_files(self, table: TableName, removed_before: datetime) -> list[str]:
+        return sorted(path for (name, path), at in self.removed.items()
+                      if name == table.qualified and at <= removed_before)  # fmt: skip
+
+    def mark_purged(self, table: TableName, paths: Sequence[str]) -> None:
+        for path in paths:
+            self.removed.pop((table.qualified, path), None)
 
     def ping(self) -> None:
         return None

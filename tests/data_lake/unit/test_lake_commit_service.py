@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
-from lake_fakes import InMemoryCatalog, InMemoryStorage
+from lake_fakes import InMemoryCatalog, InMemoryStorage, TickingClock
 
 from data_lake.domain.commits import DataFile, plan_commit
+from data_lake.domain.tables import TableName
 from data_lake.errors import ConcurrentCommit, InvalidCommit, NotTableOwner, SchemaConflict, TableNotFound
 from data_lake.services import CatalogService
 
@@ -68,6 +70,29 @@ def test_overwrite_partitions_deletes_only_superseded_files_after_recording(
     assert not storage.exists(old_day)
     assert storage.exists(other_day)
     assert service.table("processed.orders").snapshot.rows == 13
+
+
+def test_superseded_files_stay_readable_for_the_retention_period(
+    catalog: InMemoryCatalog, storage: InMemoryStorage, stored_file: MakeFile
+) -> None:
+    """A reader that listed version 1 before the overwrite still finds its files; the first commit after the
+    retention period (TickingClock: a minute per reading) deletes them, and only them."""
+    clock, retention = TickingClock(), timedelta(minutes=10)
+    service = CatalogService(catalog, storage, clock=clock, retention=retention)
+    commit(service, [stored_file("processed.orders", "2024-05-01", 0, run="a")])
+    [first] = committed_paths(service)
+    commit(service, [stored_file("processed.orders", "2024-05-01", 1, run="b")], mode="overwrite")
+    overwritten_at = service.table("processed.orders").commits[-1].at
+    assert storage.exists(first) and first not in committed_paths(service)
+
+    for index in range(2, 20):
+        commit(service, [stored_file("processed.orders", "2024-05-02", index, run=f"r{index}")])
+        if not storage.exists(first):
+            break
+        assert clock.now - overwritten_at < retention, "kept past the retention period"
+    assert not storage.exists(first) and index > 2
+    assert all(storage.exists(path) for path in committed_paths(service))
+    assert catalog.expired_files(TableName.parse("processed.orders"), clock.now.replace(year=2100)) == []
 
 
 def test_missing_or_unreadable_staged_files_are_refused_and_nothing_changes(
