@@ -1,6 +1,7 @@
 """From a fresh clone: `dvc repro` builds the ETD engine (tiny demo of params.yaml) and registers v1, `strata
 reproduce etd --version 1` rebuilds it in a scratch worktree and reports it identical; with v1's model files
-deleted from the registry's store, the rebuild is still judged against what v1 recorded and registered again."""
+deleted from the registry's store, the rebuild is still judged against what v1 recorded and registered again.
+The helpbot is rebuilt through the CLI the same way (its own clone: it needs none of the ETD stages)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,7 @@ def run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 120
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-@pytest.fixture(scope="module")
-def clone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def fresh_clone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     if run(["git", "rev-parse", "HEAD"], REPO, dict(os.environ)).returncode != 0:
         pytest.skip("not a git checkout")
     root = tmp_path_factory.mktemp("clone") / "strata"
@@ -36,6 +36,12 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
     for name in list(env):
         if name.startswith("STRATA_") and name not in {"STRATA_VAR_DIR", "STRATA_LOG_JSON"}:
             env.pop(name)
+    return root, env
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    root, env = fresh_clone(tmp_path_factory)
     repro = run(["dvc", "repro", "train_etd"], root, env)
     assert repro.returncode == 0, repro.stdout[-2000:] + repro.stderr[-2000:]
     assert json.loads((root / "pipeline" / "metrics" / "etd.json").read_text())["mae"] > 0
@@ -76,3 +82,24 @@ def test_a_version_that_does_not_exist_is_one_line(clone: tuple[Path, dict[str, 
     assert result.returncode != 0
     assert "model etd has no version 9" in result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def helpbot_clone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    root, env = fresh_clone(tmp_path_factory)  # its own clone: the ETD stages are not needed
+    repro = run(["dvc", "repro", "train_helpbot"], root, env)
+    assert repro.returncode == 0, repro.stdout[-2000:] + repro.stderr[-2000:]
+    assert "stage train_helpbot done: helpbot v1 registered" in repro.stdout
+    return root, env
+
+
+def test_the_helpbot_is_rebuilt_through_the_cli_and_judged(helpbot_clone: tuple[Path, dict[str, str]]) -> None:
+    root, env = helpbot_clone
+    result = run(["strata", "reproduce", "helpbot", "--version", "1"], root, env)
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    verdict = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (verdict["model"], verdict["version"], verdict["framework"]) == ("helpbot", 1, "tensorflow")
+    assert verdict["verdict"] in {"bytes identical", "predictions identical"}, verdict
+    assert f"helpbot v1: {verdict['verdict']}" in result.stdout
+    assert "train helpbot again (train_helpbot)" in result.stdout
