@@ -216,8 +216,9 @@ def serve(
 ) -> None:
     """Serve the HTTP API under gunicorn; each worker loads the models itself after the fork.
 
-    The heavy modules (MLflow, XGBoost, the runtimes) are imported once, in gunicorn's master before the fork,
-    so the workers share them instead of importing them each (~10 s and ~250 MB a worker, measured).
+    With several workers the heavy modules (MLflow, XGBoost, the runtimes) are imported once, in gunicorn's
+    master before the fork, so the workers share them instead of importing them each (~10 s and ~250 MB a worker,
+    measured); with one worker (the default) the master imports none of them.
     """
     from strata_kernel.serving import serve as run_server
 
