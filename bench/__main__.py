@@ -11,6 +11,11 @@ load, time to the right alert, failed quotes and false alerts of a clean run (Yo
 `python -m bench profile`: profiling a lake table, full vs incremental, DuckDB vs Spark vs pandas describe().
 `python -m bench lake-reads [--seconds 20] [--rows 20000]`: reads of a table a writer process overwrites in a loop.
 `python -m bench startup [--runs 5] [--hog 2] [--code DIR]`: `strata run` ready time, memory, survivors.
+`python -m bench reproduce [--size tiny] [--cold] [--keep]`: past engines rebuilt with DVC (`strata reproduce`) in a
+fresh clone: time against their first training, and the verdict (bytes / predictions identical).
+`python -m bench rollback [--var-dir DIR] [--rate 50] [--no-rebuild] [--keep]`: Yokoyama's RQ2 — a worse engine
+deployed, rolled back by the CLI under load (time, business logic's PIDs, failed quotes); then its predecessor rebuilt
+by `strata reproduce --deploy` after its artifact was deleted.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from bench import (
     partitioned_training,
     pit_join,
     profile,
+    reproduce,
+    rollback,
     rollout,
     serving,
     stability,
@@ -57,6 +64,12 @@ def main() -> None:
         return
     if sys.argv[1:2] == ["footprint"]:  # memory of a running stack
         footprint.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["reproduce"]:  # a fresh clone, four DVC pipeline runs and four rebuilds (tens of minutes)
+        reproduce.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["rollback"]:  # a stack, a rollback under load, a DVC pipeline run and a rebuild (minutes)
+        rollback.main(sys.argv[2:])
         return
     if sys.argv[1:2] == ["hostile"]:  # destructive on purpose: only against a throw-away running stack
         hostile.main(sys.argv[2:])
