@@ -50,9 +50,11 @@ class SqlDatabase:
         self._schema = SchemaOnFirstUse(self.engine, metadata, DatabaseUnavailable)
         self._unsynced = False  # a commit of this process since the last fsync of the log
         if self.commit_sync_seconds > 0:
-            event.listen(self.engine, "commit", self._committed)
+            # after the commit reached the log (the engine's "commit" event fires before it: a sync in between
+            # would clear the mark and miss the commit)
+            event.listen(self._sessions, "after_commit", self._committed)
 
-    def _committed(self, _connection: Any) -> None:
+    def _committed(self, _session: Session) -> None:
         self._unsynced = True
 
     def sync_wal(self) -> bool:
