@@ -107,3 +107,22 @@ def test_settings_pick_the_kafka_adapter(kafka_servers: str, tmp_path: Path) -> 
         event_log.close()
     assert (event.topic, event.key, event.value["event_type"]) == (topic, "o-1", "order_placed")
     assert not any(tmp_path.iterdir()), "the kafka adapter must not write local event files"
+
+
+def test_a_consumer_polled_briefly_with_pauses_joins_its_group_and_reads(kafka_servers: str) -> None:
+    """comparative_eval's ingest polls each topic ~17 ms, then idles 0.5 s: kafka-python's group join (made only
+    inside poll) timed out between such polls and began again, for ever, so the ingest never read a prediction."""
+    event_log = KafkaEventLog(kafka_servers)
+    topic = f"inference.predictions.{uuid.uuid4().hex[:8]}"
+    try:
+        event_log.publish(topic, [{"request_id": f"r-{i}"} for i in range(5)], key_field="request_id")
+        consumer = event_log.consumer(topic, f"comparative_eval.{topic}")
+        seen: list[str] = []
+        deadline = time.monotonic() + 45
+        while len(seen) < 5 and time.monotonic() < deadline:
+            seen += [event.value["request_id"] for event in consumer.poll(max_records=1000, timeout_seconds=0.017)]
+            time.sleep(0.5)
+        consumer.close()
+    finally:
+        event_log.close()
+    assert sorted(seen) == [f"r-{i}" for i in range(5)]
