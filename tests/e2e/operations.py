@@ -72,4 +72,15 @@ def deploy_canary(stack: Stack, business_logic: httpx.Client, version: str, reas
         if deployed.returncode == 0 or "no sample to validate" not in deployed.stderr or time.monotonic() > deadline:
             break
         time.sleep(2)
-    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr + _ingest_state(stack)
+
+
+def _ingest_state(stack: Stack) -> str:
+    """What comparative evaluation's ingest did (events read per topic, who leads its loops): why no sample."""
+    try:
+        metrics = httpx.get(f"{stack.urls['comparative_eval']}/metrics", timeout=10).text
+    except httpx.HTTPError as exc:
+        return f"\ncomparative_eval metrics unreadable: {exc}"
+    wanted = ("events_total", "background_leading", "background_runs_total")
+    lines = [line for line in metrics.splitlines() if not line.startswith("#") and any(w in line for w in wanted)]
+    return "\ncomparative_eval ingest:\n" + "\n".join(lines)
