@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from data_processing.jobs.pit_spark import SparkGroupRows, spark_point_in_time_join
 from data_processing.jobs.training_set import run_training_set
-from strata_kernel.lake import LakeClient
+from strata_kernel.lake import LakeClient, committed_files
 from tests.data_processing.fakes import FakeCatalog
 from tests.data_processing.pit.cases import (
     BATCH,
@@ -151,8 +151,6 @@ def test_spark_training_set_equals_the_single_machine_one(spark: Any, lake: tupl
 def _training_rows(client: LakeClient) -> list[dict[str, Any]]:
     import duckdb
 
-    location = client.table_dir("processed.etd_training_set")
-    query = (
-        f"SELECT * FROM read_parquet('{location}/nominal_date=*/*.parquet', hive_partitioning=false) ORDER BY order_id"
-    )
-    return duckdb.sql(query).to_arrow_table().to_pylist()
+    files = committed_files(client.table("processed.etd_training_set"))  # the version's files, as readers read
+    query = "SELECT * FROM read_parquet(?, hive_partitioning=false) ORDER BY order_id"
+    return duckdb.sql(query, params=[files]).to_arrow_table().to_pylist()

@@ -17,7 +17,7 @@ from data_processing.jobs.process_orders import ORDER_COLUMNS, run_process_order
 from data_processing.jobs.training_set import GroupRows, point_in_time_join, run_training_set
 from data_processing.registry import FeatureGroupRegistry
 from data_processing.settings import Settings
-from strata_kernel.lake import LakeClient
+from strata_kernel.lake import LakeClient, committed_files
 from tests.data_processing.fakes import FakeCatalog, RecordingInferenceEngine
 from tests.data_processing.orders_data import ORDERS, seed_raw
 from tests.data_processing.pit.specs import ETD, ETD_FEATURE_SET, etd_estimator
@@ -88,7 +88,7 @@ def test_online_values_equal_the_training_join_right_after_the_newest_feature_ti
     assert inputs[:2] == ["processed.orders@v1", "features.restaurant_stats@v1"]
     assert inputs[2].startswith("feature_set:processed/etd_training_set/_feature_sets/")
     info = client.table("features.restaurant_stats")
-    offline = duckdb.sql(f"SELECT * FROM read_parquet('{info.location}/nominal_date=*/*.parquet')").to_arrow_table()
+    offline = duckdb.sql("SELECT * FROM read_parquet(?)", params=[committed_files(info)]).to_arrow_table()
     engine = RecordingInferenceEngine()
     estimator = etd_estimator(store, engine)
     for restaurant in ("r-1", "r-2"):
