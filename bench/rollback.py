@@ -386,7 +386,7 @@ def print_report(report: Report) -> None:
     for column in ("measure", "value", "target"):
         table.add_column(column, justify="right" if column != "measure" else "left")
     table.add_row("`strata rollback etd` wall time (CLI start to exit)", f"{v['rollback_cli_seconds']:.2f} s", "< 2 s")
-    table.add_row("  of which the CLI's start alone (`strata rollback --help`, same run)",
+    table.add_row("the CLI's start alone, same run (`strata rollback --help`)",
                   f"{v['cli_startup_seconds']:.2f} s", "")  # fmt: skip
     table.add_row("command start -> engine applied the rollback", f"{v['rollback_applied_seconds']:.2f} s", "< 2 s")
     table.add_row("rollback record (comparative evaluation) -> engine applied it",
