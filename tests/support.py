@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from strata_kernel.contracts.auth import OPERATOR, Credential, issue_operator_token, service_credential
+from strata_kernel.lake import TableInfo, committed_files
 from strata_kernel.settings import StrataSettings
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -99,3 +100,13 @@ def as_caller(client: FlaskClient, settings: StrataSettings, caller: str) -> Fla
 def shared_credential(caller: str) -> Credential:
     """``caller``'s credential in the test session's shared credentials directory (tests/conftest.py)."""
     return service_credential(caller, Path(os.environ["STRATA_CREDENTIALS_DIR"]))
+
+
+def committed_rows(info: TableInfo) -> list[dict[str, Any]]:
+    """The rows of the lake table version ``info`` names, read as every Strata reader does: the files the catalog
+    lists (a glob of the directory would also see the files an overwrite superseded, kept for the retention)."""
+    import pyarrow.dataset as ds
+
+    files = committed_files(info)
+    table = ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=str(info.location)).to_table()
+    return table.to_pylist()

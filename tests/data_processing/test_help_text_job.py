@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -21,7 +20,7 @@ from data_processing.text import VECTORISER_ID, normalise, vectorise
 from strata_kernel.errors import NotFound
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient
-from tests.support import serve, shared_credential
+from tests.support import committed_rows, serve, shared_credential
 
 ARTICLE_TYPES = pa.schema([
     ("article_id", pa.string()), ("url", pa.string()), ("title", pa.string()), ("category", pa.string()),
@@ -106,7 +105,7 @@ def landed(lake: LakeClient) -> LakeClient:
 
 
 def _read(lake: LakeClient, table: str, order_by: str) -> list[dict[str, Any]]:
-    rows = pq.read_table(str(lake.table(table).location), partitioning="hive").to_pylist()
+    rows = committed_rows(lake.table(table))
     for row in rows:
         row["nominal_date"] = str(row["nominal_date"])
     return sorted(rows, key=lambda row: row[order_by])

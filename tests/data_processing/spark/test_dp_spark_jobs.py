@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow.parquet as pq
 import pytest
 
 from data_processing.adapters.online_sqlite import SqliteOnlineStore
@@ -21,6 +20,7 @@ from strata_kernel.lake import LakeClient, committed_files
 from tests.data_processing.fakes import FakeCatalog, RecordingInferenceEngine
 from tests.data_processing.orders_data import ORDERS, seed_raw
 from tests.data_processing.pit.specs import ETD, ETD_FEATURE_SET, etd_estimator
+from tests.support import committed_rows
 
 pytestmark = pytest.mark.spark
 REGISTRY = FeatureGroupRegistry.load(Settings().resolved_feature_groups_dir())
@@ -49,8 +49,7 @@ def test_restaurant_stats_aggregates_the_seven_days_before_each_day(spark: Any) 
 
 
 def _read(lake: LakeClient, table: str) -> Any:
-    info = lake.table(table)
-    return pq.read_table(str(info.location), partitioning="hive").to_pylist()
+    return committed_rows(lake.table(table))
 
 
 def test_process_orders_deduplicates_joins_and_records_lineage(
