@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pyarrow.parquet as pq
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -25,7 +24,9 @@ from data_collection.entrypoints.helpcentre_app import create_helpcentre_app
 from data_collection.settings import Settings
 from data_lake.entrypoints.app import create_app as create_lake_app
 from data_lake.settings import Settings as LakeSettings
-from tests.support import serve
+from strata_kernel.http import ServiceClient
+from strata_kernel.lake import LakeClient
+from tests.support import committed_rows, serve
 
 PACKAGED_SITE = Path(__file__).resolve().parents[2] / "data_collection" / "helpcentre" / "site"
 EDITED = "articles/payments/tipping-couriers.html"
@@ -62,8 +63,11 @@ class HelpCentre:
         return summary
 
     def articles(self) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = pq.read_table(self.var / "lake" / "raw" / "help_articles").to_pylist()
-        return rows
+        return self.rows("raw.help_articles")
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        """The table's current version as the catalog lists it (an overwrite's superseded files stay a while)."""
+        return committed_rows(LakeClient(self.var / "lake", ServiceClient("data_lake", self.lake_url)).table(table))
 
 
 def _recording(wsgi: Callable[..., Iterable[bytes]], requested: list[str]) -> Callable[..., Iterable[bytes]]:
@@ -162,7 +166,7 @@ def test_land_heldout_replaces_the_table_with_the_evaluation_questions(centre: H
         result = centre.invoke("land-heldout")
         assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    rows = pq.read_table(centre.var / "lake" / "raw" / "help_heldout_questions").to_pylist()
+    rows = centre.rows("raw.help_heldout_questions")
     assert len(rows) == summary["questions"] and summary["in_scope"] >= 100 and summary["out_of_scope"] >= 20
     assert len({row["question_id"] for row in rows}) == len(rows)
 
