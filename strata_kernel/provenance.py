@@ -23,6 +23,7 @@ LOCK_FILE = "dvc.lock"
 #: the run document holding the dvc.lock a version was trained with: `strata reproduce` checks out its data
 LOCK_DOCUMENT = "provenance/dvc_lock.json"
 PARAMS_FILE = "params.yaml"
+METRICS_DIR = "pipeline/metrics"  # dvc.yaml's `metrics:` of the training stages
 
 
 def collect(tables: Mapping[str, int], *, params_section: str | None, root: Path | None = None) -> dict[str, str]:
@@ -60,7 +61,8 @@ def code_commit(root: Path) -> tuple[str, bool]:
     if head is None:
         return "unknown", False
     # only tracked code counts: not untracked files, nor what `dvc repro` rewrites (dvc.lock, recorded by digest,
-    # and the .gitignore files of its outputs)
+    # the .gitignore files of its outputs, and the stages' metrics, which git tracks because dvc.yaml says
+    # `cache: false` — a training stage rewrites them, so every later version would look trained from edited code)
     status = _git(
         root,
         "status",
@@ -71,6 +73,7 @@ def code_commit(root: Path) -> tuple[str, bool]:
         ":!dvc.lock",
         ":!**/.gitignore",
         ":!.gitignore",
+        f":!{METRICS_DIR}",
     )
     return head, bool(status)
 

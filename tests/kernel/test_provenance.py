@@ -23,6 +23,8 @@ def repo(tmp_path: Path) -> Path:
     git(tmp_path, "config", "user.name", "t")
     (tmp_path / "dvc.lock").write_text("schema: '2.0'\n")
     (tmp_path / "params.yaml").write_text("demo: {size: tiny, seed: 7}\netd: {seed: 3}\nhelpbot: {seed: 9}\n")
+    (tmp_path / "pipeline" / "metrics").mkdir(parents=True)
+    (tmp_path / "pipeline" / "metrics" / "etd.json").write_text('{"mae": 3.6}')
     git(tmp_path, "add", ".")
     git(tmp_path, "commit", "-q", "-m", "one")
     return tmp_path
@@ -41,11 +43,12 @@ def test_a_clean_checkout_names_its_commit_lock_params_tables_and_libraries(
     assert tags["numpy"][0].isdigit() and tags["xgboost"][0].isdigit()
 
 
-def test_a_changed_tracked_file_marks_the_commit_dirty_an_untracked_one_does_not(
+def test_a_changed_tracked_file_marks_the_commit_dirty_an_untracked_one_or_the_stage_metrics_do_not(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(provenance.COMMIT_VARIABLE, raising=False)
     (repo / "scratch.txt").write_text("not code")
+    (repo / "pipeline" / "metrics" / "etd.json").write_text('{"mae": 3.5}')  # a training stage's metrics, rewritten
     assert provenance.code_commit(repo)[1] is False
     (repo / "params.yaml").write_text("demo: {size: small}\n")
     assert provenance.code_commit(repo)[1] is True
