@@ -95,7 +95,7 @@ class _KafkaConsumer(EventConsumer):
 
     def poll(self, max_records: int = 500, timeout_seconds: float = 1.0) -> list[Event]:
         with _kafka_errors(f"poll {self._topic}"):
-            if not self._consumer.assignment():
+            if self._joining():
                 self._join(max_records)
             batches = self._consumer.poll(timeout_ms=int(timeout_seconds * 1000), max_records=max_records)
         return [
@@ -104,15 +104,21 @@ class _KafkaConsumer(EventConsumer):
             for record in records
         ]
 
-    def _join(self, max_records: int) -> None:
-        """Poll without a pause until the group has assigned partitions (or JOIN_SECONDS pass).
+    def _joining(self) -> bool:
+        """The consumer has no partitions yet, or its group is rebalancing (a member joined or left)."""
+        coordinator = self._consumer._coordinator  # kafka-python (pinned) has no public view of the group state
+        return not self._consumer.assignment() or not coordinator.stable() or coordinator.need_rejoin()
 
-        kafka-python makes the join's round trips (JoinGroup, SyncGroup) only inside ``poll``; a caller whose polls
-        are short and spaced out (comparative_eval: ~17 ms every 0.5 s) sees the join time out between them and
-        start again, for ever — its consumer never reads a record (measured against tansu).
+    def _join(self, max_records: int) -> None:
+        """Poll without a pause until the group is stable with partitions assigned (or JOIN_SECONDS pass).
+
+        kafka-python makes a join's round trips (JoinGroup, SyncGroup) only inside ``poll``; a caller whose polls
+        are short and spaced out (comparative_eval: ~17 ms every 0.5 s; a stream worker between batches) sees the
+        join time out between them and start again, for ever: a new consumer never reads a record, and after
+        another member joins or leaves, every member stops fetching (measured against tansu).
         """
         deadline = time.monotonic() + JOIN_SECONDS
-        while not self._consumer.assignment() and time.monotonic() < deadline:
+        while self._joining() and time.monotonic() < deadline:
             records = self._consumer.poll(timeout_ms=100, max_records=max_records)
             if records:  # assigned and read in the same call: put them back for the caller's poll
                 for partition, batch in records.items():

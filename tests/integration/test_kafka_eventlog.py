@@ -6,18 +6,21 @@ The event-log contract itself is written once in tests/contracts/test_eventlog_c
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import socket
 import subprocess
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from strata_kernel.eventlog import EventLog, open_event_log
+from strata_kernel.errors import Unavailable
+from strata_kernel.eventlog import EventConsumer, EventLog, open_event_log
 from strata_kernel.eventlog.kafka import KafkaEventLog
 from strata_kernel.settings import StrataSettings
 
@@ -126,3 +129,60 @@ def test_a_consumer_polled_briefly_with_pauses_joins_its_group_and_reads(kafka_s
     finally:
         event_log.close()
     assert sorted(seen) == [f"r-{i}" for i in range(5)]
+
+
+def _gapped_reader(consumer: EventConsumer, seen: list[str], stop: threading.Event) -> None:
+    """A stream worker's rhythm: a 25 ms poll, then 0.2 s of work on what it read."""
+    while not stop.is_set():
+        seen += [event.value["k"] for event in consumer.poll(max_records=1000, timeout_seconds=0.025)]
+        with contextlib.suppress(Unavailable):  # a rebalance between poll and commit: read again (at least once)
+            consumer.commit()
+        time.sleep(0.2)
+
+
+def test_members_of_a_group_polled_with_pauses_read_on_after_one_joins_and_one_leaves(kafka_servers: str) -> None:
+    """Two stream workers share a group: when the second joined or left, kafka-python's rebalance (made only inside
+    poll) never completed between the workers' short polls, and the one left stopped fetching for good."""
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    topic = f"etd.order_placed.{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=kafka_servers)
+    admin.create_topics([NewTopic(topic, 3, 1)])
+    admin.close()
+    event_log = KafkaEventLog(kafka_servers)
+    first, second = event_log.consumer(topic, f"g.{topic}"), event_log.consumer(topic, f"g.{topic}")
+    seen_first: list[str] = []
+    seen_second: list[str] = []
+    stop_first, stop_second = threading.Event(), threading.Event()
+    threads = [threading.Thread(target=_gapped_reader, args=(first, seen_first, stop_first)),
+               threading.Thread(target=_gapped_reader, args=(second, seen_second, stop_second))]  # fmt: skip
+    try:
+        threads[0].start()
+        event_log.publish(topic, [{"k": f"a{i}"} for i in range(30)], key_field="k")
+        _wait_until(lambda: len(set(seen_first)) == 30)
+        threads[1].start()  # the second member joins: a rebalance
+        _wait_until(lambda: bool(second._consumer.assignment()) and second._consumer._coordinator.stable())
+        event_log.publish(topic, [{"k": f"b{i}"} for i in range(30)], key_field="k")
+        _wait_until(lambda: len(set(seen_first + seen_second)) == 60)
+        assert seen_second, "the second member was given no partition"
+        stop_second.set()
+        threads[1].join()
+        second.close()  # the second member leaves: another rebalance
+        event_log.publish(topic, [{"k": f"c{i}"} for i in range(30)], key_field="k")
+        _wait_until(lambda: len({k for k in seen_first if k.startswith("c")}) == 30)
+    finally:
+        stop_first.set()
+        stop_second.set()
+        for thread in threads:
+            if thread.is_alive():
+                thread.join()
+        first.close()
+        event_log.close()
+    assert set(seen_first + seen_second) == {f"{p}{i}" for p in "abc" for i in range(30)}  # none lost
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 45.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within 45 s"
+        time.sleep(0.1)
