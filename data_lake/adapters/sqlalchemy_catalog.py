@@ -323,16 +323,7 @@ class SqlAlchemyCatalog(CatalogRepository):
             connection = connection.execution_options(catalog_write=True)
             with connection.begin():
                 table_id = self._table_id(connection, table)
-                for start in range(0, len(paths), _IN_CHUNK):
-                    connection.execute(
-                        update(lake_files)
-                        .where(
-                            lake_files.c.table_id == table_id,
-                            lake_files.c.active.is_(False),
-                            lake_files.c.path.in_(paths[start : start + _IN_CHUNK]),
-                        )
-                        .values(purged=True)
-                    )
+                _update_files(connection, table_id, paths, where_active=False, purged=True)
 
     def record(self, commit: PlannedCommit) -> None:
         with self._translate_errors(), self._engine.connect() as connection:
@@ -340,7 +331,10 @@ class SqlAlchemyCatalog(CatalogRepository):
             with connection.begin():
                 table_id = self._advance_version(connection, commit)
                 connection.execute(lake_commits.insert().values(**_commit_row(table_id, commit)))
-                self._deactivate(connection, table_id, [*commit.superseded, *(f.path for f in commit.added)], commit)
+                superseded = [*commit.superseded, *(f.path for f in commit.added)]
+                _update_files(
+                    connection, table_id, superseded, where_active=True, active=False, removed_version=commit.version
+                )
                 connection.execute(lake_files.insert(), [_file_row(table_id, commit, f) for f in commit.added])
 
     def _advance_version(self, connection: Connection, commit: PlannedCommit) -> int:
@@ -371,18 +365,22 @@ class SqlAlchemyCatalog(CatalogRepository):
         query = select(lake_tables.c.id).where(lake_tables.c.name == table.qualified)
         return int(connection.execute(query).scalar_one())
 
-    @staticmethod
-    def _deactivate(connection: Connection, table_id: int, paths: Sequence[str], commit: PlannedCommit) -> None:
-        for start in range(0, len(paths), _IN_CHUNK):
-            connection.execute(
-                update(lake_files)
-                .where(
-                    lake_files.c.table_id == table_id,
-                    lake_files.c.active.is_(True),
-                    lake_files.c.path.in_(paths[start : start + _IN_CHUNK]),
-                )
-                .values(active=False, removed_version=commit.version)
+
+def _update_files(
+    connection: Connection, table_id: int, paths: Sequence[str], *, where_active: bool, **values: Any
+) -> None:
+    """Set `values` on the table's files at `paths` whose `active` flag is `where_active`, in chunks small enough
+    for any backend's parameter limit."""
+    for start in range(0, len(paths), _IN_CHUNK):
+        connection.execute(
+            update(lake_files)
+            .where(
+                lake_files.c.table_id == table_id,
+                lake_files.c.active.is_(where_active),
+                lake_files.c.path.in_(paths[start : start + _IN_CHUNK]),
             )
+            .values(**values)
+        )
 
 
 def _new_table_row(commit: PlannedCommit, schema: list[dict[str, str]]) -> dict[str, Any]:
