@@ -11,7 +11,7 @@ from typing import Any
 from strata_kernel.errors import Unavailable
 from strata_kernel.eventlog.port import Event, EventConsumer, EventLog
 
-JOIN_SECONDS = 15.0  # at most this long inside one poll for the group join of a new consumer
+JOIN_SECONDS = 15.0  # at most this long inside one poll for a group join: a new consumer's, or a rebalance's
 
 
 def _serialise(value: Mapping[str, Any]) -> bytes:
