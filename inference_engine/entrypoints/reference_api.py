@@ -8,6 +8,7 @@ from apiflask import APIFlask
 
 from inference_engine.errors import VersionNotFound
 from inference_engine.reference_profiles import ReferenceProfiles
+from strata_kernel.contracts.wire import version_number
 
 
 def register_reference_routes(app: APIFlask, references: ReferenceProfiles) -> None:
@@ -19,6 +20,7 @@ def register_reference_routes(app: APIFlask, references: ReferenceProfiles) -> N
         responses=[404, 503],
     )
     def reference(name: str, version: str) -> dict[str, Any]:
-        if not version.isdigit() or int(version) < 1:
+        number = version_number(version)  # ASCII digits only: "²" passes isdigit() and then fails int()
+        if number is None:
             raise VersionNotFound(f"model {name} has no version {version!r} (versions are positive integers)")
-        return references.get(name, int(version))
+        return references.get(name, number)

@@ -97,6 +97,21 @@ def test_an_unknown_version_is_a_404(client: FlaskClient, path: str) -> None:
     assert response.json["error"]["code"] == "model_version_not_found"
 
 
+@pytest.mark.parametrize(
+    "version",
+    [
+        "%C2%B2",  # "²" passes str.isdigit(), then int() fails: was a 500
+        "%D9%A1",  # an Arabic-Indic one: int() read it as version 1
+        "1" * 5000,  # over int()'s 4300 digits: was a 500
+    ],
+)
+def test_a_reference_profile_of_a_non_ascii_or_huge_version_is_a_404(client: FlaskClient, version: str) -> None:
+    response = client.get(f"/v1/models/etd/versions/{version}/reference")
+
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "model_version_not_found"
+
+
 def test_a_missing_feature_is_a_400_naming_it(client: FlaskClient) -> None:
     response = predict(client, "/v1/models/etd/predict", [{"a__x": 1.0, "a__y": 2.0}])
 
