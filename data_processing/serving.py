@@ -154,8 +154,8 @@ class ModelPredictor:
 
     @staticmethod
     def _oldest(usable: Mapping[str, Sequence[Row | None]], index: int, at: datetime) -> float | None:
-        ages = [(at - row["_instant"]).total_seconds() for rows in usable.values() if (row := rows[index]) is not None]
-        return max(ages) if ages else None
+        used = [row["_instant"] for rows in usable.values() if (row := rows[index]) is not None]
+        return max(_elapsed(at, instant).total_seconds() for instant in used) if used else None
 
 
 def usable_row(group: FeatureGroup, row: Row | None, at: datetime) -> Row | None:
@@ -169,8 +169,14 @@ def usable_row(group: FeatureGroup, row: Row | None, at: datetime) -> Row | None
         instant = aware(row["feature_time"], group.time_zone, f"{group.table}.feature_time")
     except NaiveTimeColumn as exc:  # the group's YAML must say which zone its times are in: a set-up error
         raise ConfigurationError(f"feature group {group.name}: {exc.message}") from None
-    age = at - instant
+    age = _elapsed(at, instant)
     return {**row, "_instant": instant} if timedelta(0) <= age <= group.ttl else None
+
+
+def _elapsed(at: datetime, since: datetime) -> timedelta:
+    """Real time between two instants. Python subtracts two datetimes of the same zone object on their wall clocks
+    (an hour off across a DST change: a fresh row expired, a stale one kept); in UTC it is the instants' difference."""
+    return at.astimezone(UTC) - since.astimezone(UTC)
 
 
 def read_features(
