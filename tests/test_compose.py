@@ -16,6 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
+from strata_kernel.access import policy_of
+from strata_kernel.contracts.auth import OPERATOR
+
 REPO = Path(__file__).resolve().parents[1]
 SIDECAR_PORT_OFFSET = 1100  # monitoring.domain.targets: service 800N -> sidecar 910N
 STREAM_WORKER = "data-processing-stream"  # data_processing's near-real-time feature worker (no serve command)
@@ -68,7 +71,7 @@ def test_compose_file_is_valid_for_docker_compose() -> None:
     binary = shutil.which("docker-compose")
     if binary is None:
         pytest.skip("docker-compose is not installed (apt-get install docker-compose; .ci/run does it)")
-    # the operator token is the one secret an operator must supply (comparative_eval and the engine share it)
+    # the operator token is the one secret an operator must supply (the services that accept operator calls share it)
     env = {**os.environ, "STRATA_OPERATOR_TOKEN": "an-operator-token"}
     result = subprocess.run(
         [binary, "-f", "docker-compose.yml", "config", "--quiet"],
@@ -148,6 +151,30 @@ def test_each_deployable_gets_its_own_token_and_those_of_the_callers_it_accepts(
     assert secrets["business-logic"] == ["business_logic.token"]
     assert not any(secrets[name] for name in services if name.endswith("-sidecar"))
     assert _environment("data-lake")["STRATA_CREDENTIALS_DIR"] == "/run/secrets"
+
+
+def _accepts_operator_calls(package: str) -> bool:
+    """Whether some route of the deployable's app accepts the operator's token (strata_kernel.access)."""
+    app = importlib.import_module(f"{package}.entrypoints.app").create_app()
+    return any(
+        OPERATOR in (policy_of(app.view_functions.get(rule.endpoint), method) or ())
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods or ()
+    )
+
+
+def test_only_containers_that_accept_operator_calls_hold_the_operator_token(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A compromised public-facing container (UI, business logic) or a sidecar must not be able to deploy, reload a
+    model or overwrite a lake table: the token goes only where a route checks it."""
+    monkeypatch.setenv("STRATA_VAR_DIR", str(tmp_path))
+    holders = {name for name, service in compose()["services"].items()
+               if "STRATA_OPERATOR_TOKEN" in service.get("environment", {})}  # fmt: skip
+    accepting = {service_name(package) for package in served_deployables() if _accepts_operator_calls(package)}
+
+    assert holders == accepting
+    assert {"ui", "business-logic"}.isdisjoint(holders)
 
 
 def _scrape_targets(job_name: str) -> dict[str, str]:
