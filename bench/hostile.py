@@ -433,8 +433,10 @@ def _report_kill(c: Campaign, results: list[tuple[float, int, float, str]], kill
         if sent >= killed_at:
             codes[status] = codes.get(status, 0) + 1
     slowest_refusal = max((s for sent, st, s, _ in results if sent >= killed_at and st != 200), default=0.0)
+    # no success after the last failure: the window ended first, so the seconds of 503 are a lower bound
+    recovery = f"p99 after {percentile(tail, 99) * 1000:.0f} ms" if recovered else "NOT recovered in the window (>=)"
     c.record(f"engine {signal_name} under {rate:.0f} req/s", f"{len(results)} req", unavailable_seconds,
-             f"p99 after {percentile(tail, 99) * 1000 if tail else 0:.0f} ms, {lost} events lost",
+             f"{recovery}, {lost} events lost",
              f"statuses after kill {codes}; recovered ok {len(recovered)}; slowest refusal {slowest_refusal:.1f}s; "
              f"logged {len(logged)} of {len(ok_ids)} ok")  # fmt: skip
 
@@ -462,6 +464,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--only", default="crafted,fuzz,kill")
     parser.add_argument("--with-credential", action="store_true", help="send the operator token (fuzz behind auth)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/strata-hostile"))
+    parser.add_argument(
+        "--after", type=float, default=60.0,
+        help="seconds of load after the kill or stop (a loaded machine restarts the engine slower)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     settings = Settings()
     var_dir = (args.var_dir or settings.var_dir).resolve()
@@ -478,8 +484,8 @@ def main(argv: list[str]) -> None:
     if "fuzz" in parts:
         fuzz(campaign, args.examples, args.seed, args.workdir)
     if "kill" in parts:
-        engine_kill(campaign)
+        engine_kill(campaign, after=args.after)
     if "term" in parts:  # a graceful stop: supervisord restarts the engine, no prediction event may be lost
-        engine_kill(campaign, sig=signal.SIGTERM)
+        engine_kill(campaign, after=args.after, sig=signal.SIGTERM)
     print(f"load average after: {os.getloadavg()}")
     print(json.dumps([o.__dict__ for o in campaign.outcomes], indent=1))
