@@ -83,6 +83,33 @@ def test_gunicorn_sheds_a_queue_and_a_stopping_worker_stops_its_loops_then_runs_
     assert len(worker_pids) == 1 and str(server.pid) not in worker_pids  # one worker, after the fork
 
 
+@pytest.mark.timeout(120)
+def test_several_workers_share_a_private_metrics_directory_that_is_removed_when_the_server_exits(
+    tmp_path: Path,
+) -> None:
+    """Issue 18 found temporary strata-metrics-* directories left behind by every stopped server."""
+    port, scratch = free_port(), tmp_path / "tmp"
+    scratch.mkdir()
+    env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update({"TMPDIR": str(scratch), "STRATA_TEST_SHUTDOWN_FILE": str(tmp_path / "shutdown"),
+                "PYTHONPATH": str(ROOT)})  # fmt: skip
+    code = (f"from strata_kernel.serving import serve; from tests.kernel.serving_app import factory; "
+            f"serve(factory, host='127.0.0.1', port={port}, workers=2, threads=2)")  # fmt: skip
+    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}", server)
+        [directory] = scratch.glob("strata-metrics-*")
+        mode = directory.stat().st_mode & 0o777
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+    assert mode == 0o700
+    assert list(scratch.iterdir()) == []
+
+
 def _refused_on_one_connection(url: str, count: int) -> float:
     slowest = 0.0
     with httpx.Client(timeout=25) as client:
