@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -28,9 +29,26 @@ def local_now() -> datetime:
 
 
 class GroupFreshness:
-    def __init__(self, store: OnlineStore | None, clock: Callable[[], datetime] = local_now) -> None:
+    """``zone_of`` names the zone a group declares (``time_zone``): its feature times are that zone's wall clock, so
+    its age is measured against now on that clock (a Chicago group read against UTC's clock looked 5-6 hours
+    younger than it was). An undeclared group keeps the process's local clock."""
+
+    def __init__(
+        self,
+        store: OnlineStore | None,
+        clock: Callable[[], datetime] = local_now,
+        zone_of: Callable[[str], str | None] = lambda group: None,
+    ) -> None:
         self._store = store
         self._clock = clock
+        self._zone_of = zone_of
+
+    def now(self, group: str) -> datetime:
+        """Now, as a naive wall-clock time on ``group``'s clock."""
+        now, zone = self._clock(), self._zone_of(group)
+        if zone is None:
+            return now if now.tzinfo is None else now.astimezone().replace(tzinfo=None)
+        return (now if now.tzinfo is not None else now.astimezone()).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
     def newest(self, group: str, offline: datetime | None = None) -> datetime | None:
         version = self._store.current_version(group) if self._store is not None else None
@@ -38,12 +56,12 @@ class GroupFreshness:
         return _naive(online) if online is not None else _naive(offline)
 
     def of(self, entry: GroupEntry) -> Freshness:
-        return freshness(self.newest(entry.name, entry.newest_nominal_time), entry.freshness_slo, self._clock())
+        return freshness(self.newest(entry.name, entry.newest_nominal_time), entry.freshness_slo, self.now(entry.name))
 
     def age_seconds(self, group: str) -> float | None:
         """Age of a served group the directory does not know (no SLO, no offline record): online only."""
         newest = self.newest(group)
-        return None if newest is None else (self._clock() - newest).total_seconds()
+        return None if newest is None else (self.now(group) - newest).total_seconds()
 
 
 class FreshnessCollector(Collector):

@@ -49,6 +49,11 @@ class FeatureGroupRegistry:
             known = ", ".join(self.names()) or "none"
             raise UnknownFeatureGroup(f"unknown feature group {name!r} (known: {known})", field="group") from None
 
+    def declared_zone(self, name: str) -> str | None:
+        """The ``time_zone`` group ``name`` declares (its feature times' wall clock); None if none or unknown."""
+        group = self._groups.get(name)
+        return group.time_zone if group is not None else None
+
     def transform(self, name: str) -> Transform:
         """Import the group's code (only when a job builds it: it imports pyspark) and return ``compute``; a SQL
         group's compute runs its query over the view ``source`` (the group's source table)."""

@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
 
     register_model_routes(app, runtime.models, deps)
 
-    fresh = GroupFreshness(deps.online_store)
+    fresh = GroupFreshness(deps.online_store, zone_of=deps.feature_groups.declared_zone)
     register_directory_routes(app, directory, settings.resolved_feature_groups_dir(), fresh=fresh.of)
     add_scrape_time_collector(app, FreshnessCollector(COMPONENT, directory, fresh, runtime.groups))
     register_help_routes(app, deps.help_answerer)  # no readiness check: ETD serves without a help model
