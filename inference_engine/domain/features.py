@@ -6,8 +6,6 @@ from collections.abc import Iterable
 
 FEATURE_SEPARATOR = "__"
 LABEL_COLUMN = "label"
-TIME_COLUMN = "placed_at"
-GROUP_COLUMN = "restaurant_id"
 
 
 def feature_columns(columns: Iterable[str]) -> list[str]:
