@@ -34,7 +34,7 @@ def finish_column(state: dict[str, Any], live: dict[str, Any], params: SketchPar
     column = ColumnProfile(**state, sketches={name: sketches.dump(sketch) for name, sketch in live.items()})
     summary: dict[str, Any] = {"missing_rate": column.missing_rate, "present": column.present}
     if "hll" in live:
-        summary["distinct"] = _distinct(live)
+        summary["distinct"] = _distinct(live, column.present)
     if column.kind in (NUMERIC, TEMPORAL) and column.present and "kll" in live:
         summary.update(_ordered_summary(column, live["kll"]))
     if column.kind == CATEGORICAL and "frequent" in live:
@@ -45,12 +45,13 @@ def finish_column(state: dict[str, Any], live: dict[str, Any], params: SketchPar
     return ColumnProfile(**{**state, "sketches": column.sketches, "summary": summary})
 
 
-def _distinct(live: dict[str, Any]) -> dict[str, Any]:
+def _distinct(live: dict[str, Any], present: int) -> dict[str, Any]:
+    """HLL's estimate and bounds, never above the values there are (an estimate can overshoot a unique key's)."""
     union = sketches.union_of(live["hll"])  # order-free estimate: the same number from every engine
     return {
-        "estimate": round(union.get_estimate()),
-        "lower": round(union.get_lower_bound(2)),
-        "upper": round(union.get_upper_bound(2)),
+        "estimate": min(round(union.get_estimate()), present),
+        "lower": min(round(union.get_lower_bound(2)), present),
+        "upper": min(round(union.get_upper_bound(2)), present),
         "exact": False,
     }
 
