@@ -73,7 +73,7 @@ def _print_profile(view: dict[str, Any]) -> None:
     )
     fresh = view.get("freshness")
     if fresh:
-        age = f"{fresh['age_seconds'] / 3600:.1f} h ago" if fresh.get("age_seconds") is not None else ""
+        age = _age(fresh["age_seconds"]) if fresh.get("age_seconds") is not None else ""
         console.print(f"newest {fresh['column']}: {fresh['newest']} {age}", highlight=False, markup=False)
     columns = Table("column", "type", "missing", "distinct", "min", "median", "max", "mean", "distribution")
     for column in profile["columns"]:
@@ -88,6 +88,15 @@ def _print_profile(view: dict[str, Any]) -> None:
             highlight=False,
             markup=False,
         )
+
+
+def _age(seconds: float) -> str:
+    """Minutes, hours or days: the unit a person reads at that age."""
+    if abs(seconds) < 7200:
+        return f"{seconds / 60:.0f} min ago"
+    if abs(seconds) < 172_800:
+        return f"{seconds / 3600:.1f} h ago"
+    return f"{seconds / 86_400:.1f} d ago"
 
 
 def _column_cells(column: dict[str, Any]) -> list[str]:
@@ -149,7 +158,8 @@ def _print_diff(view: dict[str, Any]) -> None:
     )
     schema = view["schema"]
     for rename in schema["renamed"]:
-        console.print(f"  renamed  {rename['from']} -> {rename['to']} (same values)", markup=False, highlight=False)
+        line = f"  renamed  {rename['from']} -> {rename['to']} (same distribution: drift {rename['drift']:.3f})"
+        console.print(line, markup=False, highlight=False)
     renamed = {r["from"] for r in schema["renamed"]} | {r["to"] for r in schema["renamed"]}
     for kind, sign in (("added", "+"), ("removed", "-")):
         for column in schema[kind]:

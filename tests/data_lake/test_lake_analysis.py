@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +114,8 @@ def test_a_version_never_profiled_whose_files_are_gone_says_so(tmp_path: Path) -
     assert profile(client, version=2)["rows"] == 500  # the current one is computed on first read
 
 
-def test_diff_shows_a_renamed_column_and_the_row_change(client: FlaskClient, lake: LakeClient) -> None:
+def test_diff_shows_a_renamed_column_and_the_row_change(client: FlaskClient, lake: LakeClient,
+                                                        runner: CliRunner) -> None:  # fmt: skip
     commit(lake, pa.concat_tables([day("2026-11-01"), day("2026-11-02", seed=1)]))
     renamed = pa.concat_tables([day(date, seed=seed, minutes_column="minutes") for date, seed in
                                 (("2026-11-01", 0), ("2026-11-02", 1))])  # fmt: skip
@@ -128,6 +129,9 @@ def test_diff_shows_a_renamed_column_and_the_row_change(client: FlaskClient, lak
     assert diff["rows"]["change"] == 500 and (diff["from"]["version"], diff["to"]["version"]) == (1, 2)
     assert {c["name"] for c in diff["columns"]} == {"order_id", "city_id"}
     assert client.get("/v1/tables/processed.orders/diff").status_code == 400
+    printed = runner.invoke(cli, ["diff", "processed.orders", "1", "2"])
+    assert printed.exit_code == 0, printed.output
+    assert "renamed  delivery_minutes -> minutes (same distribution: drift 0.0" in printed.stdout
 
 
 def test_lineage_up_and_down_and_the_overview(client: FlaskClient, lake: LakeClient) -> None:
@@ -145,6 +149,24 @@ def test_lineage_up_and_down_and_the_overview(client: FlaskClient, lake: LakeCli
     assert orders["freshness"]["column"] == "nominal_date" and orders["freshness"]["newest"] == "2026-11-01"
 
 
+def test_a_feature_table_is_as_fresh_as_its_newest_feature_time(client: FlaskClient, lake: LakeClient) -> None:
+    """A feature table's freshness is its newest feature_time (what serving would read), not its newest partition."""
+    stats = pa.table({
+        "restaurant_id": ["r-1", "r-2", "r-1"],
+        "feature_time": pa.array([datetime(2026, 11, 1, 6), datetime(2026, 11, 1, 23, 30), datetime(2026, 11, 2, 1)],
+                                 pa.timestamp("us")),
+        "avg_minutes": [30.0, 40.0, 31.0],
+        "nominal_date": ["2026-11-01", "2026-11-01", "2026-11-01"],
+    })  # fmt: skip
+    commit(lake, stats, table="features.restaurant_stats")
+    fresh = profile(client, table="features.restaurant_stats")["freshness"]
+    assert (fresh["column"], fresh["newest"][:19]) == ("feature_time", "2026-11-02T01:00:00")
+    expected = (datetime.now(UTC) - datetime(2026, 11, 2, 1, tzinfo=UTC)).total_seconds()
+    assert abs(fresh["age_seconds"] - expected) < 600
+    listed = {t["name"]: t for t in client.get("/v1/overview").json["tables"]}["features.restaurant_stats"]
+    assert listed["freshness"]["column"] == "feature_time"
+
+
 def test_profile_and_diff_on_the_command_line(runner: CliRunner, lake: LakeClient) -> None:
     commit(lake, day("2026-11-01"))
     commit(lake, day("2026-11-02", seed=1).append_column("tip", pa.array(np.ones(500))))
@@ -152,6 +174,7 @@ def test_profile_and_diff_on_the_command_line(runner: CliRunner, lake: LakeClien
     assert shown.exit_code == 0, shown.output
     for text in ("processed.orders", "v2", "delivery_minutes", "city_id", "tip", "50.0%", "2 partitions"):
         assert text in shown.stdout, text
+    assert "newest nominal_date: 2026-11-02" in shown.stdout and " d ago" in shown.stdout  # a month: days, not hours
     older = runner.invoke(cli, ["profile", "processed.orders", "--version", "1", "--json"])
     assert json.loads(older.stdout)["rows"] == 500
     changed = runner.invoke(cli, ["diff", "processed.orders", "1", "2"])
