@@ -177,9 +177,63 @@
   }
 
   // ---- compare ----------------------------------------------------------------------------------------------
-  function renderCompare(diff) {
+  function columnsOf(profile) {
+    return new Map(profile.profile.columns.map((column) => [column.name, column]));
+  }
+
+  // What a column looked like in each version: both histograms on one axis (drawn by ``draw`` once the cell is in
+  // the page), or the shares of the top categories that moved most.
+  function beforeAfter(kind, before, after) {
+    const cell = make("td", "compare-shape");
+    if (!before || !after) return { cell, draw: null };
+    const [b, a] = [before.summary || {}, after.summary || {}];
+    if (b.histogram && a.histogram) {
+      const chart = make("div", "compare-chart");
+      cell.append(chart);
+      const draw = () => {
+        if (!LakeCharts.overlay(chart, b.histogram, a.histogram, kind === "temporal")) chart.replaceWith("—");
+      };
+      return { cell, draw };
+    }
+    if (b.top && a.top) {
+      const share = (summary, value) => {
+        const found = summary.top.find((item) => item.value === value);
+        return found && summary.present ? found.count / summary.present : 0;
+      };
+      const values = [...new Set([...b.top, ...a.top].map((item) => item.value))];
+      const moved = values.map((value) => [value, share(b, value), share(a, value)])
+        .sort((x, y) => Math.abs(y[2] - y[1]) - Math.abs(x[2] - x[1])).slice(0, 3);
+      const list = make("ul", "compare-shares");
+      for (const [value, was, is] of moved) list.append(make("li", null, value + " " + percent(was) + " → " + percent(is)));
+      cell.append(list);
+    }
+    return { cell, draw: null };
+  }
+
+  function compareRow(name, kind, values, drift, drifted, threshold, cell) {
+    const tr = make("tr");
+    tr.dataset.column = name;
+    const [[m0, m1], [d0, d1], [a0, a1]] = values;
+    const driftCell = make("td", drifted ? "drifted" : null, drift === null || drift === undefined ? "—" : drift.toFixed(3));
+    if (drifted) driftCell.title = "above " + threshold;
+    tr.append(make("td", null, name), make("td", null, percent(m0) + " → " + percent(m1)),
+              make("td", null, fmt(d0) + " → " + fmt(d1)), make("td", null, a0 === null ? "—" : fmt(a0) + " → " + fmt(a1)),
+              driftCell, make("td", "muted", kind), cell);
+    return tr;
+  }
+
+  function summaryValues(before, after) {
+    const pick = (column, read) => (column ? read(column.summary || {}) : null);
+    const distinct = (summary) => (summary.distinct ? summary.distinct.estimate : null);
+    return [[pick(before, (s) => s.missing_rate || 0), pick(after, (s) => s.missing_rate || 0)],
+            [pick(before, distinct), pick(after, distinct)],
+            [pick(before, (s) => s.mean ?? null), pick(after, (s) => s.mean ?? null)]];
+  }
+
+  function renderCompare(diff, beforeProfile, afterProfile) {
     el("compare").hidden = false;
     el("compare-title").textContent = "Changes v" + diff.from.version + " → v" + diff.to.version;
+    el("compare-legend").textContent = "grey v" + diff.from.version + ", orange v" + diff.to.version;
     const rows = diff.rows;
     const ratio = rows.ratio === null ? "" : " (" + (rows.ratio >= 1 ? "+" : "") + ((rows.ratio - 1) * 100).toFixed(1) + "%)";
     el("compare-rows").textContent = "Rows " + rows.from.toLocaleString() + " → " + rows.to.toLocaleString() + ratio;
@@ -192,26 +246,34 @@
       li.dataset.change = kind;
       changes.append(li);
     };
-    for (const r of schema.renamed) change("renamed", "renamed " + r.from + " → " + r.to + " (" + r.type + ", same values)");
+    for (const r of schema.renamed) {
+      change("renamed", "renamed " + r.from + " → " + r.to + " (" + r.type + ", same distribution: drift " +
+        r.drift.toFixed(3) + ")");
+    }
     for (const c of schema.added) if (!renamed.has(c.name)) change("added", "added " + c.name + " (" + c.type + ")");
     for (const c of schema.removed) if (!renamed.has(c.name)) change("removed", "removed " + c.name + " (" + c.type + ")");
     for (const c of schema.retyped) change("retyped", "re-typed " + c.name + ": " + c.from + " → " + c.to);
     if (!changes.children.length) change("none", "Same columns, same types.");
+    const [before, after] = [columnsOf(beforeProfile), columnsOf(afterProfile)];
     const body = el("compare-columns").querySelector("tbody");
     body.replaceChildren();
-    for (const column of diff.columns) {
-      const tr = make("tr");
-      tr.dataset.column = column.name;
-      const [m0, m1] = column.missing_rate;
-      const [d0, d1] = column.distinct;
-      const [a0, a1] = column.mean;
-      const drift = make("td", column.drifted ? "drifted" : null, column.drift === null ? "—" : column.drift.toFixed(3));
-      if (column.drifted) drift.title = "above " + diff.threshold;
-      tr.append(make("td", null, column.name), make("td", null, percent(m0) + " → " + percent(m1)),
-                make("td", null, fmt(d0) + " → " + fmt(d1)), make("td", null, a0 === null ? "—" : fmt(a0) + " → " + fmt(a1)),
-                drift, make("td", "muted", column.kind));
+    const charts = [];
+    for (const r of schema.renamed) {  // a renamed column: its old name's values against its new name's
+      const [old, now] = [before.get(r.from), after.get(r.to)];
+      const kind = now ? now.kind : "";
+      const shape = beforeAfter(kind, old, now);
+      const tr = compareRow(r.to, kind, summaryValues(old, now), r.drift, false, diff.threshold, shape.cell);
+      tr.firstChild.textContent = r.from + " → " + r.to;
       body.append(tr);
+      if (shape.draw) charts.push(shape.draw);
     }
+    for (const column of diff.columns) {
+      const shape = beforeAfter(column.kind, before.get(column.name), after.get(column.name));
+      body.append(compareRow(column.name, column.kind, [column.missing_rate, column.distinct, column.mean],
+                             column.drift, column.drifted, diff.threshold, shape.cell));
+      if (shape.draw) charts.push(shape.draw);
+    }
+    for (const draw of charts) draw();  // after layout
   }
 
   async function load() {
@@ -225,7 +287,10 @@
       renderLineage(lineage, details);
       if (params.get("compare")) {
         const [first, second] = compareRange(profile.latest_version);
-        renderCompare(await callApi(api + "/diff?from=" + first + "&to=" + second));
+        const [diff, before, after] = await Promise.all([
+          callApi(api + "/diff?from=" + first + "&to=" + second),
+          callApi(api + "/profile?version=" + first), callApi(api + "/profile?version=" + second)]);
+        renderCompare(diff, before, after);
       }
       document.body.dataset.loaded = "true";
     } catch (problem) {
