@@ -8,7 +8,8 @@ load, time to the right alert, failed quotes and false alerts of a clean run (Yo
 `python -m bench footprint [--var-dir DIR] [--start]`: RSS/PSS per process of a running stack, and what each holds.
 `python -m bench rollout [--var-dir var] [--rate 50] [--duration S]`: canary promotion and rollback under load.
 `python -m bench hostile [--examples N] [--only crafted,fuzz,kill]`: the hostile-input campaign against a running stack.
-`python -m bench profile`: profiling a lake table, full vs incremental, DuckDB vs Spark vs pandas describe().
+`python -m bench profile [--datasets small,large] [--engines pandas,duckdb,spark] [--no-lake]`: profiling a lake
+table, full vs incremental (each in its own process), DuckDB vs Spark vs pandas describe(), and the lake's commit path.
 `python -m bench lake-reads [--seconds 20] [--rows 20000]`: reads of a table a writer process overwrites in a loop.
 `python -m bench startup [--runs 5] [--hog 2] [--code DIR]`: `strata run` ready time, memory, survivors.
 `python -m bench reproduce [--size tiny] [--cold] [--keep]`: past engines rebuilt with DVC (`strata reproduce`) in a
@@ -49,6 +50,9 @@ from bench import (
 def main() -> None:
     if sys.argv[1:2] == ["rollout"]:  # its own options; not part of "all" (it needs a built demo, takes minutes)
         rollout.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["profile"]:  # its own options (datasets, engines)
+        profile.main(sys.argv[2:])
         return
     if sys.argv[1:2] == ["lake-reads"]:  # a writer process overwriting a table while this one reads it
         lake_reads.main(sys.argv[2:])
@@ -91,7 +95,7 @@ def main() -> None:
     if not args.only or "partitioned" in args.only:
         partitioned_training.main([])
     if not args.only or "profile" in args.only:
-        profile.main()
+        profile.main([])
     if not args.only or "serving" in args.only:
         serving.main(args.requests)
     if not args.only or "chat" in args.only:
