@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -67,8 +68,19 @@ def bootstrap(
     recorders = (PrometheusProbeRecorder(component, registry), *extra_recorders)
     monitor = SidecarMonitor(component, target, recorders)
     loop = BackgroundLoop("sidecar-probe-loop", _probing(monitor), settings.probe_interval_seconds)
-    data = data_monitors(settings, component, registry, **(data_overrides or {})) if settings.data_monitors else None
+    data_overrides = _known_data_overrides(data_overrides or {})
+    data = data_monitors(settings, component, registry, **data_overrides) if settings.data_monitors else None
     return Sidecar(component, target_url, monitor, loop, registry, data)
+
+
+def _known_data_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
+    """The overrides of :func:`data_monitors`, refused by name when it takes no such port (even with the data
+    monitors off, when it is not called: a misspelt override must not pass unseen)."""
+    accepted = {name for name, p in inspect.signature(data_monitors).parameters.items() if p.kind is p.KEYWORD_ONLY}
+    unknown = sorted(set(overrides) - accepted)
+    if unknown:
+        raise TypeError(f"data_monitors() got unexpected keyword arguments {unknown}: it takes {sorted(accepted)}")
+    return overrides
 
 
 def _probing(monitor: SidecarMonitor) -> Step:

@@ -25,12 +25,31 @@ def test_a_misspelt_override_is_an_error(deployable: str, tmp_path: Path) -> Non
         bootstrap(settings, evnt_log=object())
 
 
-def test_the_engine_app_factory_refuses_a_misspelt_override(tmp_path: Path) -> None:
-    from inference_engine.entrypoints.app import create_app
-    from inference_engine.settings import Settings
+#: the settings an app factory needs to get as far as its composition root
+APP_SETTINGS: dict[str, dict[str, Any]] = {
+    "comparative_eval": {"operator_token": "t"},
+    "inference_engine": {"routing_poll_seconds": 0},
+    "monitoring": {"sidecar_component": "business_logic"},
+}
 
+
+@pytest.mark.parametrize("deployable", DEPLOYABLES)
+def test_every_app_factory_refuses_a_misspelt_override(deployable: str, tmp_path: Path) -> None:
+    create_app = importlib.import_module(f"{deployable}.entrypoints.app").create_app
+    settings_class = importlib.import_module(f"{deployable}.settings").Settings
+    settings = settings_class(var_dir=tmp_path, log_json=False, **APP_SETTINGS.get(deployable, {}))
     with pytest.raises(TypeError, match="registy"):
-        create_app(Settings(var_dir=tmp_path, routing_poll_seconds=0), registy=object())
+        create_app(settings, registy=object())
+
+
+def test_a_misspelt_data_monitor_override_is_an_error_even_with_the_data_monitors_off(tmp_path: Path) -> None:
+    from monitoring.bootstrap import bootstrap
+    from monitoring.settings import Settings
+
+    for monitors_on in (True, False):
+        settings = Settings(var_dir=tmp_path, sidecar_component="inference_engine", data_monitors=monitors_on)
+        with pytest.raises(TypeError, match="refrences"):
+            bootstrap(settings, data_overrides={"refrences": object()})
 
 
 class _Resource:
