@@ -35,7 +35,7 @@ from urllib3.exceptions import (
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from strata_kernel import deadlines
-from strata_kernel.contracts.auth import AUTHORIZATION, Credential
+from strata_kernel.contracts.auth import OPERATOR, Credential
 from strata_kernel.contracts.deadline import DEADLINE_MS, Deadline
 from strata_kernel.errors import Unavailable, UpstreamError, error_for_status
 from strata_kernel.logs import REQUEST_ID_HEADER, request_id_var
@@ -74,7 +74,7 @@ class ServiceClient:
         self.service = service
         headers = credential.header() if credential is not None else {}
         if token:
-            headers = {AUTHORIZATION: f"Bearer {token}"}
+            headers = Credential(OPERATOR, token).header()
         self._headers = {"Accept": "application/json", **headers}
         self._client = None if transport is None else httpx.Client(base_url=base_url, transport=transport,
                                                                      headers=headers)  # fmt: skip

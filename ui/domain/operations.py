@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from strata_kernel.contracts.topics import ORDER_PLACED
+
 #: every per-component request series (strata_kernel.metrics.HttpMetrics), whatever the component
 _REQUESTS = '{__name__=~"strata_.+_http_requests_total", job="strata-services"}'
 _DURATION = '{__name__=~"strata_.+_http_request_duration_seconds_bucket", job="strata-services"}'
@@ -112,7 +114,7 @@ PANELS: tuple[Panel, ...] = (
         "quote_orders",
         "ETD quotes that became orders",
         "ratio",
-        'sum(increase(strata_data_collection_events_total{topic="etd.order_placed", outcome="collected"}[1h]))'
+        f'sum(increase(strata_data_collection_events_total{{topic="{ORDER_PLACED}", outcome="collected"}}[1h]))'
         ' / (sum(increase(strata_business_logic_etd_quotes_total{outcome="ok"}[1h])) > 0)',
         "share",
         "Orders placed per quote answered over the last hour: the business value of the estimate.",
