@@ -20,7 +20,7 @@ class Settings(StrataSettings):
     ready_timeout_seconds: float = 90.0
     #: gunicorn workers for the hot-path services (the rest run one worker with threads). One each on a 2-core
     #: host: the three hot services already run in parallel, and a second worker each only added processes fighting
-    #: for the same cores (bench etd, issue 16: ETD at c=32 107 vs 38 req/s, 0 vs 100 errors; 470 MB less RSS)
+    #: for the same cores (bench etd: ETD at c=32 107 vs 38 req/s, 0 vs 100 errors; 470 MB less RSS)
     hot_path_workers: int = 1
     #: sidecar of service number n (ui 0, business_logic 1, ... stream worker 12) listens on base + n
     sidecar_base_port: int = 9100

@@ -1,4 +1,4 @@
-"""The data monitors' findings as Prometheus series (names agreed for issue 12: docs/monitoring.md).
+"""The data monitors' findings as Prometheus series (the agreed names: docs/monitoring.md).
 
 Every series carries ``component``, ``layer``, ``flow``; model series ``model`` and ``version``; feature series
 ``feature``; schema series ``field``. A score that could not be computed (no values) is not exported rather than
