@@ -1,6 +1,10 @@
 """`strata`: build the demo, run every service under a supervisor, and operate them.
 
 Every failure ends with one line of why and a non-zero exit code.
+
+The operator's commands (deploy, promote, rollback, ...) must start fast: a rollback is a page-time action. So this
+module imports at its top only what every command needs; what only running or building the platform needs (httpx,
+supervisord's client, the cluster, the build's flow and progress) is imported by the commands that use it.
 """
 
 from __future__ import annotations
@@ -13,22 +17,21 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
-from strata_cli import cluster, lifecycle, mlflow_ui, models, monitoring_stack, operator, supervisor
-from strata_cli.devflow import StepFailed, child_env, flow_steps, run_flow
-from strata_cli.progress import BuildProgress
+from strata_cli import lifecycle, mlflow_ui, models, operator
 from strata_cli.settings import ClusterSettings, Settings
-from strata_cli.topology import Program, services, sidecars
-from strata_cli.waiting import NotReady, ask, wait_ready
+from strata_cli.topology import services, sidecars
 from strata_kernel.cli import restrict_new_files
 from strata_kernel.settings import load_settings
+
+if TYPE_CHECKING:
+    from strata_cli.topology import Program
 
 app = typer.Typer(help="Strata: a layered ML platform.", no_args_is_help=True, add_completion=False)
 service_app = typer.Typer(help="Start, stop or restart one running process.", no_args_is_help=True)
@@ -80,6 +83,10 @@ def build(size: SizeOption = None, seed: Annotated[int | None, typer.Option()] =
 
 
 def _build(settings: Settings, size: str, seed: int) -> dict[str, object]:
+    from strata_cli.devflow import StepFailed, flow_steps, run_flow
+    from strata_cli.progress import BuildProgress
+    from strata_cli.waiting import NotReady
+
     console.print(f"[bold]Building the {size} demo[/bold] (seed {seed}) into {settings.var_dir.resolve()}")
     started = time.perf_counter()
     steps = len(flow_steps(settings, size, seed))
@@ -141,6 +148,10 @@ class Running:
 
 def _start_all(settings: Settings) -> Running:
     """Start every process; if any cannot become ready, stop all of them and fail with one line of why."""
+    from strata_cli import supervisor
+    from strata_cli.devflow import child_env
+    from strata_cli.waiting import NotReady, wait_ready
+
     run_dir = settings.var_dir.resolve() / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -180,6 +191,8 @@ def _start_all(settings: Settings) -> Running:
 
 def _monitoring(settings: Settings, run_dir: Path) -> list[Program]:
     """Prometheus and Alertmanager when their Debian packages are installed (`make run` installs them as root)."""
+    from strata_cli import monitoring_stack
+
     missing = monitoring_stack.missing_binaries()
     if missing:
         packages = " ".join(monitoring_stack.PACKAGES[binary] for binary in missing)
@@ -204,6 +217,8 @@ URL_GUIDE: dict[str, tuple[str, str]] = {
 
 
 def _print_urls(settings: Settings) -> None:
+    from strata_cli import monitoring_stack
+
     table = Table(title="Strata is running")
     for column in ("process", "URL", "what it is"):
         table.add_column(column)
@@ -266,6 +281,8 @@ def run(
 @app.command()
 def demo(size: SizeOption = None, rebuild: bool = typer.Option(False, help="Rebuild the demo from scratch.")) -> None:
     """Like `run`, then ask the UI's API for one ETD, print it, stop everything and exit 0."""
+    import httpx
+
     settings = _settings()
     started = time.perf_counter()
     _ensure_built(settings, size, rebuild)
@@ -285,6 +302,8 @@ def demo(size: SizeOption = None, rebuild: bool = typer.Option(False, help="Rebu
 
 def scripted_etd_request(ui_url: str) -> dict[str, object]:
     """Pick the first restaurant and two menu lines, then ask for an ETD — through the UI's API only."""
+    import httpx
+
     with httpx.Client(base_url=ui_url, timeout=10) as client:
         restaurants = client.get("/api/restaurants", params={"limit": 1}).raise_for_status().json()["restaurants"]
         if not restaurants:
@@ -303,7 +322,9 @@ def scripted_etd_request(ui_url: str) -> dict[str, object]:
 @app.command()
 def stage(name: Annotated[str, typer.Argument(help="A stage of dvc.yaml, e.g. simulate, train_etd.")]) -> None:
     """Run one stage of the DVC pipeline (dvc.yaml calls it; `dvc repro` runs them all in order)."""
+    from strata_cli.devflow import StepFailed
     from strata_cli.pipeline import StageFailed, run_stage
+    from strata_cli.waiting import NotReady
 
     try:
         summary = run_stage(_settings(), name, on_output=lambda line: None)
@@ -398,6 +419,10 @@ def status(
 
 def _process_table(settings: Settings) -> tuple[Table, bool, bool]:
     """The table, whether every process is ready, and whether any answers at all."""
+    import httpx
+
+    from strata_cli.waiting import ask
+
     table = Table()
     for column in ("process", "URL", "state"):
         table.add_column(column)
@@ -414,6 +439,8 @@ def _process_table(settings: Settings) -> tuple[Table, bool, bool]:
 
 def _status_rows(settings: Settings) -> list[tuple[str, str, str]]:
     """(process, URL, readiness path) of every process `strata run` starts here."""
+    from strata_cli import monitoring_stack
+
     processes: list[Program] = [*services(settings), *sidecars(settings)]
     rows = [(p.name, p.url, p.ready_path) for p in processes]
     if not monitoring_stack.missing_binaries():
@@ -423,6 +450,8 @@ def _status_rows(settings: Settings) -> list[tuple[str, str, str]]:
 
 
 def _service_action(action: str, name: str) -> None:
+    from strata_cli import supervisor
+
     settings = _settings()
     known = {row[0] for row in _status_rows(settings)}
     if name not in known:
@@ -459,6 +488,8 @@ def service_restart(name: str) -> None:
 def cluster_up() -> None:
     """Start Spark (master + workers), tansu (Kafka) and the MLflow server, and empty the PostgreSQL and Redis
     databases, where STRATA_CONFIG_FILE (deploy/cluster.yaml) says; returns once every component is ready."""
+    from strata_cli import cluster
+
     settings = load_settings(ClusterSettings)
     started = time.perf_counter()
     try:
@@ -473,6 +504,8 @@ def cluster_down(
     drop_databases: bool = typer.Option(False, "--drop-databases", help="Also drop the PostgreSQL databases."),
 ) -> None:
     """Stop every process `strata cluster up` started (the databases keep their data until the next `up`)."""
+    from strata_cli import cluster
+
     running = cluster.Cluster(load_settings(ClusterSettings))
     stopped = running.down()
     console.print(f"Stopped {stopped} cluster processes" if stopped else "No cluster process was running")
@@ -487,6 +520,10 @@ def cluster_down(
 @cluster_app.command("status")
 def cluster_status() -> None:
     """Which cluster processes run, and the Spark master's applications."""
+    import httpx
+
+    from strata_cli import cluster
+
     settings = load_settings(ClusterSettings)
     running = cluster.Cluster(settings).running()
     if not running:

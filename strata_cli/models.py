@@ -7,10 +7,9 @@ parent, and which node serves it. Exit 1 when the engine cannot be reached, 2 fo
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -18,6 +17,9 @@ from rich.table import Table
 from strata_kernel.cli import BAD_INPUT, FAILURE, fail, one_line_errors
 from strata_kernel.errors import StrataError
 from strata_kernel.http import ServiceClient
+
+if TYPE_CHECKING:
+    import httpx  # only the type of an injected transport (tests)
 
 #: metrics where a smaller value is the better model
 LOWER_IS_BETTER = frozenset({"mae", "rmse", "mse", "logloss"})

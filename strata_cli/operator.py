@@ -20,10 +20,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from urllib.parse import quote
 
-import httpx
 import typer
 from pydantic import ValidationError
 from rich.console import Console, RenderableType
@@ -39,6 +38,9 @@ from strata_kernel.contracts.auth import operator_token_file, read_operator_toke
 from strata_kernel.errors import StrataError
 from strata_kernel.http import ServiceClient
 from strata_kernel.settings import load_settings
+
+if TYPE_CHECKING:
+    import httpx  # only the type of an injected transport (tests)
 
 MODES = ("canary", "shadow", "full")
 

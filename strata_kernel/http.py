@@ -11,7 +11,9 @@ re-raised as the matching :class:`StrataError`, keeping the upstream service's m
 
 Calls go through a urllib3 connection pool: on the hot path (business logic -> data processing -> engine) it
 costs about half the CPU of an httpx.Client per call (bench etd). An injected httpx transport (tests' MockTransport,
-WSGITransport) is still served through httpx: the transport stays the port tests plug into.
+WSGITransport) is still served through httpx: the transport stays the port tests plug into. httpx itself is imported
+only then: its import (which also loads its own command line: click, rich, pygments) was most of an operator
+command's start-up (`strata rollback`, issue 14).
 """
 
 from __future__ import annotations
@@ -20,10 +22,9 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
 
-import httpx
 import urllib3
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 from urllib3.exceptions import (
@@ -40,7 +41,22 @@ from strata_kernel.contracts.deadline import DEADLINE_MS, Deadline
 from strata_kernel.errors import Unavailable, UpstreamError, error_for_status
 from strata_kernel.logs import REQUEST_ID_HEADER, request_id_var
 
+if TYPE_CHECKING:
+    import httpx
+
 log = logging.getLogger(__name__)
+
+
+class TransportFailure(Exception):
+    """An attempt that got no HTTP answer: the one vocabulary of the retry rules, whichever way the call went."""
+
+
+class ConnectionRefused(TransportFailure):
+    pass
+
+
+class TimedOut(TransportFailure):
+    pass
 
 
 @dataclass(frozen=True)
@@ -76,8 +92,7 @@ class ServiceClient:
         if token:
             headers = Credential(OPERATOR, token).header()
         self._headers = {"Accept": "application/json", **headers}
-        self._client = None if transport is None else httpx.Client(base_url=base_url, transport=transport,
-                                                                     headers=headers)  # fmt: skip
+        self._client = None if transport is None else _httpx_client(base_url, transport, headers)
         # up to 32 kept-alive connections; more are opened when needed (not kept), never waited for
         self._pool = urllib3.connection_from_url(base_url, maxsize=32, block=False, retries=False)
         self._prefix = urlsplit(base_url).path.rstrip("/")
@@ -115,7 +130,7 @@ class ServiceClient:
         try:
             # fast path: no retry machinery unless the first attempt fails at the transport level
             return self._attempt(method, path, headers, kwargs, budget)
-        except httpx.TransportError as exc:
+        except TransportFailure as exc:
             if self._retries <= 0 or not _worth_retrying(exc, top_hop) or budget() <= 0:
                 raise self._unavailable(exc) from exc
             return self._retry(method, path, headers, kwargs, budget, top_hop)
@@ -128,8 +143,7 @@ class ServiceClient:
             raise self._out_of_time()
         headers[DEADLINE_MS] = Deadline.to_wire(seconds)
         if self._client is not None:
-            answer = self._client.request(method, path, headers=headers, timeout=seconds, **kwargs)
-            return Reply(answer.status_code, answer.content, answer.headers)
+            return _through_httpx(self._client, method, path, headers, seconds, kwargs)
         return self._send(method, path, headers, seconds, **kwargs)
 
     def _send(
@@ -142,27 +156,24 @@ class ServiceClient:
         json: Any = None,
         params: Any = None,
     ) -> Reply:
-        """One attempt through the urllib3 pool; its failures are raised as httpx's transport errors (one
-        vocabulary for the retry rules, whichever way the call went)."""
+        """One attempt through the urllib3 pool; its failures are raised as :class:`TransportFailure`."""
         body = None
         if json is not None:
             body = _json_bytes(json)
             headers["Content-Type"] = "application/json"
         url = self._prefix + path
         if params:
-            url += "?" + str(httpx.QueryParams(params))
+            url += "?" + _query(params)
         try:
             answer = self._pool.urlopen(method, url, body=body, headers={**self._headers, **headers},
                                         timeout=urllib3.Timeout(connect=seconds, read=seconds),
                                         retries=False, redirect=False)  # fmt: skip
         except NewConnectionError as exc:  # before its base class ConnectTimeoutError: refused, not slow
-            raise httpx.ConnectError(str(exc)) from exc
+            raise ConnectionRefused(str(exc)) from exc
         except (ConnectTimeoutError, ReadTimeoutError) as exc:
-            raise httpx.TimeoutException(str(exc)) from exc
-        except ProtocolError as exc:
-            raise httpx.RemoteProtocolError(str(exc)) from exc
-        except Urllib3Error as exc:
-            raise httpx.TransportError(str(exc)) from exc
+            raise TimedOut(str(exc)) from exc
+        except (ProtocolError, Urllib3Error) as exc:
+            raise TransportFailure(f"{type(exc).__name__}: {exc}") from exc
         return Reply(answer.status, answer.data, answer.headers)
 
     def _retry(
@@ -185,7 +196,7 @@ class ServiceClient:
             for attempt in retrying:
                 with attempt:
                     return self._attempt(method, path, headers, kwargs, budget)
-        except httpx.TransportError as exc:
+        except TransportFailure as exc:
             raise self._unavailable(exc) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -194,7 +205,7 @@ class ServiceClient:
             f"{self.service} unavailable: no time left in the request's deadline", code=f"{self.service}_unavailable"
         )
 
-    def _unavailable(self, exc: httpx.TransportError) -> Unavailable:
+    def _unavailable(self, exc: TransportFailure) -> Unavailable:
         return Unavailable(f"{self.service} unavailable: {_describe(exc)}", code=f"{self.service}_unavailable")
 
     def _decode(self, response: Reply) -> Any:
@@ -218,6 +229,46 @@ class ServiceClient:
             self._client.close()
 
 
+def _httpx_client(base_url: str, transport: httpx.BaseTransport, headers: dict[str, str]) -> httpx.Client:
+    import httpx
+
+    return httpx.Client(base_url=base_url, transport=transport, headers=headers)
+
+
+def _through_httpx(
+    client: httpx.Client, method: str, path: str, headers: dict[str, str], seconds: float, kwargs: dict[str, Any]
+) -> Reply:
+    """One attempt through an injected httpx transport; its transport errors become ours."""
+    import httpx
+
+    try:
+        answer = client.request(method, path, headers=headers, timeout=seconds, **kwargs)
+    except httpx.ConnectError as exc:
+        raise ConnectionRefused(str(exc)) from exc
+    except httpx.TimeoutException as exc:
+        raise TimedOut(str(exc)) from exc
+    except httpx.TransportError as exc:
+        raise TransportFailure(f"{type(exc).__name__}: {exc}") from exc
+    return Reply(answer.status_code, answer.content, answer.headers)
+
+
+def _query(params: Mapping[str, Any]) -> str:
+    """A query string as httpx writes one: sequences repeat their key, booleans are lower case, None is empty."""
+    pairs = []
+    for key, value in params.items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            pairs.append((key, _query_value(item)))
+    return urlencode(pairs)
+
+
+def _query_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _json_bytes(body: Any) -> bytes:
     """JSON as httpx encodes it (compact, UTF-8, NaN refused)."""
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
@@ -232,12 +283,12 @@ def _retry_after(value: str | None) -> float | None:
 
 def _worth_retrying(exc: BaseException, top_hop: bool) -> bool:
     """Any transport failure at the top of a chain; below it, not a timeout (it would compound across hops)."""
-    return isinstance(exc, httpx.TransportError) and (top_hop or not isinstance(exc, httpx.TimeoutException))
+    return isinstance(exc, TransportFailure) and (top_hop or not isinstance(exc, TimedOut))
 
 
-def _describe(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.ConnectError):
+def _describe(exc: TransportFailure) -> str:
+    if isinstance(exc, ConnectionRefused):
         return "connection refused"
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, TimedOut):
         return "timed out"
-    return type(exc).__name__
+    return str(exc).split(":", 1)[0] or type(exc).__name__

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from typing import Any
+
 import httpx
 import pytest
 
@@ -79,3 +83,24 @@ def test_transient_transport_error_is_retried_transparently() -> None:
 
     assert _client(handler).get("/v1/models") == {"ok": True}
     assert len(attempts) == 2
+
+
+def test_query_strings_are_written_as_httpx_writes_them() -> None:
+    """The urllib3 path builds its own query string: the same bytes as httpx, for every kind of value relayed."""
+    from strata_kernel.http import _query
+
+    cases: list[dict[str, Any]] = [
+        {"q": "pizza & pasta", "page": 2},
+        {"flag": True, "other": False, "none": None},
+        {"node": ["DE", "DE/berlin"], "x": ("a", "b")},
+        {"unicode": "crème brûlée", "slash": "a/b?c=d"},
+        {"float": 0.5},
+    ]
+    for params in cases:
+        assert _query(params) == str(httpx.QueryParams(params)), params
+
+
+def test_the_kernel_client_does_not_import_httpx() -> None:
+    """httpx's import also loads its own command line (click, rich, pygments): an operator command paid for it."""
+    code = "import sys, strata_kernel.http; print('httpx' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
