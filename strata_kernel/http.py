@@ -13,7 +13,7 @@ Calls go through a urllib3 connection pool: on the hot path (business logic -> d
 costs about half the CPU of an httpx.Client per call (bench etd). An injected httpx transport (tests' MockTransport,
 WSGITransport) is still served through httpx: the transport stays the port tests plug into. httpx itself is imported
 only then: its import (which also loads its own command line: click, rich, pygments) was most of an operator
-command's start-up (`strata rollback`, issue 14).
+command's start-up (`strata rollback`).
 """
 
 from __future__ import annotations

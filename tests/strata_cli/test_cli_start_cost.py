@@ -1,4 +1,4 @@
-"""An operator command starts fast (a rollback is a page-time action, issue 14): loading the CLI must not import
+"""An operator command starts fast (a rollback is a page-time action): loading the CLI must not import
 what only running, building or clustering the platform needs."""
 
 import subprocess
