@@ -38,6 +38,9 @@ def build_session(
         # instants land as Parquet TIMESTAMP(MICROS, adjusted to UTC), what every reader reads as an instant
         # (Spark's default, INT96, reads as a naive time elsewhere)
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        # Hadoop's file system applies its own umask (022) to what it writes: keep the lake private like every
+        # other state file of Strata (umask 027: files 0640, directories 0750)
+        .config("spark.hadoop.fs.permissions.umask-mode", "027")
     )
     for key, value in (config or {}).items():
         builder = builder.config(key, value)
