@@ -332,6 +332,8 @@ def fuzz(c: Campaign, examples: int, seed: int, workdir: Path) -> None:
     for service in SERVICES:
         report = workdir / f"fuzz-{service}"
         report.mkdir(parents=True, exist_ok=True)
+        for stale in report.glob("har-*.json"):  # an earlier run's requests are not this run's
+            stale.unlink()
         started = time.perf_counter()
         command = [str(st), "run", f"{c.url(service)}/openapi.json", "--max-examples", str(examples), "--seed",
                    str(seed), "--checks", "not_a_server_error,response_schema_conformance", "--request-timeout", "10",
@@ -343,7 +345,7 @@ def fuzz(c: Campaign, examples: int, seed: int, workdir: Path) -> None:
         sent, fives, timeouts = _har_counts(report)
         problems = _failures(done.stdout)
         c.record(f"schemathesis {service}", f"{sent} req", time.perf_counter() - started,
-                 f"{fives} x 5xx, {timeouts} time-outs", problems)  # fmt: skip
+                 f"{fives} x 5xx, {timeouts} without an answer (time-out or transport error)", problems)  # fmt: skip
 
 
 def _har_counts(report: Path) -> tuple[int, int, int]:
