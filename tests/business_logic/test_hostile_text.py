@@ -1,5 +1,6 @@
-"""Text no store can hold is refused with a 400 on SQLite and on a real PostgreSQL alike (issue 18: on PostgreSQL a
-NUL byte or an ``X-Request-ID`` over 64 characters were 500s), and nothing of it reaches the database."""
+"""Text no store can hold is refused with a 400 on SQLite and on a real PostgreSQL alike, and nothing of it reaches
+the database (the hostile-input campaign found a NUL byte or an ``X-Request-ID`` over 64 characters answered 500 on
+PostgreSQL)."""
 
 from __future__ import annotations
 

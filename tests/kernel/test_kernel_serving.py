@@ -87,7 +87,7 @@ def test_gunicorn_sheds_a_queue_and_a_stopping_worker_stops_its_loops_then_runs_
 def test_several_workers_share_a_private_metrics_directory_that_is_removed_when_the_server_exits(
     tmp_path: Path,
 ) -> None:
-    """Issue 18 found temporary strata-metrics-* directories left behind by every stopped server."""
+    """The hostile-input campaign found temporary strata-metrics-* directories left behind by stopped servers."""
     port, scratch = free_port(), tmp_path / "tmp"
     scratch.mkdir()
     env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}

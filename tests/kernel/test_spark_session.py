@@ -10,7 +10,7 @@ import pytest
 @pytest.mark.spark
 def test_files_a_spark_job_writes_are_not_readable_by_other_users(tmp_path: Path) -> None:
     """Strata's processes keep their state private (umask 027); Hadoop's file system applies its own umask (022)
-    to what Spark writes, so the lake's feature and training files were 0644 (issue 18's hygiene item)."""
+    to what Spark writes, so the lake's feature and training files were 0644."""
     from strata_kernel.spark import build_session
 
     session = build_session("strata-umask-test", master="local[1]", shuffle_partitions=1, driver_memory="512m")
