@@ -177,7 +177,7 @@ def _print_diff(view: dict[str, Any]) -> None:
         table.add_row(
             Text(column["name"]),
             f"{before:.1%} -> {after:.1%}",
-            f"{d_before} -> {d_after}" if d_before is not None else "",
+            f"{d_before:,} -> {d_after:,}" if d_before is not None and d_after is not None else "",
             f"{m_before:.4g} -> {m_after:.4g}" if m_before is not None and m_after is not None else "",
             "" if drift is None else f"{drift:.3f}",
             Text("DRIFT", style="bold red") if column["drifted"] else Text(""),

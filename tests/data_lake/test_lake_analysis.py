@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,7 @@ def test_diff_shows_a_renamed_column_and_the_row_change(client: FlaskClient, lak
     printed = runner.invoke(cli, ["diff", "processed.orders", "1", "2"])
     assert printed.exit_code == 0, printed.output
     assert "renamed  delivery_minutes -> minutes (same distribution: drift 0.0" in printed.stdout
+    assert re.search(r"order_id .* \d,\d{3} -> 1,\d{3} ", printed.stdout)  # ~1,000 -> ~1,500 distinct ids
 
 
 def test_lineage_up_and_down_and_the_overview(client: FlaskClient, lake: LakeClient) -> None:
