@@ -34,7 +34,13 @@ log = logging.getLogger(__name__)
 
 
 class QueueTimedThreadWorker(ThreadWorker):  # type: ignore[misc]
-    """gthread, plus: the time each request waited for a thread, for the app's load shedding."""
+    """gthread, plus: the time each request waited for a thread, for the app's load shedding; and a kept-alive
+    connection whose next request is already read is served at once instead of being handed to the poller.
+
+    gthread drains a body the app did not read (a refused call) after the answer; the client may have sent its
+    next request by then, and one read takes in both. Those bytes sit in the parser's buffer, not on the socket, so
+    the poller never sees the connection readable and it stalls until the client gives up (pipelined requests
+    alike)."""
 
     def enqueue_req(self, conn: Any) -> None:
         conn.strata_enqueued = time.monotonic()
@@ -44,9 +50,20 @@ class QueueTimedThreadWorker(ThreadWorker):  # type: ignore[misc]
         enqueued = getattr(conn, "strata_enqueued", None)
         set_queue_wait(time.monotonic() - enqueued if enqueued is not None else 0.0)
         try:
-            return super().handle(conn)
+            keepalive = super().handle(conn)
+            while keepalive is True and self.alive and _buffered(conn):
+                set_queue_wait(0.0)  # it did not queue: it arrived with the request just answered
+                keepalive = super().handle(conn)
+            return keepalive
         finally:
             set_queue_wait(0.0)
+
+
+def _buffered(conn: Any) -> bool:
+    """Whether the connection's parser holds bytes of a request it has not parsed yet."""
+    unreader = getattr(getattr(conn, "parser", None), "unreader", None)
+    buffer = getattr(unreader, "buf", None)
+    return buffer is not None and buffer.getbuffer().nbytes > 0
 
 
 def _start_background(worker: Any) -> None:
