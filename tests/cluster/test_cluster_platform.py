@@ -218,7 +218,7 @@ def _two_stream_workers_in_one_group_lose_and_double_nothing(stack: Stack) -> No
         other.wait(timeout=60)
         for topic, batch in second.items():  # with redeliveries of the first half
             log.publish(topic, batch + first[topic][:5], key_field="order_id")
-        _until_serving(store, reference_features(all_events(events)))
+        _until_serving(store, reference_features(all_events(events)), explain=lambda: _group_state(stack, events))
     finally:
         if other.poll() is None:
             os.killpg(other.pid, signal.SIGKILL)
@@ -255,7 +255,9 @@ def _applied(metrics_url: str) -> float:
                if line.startswith(counter) and 'outcome="applied"' in line)  # fmt: skip
 
 
-def _until_serving(store: Any, expected: dict[str, dict[str, Any]], seconds: float = 240.0) -> None:
+def _until_serving(
+    store: Any, expected: dict[str, dict[str, Any]], seconds: float = 240.0, explain: Any = lambda: ""
+) -> None:
     deadline = time.monotonic() + seconds
     while True:
         rows = {restaurant: store.get(STREAM_GROUP, restaurant) for restaurant in expected}
@@ -263,8 +265,37 @@ def _until_serving(store: Any, expected: dict[str, dict[str, Any]], seconds: flo
         if not wrong:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"not serving the from-scratch values within {seconds:.0f}s: {wrong}")
+            try:
+                why = explain()
+            except Exception as exc:  # the explanation must not hide the failure it explains
+                why = f"(no group state: {type(exc).__name__}: {exc})"
+            raise AssertionError(f"not serving the from-scratch values within {seconds:.0f}s: {wrong}\n{why}")
         time.sleep(0.5)
+
+
+def _group_state(stack: Stack, events: dict[str, list[dict[str, Any]]]) -> str:
+    """Per topic of the stream group: its consumer group's committed vs end offset per partition (a member that
+    stopped fetching shows as a committed offset behind the end). tansu does not answer DescribeGroups."""
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.admin import KafkaAdminClient
+
+    from data_processing.entrypoints.stream_worker import consumer_group
+
+    admin = KafkaAdminClient(bootstrap_servers=_kafka(stack))
+    probe = KafkaConsumer(bootstrap_servers=_kafka(stack))
+    lines = []
+    try:
+        for topic in events:
+            group = consumer_group(STREAM_GROUP, topic)
+            committed = admin.list_group_offsets({group: None})[group]
+            partitions = [TopicPartition(topic, p) for p in sorted(probe.partitions_for_topic(topic) or ())]
+            ends = probe.end_offsets(partitions)
+            offsets = {p.partition: (committed[p].offset if p in committed else None, ends[p]) for p in partitions}
+            lines.append(f"{group}: partition -> (committed, end) {offsets}")
+    finally:
+        probe.close()
+        admin.close()
+    return "\n".join(lines)
 
 
 def _matches(row: dict[str, Any] | None, expected: dict[str, Any]) -> bool:
