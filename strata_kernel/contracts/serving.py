@@ -211,10 +211,16 @@ def _time(value: Any, zone: str | None, where: str, now: datetime | None) -> dat
     if parsed is None:
         raise InvalidRequest(f"{where}: must be an ISO-8601 time", field=where)
     try:
-        return aware(parsed, zone, where)
+        moment = aware(parsed, zone, where)
     except NaiveTimeColumn:
         raise InvalidRequest(f"{where}: {value!r} has no offset and the model declares no time zone: send one "
                              "(e.g. +01:00 or Z)", field=where) from None  # fmt: skip
+    if parsed.tzinfo is None and moment.utcoffset() != moment.replace(fold=1).utcoffset():
+        # in the hour a DST change skips or repeats the two readings of the wall clock differ (the training join
+        # refuses such times too)
+        raise InvalidRequest(f"{where}: {value!r} is a wall-clock time that {zone} skips or repeats: send it with "
+                             "its offset", field=where)  # fmt: skip
+    return moment
 
 
 def _typed(value: Any, kind: str, where: str) -> Any:

@@ -83,6 +83,19 @@ def test_a_time_without_offset_needs_a_declared_zone() -> None:
         parse_instance({"station_id": "s", "started_at": "2025-06-01T08:30:00"}, undeclared, 0, NOW)
 
 
+@pytest.mark.parametrize("local", ["2025-03-09T02:30:00", "2025-11-02T01:30:00"])
+def test_a_wall_clock_time_the_zone_skips_or_repeats_needs_its_offset(local: str) -> None:
+    """Chicago skips 02:00-02:59 on 9 March and shows 01:00-01:59 twice on 2 November: as the training join does,
+    such a time is refused, not read on one side of the change by chance; with its offset it is one instant."""
+    with pytest.raises(InvalidRequest, match="skips or repeats") as refused:
+        parse_instance({"station_id": "s", "started_at": local}, SPEC, 0, NOW)
+    assert refused.value.field == "instances.0.started_at"
+    second = parse_instance({"station_id": "s", "started_at": "2025-11-02T01:30:00-06:00"}, SPEC, 0, NOW)
+    assert second.time == datetime(2025, 11, 2, 7, 30, tzinfo=UTC)
+    assert parse_instance({"station_id": "s", "started_at": "2025-11-02T03:30:00"}, SPEC, 0, NOW).time == datetime(
+        2025, 11, 2, 9, 30, tzinfo=UTC)  # fmt: skip
+
+
 @pytest.mark.parametrize("body", [{"instances": []}, {"instances": "x"}, {"instances": [1]}, {}])
 def test_a_bad_envelope_is_refused(body: dict[str, Any]) -> None:
     with pytest.raises(InvalidRequest):
