@@ -92,20 +92,11 @@ def _until_serving(store: SqliteOnlineStore, expected: dict[str, dict[str, Any]]
         time.sleep(0.1)
 
 
-def _assigned(consumer: Any) -> bool:
-    return bool(consumer._consumer.assignment())  # the Kafka adapter's consumer: which partitions it holds
-
-
 def _until(condition: Callable[[], bool], seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, f"not within {seconds:.0f} s"
         time.sleep(0.1)
-
-
-def _applied(worker: Any) -> float:
-    samples = worker._metrics.events.collect()[0].samples
-    return sum(s.value for s in samples if s.name.endswith("_total") and s.labels["outcome"] == "applied")
 
 
 def _run_worker(settings: Settings, log: KafkaEventLog, store: SqliteOnlineStore, lake: Any) -> tuple[Any, Any]:
@@ -154,48 +145,95 @@ def test_kafka_worker_restarts_without_loss_or_double_counting(kafka_servers: st
     assert len(keys) == len(set(keys))
 
 
-def test_two_workers_in_one_group_lose_and_double_nothing_when_one_joins_and_leaves(
+def test_two_worker_processes_lose_and_double_nothing_under_traffic_when_one_joins_and_leaves(
     own_kafka_servers: str, tmp_path: Path
 ) -> None:
-    """Two workers of the group share its consumer groups and its state file (one host, as `strata run` and a
-    second `data_processing stream` do): a restaurant's events sit in several partitions of both topics, the
-    partitions move when the second worker joins and again when it leaves, and the features served still equal a
-    from-scratch computation."""
+    """As on the cluster: `data_processing stream` processes (not threads), other restaurants' orders flowing all
+    the time, the second process joins a serving first one, takes partitions, and leaves on SIGTERM."""
+    import os
+    import signal
+    import sys
+
     from kafka.admin import KafkaAdminClient, NewTopic
 
-    kafka_servers = own_kafka_servers
-    settings = Settings(var_dir=tmp_path / "var", event_log="kafka", kafka_bootstrap_servers=kafka_servers,
-                        stream_offline_flush_seconds=0.0, stream_poll_timeout_seconds=0.05)  # fmt: skip
-    lake, _ = fake_lake(tmp_path / "var" / "lake")
-    store = SqliteOnlineStore(tmp_path / "var" / "online.db")
+    from tests.data_processing.streaming.processes import ROOT, data_lake_service
+
     events = order_events(60, restaurants=4, seed=11)
-    topics = list(events)
-    admin = KafkaAdminClient(bootstrap_servers=kafka_servers)
-    admin.create_topics([NewTopic(topic, 3, 1) for topic in topics])
+    admin = KafkaAdminClient(bootstrap_servers=own_kafka_servers)
+    admin.create_topics([NewTopic(topic, 3, 1) for topic in events])
     admin.close()
-    log = KafkaEventLog(kafka_servers)
-    first = {topic: batch[: len(batch) // 2] for topic, batch in events.items()}
-    second = {topic: batch[len(batch) // 2 :] for topic, batch in events.items()}
-    warm_up = {topic: [{**e, "restaurant_id": f"w{e['restaurant_id']}", "order_id": f"w{e['order_id']}",
-                        "event_id": f"w{e['event_id']}"} for e in batch]
-               for topic, batch in order_events(20, 2, seed=5, start=START - timedelta(days=1)).items()}  # fmt: skip
+    var_dir, lake_var = tmp_path / "var", tmp_path / "lake_service" / "var"
+    store_path = var_dir / "data_processing" / "online.db"
+    log = KafkaEventLog(own_kafka_servers)
+    stop_traffic = threading.Event()
+    traffic = threading.Thread(target=_other_restaurants_order, args=(log, stop_traffic), daemon=True)
+    workers: list[subprocess.Popen[bytes]] = []
+    with data_lake_service(lake_var) as lake_url:
+        env = {**os.environ, "STRATA_VAR_DIR": str(var_dir), "STRATA_LAKE_ROOT": str(lake_var / "lake"),
+               "STRATA_DATA_LAKE_URL": lake_url, "STRATA_EVENT_LOG": "kafka",
+               "STRATA_KAFKA_BOOTSTRAP_SERVERS": own_kafka_servers}  # fmt: skip
+
+        def start_worker(name: str) -> int:
+            port = free_port()
+            with open(tmp_path / f"{name}.log", "wb") as out:
+                workers.append(subprocess.Popen([sys.executable, "-m", "data_processing", "stream", GROUP,
+                                                 "--metrics-port", str(port)], cwd=ROOT, env=env, stdout=out,
+                                                stderr=subprocess.STDOUT, start_new_session=True))  # fmt: skip
+            _until(lambda: _answers(f"http://127.0.0.1:{port}/readyz"), 90)
+            return port
+
+        try:
+            start_worker("first")
+            traffic.start()
+            store = _wait_for_store(store_path)
+            second_port = start_worker("second")
+            first = {topic: batch[: len(batch) // 2] for topic, batch in events.items()}
+            publish(log, first)
+            _until_serving(store, reference_features(all_events(first)))
+            applied_by_second = _applied_from(f"http://127.0.0.1:{second_port}/metrics")
+            workers[1].send_signal(signal.SIGTERM)  # leaves the group: its partitions move back
+            workers[1].wait(timeout=60)
+            # the second half, with redeliveries of the first
+            publish(log, {topic: batch[len(batch) // 2 :] + first[topic][:5] for topic, batch in events.items()})
+            _until_serving(store, reference_features(all_events(events)), seconds=120)
+        finally:
+            stop_traffic.set()
+            for worker in workers:
+                if worker.poll() is None:
+                    os.killpg(worker.pid, signal.SIGKILL)
+                    worker.wait()
+            log.close()
+    assert applied_by_second > 0, "the second worker was never given a partition"
+
+
+def _other_restaurants_order(log: KafkaEventLog, stop: threading.Event) -> None:
+    """The demo's own traffic: other restaurants' orders, a few per second, on the same topics."""
+    batches = order_events(2000, restaurants=20, seed=3, start=START + timedelta(days=30))
+    index = 0
+    while not stop.is_set() and index < 2000:
+        publish(log, {topic: [{**e, "restaurant_id": "x" + e["restaurant_id"]} for e in batch[index : index + 3]]
+                      for topic, batch in batches.items()})  # fmt: skip
+        index += 3
+        stop.wait(0.3)
+
+
+def _answers(url: str) -> bool:
+    import httpx
+
     try:
-        stop_one, (thread_one, worker_one) = _run_worker(settings, log, store, lake)
-        publish(log, warm_up)  # the first worker is serving before the second joins, as `strata run`'s is
-        _until_serving(store, reference_features(all_events(warm_up)))
-        stop_two, (thread_two, worker_two) = _run_worker(settings, log, store, lake)
-        _until(lambda: all(_assigned(consumer) for consumer in worker_two._consumers))  # the join's rebalance
-        publish(log, first)
-        _until_serving(store, reference_features(all_events(first)))
-        applied_by_two = _applied(worker_two)
-        stop_two.set()  # the second worker leaves: its partitions move back
-        thread_two.join(timeout=30)
-        worker_two.close()
-        publish(log, {topic: batch + first[topic][:5] for topic, batch in second.items()})  # with redeliveries
-        _until_serving(store, reference_features(all_events(events)))
-        stop_one.set()
-        thread_one.join(timeout=30)
-        worker_one.close()
-    finally:
-        log.close()
-    assert applied_by_two > 0, "the second worker was never given a partition"
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _applied_from(metrics_url: str) -> float:
+    import httpx
+
+    counter = "strata_data_processing_stream_events_total{"
+    return sum(float(line.rsplit(" ", 1)[1]) for line in httpx.get(metrics_url, timeout=5).text.splitlines()
+               if line.startswith(counter) and 'outcome="applied"' in line)  # fmt: skip
+
+
+def _wait_for_store(path: Path) -> SqliteOnlineStore:
+    _until(path.exists, 60)
+    return SqliteOnlineStore(path)
