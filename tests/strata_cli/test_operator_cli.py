@@ -156,6 +156,10 @@ class FakeComparativeEval:
             if body.get("node"):
                 pins = {**self.current(model)["node_pins"], body["node"]: self.current(model)["stable_version"]}
                 return jsonify(self.change(model, pins=pins, reason=body.get("reason"))), 201
+            if body.get("to_version") is not None:  # the service checks it served as stable before: not faked
+                record = self.change(model, stable=body["to_version"], candidate=None, mode="full", weight=0,
+                                     reason=body.get("reason"))  # fmt: skip
+                return jsonify(record), 201
             return jsonify(self.change(model, candidate=None, mode="full", weight=0, reason=body.get("reason"))), 201
 
         return app
@@ -309,6 +313,11 @@ def test_a_second_candidate_is_a_conflict_and_the_record_stays(fake: FakeCompara
         (["history", "etd", "--at", "yesterday"], "--at must be an ISO-8601 time, got 'yesterday'"),
         (["history", "etd", "--limit", "0"], "--limit must be >= 1"),
         (["status", "etd", "--watch", "--interval", "0"], "--interval must be > 0 seconds"),
+        (["rollback", "etd", "--to-version", "0"], "--to-version takes a version >= 1, and not together with --node"),
+        (
+            ["rollback", "etd", "--to-version", "2", "--node", "country_code=NL"],
+            "--to-version takes a version >= 1, and not together with --node",
+        ),
     ],
 )
 def test_bad_options_are_refused_before_any_request(
@@ -348,6 +357,14 @@ def test_promote_full_and_node_rollback_send_what_the_operator_asked(fake: FakeC
         {"full": True, "reason": "clean canary"},
         {"node": "country_code=NL", "reason": "NL worse"},
     ]
+
+
+def test_rollback_to_version_sends_it_and_says_which_version_serves(fake: FakeComparativeEval, tmp_path: Path) -> None:
+    code, output = _strata(fake.url, tmp_path, "rollback", "etd", "--to-version", "2", "--reason", "v3 misroutes")
+
+    assert code == 0, output
+    assert "✓ etd rolled back: v2 serves 100%" in output
+    assert _posts(fake)[-1]["body"] == {"to_version": 2, "reason": "v3 misroutes"}
 
 
 def test_a_rollback_and_a_shadow_say_who_serves(fake: FakeComparativeEval, tmp_path: Path) -> None:
