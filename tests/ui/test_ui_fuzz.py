@@ -37,9 +37,12 @@ def answering(port: type[abc.ABC], reply: Reply) -> Any:
     def answer(self: Any, *args: Any, **kwargs: Any) -> Reply:
         return reply
 
-    methods = {name: answer for name in port.__abstractmethods__}
+    def no_problem(self: Any) -> None:
+        return None
+
+    methods: dict[str, Any] = {name: answer for name in port.__abstractmethods__}
     if "problem" in methods:
-        methods["problem"] = lambda self: None
+        methods["problem"] = no_problem
     return type(f"Answering{port.__name__}", (port,), methods)()
 
 
