@@ -47,15 +47,19 @@ def bootstrap(
         profile_store = SqlAlchemyProfileStore(catalog.engine)
     if check_store is None and catalog is not None:
         check_store = SqlAlchemyCheckStore(catalog.engine)
+    engine = profile_engine or _profile_engine(settings)
     profiles = ProfileService(
         repository,
         storage,
         profile_store,
-        profile_engine or _profile_engine(settings),
+        engine,
         query_engine=DuckDBQueryEngine(root),
         on_commit=settings.profile_on_commit,
         clock=clock,
         checks=check_store,
+        # Spark profiles the large work; a small commit is read in this process, with the same numbers
+        small_engine=DuckDBProfileEngine(root) if settings.profile_engine == "spark" else None,
+        small_rows=settings.profile_spark_min_rows,
     )
     service = CatalogService(repository, storage, clock=clock, attempts=settings.commit_attempts,
                              after_commit=profiles.committed, checks=check_store,
@@ -71,7 +75,9 @@ def _profile_engine(settings: Settings) -> ProfileEngine:
     def session() -> Any:
         from strata_kernel.spark import build_session
 
+        # a bounded share of the cluster: cores.max executor cores of one core each (a local master ignores both)
+        cores = {"spark.cores.max": str(settings.profile_spark_cores_max), "spark.executor.cores": "1"}
         return build_session("strata-lake-profiles", master=settings.spark_master, shuffle_partitions=4,
-                             driver_memory=settings.spark_driver_memory)  # fmt: skip
+                             driver_memory=settings.spark_driver_memory, config=cores)  # fmt: skip
 
-    return SparkProfileEngine(root, session)
+    return SparkProfileEngine(root, session, idle_seconds=settings.profile_spark_idle_seconds)

@@ -125,6 +125,9 @@ class ProfileEngine(abc.ABC):
     def profile_files(self, files: Sequence[DataFile], partition_column: str) -> dict[str, TableProfile]:
         """One profile per file (keyed by its path relative to the lake root), its partition set."""
 
+    def close(self) -> None:
+        """Give back what the engine holds (a Spark session and its cluster cores); most hold nothing."""
+
 
 class QueryEngine(abc.ABC):
     """Read-only SQL over the lake's tables."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,8 +51,13 @@ class ProfileService:
         on_commit: str = "background",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         checks: CheckStore | None = None,
+        small_engine: ProfileEngine | None = None,
+        small_rows: int = 0,
     ) -> None:
+        """``small_engine`` (DuckDB in this process) profiles work of fewer than ``small_rows`` rows instead of
+        ``engine`` (Spark on the cluster): a small incremental commit never waits on a Spark start."""
         self._repository, self._storage, self._store, self._engine = repository, storage, store, engine
+        self._small_engine, self._small_rows = small_engine, small_rows
         self._query_engine = query_engine
         self._on_commit = on_commit
         self._clock = clock
@@ -60,6 +65,10 @@ class ProfileService:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-profile")
+        # small commits have their own queue: a streaming table's profile never waits behind a Spark job
+        self._background_small = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-profile-small") if small_engine else None
+        )
 
     # ---- after a commit ------------------------------------------------------------------------------------------
     def committed(self, planned: PlannedCommit) -> None:
@@ -68,8 +77,13 @@ class ProfileService:
             return
         if self._on_commit == "sync":
             self._profile_quietly(planned)
+        elif self._background_small is not None and self._small(planned.added):
+            self._background_small.submit(self._profile_quietly, planned)
         else:
             self._background.submit(self._profile_quietly, planned)
+
+    def _small(self, files: Sequence[DataFile]) -> bool:
+        return self._small_engine is not None and sum(file.rows for file in files) < self._small_rows
 
     def _profile_quietly(self, planned: PlannedCommit) -> None:
         table, version = planned.table, planned.version
@@ -95,6 +109,11 @@ class ProfileService:
 
     def close(self) -> None:
         self._background.shutdown(wait=True)
+        if self._background_small is not None:
+            self._background_small.shutdown(wait=True)
+        self._engine.close()
+        if self._small_engine is not None:
+            self._small_engine.close()
 
     # ---- reading -------------------------------------------------------------------------------------------------
     def profile(self, table: str, version: int | None = None) -> VersionProfile:
@@ -201,13 +220,13 @@ class ProfileService:
         base, needed = self._incremental_base(snapshot)
         stored = self._store.file_profiles(snapshot.table, [file.path for file in needed])
         missing = [file for file in needed if file.path not in stored]
-        computed = self._profile_files(snapshot, missing)
+        computed, engine = self._profile_files(snapshot, missing)
         parts = [*base, *(stored.get(file.path) or computed[file.path] for file in needed)]
         merged = merge_profiles(parts) if parts else TableProfile(rows=0, columns=())
         profile = conform(merged, [(column.name, column.type) for column in snapshot.schema]).with_meta(
             table=snapshot.table.qualified,
             version=snapshot.version,
-            engine=self._engine.name,
+            engine=engine,
             computed_at=self._clock().isoformat(),
             files=len(snapshot.files),
             files_read=len(missing),
@@ -230,9 +249,10 @@ class ProfileService:
                     return [previous], [file for file in snapshot.files if file.path not in old]
         return [], list(snapshot.files)
 
-    def _profile_files(self, snapshot: TableSnapshot, files: list[DataFile]) -> dict[str, TableProfile]:
+    def _profile_files(self, snapshot: TableSnapshot, files: list[DataFile]) -> tuple[dict[str, TableProfile], str]:
+        """The files' profiles and the name of the engine that read them."""
         if not files:
-            return {}
+            return {}, self._engine.name
         gone = [file.path for file in files if not self._storage.exists(file.path)]
         if gone:
             raise ProfileUnavailable(
@@ -240,9 +260,10 @@ class ProfileService:
                 f"{len(gone)} of its files have since been replaced (e.g. {gone[0]})",
                 field="version",
             )
-        computed = self._engine.profile_files(files, snapshot.partition_column)
+        engine = self._small_engine if self._small(files) and self._small_engine is not None else self._engine
+        computed = engine.profile_files(files, snapshot.partition_column)
         self._store.save_file_profiles(snapshot.table, computed)
-        return computed
+        return computed, engine.name
 
     def _lock(self, name: TableName) -> threading.Lock:
         with self._locks_guard:

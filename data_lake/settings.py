@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
+from pydantic import Field
+
 from strata_kernel.settings import StrataSettings
 
 
@@ -28,6 +30,16 @@ class Settings(StrataSettings):
     profile_on_commit: Literal["background", "sync", "off"] = "background"
     spark_master: str = "local[2]"
     spark_driver_memory: str = "1g"
+    #: ``profile_engine: spark``: cores the lake's Spark application takes from the cluster at most
+    #: (``spark.cores.max``, one executor core each): the rest stays free for the data jobs
+    profile_spark_cores_max: int = Field(default=1, ge=1)
+    #: ``profile_engine: spark``: seconds without a profiling job after which the lake stops its Spark session
+    #: and gives its cores back; the next large commit starts one again
+    profile_spark_idle_seconds: float = Field(default=120.0, gt=0)
+    #: ``profile_engine: spark``: profiling work of fewer rows than this (a small incremental commit, e.g. a
+    #: streaming table's) runs on DuckDB in the lake's process, never waiting on a Spark start; the two engines
+    #: give the same numbers
+    profile_spark_min_rows: int = Field(default=1_000_000, ge=0)
     #: ``python -m data_lake sql``: rows returned at most, seconds before a query is interrupted
     sql_row_limit: int = 1000
     sql_timeout_seconds: float = 120.0
