@@ -235,6 +235,26 @@ def test_the_deployment_sets_every_setting_of_the_cluster_profile() -> None:
     assert "STRATA_KAFKA_BOOTSTRAP_SERVERS" in _environment("data-collection") and profile["event_log"] == "kafka"
 
 
+def test_the_lake_profiles_large_commits_on_the_spark_cluster_with_a_bounded_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The lake is on a cluster here, so Spark profiles its large commits, as data_lake reads the container's
+    environment: the compose file's master, fewer cores than the worker offers, released when idle."""
+    from data_lake.settings import Settings
+
+    monkeypatch.delenv("STRATA_CONFIG_FILE", raising=False)
+    for key, value in _environment("data-lake").items():
+        if key.startswith("STRATA_") and "${" not in value:
+            monkeypatch.setenv(key, value)
+    settings = Settings()
+    worker = compose()["services"]["spark-worker"]["command"]
+    assert settings.profile_engine == "spark" and settings.spark_master == "spark://spark-master:7077"
+    assert 0 < settings.profile_spark_cores_max < int(worker[worker.index("--cores") + 1])
+    assert settings.profile_spark_idle_seconds <= 300 and settings.profile_spark_min_rows > 0
+    lake = compose()["services"]["data-lake"]
+    assert "spark-master" in lake["depends_on"] and lake["hostname"] == "data-lake"
+
+
 def _environment(service: str) -> dict[str, str]:
     return {key: str(value) for key, value in compose()["services"][service].get("environment", {}).items()}
 
