@@ -27,19 +27,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from strata_kernel.contracts.lake_commit import Column, CommitAnswer, CommitRequest, StagedFile
 from strata_kernel.errors import Conflict, StrataError
 from strata_kernel.http import ServiceClient
 from strata_kernel.settings import StrataSettings
 from strata_kernel.time_columns import normalise_units
 
 ZONES = ("raw", "processed", "features")
-
-
-@dataclass(frozen=True)
-class CommittedFile:
-    path: str  # relative to the lake root
-    partition: str
-    rows: int
 
 
 @dataclass(frozen=True)
@@ -136,7 +130,7 @@ class LakeClient:
         Works for files written by pyarrow or by Spark (``df.write.partitionBy(col).parquet(staging)``). Committing
         the same staging run again (a retry whose answer was lost) answers the version it already became.
         """
-        files: list[CommittedFile] = []
+        files: list[StagedFile] = []
         schema: pa.Schema | None = None
         prefix = f"{partition_column}="
         for source in sorted(staging.rglob("*.parquet")):
@@ -149,7 +143,7 @@ class LakeClient:
                 continue
             schema = schema or metadata.schema.to_arrow_schema()
             files.append(
-                CommittedFile(str(source.relative_to(self.root)), partition_dir[len(prefix) :], metadata.num_rows)
+                StagedFile(str(source.relative_to(self.root)), partition_dir[len(prefix) :], metadata.num_rows)
             )
         try:
             result = self.commit(
@@ -165,7 +159,7 @@ class LakeClient:
     def commit(
         self,
         table: str,
-        files: Sequence[CommittedFile],  # staged files, paths relative to the lake root
+        files: Sequence[StagedFile],  # staged files, paths relative to the lake root
         *,
         partition_column: str,
         schema: pa.Schema | None,
@@ -173,16 +167,17 @@ class LakeClient:
         inputs: Sequence[str],
         mode: str = "append",
     ) -> dict[str, Any]:
-        body = {
-            "partition_column": partition_column,
-            "schema": arrow_schema_to_columns(schema) if schema is not None else [],
-            "files": [{"path": f.path, "partition": f.partition, "rows": f.rows} for f in files],
-            "mode": mode,
-            "job": job,
-            "inputs": list(inputs),
-        }
-        result: dict[str, Any] = self._catalog.post(f"/v1/tables/{table}/commits", body)
-        return result
+        columns = arrow_schema_to_columns(schema) if schema is not None else []
+        request = CommitRequest(
+            partition_column=partition_column,
+            schema=tuple(Column(c["name"], c["type"]) for c in columns),
+            files=tuple(files),
+            job=job,
+            mode=mode,
+            inputs=tuple(inputs),
+        )
+        answer = self._catalog.post(f"/v1/tables/{table}/commits", request.to_wire())
+        return CommitAnswer.from_wire(answer).to_wire()
 
     def table(self, table: str) -> TableInfo:
         info = self._catalog.get(f"/v1/tables/{table}")

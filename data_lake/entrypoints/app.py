@@ -28,6 +28,7 @@ from data_lake.services import CatalogService
 from data_lake.settings import Settings
 from strata_kernel.access import callers
 from strata_kernel.contracts.auth import OPERATOR
+from strata_kernel.contracts.lake_commit import CommitRequest
 from strata_kernel.contracts.wire import version_number
 from strata_kernel.logs import configure_logging
 from strata_kernel.service import create_service_app
@@ -49,6 +50,8 @@ class FileIn(Schema):
 
 
 class CommitIn(Schema):
+    """The route's documentation of :class:`strata_kernel.contracts.lake_commit.CommitRequest` (same fields)."""
+
     partition_column = String(required=True)
     schema = List(Nested(ColumnIn), required=True)
     files = List(Nested(FileIn), required=True)
@@ -96,16 +99,17 @@ def _register_routes(app: APIFlask, service: CatalogService) -> None:
         responses=[200, 201, 400, 403, 409],
     )
     def commit(table: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        wire = CommitRequest.from_wire(body)  # the schema above has checked the fields; this is the contract's type
         request = service.build_request(
             table,
-            partition_column=body["partition_column"],
-            schema=[(column["name"], column["type"]) for column in body["schema"]],
-            files=[DataFile(f["path"], f["partition"], f["rows"]) for f in body["files"]],
-            mode=body["mode"],
-            job=body["job"],
-            inputs=body["inputs"],
+            partition_column=wire.partition_column,
+            schema=[(column.name, column.type) for column in wire.schema],
+            files=[DataFile(f.path, f.partition, f.rows) for f in wire.files],
+            mode=wire.mode,
+            job=wire.job,
+            inputs=list(wire.inputs),
             caller=g.get("strata_caller"),
-            accept_schema_change=body["accept_schema_change"],
+            accept_schema_change=wire.accept_schema_change,
         )
         committed = service.commit(request)
         return commit_view(committed), 200 if committed.replayed else 201

@@ -9,18 +9,19 @@ from data_lake.domain.commits import TableSummary, partition_stats
 from data_lake.domain.lineage import TableLineage
 from data_lake.profiling import ProfileService, VersionProfile
 from data_lake.services import Committed, TableDetails
+from strata_kernel.contracts.lake_commit import CommitAnswer
 from strata_kernel.profiles.compare import ProfileDiff
 from strata_kernel.profiles.model import TableProfile
 
 
 def commit_view(committed: Committed) -> dict[str, Any]:
-    return {
-        "name": committed.table.qualified,
-        "version": committed.version,
-        "rows": committed.rows,
-        "caller": committed.caller,
-        "replayed": committed.replayed,
-    }
+    return CommitAnswer(
+        name=committed.table.qualified,
+        version=committed.version,
+        rows=committed.rows,
+        caller=committed.caller,
+        replayed=committed.replayed,
+    ).to_wire()
 
 
 def summary_view(summary: TableSummary) -> dict[str, Any]:
