@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import typer
 from rich.console import Console
 
+from strata_cli.lifecycle import TIED_TO_PARENT
 from strata_cli.settings import Settings
 from strata_kernel.settings import load_settings
 
@@ -46,11 +47,16 @@ def mlflow_ui(
         **os.environ,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "MLFLOW_DISABLE_TELEMETRY": "true",
+        # no server-side job runner (huey consumers): browsing needs none, and they are grandchildren nothing would
+        # stop if this CLI were killed
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
     }
     command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", uri, "--host", host,
                "--port", str(port), "--workers", "1"]  # fmt: skip
     console.print(f"MLflow UI on http://{host}:{port}/ (registry {uri}); Ctrl-C stops it")
-    process = subprocess.Popen(command, env=env, start_new_session=True)
+    # own session: a terminal's Ctrl-C reaches only us, and we stop the server's whole group; tied to us: a
+    # killed CLI (kill -9, a closed terminal) takes the server with it
+    process = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=TIED_TO_PARENT)
     try:
         process.wait()
     except KeyboardInterrupt:

@@ -2,18 +2,23 @@
 
 On a terminal: a spinner line per running step with its elapsed time and the step's latest progress line
 (training epochs, calibration rounds, partition levels, Spark jobs' log messages); finished steps stay as
-``✓ name (12.3s)``. Elsewhere (CI logs, a pipe): only the ``✓`` lines, one per finished step.
+``✓ name (12.3s)``. Elsewhere (CI logs, a pipe), where a line cannot be redrawn: a ``→`` line when a step starts,
+its latest progress line with the elapsed time at most every ``HEARTBEAT_SECONDS`` while it runs (a training step
+of several minutes must not look hung), and the ``✓`` line when it ends.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 _MAX_DETAIL = 90
+HEARTBEAT_SECONDS = 30.0
 
 
 def readable(line: str) -> str:
@@ -30,11 +35,13 @@ def readable(line: str) -> str:
 
 
 class BuildProgress:
-    def __init__(self, console: Console, steps: int) -> None:
+    def __init__(self, console: Console, steps: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._console = console
         self._steps = steps
+        self._clock = clock
         self._done = 0
         self._name = ""
+        self._started = self._last_said = 0.0
         self._task: TaskID | None = None
         self._progress = (
             Progress(
@@ -55,13 +62,22 @@ class BuildProgress:
 
     def start(self, name: str) -> None:
         self._name = name
+        self._started = self._last_said = self._clock()
         if self._progress is not None:
             self._task = self._progress.add_task(self._title(), total=None)
+        else:
+            self._console.print(f"  → {self._title()}")
 
     def output(self, line: str) -> None:
-        if self._progress is not None and self._task is not None:
-            detail = readable(line)
-            self._progress.update(self._task, description=f"{self._title()} [dim]{escape(detail)}[/]")
+        detail = readable(line)
+        if self._progress is not None:
+            if self._task is not None:
+                self._progress.update(self._task, description=f"{self._title()} [dim]{escape(detail)}[/]")
+            return
+        now = self._clock()
+        if detail and now - self._last_said >= HEARTBEAT_SECONDS:
+            self._last_said = now
+            self._console.print(f"    … {escape(self._name)} {now - self._started:.0f}s: {escape(detail)}")
 
     def finished(self, name: str, seconds: float) -> None:
         self._done += 1

@@ -34,12 +34,22 @@ def test_json_log_lines_show_their_message_and_long_lines_are_cut() -> None:
     assert readable("x" * 200).endswith("…") and len(readable("x" * 200)) == 90
 
 
-def test_without_a_terminal_only_finished_steps_are_printed() -> None:
+def test_without_a_terminal_a_long_step_says_what_it_does_every_half_minute() -> None:
+    """A CI log or a pipe cannot redraw a line: the step's start, then its latest line at most every 30 s, then
+    its end — a training step of several minutes must not look hung."""
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=False, width=100)
-    with BuildProgress(console, 2) as progress:
-        progress.start("simulate orders")
-        progress.output('{"msg": "simulated 100 orders"}')
-        progress.finished("simulate orders", 1.25)
+    now = [100.0]
+    with BuildProgress(console, 2, clock=lambda: now[0]) as progress:
+        progress.start("train etd")
+        for second, line in ((10, "epoch 1"), (31, '{"msg": "epoch 2 of 60"}'), (45, "epoch 3"), (62, "epoch 4")):
+            now[0] = 100.0 + second
+            progress.output(line)
+        progress.finished("train etd", 75.0)
 
-    assert buffer.getvalue() == "  ✓ simulate orders (1.2s)\n"
+    assert buffer.getvalue().splitlines() == [
+        "  → 1/2 train etd",
+        "    … train etd 31s: epoch 2 of 60",
+        "    … train etd 62s: epoch 4",
+        "  ✓ train etd (75.0s)",
+    ]
