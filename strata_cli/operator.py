@@ -35,6 +35,13 @@ from strata_cli.provenance_view import VersionsUnavailable, fetch_versions, prov
 from strata_cli.settings import Settings
 from strata_kernel.cli import BAD_INPUT, FAILURE
 from strata_kernel.contracts.auth import operator_token_file, read_operator_token
+from strata_kernel.contracts.deployment_api import (
+    CanaryRequest,
+    DeployRequest,
+    PromoteRequest,
+    RollbackRequest,
+    ShadowRequest,
+)
 from strata_kernel.errors import StrataError
 from strata_kernel.http import ServiceClient
 from strata_kernel.settings import load_settings
@@ -129,25 +136,25 @@ class DeploymentsClient:
         return list(self._call("GET", _path(model, "history"), params=params).get("records") or [])
 
     def deploy(self, model: str, version: int, mode: str, weight: int | None, reason: str | None) -> dict[str, Any]:
-        body = _without_none({"version": version, "mode": mode, "weight": weight, "reason": reason})
+        body = DeployRequest(version, mode, weight, reason or "").to_wire()
         return dict(self._call("POST", _path(model, "deploy"), json=body))
 
     def canary(self, model: str, weight: int, reason: str | None) -> dict[str, Any]:
-        body = _without_none({"weight": weight, "reason": reason})
+        body = CanaryRequest(weight, reason or "").to_wire()
         return dict(self._call("POST", _path(model, "canary"), json=body))
 
     def shadow(self, model: str, version: int | None, reason: str | None) -> dict[str, Any]:
-        body = _without_none({"version": version, "reason": reason})
+        body = ShadowRequest(version, reason or "").to_wire()
         return dict(self._call("POST", _path(model, "shadow"), json=body))
 
     def promote(self, model: str, full: bool, reason: str | None, force: bool = False) -> dict[str, Any]:
-        body = _without_none({"full": True if full else None, "reason": reason, "force": True if force else None})
+        body = PromoteRequest(full=full, force=force, reason=reason or "").to_wire()
         return dict(self._call("POST", _path(model, "promote"), json=body))
 
     def rollback(
         self, model: str, node: str | None, reason: str | None, to_version: int | None = None
     ) -> dict[str, Any]:
-        body = _without_none({"node": node, "reason": reason, "to_version": to_version})
+        body = RollbackRequest(node, to_version, reason or "").to_wire()
         return dict(self._call("POST", _path(model, "rollback"), json=body))
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -169,10 +176,6 @@ class DeploymentsClient:
 
 def _path(model: str, *rest: str) -> str:
     return "/".join(["/v1/deployments", quote(model, safe=""), *rest])
-
-
-def _without_none(body: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in body.items() if value is not None}
 
 
 def _settings() -> Settings:

@@ -19,6 +19,15 @@ from comparative_eval.settings import Settings
 from strata_kernel import background
 from strata_kernel.access import callers
 from strata_kernel.contracts.auth import OPERATOR
+from strata_kernel.contracts.deployment_api import (
+    CanaryRequest,
+    ChangeAnswer,
+    DeployRequest,
+    PromoteRequest,
+    RecordAnswer,
+    RollbackRequest,
+    ShadowRequest,
+)
 from strata_kernel.errors import BadRequest
 from strata_kernel.logs import configure_logging
 from strata_kernel.service import create_service_app
@@ -49,19 +58,23 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     return app
 
 
+def _answer(record: DeploymentRecord) -> RecordAnswer:
+    return RecordAnswer(
+        **record.routing(),  # versions as the routing record carries them (strings)
+        action=record.action,
+        step=record.step,
+        actor=record.actor,
+        reason=record.reason,
+        created_at=None if record.created_at is None else record.created_at.isoformat() + "Z",
+    )
+
+
 def _record(record: DeploymentRecord) -> dict[str, Any]:
-    return {
-        **record.routing(),
-        "action": record.action,
-        "step": record.step,
-        "actor": record.actor,
-        "reason": record.reason,
-        "created_at": None if record.created_at is None else record.created_at.isoformat() + "Z",
-    }
+    return _answer(record).to_wire()
 
 
 def _change(result: ChangeResult) -> dict[str, Any]:
-    return {**_record(result.record), "pushed": result.pushed, "push_reason": result.push_reason}
+    return ChangeAnswer(_answer(result.record), result.pushed, result.push_reason).to_wire()
 
 
 def _verdict(verdict: Verdict) -> dict[str, Any]:
@@ -138,7 +151,8 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
         **validated_doc,
     )
     def deploy(model: str, body: dict[str, Any]) -> dict[str, Any]:
-        result = service.deploy(model, body["version"], body["mode"], body["weight"], body["reason"])
+        change = DeployRequest.from_wire(body)
+        result = service.deploy(model, change.version, change.mode, change.weight, change.reason)
         return _change(result)
 
     @app.post("/v1/deployments/<model>/canary")
@@ -147,7 +161,8 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
     @app.output(s.ChangeOut, status_code=201)
     @app.doc(summary="Set the candidate's canary weight.", **change_doc)
     def canary(model: str, body: dict[str, Any]) -> dict[str, Any]:
-        return _change(service.set_weight(model, body["weight"], body["reason"]))
+        change = CanaryRequest.from_wire(body)
+        return _change(service.set_weight(model, change.weight, change.reason))
 
     @app.post("/v1/deployments/<model>/shadow")
     @callers(OPERATOR)  # deployment changes are the operator's
@@ -158,7 +173,8 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
         **validated_doc,
     )
     def shadow(model: str, body: dict[str, Any]) -> dict[str, Any]:
-        return _change(service.shadow(model, body["version"], body["reason"]))
+        change = ShadowRequest.from_wire(body)
+        return _change(service.shadow(model, change.version, change.reason))
 
     @app.post("/v1/deployments/<model>/promote")
     @callers(OPERATOR)  # deployment changes are the operator's
@@ -170,11 +186,12 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
         **change_doc,
     )
     def promote(model: str, body: dict[str, Any]) -> dict[str, Any]:
+        change = PromoteRequest.from_wire(body)
         try:  # what `status` shows is what a promote must respect
             judged: Verdict | None = analysis.latest(model)
         except NoAnalysis:
             judged = None
-        return _change(service.promote(model, body["reason"], full=body["full"], force=body["force"], judged=judged))
+        return _change(service.promote(model, change.reason, full=change.full, force=change.force, judged=judged))
 
     @app.post("/v1/deployments/<model>/rollback")
     @callers(OPERATOR)  # deployment changes are the operator's
@@ -186,4 +203,5 @@ def _register_routes(app: APIFlask, deps: Dependencies) -> None:
         **change_doc,
     )
     def rollback(model: str, body: dict[str, Any]) -> dict[str, Any]:
-        return _change(service.rollback(model, body["reason"], node=body["node"], to_version=body["to_version"]))
+        change = RollbackRequest.from_wire(body)
+        return _change(service.rollback(model, change.reason, node=change.node, to_version=change.to_version))

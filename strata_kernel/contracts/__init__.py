@@ -12,6 +12,7 @@ JSON-ready dict the producer sends) and ``from_wire(...)`` (the consumer's parse
 - :mod:`.prediction`  data_processing / comparative_eval -> inference_engine: predict, validate, a served model
 - :mod:`.routing`     comparative_eval <-> inference_engine: the routing record
 - :mod:`.lake_commit` every writer -> data_lake ``POST /v1/tables/{table}/commits`` and the catalog's answer
+- :mod:`.deployment_api` the operator's CLI -> comparative_eval: deployment changes and the records answered
 - :mod:`.auth`        the operator token (where it is looked up) and the bearer check of mutating calls
 - :mod:`.deadline`    one deadline carried from the top of a request chain down every hop
 
