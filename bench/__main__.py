@@ -6,7 +6,8 @@ the engine alone and the chatbot against `mlflow models serve`, interleaved; an 
 `python -m bench stability [--clean-minutes 10] [--rate 50] [--only a,c,d,b] [--from DIR]`: faults injected under
 load, time to the right alert, failed quotes and false alerts of a clean run (Yokoyama's experiment).
 `python -m bench footprint [--var-dir DIR] [--start]`: RSS/PSS per process of a running stack, and what each holds.
-`python -m bench rollout [--var-dir var] [--rate 50] [--duration S]`: canary promotion and rollback under load.
+`python -m bench rollout [--var-dir var] [--rate 50] [--duration S] [--profile cluster]`: canary promotion and
+rollback under load (on the cluster profile: Spark standalone, Kafka, PostgreSQL, MLflow server, Redis).
 `python -m bench hostile [--examples N] [--only crafted,fuzz,kill]`: the hostile-input campaign against a running stack.
 `python -m bench profile [--datasets small,large] [--engines pandas,duckdb,spark] [--no-lake]`: profiling a lake
 table, full vs incremental (each in its own process), DuckDB vs Spark vs pandas describe(), and the lake's commit path.

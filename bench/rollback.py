@@ -51,9 +51,10 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from bench.rollout import SERVICES, Stack, _free_port, parse_time, scratch_copy
+from bench.rollout import SERVICES, Stack, parse_time, scratch_copy
 from bench.rollout_load import FixedRateLoad, QuoteSender, Tally, TruthModel, quote_bodies
 from strata_cli.operator import DeploymentsClient, OperatorError
+from strata_kernel.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "etd"
@@ -88,7 +89,7 @@ def build_demo(workdir: Path) -> Path:
     var_dir = workdir / "var"
     names = (*SERVICES, "ui", "data_collection", "help_centre")
     env = {**_clean_env(), "STRATA_VAR_DIR": str(var_dir), "STRATA_DEMO_SIZE": "tiny",
-           **{f"STRATA_{name.upper()}_URL": f"http://127.0.0.1:{_free_port()}" for name in names}}  # fmt: skip
+           **{f"STRATA_{name.upper()}_URL": f"http://127.0.0.1:{free_port()}" for name in names}}  # fmt: skip
     done = subprocess.run([sys.executable, "-m", "strata_cli", "build"], cwd=ROOT, env=env, capture_output=True,
                           text=True, check=False)  # fmt: skip
     (workdir / "logs" / "build.log").write_text(done.stdout + done.stderr)

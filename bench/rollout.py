@@ -4,7 +4,8 @@
 `strata build`; the bench reads its size and seed from `<var>/demo/BUILT`). It works on a scratch copy of the var
 dir (the registry, the event log and the deployment records it changes stay out of the demo), and starts
 data_lake, inference_engine, data_processing, business_logic and comparative_eval on free ports, with a fresh
-operator token and the local event log.
+operator token and the local event log. `--profile cluster [--size tiny]` runs it on the real engines instead
+(bench/rollout_cluster.py): deploy/cluster.yaml on free ports, `strata cluster up`, `strata build`, `strata run`.
 
 Open-loop load: ETD quotes go through business_logic at a fixed rate (a thread pool sends each on its slot, so
 a slow answer does not lower the rate), each with a customer id from a pool (the routing key of the canary split)
@@ -37,7 +38,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from rich.console import Console
@@ -49,20 +50,16 @@ from strata_cli.operator import DeploymentsClient, OperatorError
 from strata_cli.topology import Service
 from strata_kernel.contracts import topics
 from strata_kernel.eventlog import open_event_log
+from strata_kernel.loopback import free_port
 from strata_kernel.settings import StrataSettings
+
+if TYPE_CHECKING:
+    from bench.rollout_cluster import ClusterStack
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "etd"
 SERVICES = ("data_lake", "inference_engine", "data_processing", "business_logic", "comparative_eval")
 BAD_PARAMS = ("n_estimators=2", "max_depth=1")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def scratch_copy(var_dir: Path, workdir: Path) -> Path:
@@ -93,7 +90,8 @@ class Stack:
     """The five services as subprocesses on free ports, one log file each under the work dir."""
 
     def __init__(self, var_dir: Path, logs: Path, token: str) -> None:
-        self.urls = {name: f"http://127.0.0.1:{_free_port()}" for name in SERVICES}
+        self.var_dir = var_dir
+        self.urls = {name: f"http://127.0.0.1:{free_port()}" for name in SERVICES}
         self.env = {
             **os.environ,
             "STRATA_VAR_DIR": str(var_dir),
@@ -145,15 +143,7 @@ class Stack:
                                      "--as-of", date.today().isoformat()])  # fmt: skip
 
     def _job(self, label: str, args: list[str]) -> str:
-        result = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=self.env, capture_output=True,
-                                text=True, check=False)  # fmt: skip
-        log = self.logs / f"{label}.log"
-        log.write_text(result.stdout + result.stderr)
-        if result.returncode != 0:
-            errors = [ln for ln in (result.stderr + result.stdout).splitlines() if ln.strip().startswith("error")]
-            why = errors[-1].strip() if errors else f"exit code {result.returncode}"
-            raise RuntimeError(f"{label} failed: {why} (log: {log})")
-        return result.stdout
+        return run_job(self.env, self.logs, label, args)
 
     def _wait_ready(self, timeout_seconds: float) -> None:
         deadline = time.monotonic() + timeout_seconds
@@ -172,13 +162,33 @@ class Stack:
             time.sleep(0.3)
 
     def train(self, *params: str) -> int:
-        """Register a candidate; returns its version (the JSON line the training job prints)."""
-        args = ["inference_engine", "train", MODEL, "--no-partitions"]
-        for param in params:
-            args += ["--param", param]
-        stdout = self._job(f"train-{'-'.join(params) or 'good'}", args)
-        line = next(ln for ln in reversed(stdout.strip().splitlines()) if ln.startswith("{"))
-        return int(json.loads(line)["version"])
+        return train_candidate(self.env, self.logs, params)
+
+    def event_log_settings(self) -> StrataSettings:
+        return StrataSettings(var_dir=self.var_dir, event_log="local")
+
+
+def run_job(env: dict[str, str], logs: Path, label: str, args: list[str]) -> str:
+    """``python -m <args>`` with its output in ``logs/<label>.log``; raises with its last error line."""
+    result = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                            check=False)  # fmt: skip
+    log = logs / f"{label}.log"
+    log.write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        errors = [ln for ln in (result.stderr + result.stdout).splitlines() if ln.strip().startswith("error")]
+        why = errors[-1].strip() if errors else f"exit code {result.returncode}"
+        raise RuntimeError(f"{label} failed: {why} (log: {log})")
+    return result.stdout
+
+
+def train_candidate(env: dict[str, str], logs: Path, params: tuple[str, ...]) -> int:
+    """Register a candidate; returns its version (the JSON line the training job prints)."""
+    args = ["inference_engine", "train", MODEL, "--no-partitions"]
+    for param in params:
+        args += ["--param", param]
+    stdout = run_job(env, logs, f"train-{'-'.join(params) or 'good'}", args)
+    line = next(ln for ln in reversed(stdout.strip().splitlines()) if ln.startswith("{"))
+    return int(json.loads(line)["version"])
 
 
 class Timeline:
@@ -253,9 +263,9 @@ def parse_time(value: str) -> datetime:
     return (parsed if parsed.tzinfo else parsed.astimezone()).astimezone(UTC)
 
 
-def last_canary_prediction(var_dir: Path, version: int) -> datetime | None:
+def last_canary_prediction(event_log: StrataSettings, version: int) -> datetime | None:
     """When the last prediction answered by ``version`` on the canary route was made (the prediction log)."""
-    log = open_event_log(StrataSettings(var_dir=var_dir, event_log="local"))
+    log = open_event_log(event_log)
     consumer = log.consumer(topics.PREDICTIONS.name, f"bench.rollout.{secrets.token_hex(4)}")
     last: datetime | None = None
     try:
@@ -272,20 +282,30 @@ def last_canary_prediction(var_dir: Path, version: int) -> datetime | None:
     return last
 
 
-def run(var_dir: Path, rate: float, duration: float, keep: bool, bad_params: tuple[str, ...]) -> dict[str, Any]:
+def run(var_dir: Path, rate: float, duration: float, keep: bool, bad_params: tuple[str, ...],
+        profile: str = "local", size: str = "tiny") -> dict[str, Any]:  # fmt: skip
     workdir = Path(tempfile.mkdtemp(prefix="strata-rollout-"))
     console = Console(stderr=True, highlight=False)
     try:
         with ExitStack() as stack:
-            scratch = scratch_copy(var_dir.resolve(), workdir)
-            (workdir / "logs").mkdir()
             token = secrets.token_urlsafe(24)
-            services = stack.enter_context(Stack(scratch, workdir / "logs", token).running())
+            services: Stack | ClusterStack
+            if profile == "cluster":
+                from bench.rollout_cluster import ClusterStack
+
+                services = stack.enter_context(ClusterStack(workdir, token, size, console).running())
+            else:
+                scratch = scratch_copy(var_dir.resolve(), workdir)
+                (workdir / "logs").mkdir()
+                services = stack.enter_context(Stack(scratch, workdir / "logs", token).running())
             console.print(f"services ready ({', '.join(f'{n} {u}' for n, u in services.urls.items())})", soft_wrap=True)
             good = services.train()
             bad = services.train(*bad_params)
             console.print(f"candidates registered: good v{good}, worse v{bad} ({' '.join(bad_params)})")
-            return _rollout(services, scratch, token, rate, duration, good, bad, console)
+            report = _rollout(services, token, rate, duration, good, bad, console)
+            report["profile"] = profile
+            report["start_seconds"] = getattr(services, "seconds", {})
+            return report
     finally:
         if keep:
             console.print(f"work dir kept: {workdir}")
@@ -293,17 +313,19 @@ def run(var_dir: Path, rate: float, duration: float, keep: bool, bad_params: tup
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _rollout(stack: Stack, var_dir: Path, token: str, rate: float, duration: float, good: int, bad: int,
+def _rollout(stack: Stack | ClusterStack, token: str, rate: float, duration: float, good: int, bad: int,
              console: Console) -> dict[str, Any]:  # fmt: skip
-    built = json.loads((var_dir / "demo" / "BUILT").read_text())
-    truth = TruthModel.for_demo(built["size"], int(built["seed"]), (var_dir / "demo" / "BUILT").stat().st_mtime)
-    log = open_event_log(StrataSettings(var_dir=var_dir, event_log="local"))
+    demo = stack.var_dir / "demo" / "BUILT"
+    built = json.loads(demo.read_text())
+    truth = TruthModel.for_demo(built["size"], int(built["seed"]), demo.stat().st_mtime)
+    log = open_event_log(stack.event_log_settings())
     tally = Tally()
     publisher = OutcomePublisher(log, truth, delay_seconds=2.0)
     sender = QuoteSender(stack.urls["business_logic"], quote_bodies(stack.urls["business_logic"]), tally, publisher)
     load = FixedRateLoad(sender.send, rate)
     client = DeploymentsClient(stack.urls["comparative_eval"], token=token, timeout_seconds=120)
     started = time.monotonic()
+    load_average = [os.getloadavg()[0]]
     deadline = started + duration
     timeline = Timeline(client, started)
     stop = threading.Event()
@@ -324,6 +346,7 @@ def _rollout(stack: Stack, var_dir: Path, token: str, rate: float, duration: flo
         rolled = wait_for_end_of(bad_deploy, timeline, deadline, "rollback")
         time.sleep(5)  # keep the load on: the last canary-routed prediction must be visible if there is one
     finally:
+        load_average.append(os.getloadavg()[0])
         stop.set()
         load_thread.join(timeout=30)
         load.wait()
@@ -334,6 +357,7 @@ def _rollout(stack: Stack, var_dir: Path, token: str, rate: float, duration: flo
         "rate": rate, "tally": tally.snapshot(), "elapsed": time.monotonic() - started, "outcomes": publisher.published,
         "events": timeline.events, "good": good, "bad": bad, "ending": describe(rolled),
         "rolled_back": str(rolled.get("stable_version")) == str(good), "lag_max_ms": load.max_lag_seconds * 1000,
+        "load_average": load_average,
         "detect_seconds": None, "last_canary_seconds": None, "applied_seconds": None,
         # when the analysis first said "rollback" (as seen by polling every 0.25 s), before it acted on it
         "verdict_seconds": next((t - bad_deployed_at for t, v in timeline.verdicts
@@ -342,7 +366,7 @@ def _rollout(stack: Stack, var_dir: Path, token: str, rate: float, duration: flo
     if report["rolled_back"]:  # the timings below mean something only for a rollback
         decided = parse_time(rolled["created_at"])
         report["detect_seconds"] = (decided - parse_time(bad_deploy["created_at"])).total_seconds()
-        last_canary = last_canary_prediction(var_dir, bad)
+        last_canary = last_canary_prediction(stack.event_log_settings(), bad)
         report["last_canary_seconds"] = (last_canary - decided).total_seconds() if last_canary else None
         routing = httpx.get(f"{stack.urls['inference_engine']}/v1/models/{MODEL}/routing", timeout=5).json()
         if routing.get("revision") == rolled.get("revision") and routing.get("applied_at"):
@@ -359,17 +383,21 @@ def print_report(report: dict[str, Any]) -> None:
         timeline.add_row(f"{at:.1f}", text)
     console.print(timeline)
     t = report["tally"]
-    table = Table(title=f"Rollout under open-loop load, {report['rate']:.0f} quotes/s (2-core machine)")
+    where = "cluster profile" if report.get("profile") == "cluster" else "local profile"
+    table = Table(title=f"Rollout under open-loop load, {report['rate']:.0f} quotes/s, {where} (2-core machine)")
     for column in ("measure", "value", "target"):
         table.add_column(column, justify="right" if column != "measure" else "left")
 
     def secs(value: float | None) -> str:
         return f"{value:.1f} s" if value is not None else "-"
 
+    for phase, seconds in report.get("start_seconds", {}).items():
+        table.add_row(f"start: {phase}", f"{seconds:.1f} s", "")
     table.add_row("requests sent", str(t["sent"]), "")
     table.add_row("failed requests (non-2xx + transport)", str(t["failed"]), "0")
     table.add_row("achieved rate", f"{t['sent'] / report['elapsed']:.1f}/s", f"{report['rate']:.0f}/s")
     table.add_row("quote latency p50 / p99", f"{t['p50_ms']:.1f} / {t['p99_ms']:.1f} ms", "")
+    table.add_row("host load average, start / end", " / ".join(f"{v:.1f}" for v in report["load_average"]), "")
     table.add_row("scheduler max lag", f"{report['lag_max_ms']:.1f} ms", "")
     table.add_row("outcomes published", str(report["outcomes"]), "")
     table.add_row(f"worse v{report['bad']}: deploy -> first 'rollback' verdict", secs(report["verdict_seconds"]), "")
@@ -391,11 +419,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=1200.0, help="cap on the whole rollout, seconds")
     parser.add_argument("--bad-param", action="append", help=f"worse candidate's KEY=VALUE (default: {BAD_PARAMS})")
     parser.add_argument("--keep", action="store_true", help="keep the scratch work dir (logs, copy of var)")
+    parser.add_argument("--profile", choices=("local", "cluster"), default="local",
+                        help="local: the built demo's copy on the embedded defaults; cluster: deploy/cluster.yaml's "
+                        "real engines on free ports, the demo built on them first (tens of minutes)")  # fmt: skip
+    parser.add_argument("--size", default="tiny", help="--profile cluster: the demo size to build (default tiny)")
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.duration <= 0:
         parser.error("--rate and --duration must be > 0")
     try:
-        report = run(args.var_dir, args.rate, args.duration, args.keep, tuple(args.bad_param or BAD_PARAMS))
+        report = run(
+            args.var_dir,
+            args.rate,
+            args.duration,
+            args.keep,
+            tuple(args.bad_param or BAD_PARAMS),
+            args.profile,
+            args.size,
+        )
     except (RuntimeError, TimeoutError, OperatorError, OSError) as exc:
         message = exc.message if isinstance(exc, OperatorError) else str(exc)
         Console(stderr=True, highlight=False).print(f"[red]error:[/red] {message}", soft_wrap=True, markup=True)

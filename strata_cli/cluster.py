@@ -15,11 +15,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ import httpx
 
 from strata_cli.settings import ClusterSettings
 from strata_kernel.contracts.topics import TOPICS
+from strata_kernel.loopback import free_port, free_port_run
 
 STATE_FILE = "cluster.json"
 
@@ -74,6 +77,29 @@ def spark_applications(settings: ClusterSettings) -> dict[str, list[dict[str, ob
     """The master's view (``/json/``): ``activeapps`` and ``completedapps``, each with ``name`` and ``state``."""
     body = httpx.get(f"{spark_webui(settings)}/json/", timeout=5).raise_for_status().json()
     return {"active": body.get("activeapps", []), "completed": body.get("completedapps", [])}
+
+
+#: the profile every address of the cluster is written in once (deploy/cluster.yaml)
+PROFILE = Path(__file__).resolve().parents[1] / "deploy" / "cluster.yaml"
+
+
+def private_profile(directory: Path, redis_dbs: dict[str, str]) -> Path:
+    """A copy of deploy/cluster.yaml on free ports, with databases of its own (``strata_cluster_<random>_``), the
+    Redis databases renumbered by ``redis_dbs`` (the profile's 11 and 12) and the cluster directory under
+    ``directory``: a test's or a benchmark's cluster never meets a developer's on a shared machine. The anchors stay,
+    so every process still finds each component where `up` starts it."""
+    text = PROFILE.read_text()
+    ports = {"9092": free_port(), "5000": free_port(), "7077": free_port(), "8080": free_port(),
+             "8081": free_port_run(2)}  # fmt: skip
+    for old, new in ports.items():
+        text = re.sub(rf"(?<=:){old}\b|(?<=: ){old}$", str(new), text, flags=re.MULTILINE)
+    text = text.replace("strata_cluster_", f"strata_cluster_{uuid.uuid4().hex[:8]}_")
+    for old_db, new_db in redis_dbs.items():
+        text = text.replace(f"6379/{old_db}", f"6379/{new_db}")
+    text = text.replace("cluster_dir: var-cluster", f"cluster_dir: {directory / 'cluster'}")
+    config = directory / "cluster.yaml"
+    config.write_text(text)
+    return config
 
 
 class Cluster:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -22,6 +20,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from strata_kernel.contracts.auth import OPERATOR, Credential, issue_operator_token, service_credential
 from strata_kernel.lake import TableInfo, committed_files
+from strata_kernel.loopback import free_port as free_port  # re-exported: the tests import them from here
+from strata_kernel.loopback import free_port_run as free_port_run
+from strata_kernel.loopback import port_free as port_free
 from strata_kernel.settings import StrataSettings
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -53,34 +54,6 @@ def serve(app: Any) -> tuple[BaseWSGIServer, str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}"
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def free_port_run(length: int) -> int:
-    """The first port of ``length`` consecutive free ports (the sidecars use base + the service's number).
-
-    Drawn at random: test runs of other worktrees on this machine look for a run at the same time, and a
-    first-fit search would hand every one of them the same ports."""
-    rng = random.Random()
-    for _ in range(500):
-        base = rng.randrange(20000, 32000)
-        if all(port_free(base + i) for i in range(length)):
-            return base
-    raise RuntimeError("no run of free ports")
 
 
 def service_credential_for(settings: StrataSettings, caller: str) -> Credential:

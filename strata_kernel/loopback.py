@@ -1,0 +1,34 @@
+"""Free loopback ports, for the tools that start a stack of their own beside others on one shared machine."""
+
+from __future__ import annotations
+
+import random
+import socket
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def free_port_run(length: int) -> int:
+    """The first port of ``length`` consecutive free ports (the sidecars use base + the service's number).
+
+    Drawn at random: other stacks on this machine look for a run at the same time, and a first-fit search would
+    hand every one of them the same ports."""
+    rng = random.Random()
+    for _ in range(500):
+        base = rng.randrange(20000, 32000)
+        if all(port_free(base + i) for i in range(length)):
+            return base
+    raise RuntimeError("no run of free ports")
