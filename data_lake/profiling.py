@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from data_lake.domain.checks import profile_findings
 from data_lake.domain.commits import DataFile, PlannedCommit, TableSnapshot
@@ -22,6 +23,7 @@ from data_lake.domain.lineage import TableLineage, lineage_of
 from data_lake.domain.tables import TableName
 from data_lake.errors import InvalidLookup, ProfileUnavailable, TableNotFound, VersionNotFound
 from data_lake.ports import CatalogRepository, CheckStore, LakeStorage, ProfileEngine, ProfileStore, QueryEngine
+from strata_kernel.contracts.time_zones import check_zone
 from strata_kernel.profiles.compare import ProfileDiff, compare_profiles
 from strata_kernel.profiles.merge import conform, merge_profiles
 from strata_kernel.profiles.model import TEMPORAL, TableProfile
@@ -147,10 +149,19 @@ class ProfileService:
         return lineage_of(name.qualified, latest)
 
     def as_of(
-        self, table: str, *, key: str, time: str, wanted: list[tuple[str, datetime]], columns: list[str]
+        self,
+        table: str,
+        *,
+        key: str,
+        time: str,
+        wanted: list[tuple[str, datetime]],
+        columns: list[str],
+        zone: str = "UTC",
     ) -> list[dict[str, Any]]:
         """Per (id, instant) of ``wanted``, ``columns`` of the table's latest row for that ``key`` whose ``time`` is
         at or before the instant (a point-in-time read: the offline value a model trained on), or nothing.
+        ``zone``: the wall clock of the table's zone-less times (a feature group's declared ``time_zone``); each
+        instant is read on that clock.
 
         Column names must be the table's own (they are quoted into the SQL), ids and instants are escaped."""
         name = TableName.parse(table)
@@ -166,7 +177,8 @@ class ProfileService:
             raise InvalidLookup("columns: name at least one column to read", field="columns")
         if not wanted:
             return []
-        values = ", ".join(f"({_literal(ident)}, TIMESTAMP '{at.replace(tzinfo=None).isoformat(sep=' ')}')"
+        clock = ZoneInfo(check_zone(zone, "zone"))
+        values = ", ".join(f"({_literal(ident)}, TIMESTAMP '{_wall_clock(at, clock).isoformat(sep=' ')}')"
                            for ident, at in wanted)  # fmt: skip
         selected = ", ".join(f't."{column}"' for column in columns)
         on = f'w.wanted_id = CAST(t."{key}" AS VARCHAR) AND w.wanted_at >= CAST(t."{time}" AS TIMESTAMP)'
@@ -268,6 +280,11 @@ class ProfileService:
     def _lock(self, name: TableName) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(name.qualified, threading.Lock())
+
+
+def _wall_clock(at: datetime, clock: ZoneInfo) -> datetime:
+    """``at`` as a zone-less time on ``clock`` (a naive ``at`` is already one)."""
+    return (at.astimezone(clock) if at.tzinfo is not None else at).replace(tzinfo=None)
 
 
 def _literal(text: str) -> str:

@@ -200,7 +200,8 @@ def _register_analysis(app: APIFlask, lake: Lake) -> None:
     @app.doc(
         tags=["analysis"],
         summary="Point-in-time read (the offline value a model trained on): ?key=<column>&time=<column>"
-        "&columns=a,b&at=<id>@<ISO instant> (repeated, at most 200): per id, the latest row at or before its instant.",
+        "&columns=a,b&at=<id>@<ISO instant> (repeated, at most 200): per id, the latest row at or before its instant. "
+        "&zone=<IANA name> (default UTC): the wall clock of the table's zone-less times.",
         responses=[200, 400, 404],
     )
     def table_as_of(table: str) -> dict[str, Any]:
@@ -209,7 +210,7 @@ def _register_analysis(app: APIFlask, lake: Lake) -> None:
             raise InvalidLookup(f"at: at most {MAX_AS_OF} ids per read", field="at")
         columns = [c for c in (request.args.get("columns") or "").split(",") if c]
         rows = profiles.as_of(table, key=request.args.get("key", ""), time=request.args.get("time", ""),
-                              wanted=wanted, columns=columns)  # fmt: skip
+                              wanted=wanted, columns=columns, zone=request.args.get("zone") or "UTC")  # fmt: skip
         return {"rows": [{k: _json_value(v) for k, v in row.items()} for row in rows]}
 
     @app.get("/v1/tables/<table>/lineage")

@@ -162,13 +162,19 @@ def parse_expression(expression: str) -> FeatureRef:
 
 #: a group's freshness (data_processing.freshness.GroupFreshness.of): the one definition page, API and metric share
 FreshnessOf = Callable[[GroupEntry], Freshness]
+#: the zone a group declares its feature times' wall clock in (``time_zone``), None if none
+ZoneOf = Callable[[str], str | None]
 
 
-def list_groups(directory: FeatureDirectory, text: str, fresh: FreshnessOf) -> list[dict[str, Any]]:
-    return [_group_summary(directory, entry, fresh) for entry in directory.groups(text.strip())]
+def list_groups(
+    directory: FeatureDirectory, text: str, fresh: FreshnessOf, zone_of: ZoneOf = lambda _group: None
+) -> list[dict[str, Any]]:
+    return [_group_summary(directory, entry, fresh, zone_of) for entry in directory.groups(text.strip())]
 
 
-def describe_group(directory: FeatureDirectory, name: str, fresh: FreshnessOf) -> dict[str, Any]:
+def describe_group(
+    directory: FeatureDirectory, name: str, fresh: FreshnessOf, zone_of: ZoneOf = lambda _group: None
+) -> dict[str, Any]:
     entry = directory.group(name)
     if entry is None:
         raise UnknownFeatureGroup(f"feature group {name!r} is not registered", field="name")
@@ -178,7 +184,7 @@ def describe_group(directory: FeatureDirectory, name: str, fresh: FreshnessOf) -
         for feature in directory.features(name)
     ]
     users = sorted({u.consumer for u in usage})
-    return {**_group_summary(directory, entry, fresh, features=features), "users": users}
+    return {**_group_summary(directory, entry, fresh, zone_of, features=features), "users": users}
 
 
 def describe_feature(directory: FeatureDirectory, expression: str) -> dict[str, Any]:
@@ -193,6 +199,7 @@ def _group_summary(
     directory: FeatureDirectory,
     entry: GroupEntry,
     fresh_of: FreshnessOf,
+    zone_of: ZoneOf,
     *,
     features: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
@@ -206,6 +213,8 @@ def _group_summary(
         "table": entry.table,
         "code": entry.code,
         "nominal_time": entry.nominal_time,
+        # readers of the offline table (a point-in-time read) need it: its naive times are this zone's wall clock
+        "time_zone": zone_of(entry.name),
         "ttl_seconds": entry.ttl.total_seconds(),
         "schedule": entry.schedule,
         "registered_at": entry.registered_at.isoformat(),

@@ -117,7 +117,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     register_model_routes(app, runtime.models, deps)
 
     fresh = GroupFreshness(deps.online_store, zone_of=deps.feature_groups.declared_zone)
-    register_directory_routes(app, directory, settings.resolved_feature_groups_dir(), fresh=fresh.of)
+    register_directory_routes(app, directory, settings.resolved_feature_groups_dir(), fresh=fresh.of,
+                              zone_of=deps.feature_groups.declared_zone)  # fmt: skip
     add_scrape_time_collector(app, FreshnessCollector(COMPONENT, directory, fresh, runtime.groups))
     register_help_routes(app, deps.help_answerer)  # no readiness check: ETD serves without a help model
     install_deprecation_header(app, "estimate", usage, model_consumer(settings.etd_model))

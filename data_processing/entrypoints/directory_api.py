@@ -22,6 +22,7 @@ from data_processing.directory.ports import FeatureDirectory
 from data_processing.directory.services import (
     BODY,
     FreshnessOf,
+    ZoneOf,
     describe_feature,
     describe_group,
     list_groups,
@@ -54,19 +55,21 @@ def register_directory_routes(
     groups_dir: Path,
     *,
     fresh: FreshnessOf,
+    zone_of: ZoneOf = lambda _group: None,
     clock: Callable[[], datetime] = datetime.now,
 ) -> None:
-    """``fresh``: a group's freshness (data_processing.freshness), the same the metric reports."""
+    """``fresh``: a group's freshness (data_processing.freshness), the same the metric reports; ``zone_of``: the
+    zone a group declares (``time_zone``)."""
 
     @app.get("/v1/feature-groups")
     @app.doc(tags=TAGS, summary="Registered feature groups with their freshness; q= searches.")
     def feature_groups() -> dict[str, Any]:
-        return {"feature_groups": list_groups(directory, request.args.get("q", ""), fresh)}
+        return {"feature_groups": list_groups(directory, request.args.get("q", ""), fresh, zone_of)}
 
     @app.get("/v1/feature-groups/<name>")
     @app.doc(tags=TAGS, summary="A group's schema, freshness and users.", responses=[200, 404])
     def feature_group(name: str) -> dict[str, Any]:
-        return describe_group(directory, name, fresh)
+        return describe_group(directory, name, fresh, zone_of)
 
     @app.get("/v1/features/<path:expression>")
     @app.doc(tags=TAGS, summary="A feature (@group:feature) and who uses it.", responses=[200, 400, 404])

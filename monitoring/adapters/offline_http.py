@@ -26,7 +26,9 @@ class HttpFeatureGroups(FeatureGroups):
             return None
         response.raise_for_status()
         body = response.json()
-        return GroupInfo(name, str(body["table"]), str(body["entity"]), str(body["nominal_time"]))
+        zone = body.get("time_zone")
+        return GroupInfo(name, str(body["table"]), str(body["entity"]), str(body["nominal_time"]),
+                         str(zone) if zone else None)  # fmt: skip
 
 
 class HttpOfflineFeatures(OfflineFeatures):
@@ -39,6 +41,8 @@ class HttpOfflineFeatures(OfflineFeatures):
         pairs: list[tuple[str, str | int | float | bool | None]] = [
             ("key", group.entity), ("time", group.time), ("columns", ",".join(features))
         ]  # fmt: skip
+        if group.time_zone:  # the table's times are that zone's wall clock: the lake reads each instant on it
+            pairs.append(("zone", group.time_zone))
         params = httpx.QueryParams(pairs + [("at", f"{ident}@{at}") for ident, at in wanted])
         response = self._client.get(f"/v1/tables/{quote(group.table, safe='')}/as-of", params=params)
         response.raise_for_status()

@@ -153,6 +153,7 @@ class GroupInfo:
     table: str  # the offline table, e.g. features.restaurant_stats
     entity: str  # its key column, e.g. restaurant_id
     time: str  # its nominal time column, e.g. feature_time
+    time_zone: str | None = None  # the wall clock of that column's zone-less times (None: UTC, the lake's default)
 
 
 @dataclass(frozen=True, slots=True)

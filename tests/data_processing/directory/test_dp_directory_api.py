@@ -200,3 +200,23 @@ def test_unknown_and_malformed_names(client: FlaskClient) -> None:
     assert client.get("/v1/features/@restaurant_stats:nope").get_json()["error"]["code"] == "unknown_feature"
     bad = client.get("/v1/features/restaurant_stats.nope")
     assert (bad.status_code, bad.get_json()["error"]["field"]) == (400, "feature")
+
+
+def test_a_group_says_the_zone_of_its_times_and_the_skew_monitor_reads_it(groups_dir: Path,
+                                                                          app_settings: Settings) -> None:  # fmt: skip
+    """Readers of a group's offline table (the skew monitor's point-in-time read) need the wall clock of its times."""
+    import httpx
+
+    from monitoring.adapters.offline_http import HttpFeatureGroups
+    from tests.data_processing.directory.groups import edit_yaml
+
+    edit_yaml(groups_dir / "restaurant_stats.yaml", time_zone="America/Chicago")
+    app = create_app(app_settings, online_store=InMemoryOnlineStore(), inference_engine=RecordingInferenceEngine())
+    client = as_caller(app.test_client(), app_settings, OPERATOR)
+    for name in ("restaurant_stats", "restaurant_realtime"):
+        assert client.post("/v1/feature-groups", json={"path": f"{name}.yaml"}).status_code == 201
+    assert client.get("/v1/feature-groups/restaurant_stats").get_json()["time_zone"] == "America/Chicago"
+    listed = {g["name"]: g["time_zone"] for g in client.get("/v1/feature-groups").get_json()["feature_groups"]}
+    assert listed == {"restaurant_stats": "America/Chicago", "restaurant_realtime": "UTC"}
+    group = HttpFeatureGroups("http://dp", transport=httpx.WSGITransport(app=app)).group("restaurant_stats")
+    assert group is not None and group.time_zone == "America/Chicago" and group.table == "features.restaurant_stats"
