@@ -19,6 +19,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from monitoring.domain.judgement import (
     DRIFT,
@@ -41,7 +42,7 @@ from monitoring.domain.windows import TRENDS, WINDOWS, RollingWindows, Trend, Wi
 from monitoring.ports import DataRecorder, EventSource, FeatureGroups, LakeChecks, OfflineFeatures, ReferenceSource
 from strata_kernel.contracts.events import EventShape, InvalidEvent, PredictionLogged
 from strata_kernel.contracts.prediction import NOMINAL_TIME_KEY
-from strata_kernel.profiles.model import TableProfile
+from strata_kernel.profiles.model import CATEGORICAL, NUMERIC, TableProfile
 from strata_kernel.profiles.reference import ReferenceProfile
 
 log = logging.getLogger(__name__)
@@ -308,8 +309,9 @@ class LakeCheckMonitor:
 
 @dataclass
 class _Pairs:
-    online: deque[float]
-    offline: deque[float]
+    kind: str  # NUMERIC or CATEGORICAL: the kind of the feature's first pair (a pair of another kind is not kept)
+    online: deque[Any]
+    offline: deque[Any]
 
 
 class SkewMonitor:
@@ -360,7 +362,7 @@ class SkewMonitor:
         for name, samples in by_group.items():
             self._compare(self._known[name], samples)  # type: ignore[arg-type]
         for (model, version, column), pairs in self._pairs.items():
-            reading = judge_skew(list(pairs.online), list(pairs.offline), self._policy)
+            reading = judge_skew(list(pairs.online), list(pairs.offline), self._policy, pairs.kind)
             self._recorder.skew(StreamLabels(self.component, Flow.RUNTIME, model, version), column, reading)
 
     def _stored_groups(self, instance: dict[str, object]) -> set[str]:
@@ -386,17 +388,28 @@ class SkewMonitor:
             return
         for (model, version, instance, _), row in zip(samples, rows, strict=False):
             for feature in features:
-                online, offline = instance.get(prefix + feature), row.get(feature)
-                if _number(online) and _number(offline):
-                    pairs = self._pairs_of(model, version, prefix + feature)
-                    pairs.online.append(float(online))  # type: ignore[arg-type]
-                    pairs.offline.append(float(offline))  # type: ignore[arg-type]
+                pair = _comparable(instance.get(prefix + feature), row.get(feature))
+                if pair is not None:
+                    kind, online, offline = pair
+                    pairs = self._pairs_of(model, version, prefix + feature, kind)
+                    if pairs.kind == kind:
+                        pairs.online.append(online)
+                        pairs.offline.append(offline)
 
-    def _pairs_of(self, model: str, version: str, column: str) -> _Pairs:
+    def _pairs_of(self, model: str, version: str, column: str, kind: str) -> _Pairs:
         key = (model, version, column)
         if key not in self._pairs:
-            self._pairs[key] = _Pairs(deque(maxlen=self._max_pairs), deque(maxlen=self._max_pairs))
+            self._pairs[key] = _Pairs(kind, deque(maxlen=self._max_pairs), deque(maxlen=self._max_pairs))
         return self._pairs[key]
+
+
+def _comparable(online: object, offline: object) -> tuple[str, Any, Any] | None:
+    """(kind, online, offline) when both values are numbers or both categories (text); None for a missing one."""
+    if _number(online) and _number(offline):
+        return NUMERIC, float(online), float(offline)  # type: ignore[arg-type]
+    if isinstance(online, str) and isinstance(offline, str):
+        return CATEGORICAL, online, offline
+    return None
 
 
 def _number(value: object) -> bool:

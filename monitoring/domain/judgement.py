@@ -18,7 +18,7 @@ is not news when it is missing in 8% of the requests): high when the window's ra
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from strata_kernel.profiles.compare import column_diff
@@ -168,19 +168,22 @@ class SkewReading:
 MIN_SKEW_PAIRS = 100
 
 
-def judge_skew(online: list[float], offline: list[float], policy: Policy) -> SkewReading:
-    """Online versus offline values of one feature (same entities, same times): the normed Wasserstein distance
-    of the two samples (the profile module's, on streamed sketches) and the share of pairs that differ."""
+def judge_skew(
+    online: Sequence[float | str], offline: Sequence[float | str], policy: Policy, kind: str = NUMERIC
+) -> SkewReading:
+    """Online versus offline values of one feature (same entities, same times): the distance of the two samples
+    (the profile module's, on streamed sketches: normed Wasserstein for a numeric feature, Jensen-Shannon of the
+    category shares for a categorical one) and the share of pairs that differ."""
     from strata_kernel.profiles.stream import StreamingColumn
 
     sides = []
     for values in (offline, online):
-        column = StreamingColumn("value", NUMERIC, SketchParams(kll_k=200))
+        column = StreamingColumn("value", kind, SketchParams(kll_k=200))
         for value in values:
             column.add(value)
         sides.append(column.finish())
     reference, current = sides
-    differ = sum(1 for a, b in zip(online, offline, strict=True) if abs(a - b) > 1e-6 * max(1.0, abs(b)))
+    differ = sum(1 for a, b in zip(online, offline, strict=True) if _differ(a, b))
     pairs = len(online)
     drift = Drift(None, False)
     if pairs and reference.present and current.present:
@@ -188,3 +191,9 @@ def judge_skew(online: list[float], offline: list[float], policy: Policy) -> Ske
         score = float(diff.drift) if diff.drift is not None else None
         drift = Drift(score, pairs >= MIN_SKEW_PAIRS and score is not None and score > policy.drift_threshold)
     return SkewReading(pairs, differ / pairs if pairs else 0.0, drift)
+
+
+def _differ(online: float | str, offline: float | str) -> bool:
+    if isinstance(online, str) or isinstance(offline, str):
+        return online != offline
+    return abs(online - offline) > 1e-6 * max(1.0, abs(offline))

@@ -395,6 +395,38 @@ def test_served_features_are_compared_with_their_offline_value(factor: float, de
     assert _value(registry, "skew_pairs", "data_processing", feature="order__n_items") is None
 
 
+class FakeCategoricalOffline(OfflineFeatures):
+    """The offline table of a group with a categorical feature: each restaurant's cuisine."""
+
+    def as_of(self, group: GroupInfo, wanted: list[tuple[str, str]], features: list[str]) -> list[dict[str, Any]]:
+        assert features == ["cuisine"]
+        return [{"id": ident, "at": at, "cuisine": _cuisine(ident)} for ident, at in wanted]
+
+
+def _cuisine(restaurant: str) -> str:
+    return ("pizza", "sushi", "tacos", "curry")[int(restaurant[1:]) % 4]
+
+
+@pytest.mark.parametrize(("stale", "detected"), [(False, 0), (True, 1)])
+def test_a_categorical_feature_served_from_another_computation_is_skew(stale: bool, detected: int) -> None:
+    """Categories are compared too (Jensen-Shannon distance of the shares, and the share of pairs that differ): an
+    online store loaded from an older mapping serves "pizza" for every restaurant whose offline value is another."""
+    groups, registry = FakeGroups(), CollectorRegistry()
+    recorder = PrometheusDataRecorder(registry, aspects=frozenset({MISSING}))
+    skew = SkewMonitor("data_processing", groups, FakeCategoricalOffline(), recorder, sample_every=1, batch=1000)
+    for event in _served(400):
+        instance = dict(event["instance"])
+        del instance["stats__avg_minutes"]
+        instance["stats__cuisine"] = "pizza" if stale else _cuisine(str(instance["restaurant_id"]))
+        skew.offer(PredictionLogged.from_wire({**event, "instance": instance}))
+    skew.evaluate()
+    labels = {"feature": "stats__cuisine"}
+    assert _value(registry, "skew_pairs", "data_processing", **labels) == 400
+    assert _value(registry, "skew_detected", "data_processing", **labels) == detected
+    assert _value(registry, "skew_mismatch_rate", "data_processing", **labels) == pytest.approx(0.75 if stale else 0.0,
+                                                                                                abs=0.01)  # fmt: skip
+
+
 def _feed_spread(monitor: PredictionMonitor, source: ListSource, rows: list[dict[str, Any]], start: float) -> None:
     """Rows spread evenly from ``start`` seconds before now to now (the stream's own event times)."""
     step = start / len(rows)
