@@ -104,7 +104,8 @@ class ProfileService:
         if previous is None or not added:
             return
         recent = [c.rows for c in self._repository.commits(planned.table) if c.version < planned.version]
-        findings = profile_findings(previous, merge_profiles(list(added.values())), recent)
+        findings = profile_findings(previous, merge_profiles(list(added.values())), recent,
+                                    judge_rows=not planned.continuous)  # fmt: skip
         self._checks.record(planned.table, planned.version, planned.run_id or "", findings, quarantined=False)
         for finding in findings:
             log.warning("%s v%d: %s %s", planned.table.qualified, planned.version, finding.reason, finding.detail)

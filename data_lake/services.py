@@ -91,6 +91,7 @@ class CatalogService:
         inputs: Sequence[str],
         caller: str | None = None,
         accept_schema_change: bool = False,
+        continuous: bool = False,
     ) -> CommitRequest:
         """Turn raw values into a valid request, or raise a 400 naming the first bad field.
 
@@ -111,6 +112,7 @@ class CatalogService:
             lineage=Lineage.of(job, inputs, caller),
             run_id=files[0].path.split("/")[3],
             accept_schema_change=accept_schema_change,
+            continuous=continuous,
         )
 
     def commit(self, request: CommitRequest) -> Committed:

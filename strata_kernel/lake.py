@@ -99,6 +99,7 @@ class LakeClient:
         job: str,
         inputs: Sequence[str],
         mode: str = "append",
+        continuous: bool = False,
     ) -> dict[str, Any]:
         """Write ``data`` partitioned by ``partition_column`` and commit it; returns the catalog's answer.
 
@@ -113,7 +114,8 @@ class LakeClient:
             partition_cols=[partition_column],
             basename_template=f"part-{run_id}-{{i}}.parquet",
         )
-        return self.commit_staged(table, staging, partition_column=partition_column, job=job, inputs=inputs, mode=mode)
+        return self.commit_staged(table, staging, partition_column=partition_column, job=job, inputs=inputs, mode=mode,
+                                  continuous=continuous)  # fmt: skip
 
     def commit_staged(
         self,
@@ -124,8 +126,10 @@ class LakeClient:
         job: str,
         inputs: Sequence[str],
         mode: str = "append",
+        continuous: bool = False,
     ) -> dict[str, Any]:
         """Commit the Hive-partitioned Parquet files of ``staging`` (the catalog moves them into the table).
+        ``continuous``: a stream's flush (see :class:`CommitRequest`).
 
         Works for files written by pyarrow or by Spark (``df.write.partitionBy(col).parquet(staging)``). Committing
         the same staging run again (a retry whose answer was lost) answers the version it already became.
@@ -146,9 +150,8 @@ class LakeClient:
                 StagedFile(str(source.relative_to(self.root)), partition_dir[len(prefix) :], metadata.num_rows)
             )
         try:
-            result = self.commit(
-                table, files, partition_column=partition_column, schema=schema, job=job, inputs=inputs, mode=mode
-            )
+            result = self.commit(table, files, partition_column=partition_column, schema=schema, job=job, inputs=inputs,
+                                 mode=mode, continuous=continuous)  # fmt: skip
         except StrataError as exc:
             if exc.status < 500:  # refused: nothing of it may linger (on a 5xx the commit may have been recorded)
                 shutil.rmtree(staging, ignore_errors=True)
@@ -166,6 +169,7 @@ class LakeClient:
         job: str,
         inputs: Sequence[str],
         mode: str = "append",
+        continuous: bool = False,
     ) -> dict[str, Any]:
         columns = arrow_schema_to_columns(schema) if schema is not None else []
         request = CommitRequest(
@@ -175,6 +179,7 @@ class LakeClient:
             job=job,
             mode=mode,
             inputs=tuple(inputs),
+            continuous=continuous,
         )
         answer = self._catalog.post(f"/v1/tables/{table}/commits", request.to_wire())
         return CommitAnswer.from_wire(answer).to_wire()

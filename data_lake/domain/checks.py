@@ -69,9 +69,13 @@ def schema_findings(table: Sequence[Column], commit: Sequence[Column], partition
     return findings
 
 
-def profile_findings(previous: TableProfile, commit: TableProfile, recent_rows: Sequence[int]) -> list[Finding]:
-    """How the commit's own rows differ from the table's previous version and its recent commits."""
-    findings = _row_count(commit.rows, recent_rows[-RECENT_COMMITS:])
+def profile_findings(
+    previous: TableProfile, commit: TableProfile, recent_rows: Sequence[int], *, judge_rows: bool = True
+) -> list[Finding]:
+    """How the commit's own rows differ from the table's previous version and its recent commits. ``judge_rows``
+    False: a continuous writer's commit, whose size is its flush timing's (a stream catching up after a restart
+    flushes thousands of rows, then tens), is not judged by its row count."""
+    findings = _row_count(commit.rows, recent_rows[-RECENT_COMMITS:]) if judge_rows else []
     if commit.rows < MIN_ROWS:
         return findings
     for column in commit.columns:

@@ -90,6 +90,8 @@ class CommitRequest:
     run_id: str  # the staging run every file comes from: a retried commit of the same run is recorded once
     #: the writer knows its files lack columns of the table and wants them in anyway (releases a quarantine)
     accept_schema_change: bool = False
+    #: a stream's flush: its size is the writer's flush timing (the row-count check does not judge it)
+    continuous: bool = False
 
     @property
     def rows(self) -> int:
@@ -202,6 +204,7 @@ class PlannedCommit:
     table_rows: int  # rows of the table after it
     at: datetime
     run_id: str | None = None
+    continuous: bool = False
 
 
 def plan_commit(current: TableSnapshot | None, request: CommitRequest, at: datetime) -> PlannedCommit:
@@ -234,6 +237,7 @@ def plan_commit(current: TableSnapshot | None, request: CommitRequest, at: datet
         table_rows=sum(file.rows for file in kept) + request.rows,
         at=at,
         run_id=request.run_id,
+        continuous=request.continuous,
     )
 
 

@@ -65,6 +65,11 @@ class CommitIn(Schema):
             "columns of the table (otherwise it is quarantined: 409 commit_quarantined)."
         },
     )
+    continuous = Boolean(
+        load_default=False,
+        metadata={"description": "A continuous writer's commit (a stream's flush): its size follows the writer's "
+                  "flush timing, so the row-count check does not judge it."},
+    )  # fmt: skip
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
@@ -110,6 +115,7 @@ def _register_routes(app: APIFlask, service: CatalogService) -> None:
             inputs=list(wire.inputs),
             caller=g.get("strata_caller"),
             accept_schema_change=wire.accept_schema_change,
+            continuous=wire.continuous,
         )
         committed = service.commit(request)
         return commit_view(committed), 200 if committed.replayed else 201

@@ -68,7 +68,8 @@ class LakeSink:
         table = rows_to_arrow(self._group, rows)
         template = f"part-{run_id}-{{i}}.parquet"
         pq.write_to_dataset(table, str(staging), partition_cols=[PARTITION_COLUMN], basename_template=template)
-        self._lake.commit_staged(self._group.table, staging, partition_column=PARTITION_COLUMN, job=job, inputs=inputs)
+        self._lake.commit_staged(self._group.table, staging, partition_column=PARTITION_COLUMN, job=job, inputs=inputs,
+                                 continuous=True)  # fmt: skip
 
     def _check_catalog(self) -> None:
         """Fail before writing files when the catalog is down (the flush is retried later)."""

@@ -61,8 +61,11 @@ class CommitRequest:
     inputs: tuple[str, ...] = ()
     #: take files that lack columns of the table (otherwise the catalog quarantines the commit)
     accept_schema_change: bool = False
+    #: a continuous writer's commit (a stream's flush): its size follows the writer's flush timing, not the data,
+    #: so the catalog's row-count check does not judge it (its columns are checked as any commit's)
+    continuous: bool = False
 
-    FIELDS = ("partition_column", "schema", "files", "mode", "job", "inputs", "accept_schema_change")
+    FIELDS = ("partition_column", "schema", "files", "mode", "job", "inputs", "accept_schema_change", "continuous")
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -73,6 +76,7 @@ class CommitRequest:
             "job": self.job,
             "inputs": list(self.inputs),
             "accept_schema_change": self.accept_schema_change,
+            "continuous": self.continuous,
         }
 
     @classmethod
@@ -81,9 +85,10 @@ class CommitRequest:
         inputs = item.get("inputs", [])
         if not isinstance(inputs, list) or not all(isinstance(name, str) for name in inputs):
             raise InvalidPayload("inputs must be a list of table names", field="inputs")
-        accept = item.get("accept_schema_change", False)
-        if not isinstance(accept, bool):
-            raise InvalidPayload("accept_schema_change must be true or false", field="accept_schema_change")
+        accept, continuous = item.get("accept_schema_change", False), item.get("continuous", False)
+        for name, value in (("accept_schema_change", accept), ("continuous", continuous)):
+            if not isinstance(value, bool):
+                raise InvalidPayload(f"{name} must be true or false", field=name)
         columns, files = _list(item.get("schema"), "schema"), _list(item.get("files"), "files")
         return cls(
             partition_column=_text(item.get("partition_column"), "partition_column"),
@@ -93,6 +98,7 @@ class CommitRequest:
             mode=_text(item.get("mode", APPEND), "mode"),
             inputs=tuple(inputs),
             accept_schema_change=accept,
+            continuous=continuous,
         )
 
 

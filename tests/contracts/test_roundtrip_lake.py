@@ -59,7 +59,8 @@ def test_what_a_writer_commits_is_what_the_catalog_records_and_its_answer_is_wha
 def test_the_catalogs_route_documents_the_contracts_fields() -> None:
     assert set(CommitIn().fields) == set(CommitRequest.FIELDS)
     request = CommitRequest("day", (Column("order_id", "string"),), (StagedFile("p/t/_staging/r/day=1/f.parquet",
-                            "1", 2),), job="j", inputs=("raw.x",), accept_schema_change=True)  # fmt: skip
+                            "1", 2),), job="j", inputs=("raw.x",), accept_schema_change=True,
+                            continuous=True)  # fmt: skip
     assert CommitIn().load(request.to_wire()) == request.to_wire()
     assert CommitRequest.from_wire(CommitIn().load(request.to_wire())) == request
 
@@ -73,6 +74,7 @@ def test_the_catalogs_route_documents_the_contracts_fields() -> None:
         ({"partition_column": "day", "schema": [{"name": "a"}], "files": [], "job": "j"}, "schema[0].type"),
         ({"schema": [], "files": [], "job": "j"}, "partition_column"),
         ({"partition_column": "day", "schema": [], "files": [], "job": "j", "inputs": [1]}, "inputs"),
+        ({"partition_column": "day", "schema": [], "files": [], "job": "j", "continuous": "yes"}, "continuous"),
     ],
 )  # fmt: skip
 def test_a_commit_that_breaks_the_contract_is_a_400_naming_the_field(body: dict[str, Any], field: str) -> None:

@@ -237,6 +237,23 @@ def test_each_commit_is_checked_against_the_recent_profile(client: FlaskClient, 
     assert len(client.get(f"/v1/commit-checks?after={first}").json["checks"]) == 2
 
 
+@pytest.mark.parametrize(("continuous", "flagged"), [(True, set()), (False, {(4, "row_count"), (5, "row_count")})])
+def test_a_streams_catch_up_flushes_are_not_judged_by_their_row_count(
+    client: FlaskClient, lake: LakeClient, continuous: bool, flagged: set[tuple[int, str]]
+) -> None:
+    """A stream worker restarting catches up its backlog in full flushes, then flushes what arrives every few
+    seconds: 900, 900, 900 rows, then 40 and 25. Those sizes are its flush timing, not news about the data; the same
+    commits from a batch writer are (a day with 40 orders where there were 900)."""
+    for index, (date, rows) in enumerate((("2026-11-01", 900), ("2026-11-02", 900), ("2026-11-03", 900),
+                                          ("2026-11-04", 40), ("2026-11-04", 25))):  # fmt: skip
+        batch = day(date, n=rows, seed=index)
+        batch = batch.set_column(0, "order_id", pa.array([f"o-{index}-{i}" for i in range(rows)]))
+        lake.write_arrow("processed.orders", batch, partition_column="nominal_date", job="test",
+                         inputs=["raw.order_placed@v1"], continuous=continuous)  # fmt: skip
+    found = {(c["version"], c["reason"]) for c in client.get("/v1/commit-checks").json["checks"]}
+    assert found == flagged
+
+
 def test_a_point_in_time_read_gives_the_latest_row_at_or_before_each_instant(client: FlaskClient, lake: LakeClient,
                                                                              app: Any) -> None:  # fmt: skip
     """The offline value of a feature for an entity at a time (what the skew monitor compares online values with)."""

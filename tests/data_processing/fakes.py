@@ -57,7 +57,8 @@ class FakeCatalog:
             rows += previous["rows"]
         version = (previous["version"] if previous else 0) + 1
         commits = [*(previous["commits"] if previous else []), {"version": version, "job": body["job"],
-                   "inputs": body["inputs"], "mode": body["mode"], "rows": rows}]  # fmt: skip
+                   "inputs": body["inputs"], "mode": body["mode"], "rows": rows,
+                   "continuous": body.get("continuous", False)}]  # fmt: skip
         files = [f["path"] for f in body["files"]] + ([] if body["mode"] == "overwrite" or not previous
                                                        else previous["_files"])  # fmt: skip
         self.tables[name] = {"name": name, "zone": zone, "location": f"{zone}/{short}", "schema": body["schema"],
