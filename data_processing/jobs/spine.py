@@ -37,7 +37,11 @@ def read_spine(spine: Spine, infos: Sequence[TableInfo]) -> pa.Table:
             result = con.sql(sql).arrow()
         except duckdb.Error as exc:
             raise InvalidJoin(f"spine query failed: {str(exc).splitlines()[0]}", field="spine.query") from exc
-    return result if isinstance(result, pa.Table) else result.read_all()
+    table = result if isinstance(result, pa.Table) else result.read_all()
+    if table.num_rows == 0:  # said here: an empty training set would fail later as a commit without files
+        what = "its query selected" if spine.query is not None else f"{spine.table} holds"
+        raise InvalidJoin(f"the spine is empty: {what} no rows (nothing to train on)", field="spine")
+    return table
 
 
 def prepare_spine(spine: pa.Table, spec: ModelSpec) -> pa.Table:

@@ -27,13 +27,15 @@ COUNT = "@restaurant_stats:order_count_7d"
 
 
 def _orders() -> pa.Table:
-    placed = [datetime(2025, 1, 10, 12), datetime(2025, 1, 10, 19)]
+    # o-0 opens the history 9 days earlier: ETD's burn-in week (never trained on)
+    placed = [datetime(2025, 1, 1, 12), datetime(2025, 1, 10, 12), datetime(2025, 1, 10, 19)]
+    delivered = [datetime(2025, 1, 1, 12, 30), datetime(2025, 1, 10, 12, 40), datetime(2025, 1, 10, 19, 30)]
     return pa.table({
-        "order_id": ["o-1", "o-2"], "restaurant_id": ["r-1", "r-2"], "city_id": ["c-1", "c-1"],
-        "country_code": ["ES", "ES"], "placed_at": pa.array(placed, pa.timestamp("us")),
-        "delivered_at": pa.array([datetime(2025, 1, 10, 12, 40), datetime(2025, 1, 10, 19, 30)], pa.timestamp("us")),
-        "n_items": [2, 1], "subtotal": [20.0, 9.5], "prep_minutes": [12.0, 8.0], "delivery_minutes": [40.0, 30.0],
-        "nominal_date": ["2025-01-10", "2025-01-10"],
+        "order_id": ["o-0", "o-1", "o-2"], "restaurant_id": ["r-1", "r-1", "r-2"], "city_id": ["c-1"] * 3,
+        "country_code": ["ES"] * 3, "placed_at": pa.array(placed, pa.timestamp("us")),
+        "delivered_at": pa.array(delivered, pa.timestamp("us")),
+        "n_items": [1, 2, 1], "subtotal": [12.0, 20.0, 9.5], "prep_minutes": [9.0, 12.0, 8.0],
+        "delivery_minutes": [30.0, 40.0, 30.0], "nominal_date": ["2025-01-01", "2025-01-10", "2025-01-10"],
     })  # fmt: skip
 
 

@@ -99,17 +99,18 @@ def test_a_local_time_spine_against_utc_features_gets_the_oracles_answer(spark: 
 
 
 def _seed(client: LakeClient) -> None:
-    placed = [datetime(2025, 1, 10, 8) + timedelta(hours=5 * i) for i in range(12)]
+    # the history starts 10 days before the 12 orders trained on: its first week is ETD's burn-in (never trained on)
+    placed = [datetime(2024, 12, 31, 8)] + [datetime(2025, 1, 10, 8) + timedelta(hours=5 * i) for i in range(12)]
     orders = pa.table(
         {
-            "order_id": [f"o-{i}" for i in range(12)],
-            "restaurant_id": [f"r-{i % 3}" for i in range(12)],
-            "city_id": ["c-1"] * 12,
-            "country_code": ["ES"] * 12,
+            "order_id": ["o-early"] + [f"o-{i}" for i in range(12)],
+            "restaurant_id": ["r-0"] + [f"r-{i % 3}" for i in range(12)],
+            "city_id": ["c-1"] * 13,
+            "country_code": ["ES"] * 13,
             "placed_at": pa.array(placed, pa.timestamp("us")),
-            "n_items": pa.array([1 + i % 4 for i in range(12)], pa.int64()),
-            "subtotal": [9.5 + i for i in range(12)],
-            "delivery_minutes": [25.0 + i for i in range(12)],
+            "n_items": pa.array([1] + [1 + i % 4 for i in range(12)], pa.int64()),
+            "subtotal": [9.5] + [9.5 + i for i in range(12)],
+            "delivery_minutes": [25.0] + [25.0 + i for i in range(12)],
             "nominal_date": [p.date().isoformat() for p in placed],
         }
     )

@@ -65,3 +65,17 @@ def test_a_query_cannot_read_files_and_a_naive_time_needs_its_zone(tmp_path: Pat
     missing = _spec({"table": "raw.trips", "id": "trip_id", "time": "started_at", "time_zone": "UTC"})
     with pytest.raises(InvalidJoin, match=r"has no column\(s\) station_id"):
         prepare_spine(read_spine(missing.spine, infos[:1]).drop_columns(["station_id"]), missing)
+
+
+def test_a_burn_in_that_leaves_nothing_says_so(tmp_path: Path) -> None:
+    """ETD's spine skips the data's first 7 days (a burn-in): on a shorter history the training set would be empty,
+    which is said plainly instead of failing later as a commit without files."""
+    infos = _lake(tmp_path)
+    burn_in = "SELECT * FROM raw.trips WHERE started_at >= (SELECT min(started_at) FROM raw.trips) + INTERVAL 7 DAY"
+    spec = _spec({"query": burn_in, "id": "trip_id", "time": "started_at", "time_zone": "UTC"})
+    with pytest.raises(InvalidJoin, match=r"the spine is empty: its query selected no rows") as refused:
+        read_spine(spec.spine, infos[:1])
+    assert refused.value.field == "spine"
+    nine_hours = _spec({**{"query": burn_in.replace("7 DAY", "9 HOUR")}, "id": "trip_id", "time": "started_at",
+                        "time_zone": "UTC"})  # fmt: skip
+    assert read_spine(nine_hours.spine, infos[:1]).column("trip_id").to_pylist() == ["t-3"]
