@@ -13,11 +13,13 @@ export DO_NOT_TRACK := true
 
 .PHONY: install monitoring-tools run demo test lint unit integration e2e lock bench clean
 
+# --compile-bytecode: uv writes no .pyc by default and PYTHONDONTWRITEBYTECODE keeps Python from caching them, so
+# every start compiled its libraries from source (`strata rollback`: 0.9 s CPU without, 0.35 s with)
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(VENV)/bin/pip install -q uv==0.13.8
-	$(UV) pip sync --python $(PY) -q --require-hashes requirements.lock
-	$(UV) pip install --python $(PY) -q --no-deps -e .
+	$(UV) pip sync --python $(PY) -q --require-hashes --compile-bytecode requirements.lock
+	$(UV) pip install --python $(PY) -q --no-deps --compile-bytecode -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
