@@ -3,7 +3,9 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | md5sum | cut -c1-12)
+# how the venv is installed is part of the stamp: a venv installed another way is installed again
+INSTALL_FLAGS := --compile-bytecode
+STAMP := $(VENV)/.installed-$(shell (cat pyproject.toml requirements.lock; echo $(INSTALL_FLAGS)) | md5sum | cut -c1-12)
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 export SPARK_LOCAL_IP := 127.0.0.1
@@ -18,8 +20,8 @@ export DO_NOT_TRACK := true
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(VENV)/bin/pip install -q uv==0.13.8
-	$(UV) pip sync --python $(PY) -q --require-hashes --compile-bytecode requirements.lock
-	$(UV) pip install --python $(PY) -q --no-deps --compile-bytecode -e .
+	$(UV) pip sync --python $(PY) -q --require-hashes $(INSTALL_FLAGS) requirements.lock
+	$(UV) pip install --python $(PY) -q --no-deps $(INSTALL_FLAGS) -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
