@@ -4,7 +4,8 @@
    its provenance (the engine's ``version-info``);
 2. a scratch git worktree at the recorded commit under ``<var_dir>/reproduce/``, with this repository's DVC cache
    and remote (an old commit may configure no remote, or one relative to itself; its objects may be only in the
-   remote): ``dvc fetch`` + ``dvc checkout`` of that commit's data, whatever is missing is rebuilt by ``dvc repro``;
+   remote): ``dvc fetch`` + ``dvc checkout`` of that commit's data, whatever is missing is rebuilt by ``dvc repro``
+   of the stages the training stage reads;
 3. the training stage forced (``dvc repro --force --single-item``), with the commit's own code (PYTHONPATH), into
    the scratch registry;
 4. ``inference_engine compare``: bytes identical / predictions identical on the version's sample / different, why;
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from rich.console import Console
 
 from strata_cli.devflow import child_env
@@ -74,7 +76,12 @@ def reproduce(
             raise ReproduceFailed(f"commit {commit[:10]} of {model} v{version} has no dvc.yaml (it predates it)")
         _use_recorded_lock(scratch, info.get("dvc_lock"), tags.get("provenance.dvc_lock"), console)
         _step(console, f"DVC data of {commit[:10]} (fetch + checkout)", lambda: _restore_data(repo, scratch, stage))
-        _step(console, f"rebuild upstream stages of {stage} (dvc repro)", lambda: _dvc(scratch, "repro", stage))
+        # only the stages before it: `dvc repro STAGE` would also train whenever the recorded lock differs from
+        # the commit's metrics file (it always does), and the forced run below trained a second time
+        upstream = upstream_stages(scratch.root / "dvc.yaml", stage)
+        if upstream:
+            _step(console, f"rebuild what {stage} reads ({', '.join(upstream)}: dvc repro)",
+                  lambda: _dvc(scratch, "repro", *upstream))  # fmt: skip
         # the training itself always runs again (an up-to-date stage would otherwise be skipped)
         _step(console, f"train {model} again ({stage})", lambda: _dvc(scratch, "repro", "--force", "-s", stage))
         verdict = engine(settings, "compare", model, "--version", str(version), "--rebuilt-var", str(scratch.var))
@@ -82,6 +89,21 @@ def reproduce(
             verdict["adopted"] = engine(settings, "adopt", model, "--reproduces", str(version), "--rebuilt-var",
                                         str(scratch.var))  # fmt: skip
         return verdict
+
+
+def upstream_stages(dvc_yaml: Path, stage: str) -> list[str]:
+    """The stages whose outputs ``stage`` depends on (`dvc repro` of them brings back everything before it)."""
+    stages: dict[str, dict[str, Any]] = (yaml.safe_load(dvc_yaml.read_text()) or {}).get("stages") or {}
+    if stage not in stages:
+        raise ReproduceFailed(f"{dvc_yaml.name} of that commit has no stage {stage}")
+    deps = set(_paths(stages[stage].get("deps", [])))
+    return [name for name, spec in stages.items() if name != stage and deps & set(_paths(spec.get("outs", [])))]
+
+
+def _paths(entries: list[str | dict[str, Any]]) -> Iterator[str]:
+    """Paths of a dvc.yaml list: an entry is a path or ``{path: options}``."""
+    for entry in entries:
+        yield from ([entry] if isinstance(entry, str) else entry)
 
 
 def engine(settings: Settings, *args: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from strata_cli.main import app
+from strata_cli.reproduce import upstream_stages
 
 
 @pytest.mark.parametrize(
@@ -33,3 +34,9 @@ def test_deploy_without_an_operator_token_is_refused_before_rebuilding(tmp_path:
 
     assert result.exit_code == 2 and "no operator token" in result.output
     assert not (tmp_path / "reproduce").exists()
+
+
+@pytest.mark.parametrize(("stage", "before"), [("train_etd", ["training_set"]), ("train_helpbot", ["help_text"])])
+def test_the_rebuild_brings_back_what_the_training_reads_without_training_twice(stage: str, before: list[str]) -> None:
+    # the training stage itself is run once, forced, after them
+    assert upstream_stages(Path(__file__).parents[2] / "dvc.yaml", stage) == before
