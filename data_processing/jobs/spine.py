@@ -4,7 +4,8 @@ The query runs in DuckDB over Arrow datasets of the committed files of the table
 schema ``raw``, view ``trips``), with DuckDB's own file access switched off and locked before it runs, so a
 declaration cannot read or write anything but those tables. The spine is then checked against the declaration:
 every column it names exists with a usable type, and the nominal time becomes instants (its declared zone reads
-wall-clock values stored without one).
+wall-clock values stored without one). A declared burn-in leaves out the spine's first days, counted from its
+earliest nominal time, whatever the table or query.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def read_spine(spine: Spine, infos: Sequence[TableInfo]) -> pa.Table:
             con.execute(f'CREATE VIEW "{zone}"."{name}" AS SELECT * FROM "_{zone}_{name}"')
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
-        sql = spine.query if spine.query is not None else f"SELECT * FROM {spine.table}"
+        sql = _burnt_in(spine, spine.query if spine.query is not None else f"SELECT * FROM {spine.table}")
         try:
             result = con.sql(sql).arrow()
         except duckdb.Error as exc:
@@ -42,6 +43,15 @@ def read_spine(spine: Spine, infos: Sequence[TableInfo]) -> pa.Table:
         what = "its query selected" if spine.query is not None else f"{spine.table} holds"
         raise InvalidJoin(f"the spine is empty: {what} no rows (nothing to train on)", field="spine")
     return table
+
+
+def _burnt_in(spine: Spine, sql: str) -> str:
+    """The spine's rows after its burn-in (the declared names are checked identifiers, the days an integer)."""
+    if spine.burn_in_days == 0:
+        return sql
+    time = f'"{spine.time}"'
+    return (f"WITH _spine AS ({sql}) SELECT * FROM _spine "
+            f"WHERE {time} >= (SELECT min({time}) FROM _spine) + INTERVAL {spine.burn_in_days} DAY")  # fmt: skip
 
 
 def prepare_spine(spine: pa.Table, spec: ModelSpec) -> pa.Table:

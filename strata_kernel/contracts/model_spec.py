@@ -3,7 +3,9 @@
 One file says everything a team decides about a model, and nothing about how Strata computes it:
 
 * the **spine** — a lake table or a read-only query over lake tables — with its row ``id``, its nominal ``time``
-  column and the ``time_zone`` of that column's wall-clock values (required when they are stored without one);
+  column, the ``time_zone`` of that column's wall-clock values (required when they are stored without one) and
+  its ``burn_in`` (the first N days of the spine's nominal time are never trained on: windowed features are still
+  filling there, which no served request sees);
 * the **entities** the features are looked up by (each feature group's entity must be one of them) and the
   **context** a caller sends at serving time (typed fields; ``hour_of_day`` / ``day_of_week`` of the nominal time,
   in its zone, come free), under a name (``@order:n_items``);
@@ -60,6 +62,8 @@ class Spine:
     id: str
     time: str
     time_zone: str | None
+    #: the first N days (from the spine's earliest nominal time) the training set leaves out
+    burn_in_days: int = 0
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -221,7 +225,8 @@ class _Reader:
             except InvalidTimeColumn as exc:
                 raise self.fail("spine.time_zone", exc.message.split(": ", 1)[-1]) from None
         return Spine(table, query, self.name("id", spine.get("id"), "spine.id"),
-                     self.name("time", spine.get("time"), "spine.time"), zone)  # fmt: skip
+                     self.name("time", spine.get("time"), "spine.time"), zone,
+                     self.days(spine.get("burn_in", "0d"), "spine.burn_in", least=0))  # fmt: skip
 
     def context(self) -> tuple[str, tuple[ContextField, ...]]:
         context = self.data.get("context") or {}
@@ -254,10 +259,12 @@ class _Reader:
         return tuple(dict(item) for item in items)
 
     def holdout(self) -> int:
-        value = self.data.get("holdout", "7d")
+        return self.days(self.data.get("holdout", "7d"), "holdout", least=1)
+
+    def days(self, value: Any, where: str, *, least: int) -> int:
         match = _DAYS.match(str(value).strip())
-        if match is None or int(match.group(1)) < 1:
-            raise self.fail("holdout", f"{value!r} must be a number of whole days like '7d'")
+        if match is None or int(match.group(1)) < least:
+            raise self.fail(where, f"{value!r} must be a number of whole days like '7d'")
         return int(match.group(1))
 
     def partitioning(self) -> Partitioning | None:

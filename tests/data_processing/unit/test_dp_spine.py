@@ -10,7 +10,7 @@ import pytest
 
 from data_processing.errors import InvalidJoin
 from data_processing.jobs.spine import prepare_spine, read_spine
-from strata_kernel.contracts.model_spec import ModelSpec, Spine
+from strata_kernel.contracts.model_spec import InvalidModelSpec, ModelSpec, Spine
 from strata_kernel.contracts.time_zones import NaiveTimeColumn
 from tests.data_processing.fakes import fake_lake
 
@@ -67,15 +67,36 @@ def test_a_query_cannot_read_files_and_a_naive_time_needs_its_zone(tmp_path: Pat
         prepare_spine(read_spine(missing.spine, infos[:1]).drop_columns(["station_id"]), missing)
 
 
-def test_a_burn_in_that_leaves_nothing_says_so(tmp_path: Path) -> None:
-    """ETD's spine skips the data's first 7 days (a burn-in): on a shorter history the training set would be empty,
-    which is said plainly instead of failing later as a commit without files."""
+def test_a_declared_burn_in_leaves_out_the_spines_first_days_and_an_empty_result_says_so(tmp_path: Path) -> None:
+    """``spine.burn_in`` drops the rows of the first N days from the earliest nominal time, for a table or a query
+    alike (windowed features are still filling there); a burn-in that leaves nothing is said in one line."""
     infos = _lake(tmp_path)
-    burn_in = "SELECT * FROM raw.trips WHERE started_at >= (SELECT min(started_at) FROM raw.trips) + INTERVAL 7 DAY"
-    spec = _spec({"query": burn_in, "id": "trip_id", "time": "started_at", "time_zone": "UTC"})
-    with pytest.raises(InvalidJoin, match=r"the spine is empty: its query selected no rows") as refused:
-        read_spine(spec.spine, infos[:1])
+    table = _spec({"table": "raw.trips", "id": "trip_id", "time": "started_at", "time_zone": "UTC", "burn_in": "0d"})
+    assert read_spine(table.spine, infos[:1]).num_rows == 3
+    with pytest.raises(InvalidJoin, match=r"the spine is empty: raw\.trips holds no rows") as refused:
+        read_spine(_spec({**{"table": "raw.trips", "id": "trip_id", "time": "started_at"}, "burn_in": "7d"}).spine,
+                   infos[:1])  # fmt: skip
     assert refused.value.field == "spine"
-    nine_hours = _spec({**{"query": burn_in.replace("7 DAY", "9 HOUR")}, "id": "trip_id", "time": "started_at",
-                        "time_zone": "UTC"})  # fmt: skip
-    assert read_spine(nine_hours.spine, infos[:1]).column("trip_id").to_pylist() == ["t-3"]
+    # the trips span 10 hours: a 1-day burn-in leaves none; the same from a query, which filters first
+    query = _spec({"query": "SELECT * FROM raw.trips WHERE minutes < 20", "id": "trip_id", "time": "started_at",
+                   "burn_in": "1d"})  # fmt: skip
+    with pytest.raises(InvalidJoin, match=r"its query selected no rows"):
+        read_spine(query.spine, infos[:1])
+
+
+def test_a_burn_in_counts_from_the_earliest_nominal_time(tmp_path: Path) -> None:
+    lake, _ = fake_lake(tmp_path / "lake")
+    days = pa.table({"trip_id": [f"t-{d}" for d in range(1, 11)], "station_id": ["s-1"] * 10,
+                     "started_at": pa.array([datetime(2025, 3, d, 12) for d in range(1, 11)], pa.timestamp("us")),
+                     "minutes": [10.0] * 10, "nominal_date": [f"2025-03-{d:02}" for d in range(1, 11)]})  # fmt: skip
+    lake.write_arrow("raw.trips", days, partition_column="nominal_date", job="seed", inputs=[])
+    spec = _spec({"table": "raw.trips", "id": "trip_id", "time": "started_at", "time_zone": "UTC", "burn_in": "7d"})
+    assert spec.spine.burn_in_days == 7
+    kept = prepare_spine(read_spine(spec.spine, [lake.table("raw.trips")]), spec)
+    assert sorted(kept.column("trip_id").to_pylist()) == ["t-10", "t-8", "t-9"]
+
+
+@pytest.mark.parametrize("value", ["7", "-1d", "1w", "1.5d"])
+def test_a_burn_in_must_be_whole_days(value: str) -> None:
+    with pytest.raises(InvalidModelSpec, match=r"trips\.yaml.*spine\.burn_in.*whole days"):
+        _spec({"table": "raw.trips", "id": "trip_id", "time": "started_at", "burn_in": value})
