@@ -133,7 +133,8 @@ def spark_training_set(
 ) -> dict[str, Any]:
     """Join on Spark, finish the columns with the shared numpy code, write + commit (overwrite)."""
     spec = model.spec
-    staged_spine = None if spec.spine.table is not None else lake.staging_dir(target, f"spine-{new_run_id()}")
+    plain_table = spec.spine.table is not None and spec.spine.burn_in_days == 0  # a burn-in filters like a query
+    staged_spine = None if plain_table else lake.staging_dir(target, f"spine-{new_run_id()}")
     try:
         spine = _spine_frame(spark, spec, spine_infos, staged_spine)
         items = [SparkGroupRows(group, read_table(spark, info)) for group, info in groups]
@@ -150,7 +151,7 @@ def spark_training_set(
 
 
 def _spine_frame(spark: SparkSession, spec: ModelSpec, infos: list[TableInfo], staging: Path | None) -> DataFrame:
-    """A table spine is read as is; a query runs once on DuckDB (read-only) and is staged for the executors."""
+    """A table spine is read as is; a query or a burn-in runs once on DuckDB (read-only), staged for the executors."""
     if staging is None:
         return read_table(spark, infos[0]).drop(infos[0].partition_column)
     import pyarrow.parquet as pq
