@@ -302,7 +302,12 @@ def test_python_image_installs_the_lock_then_the_project() -> None:
     dockerfile = (REPO / "deploy" / "Dockerfile").read_text()
     assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
     assert "default-jre-headless" in dockerfile
-    assert dockerfile.index("requirements.lock") < dockerfile.index("--no-deps .")
+    lines = dockerfile.splitlines()
+    lock = next(i for i, line in enumerate(lines) if "uv pip sync" in line and "requirements.lock" in line)
+    project = next(i for i, line in enumerate(lines) if "uv pip install" in line and "--no-deps" in line)
+    assert lock < project  # the locked libraries first, then the project without re-resolving them
+    # byte-compiled in the image: at run time (PYTHONDONTWRITEBYTECODE) every process would compile them again
+    assert "--compile-bytecode" in lines[lock] and "--compile-bytecode" in lines[project]
     assert compose()["x-strata-image"]["build"]["dockerfile"] == "deploy/Dockerfile"
 
 
