@@ -26,12 +26,14 @@ from data_processing.domain.online import FeatureValue
 from data_processing.models import DeclaredModel
 from data_processing.ports import InferenceEngine, OnlineStore
 from strata_kernel.contracts.prediction import NOMINAL_TIME_KEY
+from strata_kernel.contracts.schema_check import Violation
 from strata_kernel.contracts.serving import (
     FeatureRead,
     FeatureReadRequest,
     OnlinePredictRequest,
     OnlinePredictResponse,
     ServingInstance,
+    instance_violations,
     parse_instance,
 )
 from strata_kernel.contracts.time_zones import NaiveTimeColumn, aware
@@ -93,6 +95,10 @@ class ModelPredictor:
             nodes=[s.node for s in served] if any(s.node is not None for s in served) else None,
             route=first.route,
         )
+
+    def request_violations(self, request: OnlinePredictRequest) -> set[Violation]:
+        """Every field of the request's instances that breaks the declaration (for the schema monitor)."""
+        return {found for item in request.instances for found in instance_violations(item, self._spec)}
 
     def predict_instances(self, instances: Sequence[ServingInstance], routing_key: str | None) -> list[Served]:
         rows = self.lookup(instances)

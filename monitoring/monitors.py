@@ -36,20 +36,18 @@ from monitoring.domain.judgement import (
     streamed_kinds,
     training_range,
 )
-from monitoring.domain.schema import Violation, ViolationKind, schema_violations
+from monitoring.domain.schema import Violation, schema_violations
 from monitoring.domain.streams import Flow, StreamLabels
 from monitoring.domain.windows import TRENDS, WINDOWS, RollingWindows, Trend, Window, WindowView
 from monitoring.ports import DataRecorder, EventSource, FeatureGroups, LakeChecks, OfflineFeatures, ReferenceSource
 from strata_kernel.contracts.events import EventShape, InvalidEvent, PredictionLogged
 from strata_kernel.contracts.prediction import NOMINAL_TIME_KEY
+from strata_kernel.contracts.schema_check import BoundedFieldNames
 from strata_kernel.profiles.model import CATEGORICAL, NUMERIC, TableProfile
 from strata_kernel.profiles.reference import ReferenceProfile
 
 log = logging.getLogger(__name__)
 
-#: distinct unknown field names given their own series; more (a producer sending junk) count as one
-MAX_UNKNOWN_FIELDS = 20
-OTHER_FIELD = "(other)"
 REFERENCE_RETRY_SECONDS = 30.0
 
 
@@ -261,7 +259,7 @@ class SchemaMonitor:
     ) -> None:
         self.labels = StreamLabels(component, Flow.RUNTIME)
         self._shape, self._source, self._recorder, self._batch = shape, source, recorder, batch
-        self._unknown_seen: set[str] = set()
+        self._bounded = BoundedFieldNames()
 
     def consume(self) -> bool:
         values = self._source.poll(self._batch)
@@ -273,18 +271,6 @@ class SchemaMonitor:
         if values:
             self._source.commit()
         return len(values) >= self._batch
-
-    def _bounded(self, violations: list[Violation]) -> list[Violation]:
-        """Unknown field names come from the producer: only the first few get a series of their own."""
-        bounded = []
-        for violation in violations:
-            if violation.kind is ViolationKind.UNKNOWN and violation.field not in self._unknown_seen:
-                if len(self._unknown_seen) >= MAX_UNKNOWN_FIELDS:
-                    violation = Violation(OTHER_FIELD, ViolationKind.UNKNOWN)
-                else:
-                    self._unknown_seen.add(violation.field)
-            bounded.append(violation)
-        return bounded
 
 
 class LakeCheckMonitor:

@@ -9,6 +9,7 @@ from apiflask import APIFlask, Schema, fields
 from flask import request
 from prometheus_client import CollectorRegistry, Counter
 
+from data_processing.adapters.refused_requests import RefusedRequestFields
 from data_processing.bootstrap import Dependencies, bootstrap
 from data_processing.directory.usage import model_consumer
 from data_processing.domain.orders import parse_order
@@ -22,7 +23,13 @@ from strata_kernel import background
 from strata_kernel.access import callers
 from strata_kernel.contracts import headers
 from strata_kernel.contracts.auth import OPERATOR
-from strata_kernel.contracts.serving import FeatureReadRequest, OnlinePredictRequest
+from strata_kernel.contracts.etd import InvalidOrder, estimate_request_violations
+from strata_kernel.contracts.serving import (
+    FeatureReadRequest,
+    InvalidRequest,
+    OnlinePredictRequest,
+    envelope_violations,
+)
 from strata_kernel.errors import BadRequest
 from strata_kernel.logs import configure_logging
 from strata_kernel.metrics import metric_name
@@ -38,7 +45,9 @@ class EstimateIn(Schema):
     subtotal = fields.Float(required=True)
 
 
-def register_model_routes(app: APIFlask, models: ModelCatalog, deps: Dependencies) -> None:
+def register_model_routes(
+    app: APIFlask, models: ModelCatalog, deps: Dependencies, refused: RefusedRequestFields
+) -> None:
     """The generic online API of declared models (strata_kernel/contracts/serving.py)."""
     served = Counter(metric_name(COMPONENT, "model_predictions_total"), "Instances answered per declared model.",
                      ["model"], registry=deps.registry)  # fmt: skip
@@ -53,8 +62,17 @@ def register_model_routes(app: APIFlask, models: ModelCatalog, deps: Dependencie
         responses=[200, 400, 404, 503],
     )
     def predict(name: str) -> dict[str, Any]:
-        body = OnlinePredictRequest.from_wire(request.get_json(silent=True))
-        answer = models.predictor(name).predict(body, _routing_key())
+        predictor, raw = models.predictor(name), request.get_json(silent=True)
+        try:
+            body = OnlinePredictRequest.from_wire(raw)
+        except InvalidRequest:
+            refused.record(name, envelope_violations(raw))
+            raise
+        try:
+            answer = predictor.predict(body, _routing_key())
+        except InvalidRequest:
+            refused.record(name, predictor.request_violations(body))
+            raise
         served.labels(name).inc(len(answer.predictions))
         return answer.to_wire()
 
@@ -101,6 +119,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         callers=settings.caller_directory(),
     )
     estimator = runtime.estimator
+    refused = RefusedRequestFields(deps.registry)
 
     @app.post("/v1/etd/estimate")
     @callers("business_logic", OPERATOR)
@@ -112,9 +131,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         responses=[200, 400, 503],
     )
     def estimate(body: Any) -> dict[str, Any]:
-        return estimator.estimate(parse_order(request.get_json(silent=True))).to_wire()
+        raw = request.get_json(silent=True)
+        try:
+            order = parse_order(raw)
+        except InvalidOrder:
+            refused.record(settings.etd_model, estimate_request_violations(raw))
+            raise
+        return estimator.estimate(order).to_wire()
 
-    register_model_routes(app, runtime.models, deps)
+    register_model_routes(app, runtime.models, deps, refused)
 
     fresh = GroupFreshness(deps.online_store, zone_of=deps.feature_groups.declared_zone)
     register_directory_routes(app, directory, settings.resolved_feature_groups_dir(), fresh=fresh.of,

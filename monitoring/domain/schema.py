@@ -1,49 +1,33 @@
-"""Schema of what a component reads, checked field by field against the published contract.
+"""Schema of the events a component reads, checked field by field against the published contract.
 
 The contract (``strata_kernel.contracts.events``: an :class:`EventShape` per topic) names every field and how it
-is typed. A monitor tells three faults apart, per field, because they have different fixes: ``unknown`` (a field
-the contract does not have: a producer renamed or added one), ``missing`` (a required field absent or null: the
-rename's other half, or a broken producer) and ``retyped`` (present but of another type: "3" for 3, a number as
-text). The contract's own parser judges the type, so the monitor and the consumer never disagree.
+is typed; the kinds of fault and their counting are the kernel's (``strata_kernel.contracts.schema_check``), which
+data_processing uses for the request bodies it refuses, so both count alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import StrEnum
+from functools import cache, partial
 from typing import Any
 
-from strata_kernel.contracts.events import EventShape, InvalidEvent, parse_field
+from strata_kernel.contracts.events import EventShape, FieldKind, parse_field
+from strata_kernel.contracts.schema_check import FieldCheck, Violation, ViolationKind, field_violations
+
+__all__ = ["Violation", "ViolationKind", "schema_violations"]
 
 
-class ViolationKind(StrEnum):
-    UNKNOWN = "unknown"
-    MISSING = "missing"
-    RETYPED = "retyped"
+def _check(name: str, kind: FieldKind, nullable: bool, raw: Any) -> None:
+    if raw is None and nullable:
+        return
+    parse_field(name, kind, raw)
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
-    field: str
-    kind: ViolationKind
+@cache
+def _checks(shape: EventShape) -> dict[str, FieldCheck]:
+    return {name: partial(_check, name, kind, name in shape.nullable) for name, kind in shape.fields}
 
 
 def schema_violations(shape: EventShape, value: Any) -> list[Violation]:
     """Every field of ``value`` that breaks ``shape`` (empty for a conforming event); a non-object is one missing
     ``body``."""
-    if not isinstance(value, Mapping):
-        return [Violation("body", ViolationKind.MISSING)]
-    known = dict(shape.fields)
-    found = [Violation(str(name), ViolationKind.UNKNOWN) for name in value if name not in known]
-    for name, kind in shape.fields:
-        raw = value.get(name)
-        if raw is None:
-            if name not in shape.nullable:
-                found.append(Violation(name, ViolationKind.MISSING))
-            continue
-        try:
-            parse_field(name, kind, raw)
-        except InvalidEvent:
-            found.append(Violation(name, ViolationKind.RETYPED))
-    return found
+    return field_violations(value, shape.columns, _checks(shape))

@@ -5,11 +5,14 @@ Times are the city's local wall-clock time without a zone (the documented simpli
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from strata_kernel.contracts.headers import is_header_text
+from strata_kernel.contracts.schema_check import Violation, field_violations
 from strata_kernel.contracts.wire import InvalidPayload, is_finite_number, is_number
 from strata_kernel.errors import BadRequest
 
@@ -62,6 +65,11 @@ class EstimateRequest:
             subtotal=_amount(body, "subtotal"),
             customer_id=_optional_header_text(body, "customer_id", MAX_CUSTOMER_ID_CHARS),
         )
+
+
+def estimate_request_violations(body: Any) -> list[Violation]:
+    """Every field of an estimate request that breaks the contract (``from_wire`` names only the first)."""
+    return field_violations(body, _FIELDS, _FIELD_CHECKS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,3 +160,19 @@ def _amount(body: dict[str, Any], field: str) -> float:
     if not is_number(value) or not 0 <= value < 1e9 or value != value:
         raise InvalidOrder(f"{field}: must be a non-negative number", field=field)
     return float(value)
+
+
+def _customer_id(body: dict[str, Any], field: str) -> str | None:
+    return _optional_header_text(body, field, MAX_CUSTOMER_ID_CHARS)
+
+
+#: every field of the request and its parser (from_wire's order)
+_FIELDS = {"restaurant_id": _text, "city_id": _text, "country_code": _text, "placed_at": _timestamp,
+           "n_items": _count, "subtotal": _amount, "customer_id": _customer_id}  # fmt: skip
+
+
+def _parse_alone(parse: Callable[[dict[str, Any], str], object], field: str, raw: Any) -> object:
+    return parse({field: raw}, field)
+
+
+_FIELD_CHECKS = {field: partial(_parse_alone, parse, field) for field, parse in _FIELDS.items()}

@@ -17,9 +17,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from strata_kernel.contracts.model_spec import ModelSpec
+from strata_kernel.contracts.schema_check import FieldCheck, Violation, field_violations
 from strata_kernel.contracts.time_zones import NaiveTimeColumn, aware
 from strata_kernel.contracts.wire import InvalidPayload, is_finite_number, is_number
 from strata_kernel.errors import BadRequest
@@ -78,6 +80,25 @@ def parse_instance(
     moment = _time(instance.get(spec.spine.time), spec.spine.time_zone, f"{where}.{spec.spine.time}", now)
     context = {f.name: _typed(instance.get(f.name), f.type, f"{where}.{f.name}") for f in spec.context}
     return ServingInstance(entities, moment, context)
+
+
+def envelope_violations(body: Any) -> list[Violation]:
+    """The faults of a request whose envelope ``{"instances": [...]}`` itself is refused."""
+    return field_violations(body, ("instances",), {"instances": _instances_alone})
+
+
+def _instances_alone(raw: Any) -> None:
+    OnlinePredictRequest.from_wire({"instances": raw})
+
+
+def instance_violations(instance: Any, spec: ModelSpec) -> list[Violation]:
+    """Every field of one instance that breaks the model's declaration (``parse_instance`` names only the first);
+    fields are named bare (``n_items``, not ``instances.3.n_items``) so a monitor's series stay few."""
+    checks: dict[str, FieldCheck] = {key: partial(_entity, where=key) for key in spec.entities}
+    checks[spec.spine.time] = partial(_time, zone=spec.spine.time_zone, where=spec.spine.time, now=None)
+    for context in spec.context:
+        checks[context.name] = partial(_typed, kind=context.type, where=context.name)
+    return field_violations(instance, spec.request_columns(), checks)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from data_processing.adapters.inference_http import HttpInferenceEngine
-from data_processing.domain.online import OnlineRow
+from data_processing.domain.online import FeatureValue, OnlineRow
 from data_processing.entrypoints.app import create_app
 from data_processing.settings import Settings
 from strata_kernel.http import ServiceClient
@@ -27,7 +27,11 @@ BODY: dict[str, Any] = {
 
 def _loaded_store() -> InMemoryOnlineStore:
     store = InMemoryOnlineStore()
-    values = {"order_count_7d": 5, "avg_prep_minutes_7d": 10.0, "avg_delivery_minutes_7d": 30.0}
+    values: dict[str, FeatureValue] = {
+        "order_count_7d": 5,
+        "avg_prep_minutes_7d": 10.0,
+        "avg_delivery_minutes_7d": 30.0,
+    }
     store.load_version("restaurant_stats", [OnlineRow("r-1", datetime(2025, 1, 10), values)])
     return store
 
