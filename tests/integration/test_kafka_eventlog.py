@@ -22,6 +22,7 @@ import pytest
 from strata_kernel.errors import Unavailable
 from strata_kernel.eventlog import EventConsumer, EventLog, open_event_log
 from strata_kernel.eventlog.kafka import KafkaEventLog
+from strata_kernel.loopback import free_port
 from strata_kernel.settings import StrataSettings
 
 pytestmark = pytest.mark.integration
@@ -46,12 +47,6 @@ def tansu_binary() -> Path | None:
         return None
     binary = Path(spec.origin).parent / "bin" / "tansu"
     return binary if binary.is_file() else None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 10.0) -> None:
