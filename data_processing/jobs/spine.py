@@ -41,7 +41,9 @@ def read_spine(spine: Spine, infos: Sequence[TableInfo]) -> pa.Table:
     table = result if isinstance(result, pa.Table) else result.read_all()
     if table.num_rows == 0:  # said here: an empty training set would fail later as a commit without files
         what = "its query selected" if spine.query is not None else f"{spine.table} holds"
-        raise InvalidJoin(f"the spine is empty: {what} no rows (nothing to train on)", field="spine")
+        days = spine.burn_in_days
+        after = f" after its burn-in (the first {days} day{'s' if days != 1 else ''})" if days else ""
+        raise InvalidJoin(f"the spine is empty: {what} no rows{after} (nothing to train on)", field="spine")
     return table
 
 

@@ -73,14 +73,18 @@ def test_a_declared_burn_in_leaves_out_the_spines_first_days_and_an_empty_result
     infos = _lake(tmp_path)
     table = _spec({"table": "raw.trips", "id": "trip_id", "time": "started_at", "time_zone": "UTC", "burn_in": "0d"})
     assert read_spine(table.spine, infos[:1]).num_rows == 3
-    with pytest.raises(InvalidJoin, match=r"the spine is empty: raw\.trips holds no rows") as refused:
+    with pytest.raises(
+        InvalidJoin,
+        match=r"the spine is empty: raw\.trips holds no rows after its burn-in \(the "
+        r"first 7 days\)",
+    ) as refused:
         read_spine(_spec({**{"table": "raw.trips", "id": "trip_id", "time": "started_at"}, "burn_in": "7d"}).spine,
                    infos[:1])  # fmt: skip
     assert refused.value.field == "spine"
     # the trips span 10 hours: a 1-day burn-in leaves none; the same from a query, which filters first
     query = _spec({"query": "SELECT * FROM raw.trips WHERE minutes < 20", "id": "trip_id", "time": "started_at",
                    "burn_in": "1d"})  # fmt: skip
-    with pytest.raises(InvalidJoin, match=r"its query selected no rows"):
+    with pytest.raises(InvalidJoin, match=r"its query selected no rows after its burn-in \(the first 1 days\)"):
         read_spine(query.spine, infos[:1])
 
 
