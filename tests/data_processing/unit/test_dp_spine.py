@@ -84,7 +84,7 @@ def test_a_declared_burn_in_leaves_out_the_spines_first_days_and_an_empty_result
     # the trips span 10 hours: a 1-day burn-in leaves none; the same from a query, which filters first
     query = _spec({"query": "SELECT * FROM raw.trips WHERE minutes < 20", "id": "trip_id", "time": "started_at",
                    "burn_in": "1d"})  # fmt: skip
-    with pytest.raises(InvalidJoin, match=r"its query selected no rows after its burn-in \(the first 1 days\)"):
+    with pytest.raises(InvalidJoin, match=r"its query selected no rows after its burn-in \(the first 1 day\)"):
         read_spine(query.spine, infos[:1])
 
 
