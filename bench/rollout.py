@@ -139,8 +139,7 @@ class Stack:
         tomorrow 00:00, a row from the future that the estimate path rightly refuses, and two days later it is
         past the group's TTL. Either way quotes would be served without restaurant features, and a good model
         would look no better than a poor one."""
-        self._job("build-features", ["data_processing", "build-features", "restaurant_stats",
-                                     "--as-of", date.today().isoformat()])  # fmt: skip
+        self._job("build-features", features_as_of_today())
 
     def _job(self, label: str, args: list[str]) -> str:
         return run_job(self.env, self.logs, label, args)
@@ -166,6 +165,11 @@ class Stack:
 
     def event_log_settings(self) -> StrataSettings:
         return StrataSettings(var_dir=self.var_dir, event_log="local")
+
+
+def features_as_of_today() -> list[str]:
+    """The job that re-stamps restaurant_stats' online snapshot as of today (why: ``Stack.features_as_of_today``)."""
+    return ["data_processing", "build-features", "restaurant_stats", "--as-of", date.today().isoformat()]
 
 
 def run_job(env: dict[str, str], logs: Path, label: str, args: list[str]) -> str:

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 import yaml
@@ -80,8 +79,9 @@ class ClusterStack:
             self._phase("cluster up", ["cluster", "up"], timeout=900)
             self._phase("strata build", ["build"], timeout=BUILD_TIMEOUT_SECONDS)
             runner = self._start_run()
-            self._phase("features as of today", ["data_processing", "build-features", "restaurant_stats",
-                                                  "--as-of", date.today().isoformat()], module=True)  # fmt: skip
+            from bench.rollout import features_as_of_today
+
+            self._phase("features as of today", features_as_of_today(), module=True)
             yield self
         finally:
             if runner is not None:
