@@ -17,7 +17,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ import httpx
 
 from strata_cli.settings import ClusterSettings
 from strata_kernel.contracts.topics import TOPICS
-from strata_kernel.loopback import free_port, free_port_run
+from strata_kernel.loopback import free_port, free_port_run, port_free
 
 STATE_FILE = "cluster.json"
 
@@ -136,7 +135,7 @@ class Cluster:
             "mlflow": host_port(s.mlflow_tracking_uri, 5000)[1],
             **{f"spark worker {n} UI": s.spark_worker_webui_base_port + n - 1 for n in range(1, s.spark_workers + 1)},
         }
-        busy = [f"{name} {port}" for name, port in wanted.items() if not _port_free(port)]
+        busy = [f"{name} {port}" for name, port in wanted.items() if not port_free(port, as_a_server=True)]
         if busy:
             raise ClusterError(f"port(s) already in use: {', '.join(busy)}")
 
@@ -156,7 +155,7 @@ class Cluster:
         listener = f"tcp://{host}:{port}"
         self._spawn("kafka", [str(tansu_binary()), "broker", "--listener-url", listener, "--advertised-listener-url",
                               listener, "--storage-engine", "memory://tansu/"])  # fmt: skip
-        self._wait("kafka", lambda: None if not _port_free(port) else f"nothing listens on {port} yet")
+        self._wait("kafka", lambda: None if not port_free(port, as_a_server=True) else f"nothing listens on {port} yet")
         _create_topics(f"{host}:{port}", self.settings.kafka_partitions)
         self._log(f"kafka (tansu) on {host}:{port}: {len(TOPICS)} topics x {self.settings.kafka_partitions} partitions")
 
@@ -284,15 +283,6 @@ def cluster_running(settings: ClusterSettings, log: Callable[[str], None] = lamb
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
-def _port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        # as the servers bind: a closed connection's TIME_WAIT does not make the port busy
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def _http_ok(url: str) -> str | None:

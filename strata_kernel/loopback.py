@@ -6,8 +6,12 @@ import random
 import socket
 
 
-def port_free(port: int) -> bool:
+def port_free(port: int, *, as_a_server: bool = False) -> bool:
+    """``as_a_server``: bind as the servers do (SO_REUSEADDR), so a closed connection's TIME_WAIT on the port
+    does not make it look busy."""
     with socket.socket() as probe:
+        if as_a_server:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
