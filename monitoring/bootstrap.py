@@ -5,21 +5,15 @@ from __future__ import annotations
 import inspect
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 
-from monitoring.adapters.data_metrics import PrometheusDataRecorder
-from monitoring.adapters.event_source import EventLogSource
 from monitoring.adapters.http_target import HttpProbeTarget
-from monitoring.adapters.lake_checks_http import HttpLakeChecks
-from monitoring.adapters.offline_http import HttpFeatureGroups, HttpOfflineFeatures
 from monitoring.adapters.prometheus import PrometheusProbeRecorder
-from monitoring.adapters.reference_http import HttpReferenceSource
-from monitoring.domain.judgement import DRIFT, MISSING, Policy
+from monitoring.domain.aspects import DRIFT, MISSING
 from monitoring.domain.targets import check_component, local_target_url
 from monitoring.errors import SidecarConfigurationError
-from monitoring.monitors import LakeCheckMonitor, PredictionMonitor, SchemaMonitor, SkewMonitor
 from monitoring.ports import (
     EventSource,
     FeatureGroups,
@@ -33,7 +27,9 @@ from monitoring.services import SidecarMonitor
 from monitoring.settings import Settings
 from strata_kernel.background import BackgroundLoop, Step
 from strata_kernel.contracts import topics
-from strata_kernel.contracts.events import OrderPlaced
+
+if TYPE_CHECKING:  # the data monitors' code (profiles, sketches, windows, httpx) loads only where they run
+    from monitoring.monitors import LakeCheckMonitor, PredictionMonitor, SchemaMonitor, SkewMonitor
 
 
 @dataclass(frozen=True)
@@ -64,7 +60,10 @@ def bootstrap(
         raise SidecarConfigurationError(f"sidecar target {target_url!r} must be an http:// or https:// URL")
     registry = registry if registry is not None else CollectorRegistry()
     if target is None:
-        target = HttpProbeTarget(target_url, timeout_seconds=settings.probe_timeout_seconds)
+        try:
+            target = HttpProbeTarget(target_url, timeout_seconds=settings.probe_timeout_seconds)
+        except ValueError as exc:  # no host, a port that is not a number
+            raise SidecarConfigurationError(str(exc)) from exc
     recorders = (PrometheusProbeRecorder(component, registry), *extra_recorders)
     monitor = SidecarMonitor(component, target, recorders)
     loop = BackgroundLoop("sidecar-probe-loop", _probing(monitor), settings.probe_interval_seconds)
@@ -105,8 +104,8 @@ DATA_ASPECTS: dict[str, frozenset[str]] = {
     "data_processing": frozenset({MISSING}),  # the feature vectors it builds: missing, out of training range
 }
 #: topics whose events a component consumes, checked against their contract by its sidecar
-SCHEMA_TOPICS: dict[str, tuple[tuple[topics.Topic, Any], ...]] = {
-    "data_processing": ((topics.ORDER_PLACED, OrderPlaced.SHAPE),),
+SCHEMA_TOPICS: dict[str, tuple[topics.Topic, ...]] = {
+    "data_processing": (topics.ORDER_PLACED,),
 }
 
 
@@ -154,6 +153,19 @@ def data_monitors(
     """The data monitors of ``component`` (None when its sidecar watches only health)."""
     aspects = DATA_ASPECTS.get(component, frozenset())
     schema_topics = SCHEMA_TOPICS.get(component, ())
+    if component != "data_lake" and not aspects and not schema_topics:
+        return None
+    # imported here, not above: a sidecar that only probes would hold the profiles, windows and judgement code
+    # (and httpx, for the data monitors' reads) for nothing
+    from monitoring.adapters.data_metrics import PrometheusDataRecorder
+    from monitoring.adapters.event_source import EventLogSource
+    from monitoring.adapters.lake_checks_http import HttpLakeChecks
+    from monitoring.adapters.offline_http import HttpFeatureGroups, HttpOfflineFeatures
+    from monitoring.adapters.reference_http import HttpReferenceSource
+    from monitoring.domain.judgement import Policy
+    from monitoring.monitors import LakeCheckMonitor, PredictionMonitor, SchemaMonitor, SkewMonitor
+    from strata_kernel.contracts.events import EVENTS
+
     if component == "data_lake":  # the development flow: the lake's commit checks
         recorder = PrometheusDataRecorder(registry, aspects=frozenset())
         checks = lake_checks or HttpLakeChecks(settings.data_lake_url)
@@ -162,8 +174,6 @@ def data_monitors(
         monitors = DataMonitors(None, (), loop=None, evaluate_seconds=every, lake=lake)  # type: ignore[arg-type]
         monitors.loop = BackgroundLoop("sidecar-data-monitors", monitors.step, settings.monitor_poll_seconds)
         return monitors
-    if not aspects and not schema_topics:
-        return None
     sources = dict(sources or {})
     event_log = None
 
@@ -197,7 +207,7 @@ def data_monitors(
             aspects=aspects, policy=policy, observers=(skew.offer,) if skew is not None else (),
             **({"clock": clock} if clock is not None else {}),
         )  # fmt: skip
-    schemas = tuple(SchemaMonitor(component, shape, source(topic), recorder) for topic, shape in schema_topics)
+    schemas = tuple(SchemaMonitor(component, EVENTS[t.name].SHAPE, source(t), recorder) for t in schema_topics)
     every = settings.monitor_evaluate_seconds
     monitors = DataMonitors(predictions, schemas, loop=None, evaluate_seconds=every, skew=skew)  # type: ignore[arg-type]
     monitors.loop = BackgroundLoop("sidecar-data-monitors", monitors.step, settings.monitor_poll_seconds)

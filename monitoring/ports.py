@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import abc
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitoring.domain.judgement import GroupInfo, LakeFinding, SkewReading, WindowReading
 from monitoring.domain.probes import Probe, ProbeResult
-from monitoring.domain.schema import Violation
-from monitoring.domain.streams import StreamLabels
-from strata_kernel.profiles.reference import ReferenceProfile
+
+if TYPE_CHECKING:  # the data monitors' types: a sidecar that only probes does not load their code
+    from monitoring.domain.judgement import GroupInfo, LakeFinding, SkewReading, WindowReading
+    from monitoring.domain.schema import Violation
+    from monitoring.domain.streams import StreamLabels
+    from strata_kernel.profiles.reference import ReferenceProfile
 
 
 class ProbeTarget(abc.ABC):

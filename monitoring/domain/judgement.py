@@ -21,13 +21,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from monitoring.domain.aspects import DRIFT as DRIFT
+from monitoring.domain.aspects import MISSING as MISSING
 from strata_kernel.profiles.compare import column_diff
 from strata_kernel.profiles.model import CATEGORICAL, NUMERIC, ColumnProfile, SketchParams, TableProfile
-
-#: what a monitor records: distribution drift (the engine's sidecar), missing and out-of-range values (data
-#: processing's sidecar: the feature vector is its output)
-DRIFT = "drift"
-MISSING = "missing"
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,3 +114,40 @@ def test_sidecar_command_rejects_an_unknown_component_in_one_line(tmp_path: Path
         "error: unknown component 'billing'; expected one of: ui, business_logic, data_processing, "
         "inference_engine, data_lake, data_collection, comparative_eval, help_centre, data_processing_stream"
     ]
+
+
+#: what a sidecar that only probes must not hold: the numeric and data stack, the ORM, and httpx (with rich and
+#: pygments for its command line); the data monitors' code loads only in the sidecars that watch data
+NOT_IN_A_PROBE_ONLY_SIDECAR = (
+    "numpy", "pandas", "pyarrow", "scipy", "sqlalchemy", "datasketches", "httpx", "rich", "strata_kernel.profiles",
+    "monitoring.monitors",
+)  # fmt: skip
+
+
+@pytest.mark.e2e
+def test_a_probe_only_sidecar_imports_no_data_or_numeric_library(tmp_path: Path, live_component: LiveComponent) -> None:
+    """The sidecar command as `strata run` starts it, with the interpreter's import log (-X importtime, read for
+    the module names only): every module it loads to start, probe and answer its routes."""
+    port = _free_port()
+    command = [sys.executable, "-X", "importtime", "-m", "monitoring", "sidecar", "--component", "business_logic"]
+    command += ["--target", live_component.url, "--port", str(port), "--interval", "0.2"]
+    process = subprocess.Popen(command, cwd=REPO, env=_sidecar_env(tmp_path), stderr=subprocess.PIPE, text=True)
+    try:
+        line = 'strata_sidecar_probe_success{component="business_logic",probe="readyz"} 1.0'
+        assert _wait_for_metric(f"http://127.0.0.1:{port}/metrics", line, timeout_seconds=90)
+        for path in ("/readyz", "/v1/probes"):  # whatever answering them loads counts too
+            assert httpx.get(f"http://127.0.0.1:{port}{path}").status_code == 200
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=15)
+    imported = _imported_modules(stderr)
+    assert "monitoring.adapters.http_target" in imported  # the log is read right
+    unwanted = {m for m in imported if any(m == n or m.startswith(f"{n}.") for n in NOT_IN_A_PROBE_ONLY_SIDECAR)}
+    assert sorted(unwanted) == []
+
+
+def _imported_modules(importtime_log: str) -> set[str]:
+    """The module names in ``-X importtime``'s lines: ``import time: self [us] | cumulative | name``."""
+    return {
+        line.rsplit("|", 1)[1].strip() for line in importtime_log.splitlines() if line.startswith("import time:")
+    } - {"package"}  # the header's last column

@@ -1,12 +1,15 @@
-"""The sidecar's probe logic against fake targets (at the ProbeTarget port and at httpx's transport)."""
+"""The sidecar's probe logic against fake targets (at the ProbeTarget port) and real sockets (its HTTP target)."""
 
 from __future__ import annotations
 
+import json
+import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
@@ -87,13 +90,40 @@ def test_dead_target_fails_both_probes(tmp_path: Path) -> None:
     ]
 
 
-def test_http_target_reads_the_readiness_reasons() -> None:
-    def component(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/readyz":
-            return httpx.Response(503, json={"status": "not ready", "reasons": ["db: refused", "model: missing"]})
-        return httpx.Response(200, json={"status": "ok"})
+@pytest.fixture
+def answering() -> Iterator[Callable[[dict[str, tuple[int, bytes]]], str]]:
+    """A real HTTP server answering each path with a given status and body; yields a function that starts one and
+    gives its URL."""
+    servers: list[HTTPServer] = []
 
-    target = HttpProbeTarget("http://component", timeout_seconds=1, transport=httpx.MockTransport(component))
+    def start(answers: dict[str, tuple[int, bytes]]) -> str:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                status, body = answers.get(self.path, (404, b""))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: object) -> None:
+                """Quiet."""
+
+        server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_http_target_reads_the_readiness_reasons(answering: Callable[[dict[str, tuple[int, bytes]]], str]) -> None:
+    reasons = json.dumps({"status": "not ready", "reasons": ["db: refused", "model: missing"]}).encode()
+    url = answering({"/healthz": (200, b'{"status": "ok"}'), "/readyz": (503, reasons)})
+    target = HttpProbeTarget(url, timeout_seconds=1)
 
     assert target.check(Probe.LIVENESS).success
     readiness = target.check(Probe.READINESS)
@@ -102,18 +132,34 @@ def test_http_target_reads_the_readiness_reasons() -> None:
     assert readiness.detail == "HTTP 503: db: refused; model: missing"
 
 
-@pytest.mark.parametrize(
-    ("error", "detail"),
-    [(httpx.ConnectError("refused"), "connection refused"), (httpx.ReadTimeout("slow"), "timed out")],
-)
-def test_http_target_turns_transport_errors_into_failed_probes(error: Exception, detail: str) -> None:
-    def component(request: httpx.Request) -> httpx.Response:
-        raise error
+def test_http_target_keeps_the_path_of_its_base_url(answering: Callable[[dict[str, tuple[int, bytes]]], str]) -> None:
+    """A component behind a path (a proxy's /dp/) is probed at /dp/healthz; a body that is no JSON gives no reason."""
+    url = answering({"/dp/healthz": (200, b"ok"), "/dp/readyz": (500, b"<html>oops</html>")})
+    target = HttpProbeTarget(f"{url}/dp/", timeout_seconds=1)
 
-    target = HttpProbeTarget("http://component", timeout_seconds=1, transport=httpx.MockTransport(component))
+    assert target.check(Probe.LIVENESS).success
+    assert target.check(Probe.READINESS).detail == "HTTP 500"
 
-    result = target.check(Probe.LIVENESS)
-    assert (result.success, result.detail, result.status_code) == (False, detail, None)
+
+def test_http_target_turns_a_refused_connection_into_a_failed_probe() -> None:
+    with socket.socket() as closed:  # bound, never listening: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        target = HttpProbeTarget(f"http://127.0.0.1:{closed.getsockname()[1]}", timeout_seconds=1)
+
+        result = target.check(Probe.LIVENESS)
+
+    assert (result.success, result.detail, result.status_code) == (False, "connection refused", None)
+
+
+def test_http_target_turns_a_silent_component_into_a_timed_out_probe() -> None:
+    with socket.socket() as silent:  # listening, never answering: the kernel accepts, nobody reads
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        target = HttpProbeTarget(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout_seconds=0.2)
+
+        result = target.check(Probe.READINESS)
+
+    assert (result.success, result.detail, result.status_code) == (False, "timed out", None)
 
 
 def test_configuration_mistakes_are_named(tmp_path: Path) -> None:
@@ -123,6 +169,8 @@ def test_configuration_mistakes_are_named(tmp_path: Path) -> None:
         bootstrap(Settings(var_dir=tmp_path))
     with pytest.raises(SidecarConfigurationError, match="must be an http"):
         bootstrap(_settings(tmp_path, sidecar_target_url="business_logic:8001"))
+    with pytest.raises(SidecarConfigurationError, match="with a host"):
+        bootstrap(_settings(tmp_path, sidecar_target_url="http://:8001"))
 
 
 def test_app_exports_probes_and_is_ready_only_while_probing(tmp_path: Path) -> None:
