@@ -1,7 +1,8 @@
 """Run a deployable's Flask app under gunicorn (the production WSGI server) from ``python -m <pkg> serve``.
 
 The worker is gunicorn's gthread worker that also measures how long each request waited for a thread
-(strata_kernel.shedding sheds the ones that waited too long). Each worker builds its app after the fork and only
+(strata_kernel.shedding sheds the ones that waited too long; strata_kernel.gunicorn_worker, imported only when
+gunicorn serves: ``serve_in_process`` does without it). Each worker builds its app after the fork and only
 then starts the app's background loops (strata_kernel.background); a worker that exits (SIGTERM, or its master
 gone) stops them and then runs the app's shutdown callbacks (``strata_kernel.service.add_shutdown_callback``): the
 engine flushes its prediction log.
@@ -16,54 +17,17 @@ import shutil
 import signal
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from gunicorn.app.base import BaseApplication
-from gunicorn.workers.gthread import ThreadWorker
 from prometheus_client import multiprocess, values
 
 from strata_kernel import background
 from strata_kernel.service import SHUTDOWN_CALLBACKS
-from strata_kernel.shedding import set_queue_wait
 
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 log = logging.getLogger(__name__)
-
-
-class QueueTimedThreadWorker(ThreadWorker):  # type: ignore[misc]
-    """gthread, plus: the time each request waited for a thread, for the app's load shedding; and a kept-alive
-    connection whose next request is already read is served at once instead of being handed to the poller.
-
-    gthread drains a body the app did not read (a refused call) after the answer; the client may have sent its
-    next request by then, and one read takes in both. Those bytes sit in the parser's buffer, not on the socket, so
-    the poller never sees the connection readable and it stalls until the client gives up (pipelined requests
-    alike)."""
-
-    def enqueue_req(self, conn: Any) -> None:
-        conn.strata_enqueued = time.monotonic()
-        super().enqueue_req(conn)
-
-    def handle(self, conn: Any) -> Any:
-        enqueued = getattr(conn, "strata_enqueued", None)
-        set_queue_wait(time.monotonic() - enqueued if enqueued is not None else 0.0)
-        try:
-            keepalive = super().handle(conn)
-            while keepalive is True and self.alive and _buffered(conn):
-                set_queue_wait(0.0)  # it did not queue: it arrived with the request just answered
-                keepalive = super().handle(conn)
-            return keepalive
-        finally:
-            set_queue_wait(0.0)
-
-
-def _buffered(conn: Any) -> bool:
-    """Whether the connection's parser holds bytes of a request it has not parsed yet."""
-    unreader = getattr(getattr(conn, "parser", None), "unreader", None)
-    buffer = getattr(unreader, "buf", None)
-    return buffer is not None and buffer.getbuffer().nbytes > 0
 
 
 def _start_background(worker: Any) -> None:
@@ -89,21 +53,6 @@ def _stop_app(app: Any) -> None:
             log.exception("shutdown callback failed")
 
 
-class _GunicornApp(BaseApplication):  # type: ignore[misc]
-    def __init__(self, app_factory: Callable[[], Any], options: dict[str, Any]) -> None:
-        self._factory = app_factory
-        self._options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self._options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        # Built in each worker after fork: no engine, client or model crosses a fork.
-        return self._factory()
-
-
 def serve(
     app_factory: Callable[[], Any],
     *,
@@ -122,13 +71,15 @@ def serve(
     Each worker builds its app after the fork and only then starts the app's background loops
     (strata_kernel.background); they stop when the worker exits.
     """
+    from strata_kernel.gunicorn_worker import GunicornApp
+
     if workers > 1:
         for module in preload_modules:
             importlib.import_module(module)
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": f"{__name__}.QueueTimedThreadWorker",
+        "worker_class": "strata_kernel.gunicorn_worker.QueueTimedThreadWorker",
         "worker_exit": _worker_exit,
         "threads": threads,
         "keepalive": 30,
@@ -140,7 +91,7 @@ def serve(
     }
     if workers > 1:
         options.update(_shared_metrics_options())
-    _GunicornApp(app_factory, options).run()
+    GunicornApp(app_factory, options).run()
 
 
 def serve_in_process(app_factory: Callable[[], Any], *, host: str, port: int) -> None:

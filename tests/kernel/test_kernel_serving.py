@@ -182,11 +182,11 @@ def test_the_master_preloads_modules_only_when_workers_share_them(
     monkeypatch: pytest.MonkeyPatch, workers: int, preloaded: list[str]
 ) -> None:
     """One worker: the master imports nothing to share (a bare supervisor); several: imported once before the fork."""
-    from strata_kernel import serving
+    from strata_kernel import gunicorn_worker, serving
 
     imported: list[str] = []
     monkeypatch.setattr(serving.importlib, "import_module", imported.append)
-    monkeypatch.setattr(serving._GunicornApp, "run", lambda self: None)  # no server: what the master did before
+    monkeypatch.setattr(gunicorn_worker.GunicornApp, "run", lambda self: None)  # no server: what the master did before
     monkeypatch.setattr(serving, "_shared_metrics_options", dict)  # no multiprocess metrics directory
     serving.serve(lambda: None, host="127.0.0.1", port=free_port(), workers=workers, preload_modules=["json.tool"])
     assert imported == preloaded

@@ -116,11 +116,12 @@ def test_sidecar_command_rejects_an_unknown_component_in_one_line(tmp_path: Path
     ]
 
 
-#: what a sidecar that only probes must not hold: the numeric and data stack, the ORM, and httpx (with rich and
-#: pygments for its command line); the data monitors' code loads only in the sidecars that watch data
+#: what a sidecar that only probes must not hold: the numeric and data stack, the ORM, httpx (with rich and
+#: pygments for its command line) and gunicorn (it serves from one process); the data monitors' code loads only in
+#: the sidecars that watch data
 NOT_IN_A_PROBE_ONLY_SIDECAR = (
-    "numpy", "pandas", "pyarrow", "scipy", "sqlalchemy", "datasketches", "httpx", "rich", "strata_kernel.profiles",
-    "monitoring.monitors",
+    "numpy", "pandas", "pyarrow", "scipy", "sqlalchemy", "datasketches", "httpx", "rich", "gunicorn",
+    "strata_kernel.profiles", "monitoring.monitors",
 )  # fmt: skip
 
 
