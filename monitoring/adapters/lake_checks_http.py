@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
+from monitoring.adapters.plain_http import JsonReader
 from monitoring.domain.judgement import LakeFinding
 from monitoring.ports import LakeChecks
 
 
 class HttpLakeChecks(LakeChecks):
-    def __init__(self, lake_url: str, *, timeout_seconds: float = 5.0, transport: httpx.BaseTransport | None = None):
-        self._client = httpx.Client(base_url=lake_url, timeout=timeout_seconds, transport=transport)
+    def __init__(self, lake_url: str, *, timeout_seconds: float = 5.0) -> None:
+        self._lake = JsonReader(lake_url, timeout_seconds=timeout_seconds)
 
     def after(self, check_id: int) -> list[LakeFinding]:
         return self._get({"after": str(check_id), "limit": "1000"})
@@ -21,9 +20,8 @@ class HttpLakeChecks(LakeChecks):
         return self._get({"quarantined": "true"})
 
     def _get(self, params: dict[str, str]) -> list[LakeFinding]:
-        response = self._client.get("/v1/commit-checks", params=params)
-        response.raise_for_status()
-        return [_finding(item) for item in response.json().get("checks", [])]
+        body = self._lake.get_ok("/v1/commit-checks", params)
+        return [_finding(item) for item in body.get("checks", [])]
 
 
 def _finding(item: dict[str, Any]) -> LakeFinding:

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from strata_kernel.errors import BadRequest, Conflict, NotFound
 from strata_kernel.lake import LakeClient, TableInfo, committed_files
-from tests.support import as_caller
+from tests.support import as_caller, serve
 
 WriteParquet = Callable[..., dict[str, Any]]  # the write_parquet fixture of conftest.py
 
@@ -210,7 +210,6 @@ def test_new_columns_extend_the_schema(client: FlaskClient, write_parquet: Write
 
 def test_the_lake_sidecar_sees_a_quarantined_commit(app: Any, client: FlaskClient, write_parquet: WriteParquet) -> None:
     """The data_lake sidecar's monitor reads the checks over the lake's API and exports the quarantine."""
-    import httpx
     from prometheus_client import CollectorRegistry
 
     from monitoring.adapters.data_metrics import PrometheusDataRecorder
@@ -224,8 +223,11 @@ def test_the_lake_sidecar_sees_a_quarantined_commit(app: Any, client: FlaskClien
     renamed = [{"name": "order_id", "type": "string"}, {"name": "n", "type": "int64"}]
     assert client.post("/v1/tables/raw.order_placed/commits", json=body([second], schema=renamed)).status_code == 409
     registry = CollectorRegistry()
-    checks = HttpLakeChecks("http://lake", transport=httpx.WSGITransport(app=app))
-    LakeCheckMonitor(checks, PrometheusDataRecorder(registry, aspects=frozenset())).poll()
+    server, url = serve(app)
+    try:
+        LakeCheckMonitor(HttpLakeChecks(url), PrometheusDataRecorder(registry, aspects=frozenset())).poll()
+    finally:
+        server.shutdown()
     labels = {"component": "data_lake", "layer": "data_lake", "flow": "development", "table": "raw.order_placed"}
     assert registry.get_sample_value("strata_monitor_lake_quarantined_commits", labels) == 1
     missing = {**labels, "field": "minutes", "reason": "missing_column"}

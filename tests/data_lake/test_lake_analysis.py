@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from data_lake.entrypoints.cli import app as cli
 from data_lake.settings import Settings
 from strata_kernel.lake import LakeClient
-from tests.support import service_credential_for
+from tests.support import serve, service_credential_for
 
 
 @pytest.fixture
@@ -279,14 +279,15 @@ def test_a_point_in_time_read_gives_the_latest_row_at_or_before_each_instant(cli
     naive = client.get("/v1/tables/features.restaurant_stats/as-of?key=restaurant_id&time=feature_time&at=r-1@2026")
     assert naive.status_code == 400
     # the skew monitor's adapter reads the same
-    import httpx
-
     from monitoring.adapters.offline_http import HttpOfflineFeatures
     from monitoring.domain.judgement import GroupInfo
 
-    offline = HttpOfflineFeatures("http://lake", transport=httpx.WSGITransport(app=app))
-    group = GroupInfo("restaurant_stats", "features.restaurant_stats", "restaurant_id", "feature_time")
-    rows = offline.as_of(group, [("r-1", "2026-11-03T00:00:00+00:00")], ["avg_minutes"])
+    server, url = serve(app)
+    try:
+        group = GroupInfo("restaurant_stats", "features.restaurant_stats", "restaurant_id", "feature_time")
+        rows = HttpOfflineFeatures(url).as_of(group, [("r-1", "2026-11-03T00:00:00+00:00")], ["avg_minutes"])
+    finally:
+        server.shutdown()
     assert [row["avg_minutes"] for row in rows] == [31.0]
 
 
@@ -311,12 +312,13 @@ def test_a_point_in_time_read_is_on_the_wall_clock_of_the_tables_declared_zone(
     unknown = client.get(f"/v1/tables/features.chicago_stats/as-of?{query}&zone=Chicago")
     assert unknown.status_code == 400 and unknown.json["error"]["field"] == "zone", unknown.json
     # the skew monitor's adapter passes the zone the group declares
-    import httpx
-
     from monitoring.adapters.offline_http import HttpOfflineFeatures
     from monitoring.domain.judgement import GroupInfo
 
-    offline = HttpOfflineFeatures("http://lake", transport=httpx.WSGITransport(app=app))
-    group = GroupInfo("chicago_stats", "features.chicago_stats", "restaurant_id", "feature_time", "America/Chicago")
-    rows = offline.as_of(group, [("r-1", "2026-11-02T03:00:00+00:00")], ["avg_minutes"])
+    server, url = serve(app)
+    try:
+        group = GroupInfo("chicago_stats", "features.chicago_stats", "restaurant_id", "feature_time", "America/Chicago")
+        rows = HttpOfflineFeatures(url).as_of(group, [("r-1", "2026-11-02T03:00:00+00:00")], ["avg_minutes"])
+    finally:
+        server.shutdown()
     assert [row["avg_minutes"] for row in rows] == [30.0]

@@ -287,7 +287,8 @@ sidecar = bootstrap(settings, registry=CollectorRegistry(), data_overrides={"ref
 open_event_log(settings).publish("inference.predictions", json.load(open(sys.argv[3])), key_field="request_id")
 while sidecar.data.step():
     pass
-heavy = sorted(m for m in ("pandas", "pyarrow", "scipy", "mlflow", "tensorflow", "sklearn") if m in sys.modules)
+unwanted = ("pandas", "pyarrow", "scipy", "mlflow", "tensorflow", "sklearn", "httpx")
+heavy = sorted(m for m in unwanted if m in sys.modules)
 print(json.dumps(heavy))
 """
 

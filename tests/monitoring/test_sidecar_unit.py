@@ -14,6 +14,10 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from monitoring.adapters.http_target import HttpProbeTarget
+from monitoring.adapters.lake_checks_http import HttpLakeChecks
+from monitoring.adapters.offline_http import HttpFeatureGroups
+from monitoring.adapters.plain_http import HttpStatusError
+from monitoring.adapters.reference_http import HttpReferenceSource
 from monitoring.bootstrap import bootstrap
 from monitoring.domain.probes import Probe, ProbeResult, judge_response
 from monitoring.domain.targets import local_target_url, sidecar_port
@@ -160,6 +164,17 @@ def test_http_target_turns_a_silent_component_into_a_timed_out_probe() -> None:
         result = target.check(Probe.READINESS)
 
     assert (result.success, result.detail, result.status_code) == (False, "timed out", None)
+
+
+def test_the_data_reads_tell_a_missing_answer_from_a_failing_service(
+    answering: Callable[[dict[str, tuple[int, bytes]]], str],
+) -> None:
+    url = answering({"/v1/models/etd/versions/3/reference": (404, b'{"error": {"code": "not_found"}}')})
+
+    assert HttpReferenceSource(url).reference("etd", "3") is None  # not profiled (yet): asked again later
+    assert HttpFeatureGroups(url).group("restaurant_stats") is None  # no such group: not compared
+    with pytest.raises(HttpStatusError, match="HTTP 404 from GET /v1/commit-checks"):
+        HttpLakeChecks(url).after(0)  # the loop logs it and reads again
 
 
 def test_configuration_mistakes_are_named(tmp_path: Path) -> None:

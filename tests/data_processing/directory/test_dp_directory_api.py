@@ -18,7 +18,7 @@ from data_processing.settings import Settings
 from strata_kernel.contracts.auth import OPERATOR
 from tests.data_processing.directory.groups import NOW, copy_group, edit_code
 from tests.data_processing.fakes import InMemoryOnlineStore, RecordingInferenceEngine
-from tests.support import as_caller
+from tests.support import as_caller, serve
 
 ORDER: dict[str, Any] = {"restaurant_id": "r-1", "city_id": "c-1", "country_code": "ES",
                          "placed_at": "2025-01-10T19:30:00", "n_items": 2, "subtotal": 18.0}  # fmt: skip
@@ -205,8 +205,6 @@ def test_unknown_and_malformed_names(client: FlaskClient) -> None:
 def test_a_group_says_the_zone_of_its_times_and_the_skew_monitor_reads_it(groups_dir: Path,
                                                                           app_settings: Settings) -> None:  # fmt: skip
     """Readers of a group's offline table (the skew monitor's point-in-time read) need the wall clock of its times."""
-    import httpx
-
     from monitoring.adapters.offline_http import HttpFeatureGroups
     from tests.data_processing.directory.groups import edit_yaml
 
@@ -218,5 +216,9 @@ def test_a_group_says_the_zone_of_its_times_and_the_skew_monitor_reads_it(groups
     assert client.get("/v1/feature-groups/restaurant_stats").get_json()["time_zone"] == "America/Chicago"
     listed = {g["name"]: g["time_zone"] for g in client.get("/v1/feature-groups").get_json()["feature_groups"]}
     assert listed == {"restaurant_stats": "America/Chicago", "restaurant_realtime": "UTC"}
-    group = HttpFeatureGroups("http://dp", transport=httpx.WSGITransport(app=app)).group("restaurant_stats")
+    server, url = serve(app)
+    try:
+        group = HttpFeatureGroups(url).group("restaurant_stats")
+    finally:
+        server.shutdown()
     assert group is not None and group.time_zone == "America/Chicago" and group.table == "features.restaurant_stats"
