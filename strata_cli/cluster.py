@@ -113,20 +113,27 @@ class Cluster:
     # --- up ------------------------------------------------------------------------------------------
     def up(self) -> None:
         """Start every component and wait until each is ready; on any failure stop what was started."""
+        self._up([self._prepare_stores, self._start_kafka, self._start_spark, self._start_mlflow], ports_of="")
+
+    def up_spark(self) -> None:
+        """Only the Spark master and its workers, as `up` starts them (a benchmark of Spark jobs needs no store,
+        broker or MLflow server); `down` stops them."""
+        self._up([self._start_spark], ports_of="spark")
+
+    def _up(self, steps: list[Callable[[], None]], ports_of: str) -> None:
         if self._recorded():
             raise ClusterError(f"a cluster already runs from {self.dir} (`strata cluster down` first)")
-        self._check_ports_free()
+        self._check_ports_free(ports_of)
         (self.dir / "logs").mkdir(parents=True, exist_ok=True)
         try:
-            self._prepare_stores()
-            self._start_kafka()
-            self._start_spark()
-            self._start_mlflow()
+            for step in steps:
+                step()
         except BaseException:
             self.down()
             raise
 
-    def _check_ports_free(self) -> None:
+    def _check_ports_free(self, prefix: str) -> None:
+        """The ports of the components named ``prefix...`` (all: ``""``) are free."""
         s = self.settings
         wanted = {
             "spark master": host_port(s.spark_master, 7077)[1],
@@ -135,7 +142,8 @@ class Cluster:
             "mlflow": host_port(s.mlflow_tracking_uri, 5000)[1],
             **{f"spark worker {n} UI": s.spark_worker_webui_base_port + n - 1 for n in range(1, s.spark_workers + 1)},
         }
-        busy = [f"{name} {port}" for name, port in wanted.items() if not port_free(port, as_a_server=True)]
+        busy = [f"{name} {port}" for name, port in wanted.items()
+                if name.startswith(prefix) and not port_free(port, as_a_server=True)]  # fmt: skip
         if busy:
             raise ClusterError(f"port(s) already in use: {', '.join(busy)}")
 
@@ -272,10 +280,16 @@ class Cluster:
 
 
 @contextmanager
-def cluster_running(settings: ClusterSettings, log: Callable[[str], None] = lambda _line: None) -> Iterator[Cluster]:
-    """Up for the block, down afterwards whatever happens (tests and benchmarks)."""
+def cluster_running(
+    settings: ClusterSettings, log: Callable[[str], None] = lambda _line: None, *, spark_only: bool = False
+) -> Iterator[Cluster]:
+    """Up for the block, down afterwards whatever happens (tests and benchmarks); ``spark_only``: the Spark master
+    and workers alone."""
     cluster = Cluster(settings, log)
-    cluster.up()
+    if spark_only:
+        cluster.up_spark()
+    else:
+        cluster.up()
     try:
         yield cluster
     finally:

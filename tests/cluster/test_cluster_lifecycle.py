@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from strata_cli.cluster import STATE_FILE, Cluster
@@ -76,3 +77,23 @@ def test_up_refuses_a_busy_port_and_starts_nothing(tmp_path: Path) -> None:
     assert up.returncode == 1
     assert f"port(s) already in use: spark master UI {settings.spark_master_webui_port}" in up.stdout
     assert not (settings.cluster_dir / "logs").exists()
+
+
+@pytest.mark.spark
+def test_spark_alone_starts_the_master_and_its_workers_and_nothing_else(tmp_path: Path) -> None:
+    import socket
+
+    from strata_cli.cluster import cluster_running, host_port, spark_webui
+
+    settings = _settings(cluster_config(tmp_path), databases=[], redis_urls=[])
+    kafka_port = host_port(settings.kafka_bootstrap_servers, 9092)[1]
+    with socket.socket() as squatter:  # someone's broker on the profile's Kafka port: Spark alone needs none
+        squatter.bind(("127.0.0.1", kafka_port))
+        squatter.listen()
+        with cluster_running(settings, spark_only=True) as cluster:
+            started = {p.name for p in cluster.running()}
+            workers = httpx.get(f"{spark_webui(settings)}/json/", timeout=5).json()["workers"]
+
+    assert started == {"spark-master", "spark-worker-1", "spark-worker-2"}
+    assert [w["state"] for w in workers] == ["ALIVE", "ALIVE"]
+    assert cluster.running() == [] and not (settings.cluster_dir / STATE_FILE).exists()
