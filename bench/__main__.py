@@ -8,6 +8,8 @@ load, time to the right alert, failed quotes and false alerts of a clean run (Yo
 `python -m bench footprint [--var-dir DIR] [--start]`: RSS/PSS per process of a running stack, and what each holds.
 `python -m bench rollout [--var-dir var] [--rate 50] [--duration S] [--profile cluster]`: canary promotion and
 rollback under load (on the cluster profile: Spark standalone, Kafka, PostgreSQL, MLflow server, Redis).
+`python -m bench partitioned --versus-cluster [--size full]`: the partitioned ETD training on Spark local[2], then on
+a standalone master with two workers (started and stopped by the bench): wall time, peak memory, held-out MAE.
 `python -m bench hostile [--examples N] [--only crafted,fuzz,kill]`: the hostile-input campaign against a running stack.
 `python -m bench profile [--datasets small,large] [--engines pandas,duckdb,spark] [--no-lake]`: profiling a lake
 table, full vs incremental (each in its own process), DuckDB vs Spark vs pandas describe(), and the lake's commit path.
@@ -75,6 +77,9 @@ def main() -> None:
         return
     if sys.argv[1:2] == ["rollback"]:  # a stack, a rollback under load, a DVC pipeline run and a rebuild (minutes)
         rollback.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["partitioned"] and len(sys.argv) > 2:  # its own options (--versus-cluster, --size)
+        partitioned_training.main(sys.argv[2:])
         return
     if sys.argv[1:2] == ["hostile"]:  # destructive on purpose: only against a throw-away running stack
         hostile.main(sys.argv[2:])

@@ -18,9 +18,12 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench.processes import groups_rss_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR = ROOT / "var" / "bench-full"
@@ -30,8 +33,11 @@ LAKE_PORT = 18304
 @dataclass(frozen=True)
 class Measured:
     seconds: float
+    #: the command's own process tree
     peak_rss_mb: float
     stdout: str
+    #: peak per measured group (``driver``: the command's tree, then ``others``), and ``together``
+    peaks_mb: dict[str, float] = field(default_factory=dict)
 
 
 def child_env(var_dir: Path) -> dict[str, str]:
@@ -40,45 +46,22 @@ def child_env(var_dir: Path) -> dict[str, str]:
             "STRATA_LOG_LEVEL": "WARNING"}  # fmt: skip
 
 
-def _tree_rss_kb(root_pid: int) -> int:
-    """Sum of VmRSS over a process and all its descendants (read from /proc)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                parents[int(entry.name)] = int(fields[1])
-            except (OSError, IndexError):
-                continue
-    family, frontier = {root_pid}, [root_pid]
-    while frontier:
-        parent = frontier.pop()
-        for pid, ppid in parents.items():
-            if ppid == parent and pid not in family:
-                family.add(pid)
-                frontier.append(pid)
-    total = 0
-    for pid in family:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
+def measure(command: list[str], env: dict[str, str], others: Mapping[str, Sequence[int]] | None = None) -> Measured:
+    """Run a command; wall time and the peak summed RSS of its process tree (sampled every 0.2 s).
 
-
-def measure(command: list[str], env: dict[str, str]) -> Measured:
-    """Run a command; wall time and the peak summed RSS of its process tree (sampled every 0.2 s)."""
+    ``others``: process trees that are not the command's children (a Spark cluster's JVMs, which start the
+    executors and their Python workers); each gets its own peak, and ``together`` is the highest sum of all
+    groups in one sample."""
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    peak = 0
+    peaks: dict[str, int] = {}
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss_kb(process.pid))
+            sizes = groups_rss_kb({"driver": [process.pid], **(others or {})})
+            for name, size in {**sizes, "together": sum(sizes.values())}.items():
+                peaks[name] = max(peaks.get(name, 0), size)
             done.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -88,7 +71,8 @@ def measure(command: list[str], env: dict[str, str]) -> Measured:
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {stdout.strip()[-300:]}")
-    return Measured(time.perf_counter() - started, peak / 1024, stdout)
+    peaks_mb = {name: size / 1024 for name, size in peaks.items()}
+    return Measured(time.perf_counter() - started, peaks_mb.get("driver", 0.0), stdout, peaks_mb)
 
 
 def start_lake(env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -106,12 +90,20 @@ def start_lake(env: dict[str, str]) -> subprocess.Popen[bytes]:
     raise SystemExit("data_lake did not become ready")
 
 
+def ensure_built(var_dir: Path, size: str = "full") -> None:
+    """Build the data set of ``size`` under ``var_dir`` through the development flow, once (minutes for full)."""
+    marker = var_dir / "demo" / "BUILT"
+    if (var_dir / "lake" / "processed" / "etd_training_set").is_dir() and marker.is_file():
+        built = json.loads(marker.read_text()).get("size")
+        if built != size:
+            raise SystemExit(f"{var_dir} holds the {built} data set, not {size}: pass another --var-dir")
+        return
+    print(f"building the {size} data set under {var_dir} (once) ...", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "strata_cli", "build", "--size", size], env=child_env(var_dir), check=True)
+
+
 def run(var_dir: Path = DEFAULT_VAR, sample_cities: int = 8, sample_countries: int = 3) -> dict[str, Any]:
-    if not (var_dir / "lake" / "processed" / "etd_training_set").is_dir():
-        # first run: build the full data set (>= 1M orders) through the development flow; takes minutes
-        print(f"building the full data set under {var_dir} (once) ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "strata_cli", "build", "--size", "full"], env=child_env(var_dir),
-                       check=True)  # fmt: skip
+    ensure_built(var_dir)
     env = child_env(var_dir)
     lake = start_lake(env)
     try:
@@ -313,8 +305,17 @@ def main(argv: list[str] | None = None) -> None:
     node.add_argument("key")
     margin = sub.add_parser("choose-margin", help="pick min_improvement on the validation slice of a finished run")
     margin.add_argument("run_dir", type=Path)
-    parser.add_argument("--var-dir", type=Path, default=DEFAULT_VAR)
+    parser.add_argument("--var-dir", type=Path, default=None, help="default: var/bench-<size>")
+    parser.add_argument("--versus-cluster", action="store_true",
+                        help="train twice: local[2], then on a Spark standalone master with 2 workers")  # fmt: skip
+    parser.add_argument("--size", default="full", help="the data set (--versus-cluster only): tiny, small, full")
     args = parser.parse_args(argv)
+    args.var_dir = args.var_dir or ROOT / "var" / f"bench-{args.size}"
+    if args.versus_cluster:
+        from bench.partitioned_cluster import run_and_report
+
+        run_and_report(args.var_dir, args.size)
+        return
     if args.command == "naive-node":
         naive_node(args.run_dir, json.loads(args.key))
         return

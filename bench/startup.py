@@ -25,6 +25,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bench.processes import family, parents
+
 ROOT = Path(__file__).resolve().parents[1]
 READY_LINE = "Strata is running"
 
@@ -45,20 +47,7 @@ class StartResult:
 
 def _children(root: int) -> set[int]:
     """Every live descendant of ``root`` (from /proc's parent pids)."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        parents.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [root]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
+    return family([root], parents()) - {root}
 
 
 def _memory_mb(pids: set[int]) -> tuple[float, float]:
