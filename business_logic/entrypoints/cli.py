@@ -12,6 +12,9 @@ from business_logic import services
 from business_logic.settings import Settings
 from strata_kernel.cli import one_line_errors
 
+#: imported by each gunicorn worker after the fork, never by a one-worker master (strata_kernel.serving.app_from)
+APP_MODULE = "business_logic.entrypoints.app"
+
 app = typer.Typer(help="Strata business logic: restaurants, menus and ETD quotes.", no_args_is_help=True)
 
 
@@ -88,10 +91,11 @@ def serve(
     workers: Annotated[int, typer.Option(help="gunicorn worker processes.")] = 1,
 ) -> None:
     """Serve the HTTP API under gunicorn."""
-    from business_logic.entrypoints.app import create_app
+    from strata_kernel.serving import app_from
     from strata_kernel.serving import serve as serve_app
 
     with one_line_errors():
         settings = Settings()
         chosen_port = port or urlsplit(settings.business_logic_url).port or 8001
-        serve_app(lambda: create_app(settings), host=host, port=chosen_port, workers=workers)
+        serve_app(app_from(APP_MODULE, settings), host=host, port=chosen_port, workers=workers,
+                  preload_modules=(APP_MODULE,))  # fmt: skip

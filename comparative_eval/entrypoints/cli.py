@@ -13,6 +13,9 @@ import typer
 from comparative_eval.settings import Settings
 from strata_kernel.cli import one_line_errors
 
+#: imported by each gunicorn worker after the fork, never by a one-worker master (strata_kernel.serving.app_from)
+APP_MODULE = "comparative_eval.entrypoints.app"
+
 app = typer.Typer(help="Strata comparative evaluation: deployments, canary analysis, rollback.", no_args_is_help=True)
 
 
@@ -23,13 +26,14 @@ def serve(
     workers: Annotated[int, typer.Option(help="gunicorn worker processes.")] = 1,
 ) -> None:
     """Serve the HTTP API under gunicorn (with the consumer and analysis threads when analysis_in_service)."""
-    from comparative_eval.entrypoints.app import create_app
+    from strata_kernel.serving import app_from
     from strata_kernel.serving import serve as serve_app
 
     with one_line_errors():
         settings = Settings()
         chosen_port = port or urlsplit(settings.comparative_eval_url).port or 8006
-        serve_app(lambda: create_app(settings), host=host, port=chosen_port, workers=workers)
+        serve_app(app_from(APP_MODULE, settings), host=host, port=chosen_port, workers=workers,
+                  preload_modules=(APP_MODULE,))  # fmt: skip
 
 
 @app.command()

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from data_lake.bootstrap import Lake, bootstrap
 from data_lake.entrypoints.views import diff_view, profile_view
 from data_lake.settings import Settings
 from strata_kernel.cli import one_line_errors
 from strata_kernel.settings import load_settings
+
+if TYPE_CHECKING:  # imported when a command runs: `serve`'s master never needs the composition root
+    from data_lake.bootstrap import Lake
 
 
 class _Console:
@@ -29,6 +31,8 @@ _BARS = "▁▂▃▄▅▆▇█"
 
 
 def _lake() -> tuple[Lake, Settings]:
+    from data_lake.bootstrap import bootstrap
+
     settings = load_settings(Settings, profile_on_commit="off")
     return bootstrap(settings), settings
 

@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from data_lake.bootstrap import bootstrap
 from data_lake.entrypoints import analysis_cli, load_cli
 from data_lake.entrypoints.views import summary_view, table_view
 from data_lake.services import CatalogService, TableDetails
@@ -18,11 +17,16 @@ from data_lake.settings import Settings
 from strata_kernel.cli import one_line_errors
 from strata_kernel.settings import load_settings
 
+#: imported by each gunicorn worker after the fork, never by a one-worker master (strata_kernel.serving.app_from)
+APP_MODULE = "data_lake.entrypoints.app"
+
 app = typer.Typer(help="Strata data lake: Parquet tables and their catalog.", no_args_is_help=True)
 console = Console()
 
 
 def _service() -> CatalogService:
+    from data_lake.bootstrap import bootstrap  # here: `serve`'s master never needs the composition root
+
     return bootstrap(load_settings(Settings, profile_on_commit="off")).catalog
 
 
@@ -37,15 +41,16 @@ def serve(
     workers: Annotated[int, typer.Option(min=1)] = 1,
 ) -> None:
     """Serve the catalog API under gunicorn until interrupted."""
-    from data_lake.entrypoints.app import create_app
     from strata_kernel.logs import configure_logging
+    from strata_kernel.serving import app_from
     from strata_kernel.serving import serve as run_server
 
     with one_line_errors():
         settings = load_settings(Settings)
         configure_logging("data_lake", settings.log_level, settings.log_json)
         default_host, default_port = settings.listen_address()
-        run_server(lambda: create_app(settings), host=host or default_host, port=port or default_port, workers=workers)
+        run_server(app_from(APP_MODULE, settings), host=host or default_host, port=port or default_port,
+                   workers=workers, preload_modules=(APP_MODULE,))  # fmt: skip
 
 
 @app.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,11 +20,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from data_lake.bootstrap import bootstrap
-from data_lake.loading import Loader, LoadPlan
 from data_lake.settings import Settings
 from strata_kernel.cli import BAD_INPUT, fail, one_line_errors
 from strata_kernel.settings import load_settings
+
+if TYPE_CHECKING:  # imported when `load` runs (pyarrow, the catalog): `serve`'s master never needs them
+    from data_lake.loading import LoadPlan
 
 MODES = ("append", "overwrite", "overwrite_partitions")
 
@@ -58,6 +59,9 @@ def load(
     with one_line_errors():
         if mode not in MODES:
             fail(f"--mode must be one of {', '.join(MODES)}", BAD_INPUT)
+        from data_lake.bootstrap import bootstrap
+        from data_lake.loading import Loader
+
         settings = load_settings(Settings, profile_on_commit="off")
         loader = Loader(bootstrap(settings).catalog, settings.resolved_lake_root())
         plan = loader.plan(file, table, time or [], text or [])

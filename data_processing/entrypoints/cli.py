@@ -6,15 +6,20 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlparse
 
 import typer
 
-from data_processing.bootstrap import Dependencies, bootstrap
 from data_processing.settings import COMPONENT, Settings
 from strata_kernel.cli import one_line_errors
 from strata_kernel.logs import configure_logging
+
+if TYPE_CHECKING:  # the jobs' composition root is imported when a job runs: `serve`'s master never needs it
+    from data_processing.bootstrap import Dependencies
+
+#: imported by each gunicorn worker after the fork, never by a one-worker master (strata_kernel.serving.app_from)
+APP_MODULE = "data_processing.entrypoints.app"
 
 app = typer.Typer(help="Strata data_processing: Spark jobs, feature store, ETD runtime.", no_args_is_help=True)
 
@@ -25,6 +30,8 @@ def _run(job: Callable[[Dependencies], dict[str, Any]]) -> None:
     with one_line_errors():
         settings = Settings()
         configure_logging(COMPONENT, settings.log_level, settings.log_json)
+        from data_processing.bootstrap import bootstrap
+
         deps = bootstrap(settings)
         try:
             result = job(deps)
@@ -196,10 +203,11 @@ def serve(
     workers: Annotated[int, typer.Option()] = 1,
 ) -> None:
     """Serve the ETD runtime API under gunicorn."""
-    from data_processing.entrypoints.app import create_app
+    from strata_kernel.serving import app_from
     from strata_kernel.serving import serve as serve_app
 
     with one_line_errors():
         settings = Settings()
         default_port = urlparse(settings.data_processing_url).port or 8002
-        serve_app(create_app, host=host, port=port or default_port, workers=workers)
+        serve_app(app_from(APP_MODULE), host=host, port=port or default_port, workers=workers,
+                  preload_modules=(APP_MODULE,))  # fmt: skip
