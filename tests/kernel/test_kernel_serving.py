@@ -202,7 +202,11 @@ def test_app_from_imports_the_app_module_only_when_called(monkeypatch: pytest.Mo
         def create_app(*args: object) -> tuple[object, ...]:
             return args
 
-    monkeypatch.setattr(serving.importlib, "import_module", lambda name: imported.append(name) or Module)
+    def import_module(name: str) -> type[Module]:
+        imported.append(name)
+        return Module
+
+    monkeypatch.setattr(serving.importlib, "import_module", import_module)
     factory = serving.app_from("some_service.entrypoints.app", "settings")
     assert imported == []
     assert factory() == ("settings",)
