@@ -125,15 +125,17 @@ class StreamWorker:
 
     # -- steps ------------------------------------------------------------------------------------
     def _poll(self) -> list[Event]:
+        """Every topic is read in every batch, each up to its share of the batch: a topic with a backlog (a
+        catch-up after a rebalance) must not keep the others unread, nor keep their Kafka consumers from polling
+        (one not polled within its poll interval leaves its group, and a group join advances only inside polls)."""
         events: list[Event] = []
         # never a zero time-out: kafka-python advances its group join only inside polls that may wait
         # (measured against tansu: 50 ms polls join in ~3 s, 5 ms polls not within 40 s)
         timeout = self._config.poll_timeout_seconds / len(self._consumers)
-        for consumer in self._consumers:
-            budget = self._config.max_batch_events - len(events)
-            if budget <= 0:
-                break
-            events.extend(consumer.poll(max_records=budget, timeout_seconds=timeout))
+        shares, extra = divmod(self._config.max_batch_events, len(self._consumers))
+        for index, consumer in enumerate(self._consumers):
+            share = max(1, shares + (1 if index < extra else 0))
+            events.extend(consumer.poll(max_records=share, timeout_seconds=timeout))
         return events
 
     def _refresh(self, events: Sequence[Event]) -> None:

@@ -103,6 +103,24 @@ def test_redelivered_events_are_not_counted_twice(
     assert unchanged == len(events[PLACED])
 
 
+def test_a_backlog_on_one_topic_does_not_starve_the_other(
+    make_worker: WorkerFactory, event_log: EventLog, online: SqliteOnlineStore
+) -> None:
+    """Each batch reads every topic: a topic that alone could fill the batch (a catch-up after a rebalance) must not
+    keep the other unread, or its deliveries wait, and a Kafka consumer not polled for its poll interval is put
+    out of its group, which then stops while it rejoins."""
+    events = order_events(60)
+    publish(event_log, {PLACED: events[PLACED]})  # the placements first: a backlog larger than one batch
+    publish(event_log, {topic: batch for topic, batch in events.items() if topic != PLACED})
+    worker = make_worker(stream_max_batch_events=20)
+
+    assert worker.run_once() == 20
+
+    restaurants = sorted(reference_features(all_events(events)))
+    delivered = [r for r, row in served(online, restaurants).items() if row and row["avg_delivery_minutes_last_20"]]
+    assert delivered, "one batch read the placements only"
+
+
 def test_a_restarted_worker_resumes_where_it_committed(
     make_worker: WorkerFactory, event_log: EventLog, online: SqliteOnlineStore
 ) -> None:
