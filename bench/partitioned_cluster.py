@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -220,6 +221,8 @@ def _runs(result: dict[str, Any]) -> tuple[ModeRun, ModeRun]:
 
 
 def run_and_report(var_dir: Path, size: str) -> None:
+    # a TERM unwinds like ^C: the cluster's processes lead sessions of their own and would outlive a plain exit
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     result = compare(var_dir, size)
     (var_dir / "bench-partitioned-cluster.json").write_text(json.dumps(result, indent=1))
     print_comparison(result)

@@ -66,9 +66,15 @@ def measure(command: list[str], env: dict[str, str], others: Mapping[str, Sequen
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    stdout, _ = process.communicate()
-    done.set()
-    sampler.join()
+    try:
+        stdout, _ = process.communicate()
+    except BaseException:  # interrupted: the job must not outlive the bench (nor keep a cluster's executors busy)
+        process.kill()
+        process.wait()
+        raise
+    finally:
+        done.set()
+        sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {stdout.strip()[-300:]}")
     peaks_mb = {name: size / 1024 for name, size in peaks.items()}
