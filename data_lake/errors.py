@@ -47,6 +47,12 @@ class VersionNotFound(NotFound):
     code = "version_not_found"
 
 
+class VersionFilesGone(Conflict):
+    """An older version's files were deleted once later commits had replaced them for the retention period."""
+
+    code = "version_files_gone"
+
+
 class ProfileUnavailable(Conflict):
     """A version's profile was never computed and its files are gone (an overwrite replaced them)."""
 

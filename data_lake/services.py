@@ -28,7 +28,14 @@ from data_lake.domain.commits import (
 )
 from data_lake.domain.schema import evolve_schema, parse_schema
 from data_lake.domain.tables import TableName
-from data_lake.errors import CommitQuarantined, ConcurrentCommit, InvalidCommit, TableNotFound
+from data_lake.errors import (
+    CommitQuarantined,
+    ConcurrentCommit,
+    InvalidCommit,
+    TableNotFound,
+    VersionFilesGone,
+    VersionNotFound,
+)
 from data_lake.ports import CatalogRepository, CheckStore, LakeStorage
 from strata_kernel.errors import Unavailable
 
@@ -239,11 +246,20 @@ class CatalogService:
                 log.info("commit to %s lost a race (attempt %d): %s", request.table.qualified, attempt, exc)
         raise ConcurrentCommit(f"{request.table.qualified} changed during the commit {self._attempts} times; try again")
 
-    def table(self, table: str) -> TableDetails:
+    def table(self, table: str, version: int | None = None) -> TableDetails:
+        """The table at its latest version, or at ``version`` (a reader rebuilding what read it then) while that
+        version's files are all still there: VersionFilesGone once a later commit's retention purged one."""
         name = TableName.parse(table)
-        snapshot = self._repository.snapshot(name)
+        snapshot = self._repository.snapshot(name) if version is None else self._repository.snapshot_at(name, version)
+        if snapshot is None and version is not None and self._repository.snapshot(name) is not None:
+            raise VersionNotFound(f"table {name.qualified} has no version {version}", field="version")
         if snapshot is None:
             raise TableNotFound(f"table {name.qualified} does not exist", field="table")
+        if version is not None:
+            gone = [file.path for file in snapshot.files if not self._storage.exists(file.path)]
+            if gone:
+                raise VersionFilesGone(f"{name.qualified} v{version}: {len(gone)} of its files were deleted after "
+                                       f"later commits replaced them (e.g. {gone[0]})", field="version")  # fmt: skip
         return TableDetails(snapshot, partition_stats(snapshot.files), self._repository.commits(name))
 
     def tables(self) -> list[TableSummary]:

@@ -97,8 +97,9 @@ class TrainingDataSource(abc.ABC):
     """Where training sets live (the data lake catalog)."""
 
     @abc.abstractmethod
-    def locate(self, table: str) -> TableLocation:
-        """The directory of the table's committed Parquet files and its current version."""
+    def locate(self, table: str, version: int | None = None) -> TableLocation:
+        """The directory of the table's committed Parquet files and its current version (or ``version``'s files:
+        a rebuild reads what the version it reproduces read)."""
 
 
 class ModelRuntime(abc.ABC):

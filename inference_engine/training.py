@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,11 +67,16 @@ def train_declared(
     *,
     global_only: bool = False,
     params: Sequence[str] = (),
+    table_version: int | None = None,
 ) -> dict[str, Any]:
-    """Train, evaluate and register ``name``; returns ``{"summary", "report"}`` (the CLI prints both)."""
+    """Train, evaluate and register ``name`` (on ``table_version`` of its training set, default the latest);
+    returns ``{"summary", "report"}`` (the CLI prints both)."""
     declaration = load_model_spec(name, specs_dir)
     overrides = parse_param_overrides(params)
     if overrides and not declaration.algorithm.startswith("xgboost"):
         raise BadRequest(f"--param applies to XGBoost models; {name} uses {declaration.algorithm}", field="param")
     spec = from_declaration(declaration, global_only=global_only, overrides=overrides)
+    # recorded with the version: a rebuild passes the same options (the table version is recorded apart)
+    train_args = (*(["--no-partitions"] if global_only else []), *(f"--param={pair}" for pair in params))
+    options = replace(options, table_version=table_version, train_args=train_args)
     return train_partitioned(spec, data_source, registry, spark_factory, options)

@@ -2,12 +2,14 @@
 
 1. the version (``--at``: the stable one of the deployment record in force then, from comparative evaluation) and
    its provenance (the engine's ``version-info``);
-2. a scratch git worktree at the recorded commit under ``<var_dir>/reproduce/``, with this repository's DVC cache
-   and remote (an old commit may configure no remote, or one relative to itself; its objects may be only in the
-   remote): ``dvc fetch`` + ``dvc checkout`` of that commit's data, whatever is missing is rebuilt by ``dvc repro``
-   of the stages the training stage reads;
-3. the training stage forced (``dvc repro --force --single-item``), with the commit's own code (PYTHONPATH), into
-   the scratch registry;
+2. a scratch git worktree at the recorded commit under ``<var_dir>/reproduce/``;
+3. a version trained on this Strata's lake (`strata build`, a retrain while it runs) that recorded its training
+   options: the commit's training job again, with those options and seed, on the lake table versions it read;
+   any other (trained in a DVC stage, or before the options were recorded): this repository's DVC cache and
+   remote for the worktree (an old commit may configure no remote, or one relative to itself; its objects may be
+   only in the remote), ``dvc fetch`` + ``dvc checkout`` of that commit's data, whatever is missing rebuilt by
+   ``dvc repro`` of the stages the training stage reads, then the training stage forced (``dvc repro --force
+   --single-item``); either way with the commit's own code (PYTHONPATH), into the scratch registry;
 4. ``inference_engine compare``: bytes identical / predictions identical on the version's sample / different, why;
 5. ``--deploy`` (operator token): ``inference_engine adopt`` registers the rebuild, then comparative evaluation
    validates and deploys it like any version.
@@ -32,6 +34,7 @@ from rich.console import Console
 
 from strata_cli.devflow import child_env
 from strata_cli.settings import Settings
+from strata_kernel import provenance
 
 #: the DVC stage that trains each model (dvc.yaml)
 TRAIN_STAGES = {"etd": "train_etd", "helpbot": "train_helpbot"}
@@ -71,24 +74,70 @@ def reproduce(
         )
     if _git(repo, "cat-file", "-e", f"{commit}^{{commit}}", check=False).returncode != 0:
         raise ReproduceFailed(f"commit {commit[:10]} recorded by {model} v{version} is not in {repo} (git fetch it)")
+    on_lake = lake_rebuild(settings, tags)
     with _scratch(settings, repo, commit, f"{model}-v{version}", keep) as scratch:
-        if not (scratch.root / "dvc.yaml").is_file():
-            raise ReproduceFailed(f"commit {commit[:10]} of {model} v{version} has no dvc.yaml (it predates it)")
-        _use_recorded_lock(scratch, info.get("dvc_lock"), tags.get("provenance.dvc_lock"), console)
-        _step(console, f"DVC data of {commit[:10]} (fetch + checkout)", lambda: _restore_data(repo, scratch, stage))
-        # only the stages before it: `dvc repro STAGE` would also train whenever the recorded lock differs from
-        # the commit's metrics file (it always does), and the forced run below trained a second time
-        upstream = upstream_stages(scratch.root / "dvc.yaml", stage)
-        if upstream:
-            _step(console, f"rebuild what {stage} reads ({', '.join(upstream)}: dvc repro)",
-                  lambda: _dvc(scratch, "repro", *upstream))  # fmt: skip
-        # the training itself always runs again (an up-to-date stage would otherwise be skipped)
-        _step(console, f"train {model} again ({stage})", lambda: _dvc(scratch, "repro", "--force", "-s", stage))
+        if on_lake is not None:  # its rows are still in this Strata's lake: no pipeline to run again
+            tables = ", ".join(f"{name} v{number}" for name, number in on_lake.tables.items())
+            _step(console, f"train {model} again on {tables} ({commit[:10]}'s code, recorded options)",
+                  lambda: _train_on_lake(settings, scratch, model, on_lake))  # fmt: skip
+        else:
+            _rebuild_with_dvc(repo, scratch, info, model, console)
         verdict = engine(settings, "compare", model, "--version", str(version), "--rebuilt-var", str(scratch.var))
         if deploy:  # registered before the scratch registry goes away
             verdict["adopted"] = engine(settings, "adopt", model, "--reproduces", str(version), "--rebuilt-var",
                                         str(scratch.var))  # fmt: skip
         return verdict
+
+
+@dataclass(frozen=True)
+class LakeRebuild:
+    tables: dict[str, int]  # lake table -> the version the reproduced version read
+    args: list[str]  # `inference_engine train` options: the recorded ones, then the table version
+    seed: str
+
+
+def lake_rebuild(settings: Settings, tags: dict[str, str]) -> LakeRebuild | None:
+    """How to train the version again on this Strata's lake, when it was trained on it (`strata build`, a retrain
+    on a running Strata) and recorded its options; None: it was trained in a DVC stage (a scratch lake the
+    pipeline rebuilds), or before the options were recorded — DVC rebuilds it."""
+    recorded = provenance.read(tags)
+    args = provenance.read_train_args(tags)
+    table_dir = recorded.get("lake_table_dir")
+    tables = {str(name): int(number) for name, number in json.loads(recorded.get("lake_tables") or "{}").items()}
+    if args is None or not table_dir or len(tables) != 1 or not Path(table_dir).is_relative_to(settings.lake()):
+        return None
+    return LakeRebuild(tables, [*args, "--table-version", str(next(iter(tables.values())))], recorded["seed"])
+
+
+def _train_on_lake(settings: Settings, scratch: Scratch, model: str, rebuild: LakeRebuild) -> None:
+    """The commit's training job on this Strata's lake (its var/: the lake and the credentials to read it), into
+    the scratch registry and run directory: nothing of the running Strata is written."""
+    registry = scratch.var / "mlflow"
+    registry.mkdir(parents=True, exist_ok=True)
+    env = {**child_env(settings), "PYTHONPATH": str(scratch.root), "STRATA_SEED": rebuild.seed,
+           "STRATA_LOG_LEVEL": "WARNING", "STRATA_MLFLOW_TRACKING_URI": f"sqlite:///{registry / 'mlflow.db'}",
+           "STRATA_MLFLOW_ARTIFACT_ROOT": str(registry / "artifacts"),
+           "STRATA_PARTITIONED_RUNS_DIR": str(scratch.var / "inference_engine" / "partitioned")}  # fmt: skip
+    _run([sys.executable, "-m", "inference_engine", "train", model, *rebuild.args], scratch.root, env=env)
+
+
+def _rebuild_with_dvc(repo: Path, scratch: Scratch, info: dict[str, Any], model: str, console: Console) -> None:
+    """The commit's pipeline in the scratch worktree: its data (fetched, or rebuilt by the stages before the
+    training), then the training stage forced."""
+    tags, stage = info["tags"], TRAIN_STAGES[model]
+    commit = tags["provenance.code_commit"]
+    if not (scratch.root / "dvc.yaml").is_file():
+        raise ReproduceFailed(f"commit {commit[:10]} has no dvc.yaml (it predates it)")
+    _use_recorded_lock(scratch, info.get("dvc_lock"), tags.get("provenance.dvc_lock"), console)
+    _step(console, f"DVC data of {commit[:10]} (fetch + checkout)", lambda: _restore_data(repo, scratch, stage))
+    # only the stages before it: `dvc repro STAGE` would also train whenever the recorded lock differs from
+    # the commit's metrics file (it always does), and the forced run below trained a second time
+    upstream = upstream_stages(scratch.root / "dvc.yaml", stage)
+    if upstream:
+        _step(console, f"rebuild what {stage} reads ({', '.join(upstream)}: dvc repro)",
+              lambda: _dvc(scratch, "repro", *upstream))  # fmt: skip
+    # the training itself always runs again (an up-to-date stage would otherwise be skipped)
+    _step(console, f"train {model} again ({stage})", lambda: _dvc(scratch, "repro", "--force", "-s", stage))
 
 
 def upstream_stages(dvc_yaml: Path, stage: str) -> list[str]:

@@ -35,6 +35,12 @@ class Settings(StrataSettings):
     operator_timeout_seconds: float = 120.0
     #: gunicorn workers of the other services but data_collection (one collector loop per process: one worker)
     service_workers: int = 1
+    #: the lake's files (the services' ``lake_root``); None = ``<var_dir>/lake``. `strata reproduce` retrains a
+    #: version from the table versions it read there when it was trained on this lake
+    lake_root: Path | None = None
+
+    def lake(self) -> Path:
+        return (self.lake_root or self.var_dir / "lake").resolve()
 
 
 class ClusterSettings(StrataSettings):

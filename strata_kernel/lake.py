@@ -184,8 +184,9 @@ class LakeClient:
         answer = self._catalog.post(f"/v1/tables/{table}/commits", request.to_wire())
         return CommitAnswer.from_wire(answer).to_wire()
 
-    def table(self, table: str) -> TableInfo:
-        info = self._catalog.get(f"/v1/tables/{table}")
+    def table(self, table: str, version: int | None = None) -> TableInfo:
+        """The table's latest version, or ``version`` (Conflict once its files were deleted)."""
+        info = self._catalog.get(f"/v1/tables/{table}", None if version is None else {"version": version})
         return TableInfo(
             name=info["name"],
             location=self.root / info["location"],

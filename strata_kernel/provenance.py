@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -39,6 +39,23 @@ def collect(tables: Mapping[str, int], *, params_section: str | None, root: Path
         **{name: library_version(distribution) for name, distribution in LIBRARIES.items()},
     }
     return {PREFIX + key: value for key, value in tags.items()}
+
+
+def training_tags(train_args: Sequence[str], seed: int, table_dir: Path) -> dict[str, str]:
+    """How a declared model was trained: its ``inference_engine train`` options, seed and the directory of the
+    lake table it read (a DVC stage's lake is a scratch copy; a running Strata's is under its lake root). With the
+    table version, a rebuild on the same lake trains the same way from the same rows."""
+    return {PREFIX + "train_args": json.dumps(list(train_args)), PREFIX + "seed": str(seed),
+            PREFIX + "lake_table_dir": str(table_dir.resolve())}  # fmt: skip
+
+
+def read_train_args(tags: Mapping[str, str]) -> list[str] | None:
+    """The recorded training options (None: a version trained before they were recorded)."""
+    raw = tags.get(PREFIX + "train_args")
+    if raw is None:
+        return None
+    found = json.loads(raw)
+    return [str(arg) for arg in found] if isinstance(found, list) else None
 
 
 def lock_document(root: Path | None = None) -> dict[str, str]:

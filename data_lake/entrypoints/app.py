@@ -126,9 +126,13 @@ def _register_routes(app: APIFlask, service: CatalogService) -> None:
         return {"tables": [summary_view(summary) for summary in service.tables()]}
 
     @app.get("/v1/tables/<table>")
-    @app.doc(tags=["tables"], summary="A table's location, schema, partitions and commits (lineage).")
+    @app.doc(
+        tags=["tables"],
+        summary="A table's location, schema, partitions and commits (lineage); ?version=N: "
+        "that version's files (409 once they were deleted), for a reader rebuilding what read it.",
+    )
     def show_table(table: str) -> dict[str, Any]:
-        return table_view(service.table(table))
+        return table_view(service.table(table, _version(request.args.get("version"), "version")))
 
 
 def _version(text: str | None, field: str) -> int | None:

@@ -10,6 +10,6 @@ class LakeTrainingData(TrainingDataSource):
     def __init__(self, lake: LakeClient) -> None:
         self._lake = lake
 
-    def locate(self, table: str) -> TableLocation:
-        info = self._lake.table(table)  # NotFound / Unavailable come from the catalog client already typed
+    def locate(self, table: str, version: int | None = None) -> TableLocation:
+        info = self._lake.table(table, version)  # NotFound / Unavailable come from the catalog client already typed
         return TableLocation(name=info.name, location=info.location, version=info.version, files=info.files)

@@ -41,6 +41,15 @@ def train(
             "deliberately worse candidate.",
         ),
     ] = None,
+    table_version: Annotated[
+        int | None,
+        typer.Option(
+            "--table-version",
+            min=1,
+            help="Declared models: read this version of the training set (default "
+            "the latest), e.g. to rebuild a version from the rows it was trained on.",
+        ),
+    ] = None,
 ) -> None:
     """Train a declared model on its training set, evaluate it on its hold-out window, register a new version.
 
@@ -55,11 +64,12 @@ def train(
         settings = _settings()
         deps = bootstrap(settings)
         if model == HELPBOT:
-            if param:
-                fail("--param does not apply to helpbot", BAD_INPUT)
+            if param or table_version is not None:
+                fail(f"{'--param' if param else '--table-version'} does not apply to helpbot", BAD_INPUT)
             summary = _train_helpbot(deps)
         else:
-            summary = _train_declared(model, deps, fresh=fresh, global_only=no_partitions, params=param or [])
+            summary = _train_declared(model, deps, fresh=fresh, global_only=no_partitions, params=param or [],
+                                      table_version=table_version)  # fmt: skip
     typer.echo(json.dumps(summary))
 
 
@@ -72,7 +82,7 @@ def _train_helpbot(deps: Dependencies) -> dict[str, Any]:
 
 
 def _train_declared(
-    model: str, deps: Dependencies, *, fresh: bool, global_only: bool, params: list[str]
+    model: str, deps: Dependencies, *, fresh: bool, global_only: bool, params: list[str], table_version: int | None
 ) -> dict[str, Any]:
     from inference_engine.bootstrap import partitioned_options
     from inference_engine.partitioning.report import print_table
@@ -82,7 +92,7 @@ def _train_declared(
     settings = deps.settings
     result = train_declared(model, settings.resolved_model_specs_dir(), deps.training_data, deps.registry,
                             lambda: build_spark_session(settings), partitioned_options(settings, fresh=fresh),
-                            global_only=global_only, params=params)  # fmt: skip
+                            global_only=global_only, params=params, table_version=table_version)  # fmt: skip
     print_table(result["report"], stderr=True)
     summary: dict[str, Any] = result["summary"]
     return summary

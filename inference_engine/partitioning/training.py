@@ -64,6 +64,10 @@ class PartitionedOptions:
     max_attempts: int = 3
     inject_failures: dict[str, int] = field(default_factory=dict)
     fresh: bool = False
+    #: the training table's version to read (None: the latest): a rebuild reads what the reproduced version read
+    table_version: int | None = None
+    #: the ``inference_engine train`` options of this training, recorded so that a rebuild trains the same way
+    train_args: tuple[str, ...] = ()
 
 
 def run_id_for(spec: PartitionSpec, data_version: str, options: PartitionedOptions) -> str:
@@ -79,7 +83,7 @@ def train_partitioned(
     options: PartitionedOptions,
 ) -> dict[str, Any]:
     """Train the tree, evaluate on the held-out window, register; returns the summary and the report."""
-    table = data_source.locate(spec.table)
+    table = data_source.locate(spec.table, options.table_version)
     data_version = f"{table.name}@v{table.version}"
     run_id = run_id_for(spec, data_version, options)
     run_dir = _prepare_run_dir(options.runs_dir / spec.name / run_id, options.fresh)
@@ -103,7 +107,7 @@ def train_partitioned(
     candidate.documents.update(documents(_reference(run_dir, spec, data_version)))
     if not spec.partition_by and spec.algorithm.startswith("xgboost"):
         candidate = _xgboost_flavor(candidate, run_dir / "artifact", report)
-    _record_provenance(candidate, run_dir, spec, {table.name: table.version})
+    _record_provenance(candidate, run_dir, spec, table, options)
     published = registry.publish(candidate)
     report["version"] = published.version
     (run_dir / PUBLISHED_FILE).write_text(json.dumps({"version": published.version}))
@@ -252,16 +256,20 @@ def _xgboost_flavor(candidate: TrainedCandidate, artifact: Path, report: dict[st
     return replace(candidate, framework="xgboost", model=booster, tags=tags)
 
 
-def _record_provenance(candidate: TrainedCandidate, run_dir: Path, spec: PartitionSpec, tables: dict[str, int]) -> None:
-    """What the version was built from (strata_kernel.provenance), the fingerprint of the bytes that decide its
-    predictions and its predictions on a held-out sample (inference_engine.artifact_identity)."""
+def _record_provenance(
+    candidate: TrainedCandidate, run_dir: Path, spec: PartitionSpec, table: TableLocation, options: PartitionedOptions
+) -> None:
+    """What the version was built from (strata_kernel.provenance) and how it was trained (options, seed), the
+    fingerprint of the bytes that decide its predictions and its predictions on a held-out sample
+    (inference_engine.artifact_identity)."""
     from strata_kernel import provenance
 
     if candidate.framework == "xgboost":
         found = identity.booster_fingerprint(candidate.model)
     else:
         found = identity.fingerprint(candidate.model, candidate.framework)
-    candidate.tags.update(provenance.collect(tables, params_section=spec.name))
+    candidate.tags.update(provenance.collect({table.name: table.version}, params_section=spec.name))
+    candidate.tags.update(provenance.training_tags(options.train_args, options.seed, table.location))
     candidate.tags[provenance.PREFIX + "fingerprint"] = identity.digest(found)
     candidate.documents[identity.SAMPLE_DOCUMENT] = _sample(run_dir, spec)
     candidate.documents[provenance.LOCK_DOCUMENT] = provenance.lock_document()

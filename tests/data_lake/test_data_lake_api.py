@@ -90,6 +90,28 @@ def test_overwrite_partitions_replaces_one_day_and_records_lineage(
     ]
 
 
+def test_an_earlier_version_is_read_by_number_until_its_files_are_deleted(
+    lake: LakeClient, client: FlaskClient
+) -> None:
+    first = pa.concat_tables([orders("2024-05-01", "a", "b"), orders("2024-05-02", "c")])
+    lake.write_arrow("processed.orders", first, partition_column="nominal_date", job="etl", inputs=["raw.x@v1"])
+    lake.write_arrow("processed.orders", orders("2024-05-01", "z"), partition_column="nominal_date", job="etl",
+                     inputs=["raw.x@v2"], mode="overwrite_partitions")  # fmt: skip
+
+    earlier = lake.table("processed.orders", version=1)  # a rebuild reads the rows its version was trained on
+
+    assert (earlier.version, earlier.rows) == (1, 3)
+    assert read_with_duckdb(earlier) == [("a", "2024-05-01"), ("b", "2024-05-01"), ("c", "2024-05-02")]
+    assert lake.table("processed.orders").version == 2
+    unknown = client.get("/v1/tables/processed.orders?version=3")
+    assert (unknown.status_code, unknown.get_json()["error"]["code"]) == (404, "version_not_found")
+    replaced = next(path for path in earlier.files if path not in lake.table("processed.orders").files)
+    replaced.unlink()  # what the retention purge does once later commits replaced it long enough ago
+    gone = client.get("/v1/tables/processed.orders?version=1")
+    assert (gone.status_code, gone.get_json()["error"]["code"]) == (409, "version_files_gone")
+    assert "processed.orders v1" in gone.get_json()["error"]["message"]
+
+
 def test_table_detail_and_list_follow_the_contract(client: FlaskClient, write_parquet: WriteParquet) -> None:
     files = [
         write_parquet("features/restaurant_stats/nominal_date=2024-05-01/p-0.parquet", "2024-05-01", rows=3),

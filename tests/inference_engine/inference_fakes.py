@@ -102,7 +102,7 @@ class FakeLake(TrainingDataSource):
         self.location = location
         self.version = version
 
-    def locate(self, table: str) -> TableLocation:
+    def locate(self, table: str, version: int | None = None) -> TableLocation:
         return directory_table(table, self.location, self.version)
 
 

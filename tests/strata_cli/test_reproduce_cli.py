@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from strata_cli.main import app
-from strata_cli.reproduce import upstream_stages
+from strata_cli.reproduce import lake_rebuild, upstream_stages
+from strata_cli.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -40,3 +41,31 @@ def test_deploy_without_an_operator_token_is_refused_before_rebuilding(tmp_path:
 def test_the_rebuild_brings_back_what_the_training_reads_without_training_twice(stage: str, before: list[str]) -> None:
     # the training stage itself is run once, forced, after them
     assert upstream_stages(Path(__file__).parents[2] / "dvc.yaml", stage) == before
+
+
+def recorded(table_dir: Path, train_args: str | None = '["--no-partitions", "--param=max_depth=3"]') -> dict[str, str]:
+    tags = {"provenance.lake_tables": '{"processed.etd_training_set":4}', "provenance.seed": "7",
+            "provenance.lake_table_dir": str(table_dir)}  # fmt: skip
+    if train_args is not None:
+        tags["provenance.train_args"] = train_args
+    return tags
+
+
+def test_a_version_trained_on_this_lake_is_trained_again_on_the_table_version_it_read(tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path)
+    rebuild = lake_rebuild(settings, recorded(tmp_path / "lake" / "processed" / "etd_training_set"))
+
+    assert rebuild is not None
+    assert rebuild.args == ["--no-partitions", "--param=max_depth=3", "--table-version", "4"]
+    assert (rebuild.tables, rebuild.seed) == ({"processed.etd_training_set": 4}, "7")
+
+
+@pytest.mark.parametrize(
+    ("where", "train_args"),
+    [
+        ("pipeline/train_etd/lake/processed/etd_training_set", "[]"),  # a DVC stage's scratch lake
+        ("lake/processed/etd_training_set", None),  # trained before the options were recorded
+    ],
+)
+def test_other_versions_are_rebuilt_through_dvc(where: str, train_args: str | None, tmp_path: Path) -> None:
+    assert lake_rebuild(Settings(var_dir=tmp_path), recorded(tmp_path / where, train_args)) is None

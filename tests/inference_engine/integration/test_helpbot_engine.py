@@ -369,7 +369,7 @@ class Tables(TrainingDataSource):
     def __init__(self, locations: dict[str, Path]) -> None:
         self.locations = locations
 
-    def locate(self, table: str) -> TableLocation:
+    def locate(self, table: str, version: int | None = None) -> TableLocation:
         return directory_table(table, self.locations[table])
 
 

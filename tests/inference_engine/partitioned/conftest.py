@@ -27,7 +27,7 @@ class FakeLake(TrainingDataSource):
     def __init__(self, tables: dict[str, Path]) -> None:
         self.tables = tables
 
-    def locate(self, table: str) -> TableLocation:
+    def locate(self, table: str, version: int | None = None) -> TableLocation:
         return directory_table(table, self.tables[table])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,11 @@ def test_a_candidate_trained_with_drill_params_is_registered_with_them_and_is_wo
     params = registry.published[1].params
     assert (params["hp_num_boost_round"], params["hp_max_depth"]) == (2, 1)
     assert registry.published[0].params["hp_max_depth"] == 6  # the declaration's
+    # recorded as the options a rebuild passes again (strata reproduce), with the seed
+    tags = registry.published[1].tags
+    assert json.loads(tags["provenance.train_args"]) == ["--no-partitions", "--param=n_estimators=2",
+                                                         "--param=max_depth=1"]  # fmt: skip
+    assert tags["provenance.seed"] == "7"
 
 
 @pytest.mark.parametrize(
