@@ -57,7 +57,12 @@ class CatalogRepository(abc.ABC):
 
     @abc.abstractmethod
     def expired_files(self, table: TableName, removed_before: datetime) -> list[str]:
-        """Files of ``table`` removed by a version committed at or before ``removed_before`` and not purged yet."""
+        """Files of ``table`` removed by a version committed at or before ``removed_before`` and not purged yet,
+        except the files of a held version."""
+
+    @abc.abstractmethod
+    def hold(self, table: TableName, version: int, holder: str, at: datetime) -> None:
+        """Keep ``version``'s files past the retention period, for ``holder`` (idempotent per holder)."""
 
     @abc.abstractmethod
     def mark_purged(self, table: TableName, paths: Sequence[str]) -> None:

@@ -262,6 +262,13 @@ class CatalogService:
                                        f"later commits replaced them (e.g. {gone[0]})", field="version")  # fmt: skip
         return TableDetails(snapshot, partition_stats(snapshot.files), self._repository.commits(name))
 
+    def hold(self, table: str, version: int, holder: str) -> TableDetails:
+        """Keep ``version``'s files past the retention period for ``holder`` (a training run: its model must be
+        rebuildable from what it read); NotFound for an unknown version, VersionFilesGone if already purged."""
+        details = self.table(table, version)
+        self._repository.hold(TableName.parse(table), version, holder, self._clock())
+        return details
+
     def tables(self) -> list[TableSummary]:
         return self._repository.summaries()
 

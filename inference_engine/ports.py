@@ -101,6 +101,11 @@ class TrainingDataSource(abc.ABC):
         """The directory of the table's committed Parquet files and its current version (or ``version``'s files:
         a rebuild reads what the version it reproduces read)."""
 
+    @abc.abstractmethod
+    def hold(self, table: str, version: int, holder: str) -> None:
+        """Keep the table version's files for as long as a model trained on it may be rebuilt (the lake's
+        retention would delete them once later versions replace them)."""
+
 
 class ModelRuntime(abc.ABC):
     def __init__(self, artifact: ModelArtifact) -> None:

@@ -198,6 +198,11 @@ class LakeClient:
             files=tuple(self.root / file["path"] for file in info.get("files", [])),
         )
 
+    def hold(self, table: str, version: int, holder: str) -> None:
+        """Keep ``version``'s files past the lake's retention period (a training run: its model stays rebuildable
+        from what it read); NotFound for an unknown version, Conflict once its files are gone."""
+        self._catalog.post(f"/v1/tables/{table}/holds", {"version": version, "holder": holder})
+
 
 def split_table_name(table: str) -> tuple[str, str]:
     zone, _, name = table.partition(".")

@@ -30,6 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    exists,
     func,
     inspect,
     or_,
@@ -110,6 +111,19 @@ lake_files = Table(
     # belonged to finishes), then the first commit after that deletes it; null on files recorded before
     Column("purged", Boolean, nullable=True),
     Index("ix_lake_files_table_active", "table_id", "active"),
+)
+
+# a version a reader must be able to read again (the training set a registered model was trained on): its
+# files outlive the retention period
+lake_holds = Table(
+    "lake_holds",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("table_id", ForeignKey("lake_tables.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("holder", String(200), nullable=False),
+    Column("held_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("table_id", "version", "holder", name="uq_lake_holds"),
 )
 
 _IN_CHUNK = 500  # stay far below SQLite's bound-parameter limit
@@ -312,11 +326,30 @@ class SqlAlchemyCatalog(CatalogRepository):
                 lake_files.c.active.is_(False),
                 or_(lake_files.c.purged.is_(None), lake_files.c.purged.is_(False)),
                 lake_commits.c.committed_at <= removed_before,
+                ~exists().where(  # a held version still reads the file
+                    lake_holds.c.table_id == lake_files.c.table_id,
+                    lake_holds.c.version >= lake_files.c.added_version,
+                    lake_holds.c.version < lake_files.c.removed_version,
+                ),
             )
             .order_by(lake_files.c.path)
         )
         with self._translate_errors(), self._engine.connect() as connection:
             return [row.path for row in connection.execute(query)]
+
+    def hold(self, table: TableName, version: int, holder: str, at: datetime) -> None:
+        with self._translate_errors(), self._engine.connect() as connection:
+            connection = connection.execution_options(catalog_write=True)
+            try:
+                with connection.begin():
+                    table_id = self._table_id(connection, table)
+                    held = select(lake_holds.c.id).where(lake_holds.c.table_id == table_id, lake_holds.c.version ==
+                                                         version, lake_holds.c.holder == holder)  # fmt: skip
+                    if connection.execute(held).first() is None:
+                        connection.execute(lake_holds.insert().values(table_id=table_id, version=version,
+                                                                      holder=holder, held_at=at))  # fmt: skip
+            except IntegrityError:  # the same holder, at the same moment: held either way
+                return
 
     def mark_purged(self, table: TableName, paths: Sequence[str]) -> None:
         with self._translate_errors(), self._engine.connect() as connection:

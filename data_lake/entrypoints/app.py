@@ -36,6 +36,8 @@ from strata_kernel.settings import load_settings
 
 #: who may commit table versions: the deployables whose jobs write tables, and the operator
 WRITERS = ("data_collection", "data_processing", "data_lake", OPERATOR)
+#: who may keep a version's files: the training jobs' deployables and the operator
+READERS_THAT_HOLD = ("inference_engine", "data_processing", OPERATOR)
 
 
 class ColumnIn(Schema):
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     app.extensions["data_lake.service"] = lake.catalog
     app.extensions["data_lake.lake"] = lake
     _register_routes(app, lake.catalog)
+    _register_holds(app, lake.catalog)
     _register_analysis(app, lake)
     return app
 
@@ -133,6 +136,26 @@ def _register_routes(app: APIFlask, service: CatalogService) -> None:
     )
     def show_table(table: str) -> dict[str, Any]:
         return table_view(service.table(table, _version(request.args.get("version"), "version")))
+
+
+class HoldIn(Schema):
+    version = Integer(required=True, validate=Range(min=1))
+    holder = String(required=True, validate=Length(min=1, max=200))
+
+
+def _register_holds(app: APIFlask, service: CatalogService) -> None:
+    @app.post("/v1/tables/<table>/holds")
+    @callers(*READERS_THAT_HOLD)
+    @app.input(HoldIn, arg_name="body")
+    @app.doc(
+        tags=["tables"],
+        summary="Keep a version's files past the retention period (a training run holds the version it read, so "
+        "its model can be rebuilt from it); 404 for an unknown version, 409 once its files are gone.",
+        responses=[201, 400, 401, 403, 404, 409],
+    )
+    def hold(table: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        details = service.hold(table, body["version"], body["holder"])
+        return {"table": details.snapshot.table.qualified, "version": body["version"], "holder": body["holder"]}, 201
 
 
 def _version(text: str | None, field: str) -> int | None:

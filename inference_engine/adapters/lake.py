@@ -13,3 +13,6 @@ class LakeTrainingData(TrainingDataSource):
     def locate(self, table: str, version: int | None = None) -> TableLocation:
         info = self._lake.table(table, version)  # NotFound / Unavailable come from the catalog client already typed
         return TableLocation(name=info.name, location=info.location, version=info.version, files=info.files)
+
+    def hold(self, table: str, version: int, holder: str) -> None:
+        self._lake.hold(table, version, holder)

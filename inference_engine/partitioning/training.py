@@ -86,6 +86,8 @@ def train_partitioned(
     table = data_source.locate(spec.table, options.table_version)
     data_version = f"{table.name}@v{table.version}"
     run_id = run_id_for(spec, data_version, options)
+    # before reading: the files must outlive the lake's retention for as long as `strata reproduce` may rebuild it
+    data_source.hold(table.name, table.version, f"{spec.name} training run {run_id}")
     run_dir = _prepare_run_dir(options.runs_dir / spec.name / run_id, options.fresh)
     meta = _ensure_split(run_dir, spec, table, options)
     rows: dict[NodeKey, dict[str, int]] = {tuple(k): v for k, v in meta["rows"]}

@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 import pyarrow as pa
 import pytest
 from flask.testing import FlaskClient
 
+from data_lake.entrypoints.app import create_app
+from data_lake.settings import Settings
 from strata_kernel.errors import BadRequest, Conflict, NotFound
+from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient, TableInfo, committed_files
-from tests.support import as_caller, serve
+from tests.support import as_caller, serve, service_credential_for
 
 WriteParquet = Callable[..., dict[str, Any]]  # the write_parquet fixture of conftest.py
 
@@ -110,6 +114,36 @@ def test_an_earlier_version_is_read_by_number_until_its_files_are_deleted(
     gone = client.get("/v1/tables/processed.orders?version=1")
     assert (gone.status_code, gone.get_json()["error"]["code"]) == (409, "version_files_gone")
     assert "processed.orders v1" in gone.get_json()["error"]["message"]
+
+
+def test_a_training_run_holds_the_version_it_read_past_the_retention(settings: Settings) -> None:
+    """The engine holds the training set's version through the kernel's client; with a retention of 0 the next
+    commits delete an unheld version's files at once and never the held one's, on the real SQL catalog."""
+    app = create_app(settings.model_copy(update={"superseded_retention_seconds": 0.0}))
+    writer = as_caller(app.test_client(), settings, "data_processing")
+    credential = service_credential_for(settings, "inference_engine")
+    catalog = ServiceClient("data_lake", "http://lake", credential=credential, transport=httpx.WSGITransport(app=app))
+    engine = LakeClient(settings.resolved_lake_root(), catalog)
+    writes = LakeClient(settings.resolved_lake_root(), ServiceClient(
+        "data_lake", "http://lake", credential=service_credential_for(settings, "data_processing"),
+        transport=httpx.WSGITransport(app=app)))  # fmt: skip
+    for day, order in (("2024-05-01", "a"), ("2024-05-01", "b"), ("2024-05-01", "c")):
+        writes.write_arrow("processed.orders", orders(day, order), partition_column="nominal_date", job="etl",
+                           inputs=["raw.x@v1"], mode="overwrite" if order != "a" else "append")  # fmt: skip
+        if order == "a":
+            engine.hold("processed.orders", 1, "etd training run r1")
+            engine.hold("processed.orders", 1, "etd training run r1")  # again: one hold
+
+    assert read_with_duckdb(engine.table("processed.orders", version=1)) == [("a", "2024-05-01")]
+    gone = writer.get("/v1/tables/processed.orders?version=2")
+    assert (gone.status_code, gone.get_json()["error"]["code"]) == (409, "version_files_gone")
+    late = writer.post("/v1/tables/processed.orders/holds", json={"version": 2, "holder": "x"})
+    assert late.status_code == 409
+    anonymous = app.test_client().post("/v1/tables/processed.orders/holds", json={"version": 1, "holder": "x"})
+    assert anonymous.status_code == 401
+    with pytest.raises(NotFound):
+        engine.hold("processed.orders", 7, "no such version")
+    catalog.close()
 
 
 def test_table_detail_and_list_follow_the_contract(client: FlaskClient, write_parquet: WriteParquet) -> None:

@@ -101,9 +101,13 @@ class FakeLake(TrainingDataSource):
     def __init__(self, location: Path, version: int = 4) -> None:
         self.location = location
         self.version = version
+        self.holds: list[tuple[str, int, str]] = []
 
     def locate(self, table: str, version: int | None = None) -> TableLocation:
         return directory_table(table, self.location, self.version)
+
+    def hold(self, table: str, version: int, holder: str) -> None:
+        self.holds.append((table, version, holder))
 
 
 class RecordingRegistry(ModelRegistry):

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from data_lake.entrypoints.app import create_app
 from data_lake.settings import Settings
-from strata_kernel.errors import BadRequest
+from strata_kernel.errors import BadRequest, Conflict
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient, committed_files
 from tests.support import postgres_schema_url, shared_credential
@@ -96,3 +96,24 @@ def test_concurrent_commits_on_postgres_lose_no_version(lake: LakeClient) -> Non
     assert errors == []
     info = lake.table("raw.order_placed")
     assert (info.version, info.rows, len(info.partitions)) == (2, 2, 2)
+
+
+def test_a_held_version_outlives_the_retention_on_postgres(tmp_path: Path, catalog_url: str) -> None:
+    """The held version's files stay once later overwrites replaced them (retention 0); an unheld one's go."""
+    app = create_app(Settings(var_dir=tmp_path / "var", catalog_url=catalog_url, superseded_retention_seconds=0.0))
+    credential = shared_credential("data_processing")
+    catalog = ServiceClient("data_lake", "http://lake", credential=credential, transport=httpx.WSGITransport(app=app))
+    lake = LakeClient(tmp_path / "var" / "lake", catalog)
+    try:
+        lake.write_arrow("processed.orders", orders("2024-05-01", "a"), partition_column="nominal_date", job="j",
+                         inputs=[])  # fmt: skip
+        lake.hold("processed.orders", 1, "etd training run r1")
+        for order in ("b", "c"):
+            lake.write_arrow("processed.orders", orders("2024-05-01", order), partition_column="nominal_date",
+                             job="j", inputs=[], mode="overwrite")  # fmt: skip
+        held = lake.table("processed.orders", version=1)
+        assert duckdb.execute("SELECT order_id FROM read_parquet(?)", [committed_files(held)]).fetchall() == [("a",)]
+        with pytest.raises(Conflict):
+            lake.table("processed.orders", version=2)
+    finally:
+        catalog.close()

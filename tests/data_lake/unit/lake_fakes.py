@@ -28,6 +28,8 @@ class InMemoryCatalog(CatalogRepository):
         self.interlopers: list[PlannedCommit] = []
         #: (table, path) of files a version removed -> when; purged ones are dropped
         self.removed: dict[tuple[str, str], datetime] = {}
+        #: (table, version) -> who holds it
+        self.holds: dict[tuple[str, int], set[str]] = {}
 
     def snapshot(self, table: TableName) -> TableSnapshot | None:
         return self.tables.get(table.qualified)
@@ -77,8 +79,13 @@ class InMemoryCatalog(CatalogRepository):
         self.history.setdefault(commit.table.qualified, []).append(record)
 
     def expired_files(self, table: TableName, removed_before: datetime) -> list[str]:
+        held = {file.path for (name, version), _ in self.holds.items() if name == table.qualified
+                for file in self.versions[(name, version)].files}  # fmt: skip
         return sorted(path for (name, path), at in self.removed.items()
-                      if name == table.qualified and at <= removed_before)  # fmt: skip
+                      if name == table.qualified and at <= removed_before and path not in held)  # fmt: skip
+
+    def hold(self, table: TableName, version: int, holder: str, at: datetime) -> None:
+        self.holds.setdefault((table.qualified, version), set()).add(holder)
 
     def mark_purged(self, table: TableName, paths: Sequence[str]) -> None:
         for path in paths:

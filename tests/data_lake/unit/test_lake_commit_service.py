@@ -11,7 +11,15 @@ from lake_fakes import InMemoryCatalog, InMemoryStorage, TickingClock
 
 from data_lake.domain.commits import DataFile, plan_commit
 from data_lake.domain.tables import TableName
-from data_lake.errors import ConcurrentCommit, InvalidCommit, NotTableOwner, SchemaConflict, TableNotFound
+from data_lake.errors import (
+    ConcurrentCommit,
+    InvalidCommit,
+    NotTableOwner,
+    SchemaConflict,
+    TableNotFound,
+    VersionFilesGone,
+    VersionNotFound,
+)
 from data_lake.services import CatalogService
 
 MakeFile = Callable[..., DataFile]
@@ -234,3 +242,24 @@ def test_tables_lists_every_table_with_its_counts(service: CatalogService, store
         20,
         2,
     )
+
+
+def test_a_held_version_outlives_the_retention_period_and_only_it(
+    catalog: InMemoryCatalog, storage: InMemoryStorage, stored_file: MakeFile
+) -> None:
+    """A training run holds the version it read: once later commits replace it, its files stay (its model can be
+    rebuilt from them) while an unheld version's go at the first commit after the retention (0 here)."""
+    service = CatalogService(catalog, storage, clock=TickingClock(), retention=timedelta(0))
+    commit(service, [stored_file("processed.orders", "2024-05-01", 0, run="a")])
+    [held] = committed_paths(service)
+    service.hold("processed.orders", 1, "etd training run r1")
+    commit(service, [stored_file("processed.orders", "2024-05-01", 1, run="b")], mode="overwrite")
+    [unheld] = committed_paths(service)
+    commit(service, [stored_file("processed.orders", "2024-05-01", 2, run="c")], mode="overwrite")
+
+    assert storage.exists(held) and service.table("processed.orders", 1).snapshot.version == 1
+    assert not storage.exists(unheld)
+    with pytest.raises(VersionFilesGone):
+        service.hold("processed.orders", 2, "too late")
+    with pytest.raises(VersionNotFound):
+        service.hold("processed.orders", 9, "no such version")

@@ -90,6 +90,9 @@ def test_the_registered_version_carries_the_contract_tags(trained: Trained) -> N
 
     assert version.features == tuple(json.loads(version.tags["features"]))
     assert version.tags["data_version"] == "processed.etd_training_set@v2"
+    # the training run held the version it read, so the lake keeps its files for a rebuild
+    [(table, held, holder)] = trained.lake.holds
+    assert (table, held) == ("processed.etd_training_set", 2) and holder.startswith("etd training run ")
     assert float(version.tags["metric_mae"]) == pytest.approx(trained.summary["mae"], abs=1e-3)
     assert json.loads(version.tags["canonical_features"])[0].startswith("@order:")
 

@@ -26,9 +26,13 @@ class FakeLake(TrainingDataSource):
 
     def __init__(self, tables: dict[str, Path]) -> None:
         self.tables = tables
+        self.holds: list[tuple[str, int, str]] = []
 
     def locate(self, table: str, version: int | None = None) -> TableLocation:
         return directory_table(table, self.tables[table])
+
+    def hold(self, table: str, version: int, holder: str) -> None:
+        self.holds.append((table, version, holder))
 
 
 class CopyingRegistry(ModelRegistry):
