@@ -48,13 +48,18 @@ class AnalysisService:
         return replace(verdict, at=self._clock())
 
     def latest(self, model: str) -> Verdict:
-        """The newest stored verdict; if the current candidate has none yet, a fresh (unstored) one."""
+        """The verdict on the current candidate (a fresh, unstored one while it has none yet); without a candidate,
+        the verdict on the revision just before the current one (the verdict that ended it), else NoAnalysis.
+
+        Not simply the newest stored verdict: the analysis records its action's revision before its verdict, and
+        in between the newest stored verdict is an earlier candidate's (a worse candidate's rollback showed as
+        the previous candidate's "promote")."""
         record = self._deployments.current(model)
         with self._uow() as uow:
             stored = uow.verdicts.latest(model)
         if record.candidate_version is not None and (stored is None or stored.revision != record.revision):
             return self.evaluate(record)
-        if stored is None:
+        if stored is None or (record.candidate_version is None and stored.revision != record.revision - 1):
             raise NoAnalysis(f"model {model} has no analysis: it has no candidate (mode {record.mode})")
         return stored
 

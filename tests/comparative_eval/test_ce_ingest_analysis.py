@@ -8,7 +8,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from comparative_eval.domain.events import DELIVERED_TOPIC, FEEDBACK_TOPIC, PREDICTIONS_TOPIC
+from comparative_eval.errors import NoAnalysis
 from comparative_eval.ingest import Ingestor
 from strata_kernel.contracts.events import HelpFeedbackGiven, OrderDelivered
 from strata_kernel.eventlog.local import LocalEventLog
@@ -148,6 +151,11 @@ def test_a_clearly_worse_canary_is_rolled_back_by_the_analysis(world: World, tmp
     assert world.engine.pushed[-1]["revision"] == 3
     stored = world.deployments.latest_verdict("etd")
     assert stored is not None and stored.revision == canary.revision and stored.at == verdict.at
+    assert world.analysis.latest("etd").verdict == "rollback"  # the verdict that ended the canary
+    world.clock.advance(1)
+    world.deployments.deploy("etd", "1", "full")  # an operator's revision 4: the old verdict judged none before it
+    with pytest.raises(NoAnalysis):
+        world.analysis.latest("etd")
     value = world.registry.get_sample_value
     assert value("strata_comparative_eval_rollbacks_total", {"model": "etd", "actor": "analysis"}) == 1.0
     assert value("strata_comparative_eval_verdicts_total", {"model": "etd", "verdict": "rollback"}) == 1.0
