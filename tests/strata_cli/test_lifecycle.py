@@ -13,10 +13,19 @@ import pytest
 from strata_cli import lifecycle
 
 
-def _orphan(run_id: str) -> None:
-    """``sleep`` started through a shell that exits at once: re-parented, as supervisord's children are when it dies."""
-    subprocess.run(["sh", "-c", "sleep 300 >/dev/null 2>&1 &"], env={**os.environ, "STRATA_RUN_ID": run_id},
-                   check=True)  # fmt: skip
+def _orphans(run_id: str, count: int = 1) -> None:
+    """``sleep``s started through a shell that exits at once: re-parented, as supervisord's children are when it dies.
+
+    Returns once all of them are visible: a child still inside ``execve`` shows an empty environment for a moment
+    (seen under load), and the tests below are about leftovers that have long settled.
+    """
+    for _ in range(count):
+        subprocess.run(["sh", "-c", "sleep 300 >/dev/null 2>&1 &"], env={**os.environ, "STRATA_RUN_ID": run_id},
+                       check=True)  # fmt: skip
+    deadline = time.monotonic() + 10
+    while len(lifecycle.processes_of(run_id)) < count:
+        assert time.monotonic() < deadline, f"the {count} orphan(s) of run {run_id} never became visible"
+        time.sleep(0.02)
 
 
 def test_leftovers_of_a_run_whose_cli_was_killed_are_swept_before_the_next_start(tmp_path: Path) -> None:
@@ -24,8 +33,7 @@ def test_leftovers_of_a_run_whose_cli_was_killed_are_swept_before_the_next_start
     dead_cli = subprocess.Popen([sys.executable, "-c", "pass"])
     dead_cli.wait()
     lifecycle.RunRecord(run_id, dead_cli.pid).write(tmp_path)
-    _orphan(run_id)
-    _orphan(run_id)
+    _orphans(run_id, 2)
     assert len(lifecycle.processes_of(run_id)) == 2
 
     assert lifecycle.sweep_leftovers(tmp_path) == 2
@@ -36,7 +44,7 @@ def test_leftovers_of_a_run_whose_cli_was_killed_are_swept_before_the_next_start
 
 def test_another_runs_processes_are_left_alone(tmp_path: Path) -> None:
     mine, theirs = lifecycle.new_run_id(), lifecycle.new_run_id()
-    _orphan(theirs)
+    _orphans(theirs)
     try:
         assert lifecycle.sweep(mine) == 0
         assert len(lifecycle.processes_of(theirs)) == 1
@@ -74,7 +82,7 @@ def test_a_cli_that_exited_but_was_never_reaped_runs_nothing(tmp_path: Path) -> 
     record.write(tmp_path)
     try:
         _wait_until_zombie(cli.pid)
-        _orphan(run_id)
+        _orphans(run_id)
 
         assert lifecycle.sweep_leftovers(tmp_path) == 1
 
