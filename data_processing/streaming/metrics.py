@@ -24,6 +24,7 @@ class StreamMetrics:
     batch_seconds: Histogram
     outbox_rows: Gauge
     offline_failures: Counter
+    assigned_partitions: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> StreamMetrics:
@@ -44,6 +45,9 @@ class StreamMetrics:
                               registry=registry),
             offline_failures=Counter(name("stream_offline_flush_failures_total"), "Failed appends to the lake "
                                      "(rows stay in the outbox and are retried).", registry=registry),
+            assigned_partitions=Gauge(name("stream_assigned_partitions"), "Partitions of a topic this worker reads "
+                                      "(Kafka: given by its group, 0 while the group rebalances; local log: 1).",
+                                      ["topic"], registry=registry),
         )  # fmt: skip
 
     def track_age(self, group: str, newest: Callable[[], datetime | None], now: Callable[[], datetime]) -> None:

@@ -52,7 +52,7 @@ class StreamWorker:
     def __init__(
         self,
         group: StreamingGroup,
-        consumers: Sequence[EventConsumer],
+        consumers: Sequence[EventConsumer],  # one per topic of the group, in the order of its topics
         state: WindowStateStore,
         outbox: WindowStateStore,  # a second connection to the same file, for the lake-flushing thread
         online: OnlineStore,
@@ -133,9 +133,10 @@ class StreamWorker:
         # (measured against tansu: 50 ms polls join in ~3 s, 5 ms polls not within 40 s)
         timeout = self._config.poll_timeout_seconds / len(self._consumers)
         shares, extra = divmod(self._config.max_batch_events, len(self._consumers))
-        for index, consumer in enumerate(self._consumers):
+        for index, (topic, consumer) in enumerate(zip(self._group.definition.topics, self._consumers, strict=True)):
             share = max(1, shares + (1 if index < extra else 0))
             events.extend(consumer.poll(max_records=share, timeout_seconds=timeout))
+            self._metrics.assigned_partitions.labels(topic).set(consumer.assigned_partitions())
         return events
 
     def _refresh(self, events: Sequence[Event]) -> None:

@@ -134,6 +134,9 @@ class _KafkaConsumer(EventConsumer):
             ends = self._consumer.end_offsets(assigned)
             return all(self._consumer.position(partition) >= ends[partition] for partition in assigned)
 
+    def assigned_partitions(self) -> int:
+        return 0 if self._joining() else len(self._consumer.assignment())
+
     def commit(self) -> None:
         with _kafka_errors(f"commit {self._topic}"):
             self._consumer.commit()

@@ -36,6 +36,12 @@ class EventConsumer(abc.ABC):
         Kafka consumer first joins its group, and polls return nothing until it has partitions."""
         return True
 
+    def assigned_partitions(self) -> int:
+        """How many of the topic's partitions this consumer reads now. A local log is one partition, always read
+        by every consumer; a Kafka consumer has none until its group join assigns some, and none while its group
+        rebalances (a member joined or left)."""
+        return 1
+
 
 class EventLog(abc.ABC):
     @abc.abstractmethod

@@ -213,6 +213,9 @@ def _two_stream_workers_in_one_group_lose_and_double_nothing(stack: Stack) -> No
                              stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
     try:
         _wait_ready(f"http://127.0.0.1:{metrics_port}/readyz")
+        # ready means recovered, not yet a member: the rebalance must give it partitions before the first half is
+        # published, or the first worker may consume it all alone
+        _until_assigned(f"http://127.0.0.1:{metrics_port}/metrics", topics=list(events))
         for topic, batch in first.items():
             log.publish(topic, batch, key_field="order_id")
         _until_serving(store, reference_features(all_events(first)))
@@ -249,6 +252,20 @@ def _wait_ready(url: str, seconds: float = 180) -> None:
             pass
         time.sleep(0.5)
     raise AssertionError(f"{url} not ready within {seconds:.0f}s")
+
+
+def _until_assigned(metrics_url: str, topics: list[str], seconds: float = 120.0) -> None:
+    """Until the worker behind ``metrics_url`` reads at least one partition of every topic (its group is stable)."""
+    gauge = "strata_data_processing_stream_assigned_partitions{"
+    deadline = time.monotonic() + seconds
+    while True:
+        text = httpx.get(metrics_url, timeout=5).text
+        assigned = {topic: float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(gauge)
+                    for topic in topics if f'topic="{topic}"' in line}  # fmt: skip
+        if all(assigned.get(topic, 0) > 0 for topic in topics):
+            return
+        assert time.monotonic() < deadline, f"the second worker got no partition within {seconds:.0f}s: {assigned}"
+        time.sleep(0.5)
 
 
 def _applied(metrics_url: str) -> float:

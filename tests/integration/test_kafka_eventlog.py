@@ -156,13 +156,14 @@ def test_members_of_a_group_polled_with_pauses_read_on_after_one_joins_and_one_l
         event_log.publish(topic, [{"k": f"a{i}"} for i in range(30)], key_field="k")
         _wait_until(lambda: len(set(seen_first)) == 30)
         threads[1].start()  # the second member joins: a rebalance
-        _wait_until(lambda: bool(second._consumer.assignment()) and second._consumer._coordinator.stable())
+        _wait_until(lambda: second.assigned_partitions() > 0)
         event_log.publish(topic, [{"k": f"b{i}"} for i in range(30)], key_field="k")
         _wait_until(lambda: len(set(seen_first + seen_second)) == 60)
         assert seen_second, "the second member was given no partition"
         stop_second.set()
         threads[1].join()
         second.close()  # the second member leaves: another rebalance
+        _wait_until(lambda: first.assigned_partitions() == 3)
         event_log.publish(topic, [{"k": f"c{i}"} for i in range(30)], key_field="k")
         _wait_until(lambda: len({k for k in seen_first if k.startswith("c")}) == 30)
     finally:

@@ -189,6 +189,7 @@ def test_metrics_expose_feature_age_and_lag(make_worker: WorkerFactory, event_lo
         worker.recover()
         worker.run_once()
         lag = registry.get_sample_value("strata_data_processing_stream_lag_seconds", {"topic": PLACED})
+        partitions = registry.get_sample_value("strata_data_processing_stream_assigned_partitions", {"topic": PLACED})
         text = httpx.get(f"http://127.0.0.1:{server.port}/metrics").text
         ready = httpx.get(f"http://127.0.0.1:{server.port}/readyz").status_code
     finally:
@@ -198,6 +199,7 @@ def test_metrics_expose_feature_age_and_lag(make_worker: WorkerFactory, event_lo
     assert age_line.startswith('strata_data_processing_feature_age_seconds{group="restaurant_realtime"}')
     assert 10 <= float(age_line.split()[-1]) < 60
     assert lag is not None and 10 <= lag < 60
+    assert partitions == 1  # a local log is one partition, read by this worker
     assert ready == 200
 
 
