@@ -56,15 +56,7 @@ class EstimateRequest:
         """Validate field by field; raises InvalidOrder naming the first bad field."""
         if not isinstance(body, dict):
             raise InvalidOrder("body: must be a JSON object", field="body")
-        return cls(
-            restaurant_id=_text(body, "restaurant_id"),
-            city_id=_text(body, "city_id"),
-            country_code=_text(body, "country_code"),
-            placed_at=_timestamp(body, "placed_at"),
-            n_items=_count(body, "n_items"),
-            subtotal=_amount(body, "subtotal"),
-            customer_id=_optional_header_text(body, "customer_id", MAX_CUSTOMER_ID_CHARS),
-        )
+        return cls(**{field: parse(body, field) for field, parse in _FIELDS.items()})
 
 
 def estimate_request_violations(body: Any) -> list[Violation]:
@@ -166,9 +158,11 @@ def _customer_id(body: dict[str, Any], field: str) -> str | None:
     return _optional_header_text(body, field, MAX_CUSTOMER_ID_CHARS)
 
 
-#: every field of the request and its parser (from_wire's order)
-_FIELDS = {"restaurant_id": _text, "city_id": _text, "country_code": _text, "placed_at": _timestamp,
-           "n_items": _count, "subtotal": _amount, "customer_id": _customer_id}  # fmt: skip
+#: every field of the request and its parser, in the order from_wire checks them
+_FIELDS: dict[str, Callable[[dict[str, Any], str], Any]] = {
+    "restaurant_id": _text, "city_id": _text, "country_code": _text, "placed_at": _timestamp, "n_items": _count,
+    "subtotal": _amount, "customer_id": _customer_id,
+}  # fmt: skip
 
 
 def _parse_alone(parse: Callable[[dict[str, Any], str], object], field: str, raw: Any) -> object:
