@@ -22,6 +22,8 @@ from strata_kernel.contracts.auth import (
     CREDENTIALS_DIR,
     CallerDirectory,
     Credential,
+    TokenFile,
+    operator_token_file,
     read_operator_token,
     service_credential,
 )
@@ -120,9 +122,9 @@ class StrataSettings(BaseSettings):
 
     def caller_directory(self) -> CallerDirectory:
         """The credentials this service accepts: the deployables' and the operator's."""
-        return CallerDirectory(
-            self.credentials_directory(), configured=self.caller_tokens, operator=self.operator_token_value
-        )
+        configured = (self.operator_token or "").strip()
+        operator = (lambda: configured) if configured else TokenFile(operator_token_file(self.var_dir))
+        return CallerDirectory(self.credentials_directory(), configured=self.caller_tokens, operator=operator)
 
 
 class _SectionedYamlSource(YamlConfigSettingsSource):

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,11 +131,53 @@ def service_credential(caller: str, credentials_dir: Path, configured: str | Non
     return Credential(caller, token)
 
 
+#: how long a token file found is believed without looking at it again (a request checks every caller's file)
+RECHECK_SECONDS = 1.0
+
+
+class TokenFile:
+    """The token in a file, read when asked and kept while the file stays the same (time, size, inode).
+
+    A file found is looked at again (a ``stat``) at most every ``recheck_seconds``, so a rotated or deleted token
+    stops being accepted within that time; a missing or empty file is looked for on every call (a caller may create
+    its file after this service started). Safe to share between a worker's threads.
+    """
+
+    def __init__(self, path: Path, recheck_seconds: float = RECHECK_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self.path = path
+        self._recheck_seconds, self._clock = recheck_seconds, clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._version: tuple[int, int, int] | None = None
+        self._checked_at = float("-inf")
+
+    def __call__(self) -> str | None:
+        now = self._clock()
+        with self._lock:
+            if self._token is not None and now - self._checked_at < self._recheck_seconds:
+                return self._token
+            self._token = self._read()
+            self._checked_at = now
+            return self._token
+
+    def _read(self) -> str | None:
+        try:
+            status = self.path.stat()
+            # the modification time alone can miss a rewrite: the kernel's file clock ticks every few milliseconds
+            version = (status.st_mtime_ns, status.st_size, status.st_ino)
+            if version != self._version or self._token is None:
+                self._token, self._version = self.path.read_text().strip() or None, version
+        except OSError:
+            self._token, self._version = None, None
+        return self._token
+
+
 class CallerDirectory:
     """The credentials a service accepts: configured caller tokens, the callers' token files, the operator's.
 
-    Files are read when asked (a caller may create its file after this service started) and cached while their
-    modification time stays the same, so a check costs a ``stat`` per accepted caller, not a read.
+    Files are read when asked (a caller may create its file after this service started) and kept as
+    :class:`TokenFile` says, so a check of every caller costs no file system call on most requests.
     """
 
     def __init__(
@@ -143,10 +187,13 @@ class CallerDirectory:
         configured: Mapping[str, str] | None = None,
         operator: Callable[[], str | None] = lambda: None,
     ) -> None:
-        self._dir = credentials_dir
         self._configured = {caller: token.strip() for caller, token in (configured or {}).items() if token.strip()}
         self._operator = operator
-        self._cache: dict[str, tuple[float, str]] = {}
+        self._files = {
+            caller: TokenFile(service_token_file(credentials_dir, caller))
+            for caller in SERVICE_CALLERS
+            if credentials_dir is not None and caller not in self._configured
+        }
 
     def credentials(self, callers: Iterable[str]) -> list[Credential]:
         found = []
@@ -159,19 +206,5 @@ class CallerDirectory:
     def _service_token(self, caller: str) -> str | None:
         if caller in self._configured:
             return self._configured[caller]
-        if self._dir is None or caller not in SERVICE_CALLERS:
-            return None
-        path = service_token_file(self._dir, caller)
-        try:
-            modified = path.stat().st_mtime
-        except OSError:
-            return None
-        cached = self._cache.get(caller)
-        if cached is not None and cached[0] == modified:
-            return cached[1]
-        try:
-            token = path.read_text().strip()
-        except OSError:
-            return None
-        self._cache[caller] = (modified, token)
-        return token or None
+        token_file = self._files.get(caller)
+        return token_file() if token_file is not None else None
