@@ -96,14 +96,6 @@ def test_the_whole_platform_on_the_cluster(cluster: tuple[Stack, ClusterSettings
         _deploy_canary_promote_rollback(stack, business_logic)
 
 
-@pytest.mark.xfail(
-    strict=False,  # 6 of the last 7 runs passed; the stream worker's topic starvation under a backlog is fixed
-    reason="flaky on the real broker: at 16:47 on 2026-12-04 the features were right in both phases but the second "
-    "worker had applied nothing (its group join did not finish before the first half was consumed: the test's "
-    "precondition, not lost data); earlier runs saw orders_last_1h = 0 after the second worker left (placements "
-    "unread), not seen since the starvation fix. Run with --runxfail: the failure prints each consumer group's "
-    "committed vs end offsets",
-)
 def test_two_stream_workers_in_one_group_lose_and_double_nothing(
     cluster: tuple[Stack, ClusterSettings, dict[str, float]],
 ) -> None:
