@@ -47,6 +47,12 @@ class VersionNotFound(NotFound):
     code = "version_not_found"
 
 
+class HoldNotFound(NotFound):
+    """No such hold to release: nothing is held for that holder (a typo, or released already)."""
+
+    code = "hold_not_found"
+
+
 class VersionFilesGone(Conflict):
     """An older version's files were deleted once later commits had replaced them for the retention period."""
 

@@ -11,6 +11,7 @@ from data_lake.domain.commits import (
     CommitRecord,
     DataFile,
     FileFacts,
+    Hold,
     Owner,
     PlannedCommit,
     TableSnapshot,
@@ -63,6 +64,15 @@ class CatalogRepository(abc.ABC):
     @abc.abstractmethod
     def hold(self, table: TableName, version: int, holder: str, at: datetime) -> None:
         """Keep ``version``'s files past the retention period, for ``holder`` (idempotent per holder)."""
+
+    @abc.abstractmethod
+    def holds(self, table: TableName) -> list[Hold]:
+        """The holds on ``table``'s versions, by version, then oldest first."""
+
+    @abc.abstractmethod
+    def release(self, table: TableName, version: int, holder: str) -> bool:
+        """Drop ``holder``'s hold on ``version`` (its files go with the next purge unless another holder keeps
+        them); False when there was no such hold."""
 
     @abc.abstractmethod
     def mark_purged(self, table: TableName, paths: Sequence[str]) -> None:

@@ -12,6 +12,7 @@ from data_lake.domain.commits import (
     CommitRecord,
     CommitRequest,
     DataFile,
+    Hold,
     Lineage,
     Mode,
     PartitionStats,
@@ -31,6 +32,7 @@ from data_lake.domain.tables import TableName
 from data_lake.errors import (
     CommitQuarantined,
     ConcurrentCommit,
+    HoldNotFound,
     InvalidCommit,
     TableNotFound,
     VersionFilesGone,
@@ -268,6 +270,27 @@ class CatalogService:
         details = self.table(table, version)
         self._repository.hold(TableName.parse(table), version, holder, self._clock())
         return details
+
+    def holds(self, table: str) -> list[Hold]:
+        """Who keeps which of the table's versions past the retention period; TableNotFound for an unknown table."""
+        name = self._known(table)
+        return self._repository.holds(name)
+
+    def release(self, table: str, version: int, holder: str) -> None:
+        """Drop ``holder``'s hold on ``version``: once no holder keeps it, the first commit after the retention
+        period deletes its replaced files, as for any version. NotFound for an unknown table, version or hold."""
+        name = self._known(table)
+        if self._repository.snapshot_at(name, version) is None:
+            raise VersionNotFound(f"table {name.qualified} has no version {version}", field="version")
+        if not self._repository.release(name, version, holder):
+            raise HoldNotFound(f"{name.qualified} v{version} is not held by {holder!r}", field="holder")
+        log.info("released the hold of %r on %s v%d", holder, name.qualified, version)
+
+    def _known(self, table: str) -> TableName:
+        name = TableName.parse(table)
+        if self._repository.snapshot(name) is None:
+            raise TableNotFound(f"table {name.qualified} does not exist", field="table")
+        return name
 
     def tables(self) -> list[TableSummary]:
         return self._repository.summaries()

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
     exists,
     func,
@@ -43,6 +44,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, S
 from data_lake.domain.commits import (
     CommitRecord,
     DataFile,
+    Hold,
     Mode,
     Owner,
     PlannedCommit,
@@ -350,6 +352,26 @@ class SqlAlchemyCatalog(CatalogRepository):
                                                                       holder=holder, held_at=at))  # fmt: skip
             except IntegrityError:  # the same holder, at the same moment: held either way
                 return
+
+    def holds(self, table: TableName) -> list[Hold]:
+        query = (
+            select(lake_holds.c.version, lake_holds.c.holder, lake_holds.c.held_at)
+            .join(lake_tables, lake_tables.c.id == lake_holds.c.table_id)
+            .where(lake_tables.c.name == table.qualified)
+            .order_by(lake_holds.c.version, lake_holds.c.held_at, lake_holds.c.holder)
+        )
+        with self._translate_errors(), self._engine.connect() as connection:
+            return [Hold(row.version, row.holder, _utc(row.held_at)) for row in connection.execute(query)]
+
+    def release(self, table: TableName, version: int, holder: str) -> bool:
+        table_id = select(lake_tables.c.id).where(lake_tables.c.name == table.qualified).scalar_subquery()
+        statement = delete(lake_holds).where(
+            lake_holds.c.table_id == table_id, lake_holds.c.version == version, lake_holds.c.holder == holder
+        )
+        with self._translate_errors(), self._engine.connect() as connection:
+            connection = connection.execution_options(catalog_write=True)
+            with connection.begin():
+                return connection.execute(statement).rowcount == 1
 
     def mark_purged(self, table: TableName, paths: Sequence[str]) -> None:
         with self._translate_errors(), self._engine.connect() as connection:

@@ -291,3 +291,12 @@ class TableSummary:
     rows: int
     partitions: int
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Someone (a training run) keeps a table version's files past the retention period until it is released."""
+
+    version: int
+    holder: str
+    held_at: datetime

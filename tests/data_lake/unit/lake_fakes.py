@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from data_lake.domain.commits import (
     CommitRecord,
     FileFacts,
+    Hold,
     Owner,
     PlannedCommit,
     StaleVersion,
@@ -28,8 +29,8 @@ class InMemoryCatalog(CatalogRepository):
         self.interlopers: list[PlannedCommit] = []
         #: (table, path) of files a version removed -> when; purged ones are dropped
         self.removed: dict[tuple[str, str], datetime] = {}
-        #: (table, version) -> who holds it
-        self.holds: dict[tuple[str, int], set[str]] = {}
+        #: (table, version) -> who holds it, since when
+        self.held: dict[tuple[str, int], dict[str, datetime]] = {}
 
     def snapshot(self, table: TableName) -> TableSnapshot | None:
         return self.tables.get(table.qualified)
@@ -79,13 +80,21 @@ class InMemoryCatalog(CatalogRepository):
         self.history.setdefault(commit.table.qualified, []).append(record)
 
     def expired_files(self, table: TableName, removed_before: datetime) -> list[str]:
-        held = {file.path for (name, version), _ in self.holds.items() if name == table.qualified
+        held = {file.path for (name, version), holders in self.held.items() if name == table.qualified and holders
                 for file in self.versions[(name, version)].files}  # fmt: skip
         return sorted(path for (name, path), at in self.removed.items()
                       if name == table.qualified and at <= removed_before and path not in held)  # fmt: skip
 
     def hold(self, table: TableName, version: int, holder: str, at: datetime) -> None:
-        self.holds.setdefault((table.qualified, version), set()).add(holder)
+        self.held.setdefault((table.qualified, version), {}).setdefault(holder, at)
+
+    def holds(self, table: TableName) -> list[Hold]:
+        found = [Hold(version, holder, at) for (name, version), holders in self.held.items()
+                 if name == table.qualified for holder, at in holders.items()]  # fmt: skip
+        return sorted(found, key=lambda hold: (hold.version, hold.held_at, hold.holder))
+
+    def release(self, table: TableName, version: int, holder: str) -> bool:
+        return self.held.get((table.qualified, version), {}).pop(holder, None) is not None
 
     def mark_purged(self, table: TableName, paths: Sequence[str]) -> None:
         for path in paths:

@@ -13,6 +13,7 @@ from data_lake.domain.commits import DataFile, plan_commit
 from data_lake.domain.tables import TableName
 from data_lake.errors import (
     ConcurrentCommit,
+    HoldNotFound,
     InvalidCommit,
     NotTableOwner,
     SchemaConflict,
@@ -263,3 +264,56 @@ def test_a_held_version_outlives_the_retention_period_and_only_it(
         service.hold("processed.orders", 2, "too late")
     with pytest.raises(VersionNotFound):
         service.hold("processed.orders", 9, "no such version")
+
+
+def test_a_released_version_is_purged_by_the_next_commit_once_no_holder_keeps_it(
+    catalog: InMemoryCatalog, storage: InMemoryStorage, stored_file: MakeFile
+) -> None:
+    """Two training runs hold v1: releasing one keeps its files, releasing the other lets the next commit (retention
+    0) delete them; the holds list shows who holds what, and a release of a hold that is not there is a 404."""
+    service = CatalogService(catalog, storage, clock=TickingClock(), retention=timedelta(0))
+    commit(service, [stored_file("processed.orders", "2024-05-01", 0, run="a")])
+    [held] = committed_paths(service)
+    service.hold("processed.orders", 1, "etd training run r1")
+    service.hold("processed.orders", 1, "etd training run r2")
+    commit(service, [stored_file("processed.orders", "2024-05-01", 1, run="b")], mode="overwrite")
+
+    assert [(h.version, h.holder) for h in service.holds("processed.orders")] == [
+        (1, "etd training run r1"), (1, "etd training run r2")]  # fmt: skip
+    service.release("processed.orders", 1, "etd training run r1")
+    commit(service, [stored_file("processed.orders", "2024-05-01", 2, run="c")], mode="overwrite")
+    assert storage.exists(held)  # r2 still holds it
+
+    service.release("processed.orders", 1, "etd training run r2")
+    assert service.holds("processed.orders") == [] and storage.exists(held)  # a release deletes nothing itself
+    commit(service, [stored_file("processed.orders", "2024-05-01", 3, run="d")], mode="overwrite")
+    assert not storage.exists(held)
+    with pytest.raises(VersionFilesGone):
+        service.table("processed.orders", 1)
+
+
+@pytest.mark.parametrize(
+    ("table", "version", "holder", "error", "message"),
+    [
+        ("processed.orders", 1, "etd training run r9", HoldNotFound, "v1 is not held by 'etd training run r9'"),
+        ("processed.orders", 1, "etd training run r1", HoldNotFound, "is not held by"),  # released already
+        ("processed.orders", 7, "etd training run r1", VersionNotFound, "has no version 7"),
+        ("processed.other", 1, "etd training run r1", TableNotFound, "table processed.other does not exist"),
+    ],
+    ids=["unknown-holder", "released-twice", "unknown-version", "unknown-table"],
+)
+def test_releasing_a_hold_that_is_not_there_says_what_is_missing(
+    service: CatalogService, stored_file: MakeFile, table: str, version: int, holder: str,
+    error: type[Exception], message: str,
+) -> None:  # fmt: skip
+    commit(service, [stored_file("processed.orders", "2024-05-01", 0, run="a")])
+    service.hold("processed.orders", 1, "etd training run r1")
+    service.release("processed.orders", 1, "etd training run r1")
+
+    with pytest.raises(error, match=message):
+        service.release(table, version, holder)
+
+
+def test_the_holds_of_an_unknown_table_are_a_404(service: CatalogService) -> None:
+    with pytest.raises(TableNotFound):
+        service.holds("processed.nothing")
