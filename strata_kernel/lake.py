@@ -203,6 +203,16 @@ class LakeClient:
         from what it read); NotFound for an unknown version, Conflict once its files are gone."""
         self._catalog.post(f"/v1/tables/{table}/holds", {"version": version, "holder": holder})
 
+    def holds(self, table: str) -> list[dict[str, Any]]:
+        """Who keeps which versions of ``table`` past the retention period: ``{version, holder, held_at}`` by
+        version; NotFound for an unknown table."""
+        return list(self._catalog.get(f"/v1/tables/{table}/holds").get("holds") or [])
+
+    def release(self, table: str, version: int, holder: str) -> None:
+        """Drop ``holder``'s hold on ``version`` (operator only): once nobody holds it, the lake's retention deletes
+        its replaced files as for any version. NotFound for an unknown table, version or hold."""
+        self._catalog.request("DELETE", f"/v1/tables/{table}/holds/{version}", params={"holder": holder})
+
 
 def split_table_name(table: str) -> tuple[str, str]:
     zone, _, name = table.partition(".")

@@ -17,6 +17,7 @@ from data_lake.entrypoints.views import (
     check_view,
     commit_view,
     diff_view,
+    hold_view,
     lineage_view,
     overview_view,
     profile_view,
@@ -26,7 +27,7 @@ from data_lake.entrypoints.views import (
 from data_lake.errors import InvalidLookup, InvalidVersion
 from data_lake.services import CatalogService
 from data_lake.settings import Settings
-from strata_kernel.access import callers
+from strata_kernel.access import KNOWN_CALLERS, callers
 from strata_kernel.contracts.auth import OPERATOR
 from strata_kernel.contracts.lake_commit import CommitRequest
 from strata_kernel.contracts.wire import version_number
@@ -143,6 +144,10 @@ class HoldIn(Schema):
     holder = String(required=True, validate=Length(min=1, max=200))
 
 
+class HolderQuery(Schema):
+    holder = String(required=True, validate=Length(min=1, max=200))
+
+
 def _register_holds(app: APIFlask, service: CatalogService) -> None:
     @app.post("/v1/tables/<table>/holds")
     @callers(*READERS_THAT_HOLD)
@@ -156,6 +161,35 @@ def _register_holds(app: APIFlask, service: CatalogService) -> None:
     def hold(table: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
         details = service.hold(table, body["version"], body["holder"])
         return {"table": details.snapshot.table.qualified, "version": body["version"], "holder": body["holder"]}, 201
+
+    @app.get("/v1/tables/<table>/holds")
+    @callers(*sorted(KNOWN_CALLERS))  # holders name training runs: for the platform's callers, not the public
+    @app.doc(
+        tags=["tables"],
+        summary="Who keeps which versions of the table past the retention period: {table, holds: [{version, "
+        "holder, held_at}]} by version; 404 for an unknown table.",
+        responses=[200, 401, 403, 404],
+    )
+    def list_holds(table: str) -> dict[str, Any]:
+        holds = service.holds(table)
+        return {"table": TableName.parse(table).qualified, "holds": [hold_view(hold) for hold in holds]}
+
+    @app.delete("/v1/tables/<table>/holds/<version>")
+    @callers(OPERATOR)
+    @app.input(HolderQuery, location="query", arg_name="query")
+    @app.doc(
+        tags=["tables"],
+        summary="Release one hold (?holder=, as it was held): a version no holder keeps any more is deleted by the "
+        "first commit after the retention period, like any replaced version. 400 for a bad version or holder; 404 "
+        "for an unknown table, version or hold (releasing twice is a 404, not a silent success).",
+        responses=[200, 400, 401, 403, 404],
+    )
+    def release_hold(table: str, version: str, query: dict[str, Any]) -> dict[str, Any]:
+        number = version_number(version)
+        if number is None:
+            raise InvalidVersion(f"version: {version[:40]!r} is not a version number", field="version")
+        service.release(table, number, query["holder"])
+        return {"table": TableName.parse(table).qualified, "version": number, "holder": query["holder"]}
 
 
 def _version(text: str | None, field: str) -> int | None:

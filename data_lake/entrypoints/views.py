@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from data_lake.domain.checks import CheckRecord
-from data_lake.domain.commits import TableSummary, partition_stats
+from data_lake.domain.commits import Hold, TableSummary, partition_stats
 from data_lake.domain.lineage import TableLineage
 from data_lake.profiling import ProfileService, VersionProfile
 from data_lake.services import Committed, TableDetails
@@ -22,6 +22,10 @@ def commit_view(committed: Committed) -> dict[str, Any]:
         caller=committed.caller,
         replayed=committed.replayed,
     ).to_wire()
+
+
+def hold_view(hold: Hold) -> dict[str, Any]:
+    return {"version": hold.version, "holder": hold.holder, "held_at": hold.held_at.isoformat()}
 
 
 def summary_view(summary: TableSummary) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,102 @@ def test_a_training_run_holds_the_version_it_read_past_the_retention(settings: S
     with pytest.raises(NotFound):
         engine.hold("processed.orders", 7, "no such version")
     catalog.close()
+
+
+def _lake_as(app: Any, settings: Settings, caller: str) -> LakeClient:
+    """The kernel's client calling ``app`` in-process as ``caller`` (a deployable, or the operator)."""
+    credential = service_credential_for(settings, caller)
+    catalog = ServiceClient("data_lake", "http://lake", credential=credential, transport=httpx.WSGITransport(app=app))
+    return LakeClient(settings.resolved_lake_root(), catalog)
+
+
+def test_the_operator_lists_and_releases_holds_and_the_next_commit_deletes_the_released_version(
+    settings: Settings,
+) -> None:
+    """On the SQLite catalog through the API (retention 0): a held version survives an overwrite; once the operator
+    releases its only hold, the next commit deletes its files. Releasing again is a 404, not a silent success."""
+    app = create_app(settings.model_copy(update={"superseded_retention_seconds": 0.0}))
+    writes, engine, operator = (_lake_as(app, settings, caller) for caller in
+                                ("data_processing", "inference_engine", "operator"))  # fmt: skip
+    for order in ("a", "b"):
+        writes.write_arrow("processed.orders", orders("2024-05-01", order), partition_column="nominal_date", job="etl",
+                           inputs=[], mode="overwrite" if order != "a" else "append")  # fmt: skip
+        if order == "a":
+            engine.hold("processed.orders", 1, "etd training run r1")
+
+    [hold] = writes.holds("processed.orders")  # any of the platform's callers reads them
+    assert (hold["version"], hold["holder"]) == (1, "etd training run r1")
+    assert datetime.fromisoformat(hold["held_at"]).tzinfo is not None
+    assert read_with_duckdb(operator.table("processed.orders", version=1)) == [("a", "2024-05-01")]
+
+    operator.release("processed.orders", 1, "etd training run r1")
+    assert operator.holds("processed.orders") == []
+    assert read_with_duckdb(operator.table("processed.orders", version=1)) == [("a", "2024-05-01")]  # until a commit
+    writes.write_arrow("processed.orders", orders("2024-05-01", "c"), partition_column="nominal_date", job="etl",
+                       inputs=[], mode="overwrite")  # fmt: skip
+    with pytest.raises(Conflict, match=r"processed\.orders v1"):
+        operator.table("processed.orders", version=1)
+    with pytest.raises(NotFound, match="is not held by 'etd training run r1'"):
+        operator.release("processed.orders", 1, "etd training run r1")
+
+
+@pytest.mark.parametrize(
+    ("caller", "path", "status", "code"),
+    [
+        (None, "/v1/tables/processed.orders/holds", 401, None),
+        ("operator", "/v1/tables/processed.nothing/holds", 404, "table_not_found"),
+    ],
+    ids=["anonymous", "unknown-table"],
+)
+def test_listing_holds_needs_a_known_caller_and_a_known_table(
+    settings: Settings, lake: LakeClient, caller: str | None, path: str, status: int, code: str | None
+) -> None:
+    app = create_app(settings)
+    lake.write_arrow("processed.orders", orders("2024-05-01", "a"), partition_column="nominal_date", job="etl",
+                     inputs=[])  # fmt: skip
+    client = app.test_client() if caller is None else as_caller(app.test_client(), settings, caller)
+
+    answer = client.get(path)
+
+    assert answer.status_code == status
+    assert code is None or answer.get_json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("caller", "path", "status", "code"),
+    [
+        ("operator", "/v1/tables/processed.orders/holds/1?holder=etd%20training%20run%20r1", 200, None),
+        ("inference_engine", "/v1/tables/processed.orders/holds/1?holder=etd%20training%20run%20r1", 403, None),
+        (None, "/v1/tables/processed.orders/holds/1?holder=etd%20training%20run%20r1", 401, None),
+        ("operator", "/v1/tables/processed.orders/holds/one?holder=x", 400, "invalid_version"),
+        ("operator", "/v1/tables/processed.orders/holds/0?holder=x", 400, "invalid_version"),
+        ("operator", "/v1/tables/processed.orders/holds/1", 400, None),
+        ("operator", "/v1/tables/processed.orders/holds/1?holder=", 400, None),
+        ("operator", f"/v1/tables/processed.orders/holds/1?holder={'x' * 201}", 400, None),
+        ("operator", "/v1/tables/processed.nothing/holds/1?holder=x", 404, "table_not_found"),
+        ("operator", "/v1/tables/processed.orders/holds/9?holder=x", 404, "version_not_found"),
+        ("operator", "/v1/tables/processed.orders/holds/1?holder=etd%20training%20run%20r2", 404, "hold_not_found"),
+    ],
+    ids=["operator", "engine-403", "anonymous-401", "bad-version", "version-0", "no-holder", "empty-holder",
+         "long-holder", "unknown-table", "unknown-version", "unknown-hold"],
+)  # fmt: skip
+def test_only_the_operator_releases_a_hold_and_a_bad_release_says_why(
+    settings: Settings, lake: LakeClient, caller: str | None, path: str, status: int, code: str | None
+) -> None:
+    app = create_app(settings)
+    lake.write_arrow("processed.orders", orders("2024-05-01", "a"), partition_column="nominal_date", job="etl",
+                     inputs=[])  # fmt: skip
+    _lake_as(app, settings, "inference_engine").hold("processed.orders", 1, "etd training run r1")
+    client = app.test_client() if caller is None else as_caller(app.test_client(), settings, caller)
+
+    answer = client.delete(path)
+
+    assert answer.status_code == status, answer.get_json()
+    assert code is None or answer.get_json()["error"]["code"] == code
+    held = [hold["holder"] for hold in _lake_as(app, settings, "operator").holds("processed.orders")]
+    assert held == ([] if status == 200 else ["etd training run r1"])
+    if status == 200:
+        assert answer.get_json() == {"table": "processed.orders", "version": 1, "holder": "etd training run r1"}
 
 
 def test_table_detail_and_list_follow_the_contract(client: FlaskClient, write_parquet: WriteParquet) -> None:

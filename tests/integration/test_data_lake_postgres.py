@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from data_lake.entrypoints.app import create_app
 from data_lake.settings import Settings
-from strata_kernel.errors import BadRequest, Conflict
+from strata_kernel.errors import BadRequest, Conflict, NotFound
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient, committed_files
 from tests.support import postgres_schema_url, shared_credential
@@ -117,3 +117,34 @@ def test_a_held_version_outlives_the_retention_on_postgres(tmp_path: Path, catal
             lake.table("processed.orders", version=2)
     finally:
         catalog.close()
+
+
+def test_a_released_hold_lets_the_next_commit_delete_the_version_on_postgres(tmp_path: Path, catalog_url: str) -> None:
+    """Held: an overwrite keeps v1's files; listed with its holder; released by the operator: the next overwrite
+    deletes them (retention 0); a second release is a 404."""
+    app = create_app(Settings(var_dir=tmp_path / "var", catalog_url=catalog_url, superseded_retention_seconds=0.0,
+                              operator_token="op-postgres"))  # fmt: skip
+    writer = ServiceClient("data_lake", "http://lake", credential=shared_credential("data_processing"),
+                           transport=httpx.WSGITransport(app=app))  # fmt: skip
+    operator = ServiceClient("data_lake", "http://lake", token="op-postgres", transport=httpx.WSGITransport(app=app))
+    lake, as_operator = LakeClient(tmp_path / "var" / "lake", writer), LakeClient(tmp_path / "var" / "lake", operator)
+    try:
+        lake.write_arrow("processed.orders", orders("2024-05-01", "a"), partition_column="nominal_date", job="j",
+                         inputs=[])  # fmt: skip
+        lake.hold("processed.orders", 1, "etd training run r1")
+        lake.write_arrow("processed.orders", orders("2024-05-01", "b"), partition_column="nominal_date", job="j",
+                         inputs=[], mode="overwrite")  # fmt: skip
+        assert [(h["version"], h["holder"]) for h in lake.holds("processed.orders")] == [(1, "etd training run r1")]
+        assert committed_files(lake.table("processed.orders", version=1))  # held: still there
+
+        as_operator.release("processed.orders", 1, "etd training run r1")
+        lake.write_arrow("processed.orders", orders("2024-05-01", "c"), partition_column="nominal_date", job="j",
+                         inputs=[], mode="overwrite")  # fmt: skip
+        assert lake.holds("processed.orders") == []
+        with pytest.raises(Conflict):
+            lake.table("processed.orders", version=1)
+        with pytest.raises(NotFound):
+            as_operator.release("processed.orders", 1, "etd training run r1")
+    finally:
+        writer.close()
+        operator.close()
