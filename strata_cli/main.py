@@ -24,7 +24,7 @@ from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
-from strata_cli import lifecycle, mlflow_ui, models, operator
+from strata_cli import lake_holds, lifecycle, mlflow_ui, models, operator
 from strata_cli.settings import ClusterSettings, Settings
 from strata_cli.topology import services, sidecars
 from strata_kernel.cli import restrict_new_files
@@ -47,6 +47,7 @@ def _private_state() -> None:
 
 app.add_typer(service_app, name="service")
 app.add_typer(cluster_app, name="cluster")
+app.add_typer(lake_holds.lake_app, name="lake")
 app.command("tree")(models.tree)
 app.command("mlflow-ui")(mlflow_ui.mlflow_ui)
 # the operator's deployment commands (comparative_eval's API); `status MODEL` is below, next to process status

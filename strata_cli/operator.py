@@ -178,7 +178,8 @@ def _path(model: str, *rest: str) -> str:
     return "/".join(["/v1/deployments", quote(model, safe=""), *rest])
 
 
-def _settings() -> Settings:
+def operator_settings() -> Settings:
+    """The CLI's settings; a bad value is the operator's one line (exit 2), not a traceback."""
     try:
         return load_settings(Settings)
     except ValidationError as exc:  # a bad STRATA_* value or YAML key
@@ -221,7 +222,7 @@ def watch(render: Callable[[], RenderableType], *, interval: float, iterations: 
 
 def model_status(model: str, *, watching: bool, interval: float, iterations: int | None) -> None:
     """``strata status MODEL``: the first answer decides the exit code; while watching, errors show inline."""
-    settings = _settings()
+    settings = operator_settings()
     with client_for(settings, mutating=False) as client:
         first = deployment_view(model, client.deployment(model))
         if not watching:
@@ -255,7 +256,7 @@ ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why (kept in th
 
 
 def _mutate(action: Callable[[DeploymentsClient], dict[str, Any]], *, spinner: str | None = None) -> dict[str, Any]:
-    settings = _settings()
+    settings = operator_settings()
     with client_for(settings, mutating=True) as client:
         if spinner is None:
             return action(client)
@@ -381,7 +382,7 @@ def history(
                 datetime.fromisoformat(at.replace("Z", "+00:00"))
             except ValueError:
                 raise OperatorError(f"--at must be an ISO-8601 time, got {at!r}", BAD_INPUT) from None
-        settings = _settings()
+        settings = operator_settings()
         with client_for(settings, mutating=False) as client:
             records = client.history(model, at)
         if not records:
