@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -10,6 +11,8 @@ from typing import Any
 
 from strata_kernel.errors import Unavailable
 from strata_kernel.eventlog.port import Event, EventConsumer, EventLog
+
+log = logging.getLogger(__name__)
 
 JOIN_SECONDS = 15.0  # at most this long inside one poll for a group join: a new consumer's, or a rebalance's
 
@@ -138,8 +141,22 @@ class _KafkaConsumer(EventConsumer):
         return 0 if self._joining() else len(self._consumer.assignment())
 
     def commit(self) -> None:
+        from kafka.errors import (
+            CommitFailedError,
+            IllegalGenerationError,
+            RebalanceInProgressError,
+            UnknownMemberIdError,
+        )
+
         with _kafka_errors(f"commit {self._topic}"):
-            self._consumer.commit()
+            try:
+                self._consumer.commit()
+            except (RebalanceInProgressError, CommitFailedError, IllegalGenerationError, UnknownMemberIdError) as exc:
+                # The group moved the partitions (a member joined or left) after these events were read: the
+                # broker refuses the commit, the events go to their new owner again (at least once, as after a
+                # crash) and the next poll rejoins. Not an outage: raising here stopped a stream worker for good.
+                log.warning("commit on %s refused by a rebalance (%s): its events will be delivered again",
+                            self._topic, type(exc).__name__)  # fmt: skip
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)

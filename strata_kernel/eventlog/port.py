@@ -25,7 +25,9 @@ class EventConsumer(abc.ABC):
 
     @abc.abstractmethod
     def commit(self) -> None:
-        """Mark every event returned so far as processed; a restarted consumer resumes after them."""
+        """Mark every event returned so far as processed; a restarted consumer resumes after them. A commit the
+        broker refuses because the group moved the partitions meanwhile (a member joined or left) is dropped: those
+        events are delivered again to their new owner, as after a crash, so consumers must apply them idempotently."""
 
     @abc.abstractmethod
     def close(self) -> None:
