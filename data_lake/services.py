@@ -252,11 +252,7 @@ class CatalogService:
         """The table at its latest version, or at ``version`` (a reader rebuilding what read it then) while that
         version's files are all still there: VersionFilesGone once a later commit's retention purged one."""
         name = TableName.parse(table)
-        snapshot = self._repository.snapshot(name) if version is None else self._repository.snapshot_at(name, version)
-        if snapshot is None and version is not None and self._repository.snapshot(name) is not None:
-            raise VersionNotFound(f"table {name.qualified} has no version {version}", field="version")
-        if snapshot is None:
-            raise TableNotFound(f"table {name.qualified} does not exist", field="table")
+        snapshot = self._snapshot(name, version)
         if version is not None:
             gone = [file.path for file in snapshot.files if not self._storage.exists(file.path)]
             if gone:
@@ -273,24 +269,27 @@ class CatalogService:
 
     def holds(self, table: str) -> list[Hold]:
         """Who keeps which of the table's versions past the retention period; TableNotFound for an unknown table."""
-        name = self._known(table)
+        name = TableName.parse(table)
+        self._snapshot(name, None)
         return self._repository.holds(name)
 
     def release(self, table: str, version: int, holder: str) -> None:
         """Drop ``holder``'s hold on ``version``: once no holder keeps it, the first commit after the retention
         period deletes its replaced files, as for any version. NotFound for an unknown table, version or hold."""
-        name = self._known(table)
-        if self._repository.snapshot_at(name, version) is None:
-            raise VersionNotFound(f"table {name.qualified} has no version {version}", field="version")
+        name = TableName.parse(table)
+        self._snapshot(name, version)
         if not self._repository.release(name, version, holder):
             raise HoldNotFound(f"{name.qualified} v{version} is not held by {holder!r}", field="holder")
         log.info("released the hold of %r on %s v%d", holder, name.qualified, version)
 
-    def _known(self, table: str) -> TableName:
-        name = TableName.parse(table)
-        if self._repository.snapshot(name) is None:
+    def _snapshot(self, name: TableName, version: int | None) -> TableSnapshot:
+        """The table at its latest version or at ``version``; TableNotFound / VersionNotFound (files not checked)."""
+        snapshot = self._repository.snapshot(name) if version is None else self._repository.snapshot_at(name, version)
+        if snapshot is None and version is not None and self._repository.snapshot(name) is not None:
+            raise VersionNotFound(f"table {name.qualified} has no version {version}", field="version")
+        if snapshot is None:
             raise TableNotFound(f"table {name.qualified} does not exist", field="table")
-        return name
+        return snapshot
 
     def tables(self) -> list[TableSummary]:
         return self._repository.summaries()
