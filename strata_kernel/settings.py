@@ -22,9 +22,7 @@ from strata_kernel.contracts.auth import (
     CREDENTIALS_DIR,
     CallerDirectory,
     Credential,
-    TokenFile,
-    operator_token_file,
-    read_operator_token,
+    operator_token_reader,
     service_credential,
 )
 
@@ -111,19 +109,13 @@ class StrataSettings(BaseSettings):
     def credentials_directory(self) -> Path:
         return self.credentials_dir or self.var_dir / CREDENTIALS_DIR
 
-    def operator_token_value(self) -> str | None:
-        """The configured operator token, else the one comparative_eval generated (read each time: it may appear
-        after this process started)."""
-        return read_operator_token(self.operator_token, self.var_dir)
-
     def service_credential(self) -> Credential:
         """This deployable's credential for calls to other deployables (its section names the caller)."""
         return service_credential(self.section, self.credentials_directory(), self.service_token)
 
     def caller_directory(self) -> CallerDirectory:
         """The credentials this service accepts: the deployables' and the operator's."""
-        configured = (self.operator_token or "").strip()
-        operator = (lambda: configured) if configured else TokenFile(operator_token_file(self.var_dir))
+        operator = operator_token_reader(self.operator_token, self.var_dir)
         return CallerDirectory(self.credentials_directory(), configured=self.caller_tokens, operator=operator)
 
 

@@ -67,6 +67,15 @@ def read_operator_token(configured: str | None, var_dir: Path) -> str | None:
     return token or None
 
 
+def operator_token_reader(configured: str | None, var_dir: Path) -> Callable[[], str | None]:
+    """What a service checks the operator's token against, as ``read_operator_token`` chooses it: the configured
+    token, else the token file, kept as :class:`TokenFile` says (it is asked on every protected request)."""
+    if configured and configured.strip():
+        token = configured.strip()
+        return lambda: token
+    return TokenFile(operator_token_file(var_dir))
+
+
 def issue_operator_token(var_dir: Path) -> tuple[str, bool]:
     """The token file's token, generated first if there is none (mode 0600). Returns ``(token, created)``."""
     return issue_token_file(operator_token_file(var_dir))
