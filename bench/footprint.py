@@ -1,4 +1,5 @@
 """`python -m bench footprint [--var-dir DIR] [--start] [--json FILE]`: the memory of a running Strata, per process.
+`python -m bench footprint --sidecars [--samples N] [--against DIR]`: the sidecar monitors alone.
 
 Finds every process of the run that serves ``--var-dir`` (the run id in ``<var-dir>/run/run.json``, carried in each
 process's environment), and prints per process its resident set (RSS: shared pages counted in every process that
@@ -7,21 +8,42 @@ stack's real footprint) and its private memory (USS), from ``/proc/<pid>/smaps_r
 it holds (from ``/proc/<pid>/maps``: TensorFlow, XGBoost, Arrow, DuckDB, ...). ``--start`` starts the benchmark
 stack (var/bench, as `bench etd` does), sends it a few ETD quotes and chatbot questions so every lazily loaded model
 is in memory, measures and stops it.
+
+``--sidecars`` starts a probe-only sidecar (business_logic's) and a data-monitor one (data_processing's) as `strata
+run` starts them, against a stub component that answers every probe, lets them probe a few rounds and answer each
+route once, and measures them (``--samples`` times); ``--against DIR`` measures the sidecars of another checkout
+(e.g. main, as ``git worktree add --detach /tmp/base main``) in the same run, alternating with this one's. A sidecar
+that only probes may take at most ``PROBE_ONLY_SIDECAR_MB`` RSS (issue 16): every table says whether it does.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from monitoring.bootstrap import watches_data
+
 ROOT = Path(__file__).resolve().parents[1]
+#: the most a sidecar that only probes may hold, RSS (issue 16, "a sidecar at most 40 MB")
+PROBE_ONLY_SIDECAR_MB = 40.0
+#: the sidecars ``--sidecars`` starts: one that only probes, one that also runs data monitors
+SIDECAR_SAMPLES = ("business_logic", "data_processing")
 
 #: a native library's path fragment -> what the process holds when it maps it
 HOLDS = {
@@ -140,29 +162,110 @@ def _warm_bench_stack() -> Iterator[Path]:
         yield var_dir
 
 
+class _Healthy(BaseHTTPRequestHandler):
+    """A component that answers every probe 200."""
+
+    def do_GET(self) -> None:
+        body = b'{"status":"ok"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        """Quiet."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            answer.read()
+            return int(answer.status)
+    except OSError:  # refused while it starts; an HTTPError (503 not ready) is an OSError too
+        return 0
+
+
+def sidecar_memory(component: str, code: Path, target: str, rounds_seconds: float = 2.0) -> ProcessMemory:
+    """Start ``component``'s sidecar of the checkout ``code`` as `strata run` does (probing every 0.2 s), wait until
+    it is ready, let it probe for ``rounds_seconds`` and answer each of its routes once, measure it, stop it."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="strata-footprint-") as var_dir:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")} | {"STRATA_VAR_DIR": var_dir}
+        command = [sys.executable, "-m", "monitoring", "sidecar", "--component", component, "--target", target,
+                   "--port", str(port), "--interval", "0.2"]  # fmt: skip
+        process = subprocess.Popen(command, cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 90
+            while _get(f"http://127.0.0.1:{port}/readyz") != 200:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"{component}'s sidecar of {code} did not become ready")
+                time.sleep(0.1)
+            time.sleep(rounds_seconds)
+            for path in ("/metrics", "/v1/probes", "/healthz", "/readyz", "/openapi.json", "/metrics"):
+                _get(f"http://127.0.0.1:{port}{path}")
+            found = measure(process.pid)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    if found is None:
+        raise RuntimeError(f"{component}'s sidecar of {code} exited before it was measured")
+    return replace(found, name=f"{found.name} ({code.name})" if code != ROOT else found.name)
+
+
+def sidecars_footprint(samples: int, against: list[Path]) -> list[ProcessMemory]:
+    """Each sample sidecar of this checkout and of every ``against`` checkout, ``samples`` times, alternating."""
+    component = ThreadingHTTPServer(("127.0.0.1", 0), _Healthy)
+    threading.Thread(target=component.serve_forever, daemon=True).start()
+    target = f"http://127.0.0.1:{component.server_port}"
+    try:
+        return [
+            sidecar_memory(name, code, target)
+            for _ in range(samples)
+            for code in (ROOT, *against)
+            for name in SIDECAR_SAMPLES
+        ]
+    finally:
+        component.shutdown()
+        component.server_close()
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench footprint", description=__doc__)
     parser.add_argument("--var-dir", type=Path, default=ROOT / "var", help="the var dir of the running stack")
     parser.add_argument("--start", action="store_true", help="start, warm, measure and stop the benchmark stack")
+    parser.add_argument("--sidecars", action="store_true", help="start, measure and stop sample sidecars alone")
+    parser.add_argument("--samples", type=int, default=3, help="with --sidecars: how many times each is measured")
+    parser.add_argument("--against", type=Path, action="append", default=[],
+                        help="with --sidecars: another checkout, its sidecars measured in the same run")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
-    with _warm_bench_stack() if args.start else nullcontext(args.var_dir.resolve()) as var_dir:
-        processes = footprint(var_dir)
-    if not processes:
-        raise SystemExit(f"no running Strata found for {var_dir} (start one with `strata run`, or pass --start)")
-    print_table(processes, var_dir)
+    if args.sidecars:
+        processes = sidecars_footprint(args.samples, [path.resolve() for path in args.against])
+        title = f"Sidecars started alone, probing a stub component ({args.samples} samples each)"
+    else:
+        with _warm_bench_stack() if args.start else nullcontext(args.var_dir.resolve()) as var_dir:
+            processes = footprint(var_dir)
+        if not processes:
+            raise SystemExit(f"no running Strata found for {var_dir} (start one with `strata run`, or pass --start)")
+        title = f"Memory of the Strata serving {var_dir}"
+    print_table(processes, title)
     if args.json:
         args.json.write_text(json.dumps([asdict(p) for p in processes], indent=1))
 
 
-def print_table(processes: list[ProcessMemory], var_dir: Path) -> None:
-    import os
-
-    table = Table(title=f"Memory of the Strata serving {var_dir} (load 1m {os.getloadavg()[0]:.1f})")
+def print_table(processes: list[ProcessMemory], title: str) -> None:
+    table = Table(title=f"{title} (load 1m {os.getloadavg()[0]:.1f})")
     for column in ("process", "pid", "RSS MB", "PSS MB", "private MB", "holds (native libraries)"):
         table.add_column(column, justify="left" if column in ("process", "holds (native libraries)") else "right")
     for p in processes:
-        table.add_row(p.name, str(p.pid), f"{p.rss_mb:.0f}", f"{p.pss_mb:.0f}", f"{p.uss_mb:.0f}", ", ".join(p.holds))
+        table.add_row(p.name, str(p.pid), f"{p.rss_mb:.1f}", f"{p.pss_mb:.1f}", f"{p.uss_mb:.1f}", ", ".join(p.holds))
     table.add_section()
     sidecars = [p for p in processes if p.name.endswith(" sidecar")]
     table.add_row(f"all {len(processes)} processes", "", f"{sum(p.rss_mb for p in processes):.0f}",
@@ -171,6 +274,12 @@ def print_table(processes: list[ProcessMemory], var_dir: Path) -> None:
         table.add_row(f"{len(sidecars)} sidecars (largest RSS {max(p.rss_mb for p in sidecars):.0f} MB)", "",
                       f"{sum(p.rss_mb for p in sidecars):.0f}", f"{sum(p.pss_mb for p in sidecars):.0f}",
                       f"{sum(p.uss_mb for p in sidecars):.0f}", "")  # fmt: skip
+    probe_only = [p for p in sidecars if not watches_data(p.name.removesuffix(" sidecar"))]
+    if probe_only:
+        largest = max(p.rss_mb for p in probe_only)
+        verdict = "met" if largest <= PROBE_ONLY_SIDECAR_MB else "NOT met"
+        table.add_row(f"probe-only sidecars: largest RSS {largest:.1f} MB (target {PROBE_ONLY_SIDECAR_MB:.0f} MB: "
+                      f"{verdict})", "", "", "", "", "")  # fmt: skip
     with_tf = [p.name for p in processes if "TensorFlow" in p.holds]
     table.add_row(f"TensorFlow loaded in {len(with_tf)} process(es)", "", "", "", "", ", ".join(with_tf))
     Console(width=170).print(table)

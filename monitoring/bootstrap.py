@@ -109,6 +109,11 @@ SCHEMA_TOPICS: dict[str, tuple[topics.Topic, ...]] = {
 }
 
 
+def watches_data(component: str) -> bool:
+    """Whether ``component``'s sidecar runs data monitors (with them on); the others only probe."""
+    return component == "data_lake" or bool(DATA_ASPECTS.get(component)) or bool(SCHEMA_TOPICS.get(component))
+
+
 @dataclass
 class DataMonitors:
     predictions: PredictionMonitor | None
@@ -151,10 +156,10 @@ def data_monitors(
     clock: Any = None,
 ) -> DataMonitors | None:
     """The data monitors of ``component`` (None when its sidecar watches only health)."""
+    if not watches_data(component):
+        return None
     aspects = DATA_ASPECTS.get(component, frozenset())
     schema_topics = SCHEMA_TOPICS.get(component, ())
-    if component != "data_lake" and not aspects and not schema_topics:
-        return None
     # imported here, not above: a sidecar that only probes would hold the profiles, windows and judgement code
     # (and httpx, for the data monitors' reads) for nothing
     from monitoring.adapters.data_metrics import PrometheusDataRecorder

@@ -1,4 +1,5 @@
-"""Run a deployable's Flask app under gunicorn (the production WSGI server) from ``python -m <pkg> serve``.
+"""Run a deployable's Flask app under gunicorn (the production WSGI server) from ``python -m <pkg> serve``, or any
+WSGI app from one process on the standard library's server (``serve_in_process``: a sidecar monitor).
 
 The worker is gunicorn's gthread worker that also measures how long each request waited for a thread
 (strata_kernel.shedding sheds the ones that waited too long; strata_kernel.gunicorn_worker, imported only when
@@ -15,15 +16,18 @@ import logging
 import os
 import shutil
 import signal
+import socket
+import socketserver
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from prometheus_client import multiprocess, values
 
 from strata_kernel import background
-from strata_kernel.service import SHUTDOWN_CALLBACKS
 
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -46,11 +50,21 @@ def _stop_app(app: Any) -> None:
         background.stop(app)
     except Exception:  # the shutdown callbacks (the prediction log's flush) still run
         log.exception("stopping background loops failed")
-    for callback in getattr(app, "extensions", {}).get(SHUTDOWN_CALLBACKS, []):
+    for callback in _shutdown_callbacks(app):
         try:
             callback()
         except Exception:  # one failing callback must not keep the others from running
             log.exception("shutdown callback failed")
+
+
+def _shutdown_callbacks(app: Any) -> list[Callable[[], None]]:
+    """What ``strata_kernel.service.add_shutdown_callback`` registered on ``app``. Looked up, not imported: an app
+    built without that module (the sidecar's plain WSGI app, which does without Flask) has registered none, and a
+    sidecar must not load Flask to find that out."""
+    service = sys.modules.get("strata_kernel.service")
+    if service is None:
+        return []
+    return list(getattr(app, "extensions", {}).get(service.SHUTDOWN_CALLBACKS, []))
 
 
 def app_from(module: str, *args: Any) -> Callable[[], Any]:
@@ -106,17 +120,16 @@ def serve(
 
 
 def serve_in_process(app_factory: Callable[[], Any], *, host: str, port: int) -> None:
-    """Serve until SIGTERM/SIGINT from this one process: no master, no fork (a threaded WSGI server).
+    """Serve until SIGTERM/SIGINT from this one process: no master, no fork (the standard library's WSGI server, a
+    thread per connection).
 
     For a small app whose memory matters more than gunicorn's worker supervision (a sidecar monitor: a second
-    process would double its footprint; supervisord restarts it if it dies). Builds the app, starts its background
-    loops, serves; on a stop signal stops serving, then its loops, then runs its shutdown callbacks.
+    process would double its footprint; supervisord restarts it if it dies). Any WSGI app: the sidecar's is a plain
+    one, so that the process loads no web framework (werkzeug's server would load Werkzeug). Builds the app, starts
+    its background loops, serves; on a stop signal stops serving, then its loops, then runs its shutdown callbacks.
     """
-    from werkzeug.serving import make_server
-
     app = app_factory()
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request (gunicorn has no access log)
-    server = make_server(host, port, app, threaded=True)
+    server = make_threaded_server(host, port, app)
 
     def stop(_signum: int, _frame: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()  # shutdown() waits for serve_forever
@@ -129,6 +142,31 @@ def serve_in_process(app_factory: Callable[[], Any], *, host: str, port: int) ->
     finally:
         server.server_close()
         _stop_app(app)
+
+
+class _ThreadedWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True  # a connection left open does not hold the process up at exit
+
+
+class _ThreadedWSGIServer6(_ThreadedWSGIServer):
+    address_family = socket.AF_INET6
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """No line per request (gunicorn has no access log either)."""
+
+    def log_error(self, format: str, *args: Any) -> None:
+        log.warning("%s: " + format, self.address_string(), *args)  # a request line that could not be read
+
+
+def make_threaded_server(host: str, port: int, app: Any) -> WSGIServer:
+    """A WSGI server on ``host:port`` (``port`` 0: a free one, read back from ``server.server_port``) answering each
+    connection in a thread of its own; IPv6 when ``host`` is an IPv6 address."""
+    server_class = _ThreadedWSGIServer6 if ":" in host else _ThreadedWSGIServer
+    server = server_class((host, port), _QuietHandler)
+    server.set_app(app)
+    return server
 
 
 def _shared_metrics_options() -> dict[str, Any]:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 from live_component import LiveComponent
+from werkzeug.test import Client
 
 from monitoring.entrypoints.app import create_app
 from monitoring.settings import Settings
+from strata_kernel.serving import serve_in_process
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,7 +33,7 @@ def test_sidecar_sees_a_component_go_down_and_come_back(tmp_path: Path, live_com
     settings = Settings(var_dir=tmp_path, sidecar_component="data_lake", sidecar_target_url=live_component.url)
     app = create_app(settings)
     monitor = app.extensions["strata.sidecar"].monitor
-    client = app.test_client()
+    client = Client(app)
 
     monitor.probe_once()
     assert (_success(client, "healthz"), _success(client, "readyz")) == ("1.0", "1.0")
@@ -83,6 +87,37 @@ def test_sidecar_command_serves_probe_metrics(tmp_path: Path, live_component: Li
     assert process.returncode == 0  # SIGTERM stops it gracefully
 
 
+def test_the_in_process_server_serves_any_wsgi_app_and_stops_it_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """strata_kernel.serving.serve_in_process (the sidecar's server, on the standard library) with a Flask service
+    app too (tests/kernel/serving_app.py): it serves, and on SIGTERM stops serving, then the app's loops, then runs
+    its shutdown callbacks."""
+    from tests.kernel.serving_app import factory
+
+    marker, port = tmp_path / "shutdown", _free_port()
+    monkeypatch.setenv("STRATA_TEST_SHUTDOWN_FILE", str(marker))
+    answers: list[object] = []
+
+    def call_then_stop() -> None:
+        try:
+            if _wait_for_metric(f"http://127.0.0.1:{port}/metrics", "strata_demo_ready 0.0", timeout_seconds=60):
+                answers.append(httpx.post(f"http://127.0.0.1:{port}/slow").json())
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)  # to this process: serve_in_process's handler stops it
+
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    threading.Thread(target=call_then_stop, daemon=True).start()
+    try:
+        serve_in_process(factory, host="127.0.0.1", port=port)  # returns once stopped
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert answers == [{"status": "done"}]
+    lines = [line.rsplit(" ", 1)[0] for line in marker.read_text().splitlines()]
+    assert lines == ["loop running in", "loop stopped in", "flushed by"]
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -117,18 +152,21 @@ def test_sidecar_command_rejects_an_unknown_component_in_one_line(tmp_path: Path
 
 
 #: what a sidecar that only probes must not hold: the numeric and data stack, the ORM, httpx (with rich and
-#: pygments for its command line) and gunicorn (it serves from one process); the data monitors' code loads only in
-#: the sidecars that watch data
+#: pygments for its command line), gunicorn (it serves from one process) and the web framework of the services
+#: (Flask, APIFlask, Werkzeug, Jinja2, marshmallow, apispec: about 10 MB; it serves a plain WSGI app on the standard
+#: library's server); the data monitors' code loads only in the sidecars that watch data
 NOT_IN_A_PROBE_ONLY_SIDECAR = (
     "numpy", "pandas", "pyarrow", "scipy", "sqlalchemy", "datasketches", "httpx", "rich", "gunicorn",
-    "strata_kernel.profiles", "monitoring.monitors",
+    "flask", "apiflask", "werkzeug", "jinja2", "marshmallow", "apispec", "webargs", "flask_swagger_ui",
+    "strata_kernel.profiles", "strata_kernel.service", "monitoring.monitors",
 )  # fmt: skip
 
 
 @pytest.mark.e2e
 def test_a_probe_only_sidecar_imports_no_data_or_numeric_library(tmp_path: Path, live_component: LiveComponent) -> None:
     """The sidecar command as `strata run` starts it, with the interpreter's import log (-X importtime, read for
-    the module names only): every module it loads to start, probe and answer its routes."""
+    the module names only): every module it loads to start, probe, answer its routes and stop on SIGTERM. (Its
+    memory, against the 40 MB a sidecar may take, is measured by `python -m bench footprint --sidecars`.)"""
     port = _free_port()
     command = [sys.executable, "-X", "importtime", "-m", "monitoring", "sidecar", "--component", "business_logic"]
     command += ["--target", live_component.url, "--port", str(port), "--interval", "0.2"]
@@ -136,8 +174,9 @@ def test_a_probe_only_sidecar_imports_no_data_or_numeric_library(tmp_path: Path,
     try:
         line = 'strata_sidecar_probe_success{component="business_logic",probe="readyz"} 1.0'
         assert _wait_for_metric(f"http://127.0.0.1:{port}/metrics", line, timeout_seconds=90)
-        for path in ("/readyz", "/v1/probes"):  # whatever answering them loads counts too
-            assert httpx.get(f"http://127.0.0.1:{port}{path}").status_code == 200
+        paths = ("/readyz", "/v1/probes", "/openapi.json", "/docs", "/docs-assets/swagger-ui.css", "/nowhere")
+        answers = {path: httpx.get(f"http://127.0.0.1:{port}{path}").status_code for path in paths}
+        assert answers == {path: 404 if path == "/nowhere" else 200 for path in paths}  # what they load counts too
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=15)

@@ -10,8 +10,10 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
-from prometheus_client import CollectorRegistry
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
+from werkzeug.test import Client
 
 from monitoring.adapters.http_target import HttpProbeTarget
 from monitoring.adapters.lake_checks_http import HttpLakeChecks
@@ -25,6 +27,9 @@ from monitoring.entrypoints.app import create_app, start_probing
 from monitoring.errors import SidecarConfigurationError
 from monitoring.ports import ProbeTarget
 from monitoring.settings import Settings
+from strata_kernel import background
+from strata_kernel.serving import make_threaded_server
+from tests.fuzz import fuzz_openapi
 
 
 class FakeTarget(ProbeTarget):
@@ -191,18 +196,19 @@ def test_configuration_mistakes_are_named(tmp_path: Path) -> None:
 def test_app_exports_probes_and_is_ready_only_while_probing(tmp_path: Path) -> None:
     target = FakeTarget(alive=True, ready=False)
     app = create_app(_settings(tmp_path, probe_interval_seconds=0.05), target=target)
-    client = app.test_client()
+    client = Client(app)
 
     assert client.get("/readyz").status_code == 503
     start_probing(app)
     try:
         assert _wait_until(lambda: len(app.extensions["strata.sidecar"].monitor.latest()) == 2)
-        assert client.get("/readyz").status_code == 200
+        assert client.get("/readyz").get_json() == {"status": "ready"}
         metrics = client.get("/metrics").get_data(as_text=True)
         assert 'strata_sidecar_probe_success{component="business_logic",probe="readyz"} 0.0' in metrics
         probes = client.get("/v1/probes").get_json()
     finally:
         app.extensions["strata.sidecar"].loop.stop()
+    assert client.get("/readyz").get_json() == {"status": "not ready", "reasons": ["sidecar-probe-loop not running"]}
     assert probes["component"] == "business_logic"
     assert probes["target"] == "http://127.0.0.1:8001"
     assert {p["probe"]: p["detail"] for p in probes["probes"]} == {
@@ -233,3 +239,93 @@ def _wait_until(condition: Callable[[], bool], timeout_seconds: float = 5.0) -> 
             return True
         time.sleep(0.01)
     return False
+
+
+def test_the_sidecar_answers_as_every_service_does(tmp_path: Path) -> None:
+    """JSON errors, 405 with Allow, HEAD and OPTIONS, the request id, the metrics' content type and the request
+    metrics (the ops routes uncounted): what a Strata service answers, from the sidecar's plain WSGI app."""
+    app = create_app(_settings(tmp_path), target=FakeTarget())
+    client = Client(app)
+
+    missing = client.get("/v1/nothing")
+    assert (missing.status_code, missing.content_type) == (404, "application/json")
+    assert missing.get_json()["error"]["code"] == "not_found"
+    refused = client.post("/v1/probes")
+    assert (refused.status_code, refused.headers["Allow"]) == (405, "GET, HEAD, OPTIONS")
+    assert refused.get_json()["error"]["code"] == "method_not_allowed"
+    head = client.head("/healthz")
+    assert (head.status_code, head.get_data(), head.headers["Content-Length"]) == (200, b"", "16")
+    assert client.options("/v1/probes").headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert client.get("/healthz").get_data() == b'{"status":"ok"}\n'
+    assert client.get("/healthz", headers={"X-Request-ID": "click-42"}).headers["X-Request-ID"] == "click-42"
+    replaced = client.get("/healthz", headers={"X-Request-ID": "has space"}).headers["X-Request-ID"]
+    assert replaced != "has space" and len(replaced) == 16  # a fresh id: a bad one reaches no log and no reply
+    metrics = client.get("/metrics")
+    assert metrics.headers["Content-Type"] == CONTENT_TYPE_LATEST
+
+    counted = {
+        (s.labels["endpoint"], s.labels["method"], s.labels["status"]): s.value
+        for metric in app.registry.collect() if metric.name == "strata_sidecar_http_requests"
+        for s in metric.samples if s.name.endswith("_total")
+    }  # fmt: skip
+    assert counted == {
+        ("unmatched", "GET", "404"): 1,
+        ("unmatched", "POST", "405"): 1,
+        ("/v1/probes", "OPTIONS", "200"): 1,
+    }
+
+
+def test_the_sidecar_documents_its_routes_and_serves_swagger_ui(tmp_path: Path) -> None:
+    client = Client(create_app(_settings(tmp_path), target=FakeTarget()))
+
+    document = client.get("/openapi.json", base_url="http://sidecar:9101").get_json()
+    assert document["openapi"] == "3.1.0"
+    assert document["info"]["title"] == "Strata sidecar monitor (business_logic)"
+    assert document["servers"] == [{"url": "http://sidecar:9101/"}]
+    assert set(document["paths"]) == {"/healthz", "/readyz", "/v1/probes"}  # /metrics and /docs undocumented
+    for path in document["paths"]:
+        assert client.get(path).status_code in {int(code) for code in document["paths"][path]["get"]["responses"]}
+    page = client.get("/docs")
+    assert page.content_type == "text/html; charset=utf-8"
+    assets = [line.split('"')[-2] for line in page.get_data(as_text=True).splitlines() if "/docs-assets/" in line]
+    assert len(assets) == 4
+    for asset in assets:  # Swagger UI's own files, from this process: /docs works offline
+        answer = client.get(asset)
+        assert answer.status_code == 200, asset
+        assert len(answer.get_data()) == int(answer.headers["Content-Length"]) > 0
+    assert client.get("/docs-assets/swagger-ui-bundle.js").content_type == "text/javascript; charset=utf-8"
+    for outside in ("/docs-assets/../app.py", "/docs-assets/%2e%2e/app.py", "/docs-assets/LICENSE"):
+        assert client.get(outside).status_code == 404, outside
+
+
+@pytest.mark.fuzz
+def test_the_sidecar_never_answers_5xx_nor_off_its_openapi_document(tmp_path: Path) -> None:
+    """Schemathesis over the document (tests/fuzz.py): it parses, and every answer is as it says."""
+    app = create_app(_settings(tmp_path, probe_interval_seconds=0.05), target=FakeTarget(ready=False))
+    start_probing(app)  # ready (a 503 is a failure to schemathesis), with a failing probe in /v1/probes
+    try:
+        assert _wait_until(lambda: len(app.extensions["strata.sidecar"].monitor.latest()) == 2)
+        assert fuzz_openapi(app) >= 3
+    finally:
+        background.stop(app)
+
+
+def test_the_sidecar_is_served_over_http_by_the_standard_library(tmp_path: Path) -> None:
+    """The in-process server (strata_kernel.serving) answers the plain WSGI app over a real socket, a thread per
+    connection: a slow answer does not hold the others up."""
+    target = FakeTarget()
+    app = create_app(_settings(tmp_path), target=target)
+    server = make_threaded_server("127.0.0.1", 0, app)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port)):  # open, never sends a request
+            assert httpx.get(f"{url}/healthz", timeout=5).json() == {"status": "ok"}
+        app.extensions["strata.sidecar"].monitor.probe_once()
+        answer = httpx.get(f"{url}/v1/probes", timeout=5)
+        assert [p["probe"] for p in answer.json()["probes"]] == ["healthz", "readyz"]
+        assert answer.headers["Content-Type"] == "application/json"
+        assert httpx.get(f"{url}/readyz", timeout=5).status_code == 503  # the loops are not running
+    finally:
+        server.shutdown()
+        server.server_close()
