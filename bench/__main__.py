@@ -5,7 +5,8 @@ all). `serving`: the generic online endpoint of a declared model next to ETD's e
 the engine alone and the chatbot against `mlflow models serve`, interleaved; an open loop at a fixed rate.
 `python -m bench stability [--clean-minutes 10] [--rate 50] [--only a,c,d,b] [--from DIR]`: faults injected under
 load, time to the right alert, failed quotes and false alerts of a clean run (Yokoyama's experiment).
-`python -m bench footprint [--var-dir DIR] [--start]`: RSS/PSS per process of a running stack, and what each holds.
+`python -m bench footprint [--var-dir DIR] [--start] [--sidecars [--samples N] [--against DIR]]`: RSS/PSS per
+process of a running stack, and what each holds; `--sidecars`: sidecars alone, old and new alternating.
 `python -m bench rollout [--var-dir var] [--rate 50] [--duration S] [--profile cluster]`: canary promotion and
 rollback under load (on the cluster profile: Spark standalone, Kafka, PostgreSQL, MLflow server, Redis).
 `python -m bench partitioned --versus-cluster [--size full]`: the partitioned ETD training on Spark local[2], then on
