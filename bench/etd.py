@@ -12,7 +12,9 @@ slice in each round, the order rotating per round, so background load hits all o
   on other ports (19000, 20000, ...) with a copy of the demo, so a change is measured before/after in the same run.
 Closed loop at each concurrency (p50/p99, requests per second, ratios to mlflow), then an open loop at a fixed rate
 (``--rate``; latencies counted from each request's intended start: no coordinated omission). The 1-minute load
-average is printed beside every row (min-max over its slices).
+average is printed beside every row (min-max over its slices), and the CPU the servers on the target's path spent
+per request (their processes' user + system time over its slices, `bench.harness.ServerCpu`): on this shared machine
+it moves far less with the background load than a latency does, so a lever's saving shows there first.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from bench.harness import JsonPoster, Slices, Summary, closed_loop, measure, open_loop
+from bench.harness import JsonPoster, ServerCpu, Slices, Summary, closed_loop, measure, open_loop
 from strata_kernel.contracts.auth import read_operator_token
 from strata_kernel.loopback import free_port
 
@@ -173,10 +175,18 @@ class Target:
     only_concurrency: int | None = None  # the chatbot's target is measured at concurrency 1 only
     closed: dict[int, Slices] = field(default_factory=dict)
     opened: Slices | None = None
+    cpu: ServerCpu | None = None  # the servers on its path, whose CPU each slice reads
 
     def caller(self, concurrency: int) -> Callable[[int], int]:
         poster = JsonPoster(self.base, concurrency, self.headers)
         return lambda i: poster.post(self.path, self.bodies[i % len(self.bodies)])[0]
+
+    def cpu_seconds(self) -> float | None:
+        return self.cpu.seconds() if self.cpu is not None else None
+
+    def cpu_used_since(self, before: float | None) -> float | None:
+        now = self.cpu_seconds()
+        return now - before if now is not None and before is not None else None
 
 
 @dataclass(frozen=True)
@@ -197,16 +207,25 @@ def _strata_targets(label: str, var_dir: Path, port_base: int, count: int) -> li
     operator = {"Authorization": f"Bearer {read_operator_token(None, var_dir)}"}
     instances: list[object] = [{"instances": [row]} for row in _instances(features, count)]
     questions: list[object] = [{"text": text} for text in _questions(count)]
+    path_ports = (port_base + 1, port_base + 2, port_base + 3)  # business logic, data processing, engine
     return [
-        Target(f"{label}: ETD path (3 services)", bl, "/v1/etd", list(_orders(bl, count))),
+        Target(f"{label}: ETD path (3 services)", bl, "/v1/etd", list(_orders(bl, count)), cpu=ServerCpu(path_ports)),
         Target(
             f"{label}: engine alone, etd v{version}",
             ie,
             f"/v1/models/etd/versions/{version}/predict",
             instances,
             operator,
+            cpu=ServerCpu([port_base + 3]),
         ),
-        Target(f"{label}: chatbot free text (3 services)", bl, "/v1/help/ask", questions, only_concurrency=1),
+        Target(
+            f"{label}: chatbot free text (3 services)",
+            bl,
+            "/v1/help/ask",
+            questions,
+            only_concurrency=1,
+            cpu=ServerCpu(path_ports),
+        ),
     ]
 
 
@@ -223,7 +242,8 @@ def _mlflow_target(version: int, features: list[str], port: int, count: int) -> 
     bodies: list[object] = [
         {"dataframe_split": {"columns": features, "data": [[row[f] for f in features]]}} for row in rows
     ]
-    return Target(f"mlflow models serve, etd v{version} (1 hop)", f"http://127.0.0.1:{port}", "/invocations", bodies)
+    return Target(f"mlflow models serve, etd v{version} (1 hop)", f"http://127.0.0.1:{port}", "/invocations", bodies,
+                  cpu=ServerCpu([port]))  # fmt: skip
 
 
 def _interleave(targets: list[Target], options: Options) -> None:
@@ -236,10 +256,11 @@ def _interleave(targets: list[Target], options: Options) -> None:
             target.closed[concurrency] = Slices(target.label, concurrency, [])
         for round_ in range(options.rounds):
             for target in active[round_ % len(active) :] + active[: round_ % len(active)]:
+                cpu_before = target.cpu_seconds()
                 latencies, seconds, errors = closed_loop(
                     callers[target.label], requests=options.slice_requests, concurrency=concurrency
                 )
-                target.closed[concurrency].add(latencies, seconds, errors)
+                target.closed[concurrency].add(latencies, seconds, errors, target.cpu_used_since(cpu_before))
             sys.stderr.write(f"c={concurrency}: round {round_ + 1}/{options.rounds} done\n")
 
 
@@ -247,10 +268,11 @@ def _open_loops(targets: list[Target], options: Options) -> None:
     """Open loop at ``rate``: ``open_rounds`` slices of ``open_seconds`` per target, alternating."""
     for round_ in range(options.open_rounds):
         for target in targets[round_ % len(targets) :] + targets[: round_ % len(targets)]:
+            cpu_before = target.cpu_seconds()
             latencies, seconds, errors = open_loop(target.caller(64), rate=options.rate, seconds=options.open_seconds)
             if target.opened is None:
                 target.opened = Slices(target.label, 0, [])
-            target.opened.add(latencies, seconds, errors)
+            target.opened.add(latencies, seconds, errors, target.cpu_used_since(cpu_before))
         sys.stderr.write(f"open loop: round {round_ + 1}/{options.open_rounds} done\n")
 
 
@@ -296,7 +318,7 @@ def report(targets: list[Target], mlflow: Target, open_targets: list[Target], op
     table = Table(title=f"ETD serving, interleaved: {options.rounds} rounds x {options.slice_requests} requests per "
                   f"target and concurrency (2-core machine; ratios to mlflow serve in the same rounds)")  # fmt: skip
     for column in ("target", "conc.", "p50 ms", "p99 ms", "req/s", "errors", "p50 / mlflow", "req/s / mlflow",
-                   "load 1m"):  # fmt: skip
+                   "CPU ms/req", "load 1m"):  # fmt: skip
         table.add_column(column, justify="left" if column == "target" else "right")
     for concurrency in options.concurrencies:
         base = mlflow.closed[concurrency]
@@ -306,22 +328,28 @@ def report(targets: list[Target], mlflow: Target, open_targets: list[Target], op
                 continue
             ratios = ("", "") if target is mlflow else (f"{row.p(50) / base.p(50):.2f}x", f"{row.rps / base.rps:.2f}x")
             table.add_row(target.label, str(concurrency), f"{row.p(50):.2f}", f"{row.p(99):.2f}", f"{row.rps:.0f}",
-                          str(row.errors), *ratios, row.load)  # fmt: skip
+                          str(row.errors), *ratios, _cpu(row), row.load)  # fmt: skip
         table.add_section()
     console.print(table)
     if not options.rate:
         return
     opened = Table(title=f"Open loop at {options.rate:.0f} requests/s: {options.open_rounds} slices of "
                    f"{options.open_seconds:.0f} s per target, latency from each request's intended start")  # fmt: skip
-    for column in ("target", "sent", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "errors", "achieved /s", "load 1m"):
+    for column in ("target", "sent", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "errors", "achieved /s", "CPU ms/req",
+                   "load 1m"):  # fmt: skip
         opened.add_column(column, justify="left" if column == "target" else "right")
     for target in open_targets:
         row = target.opened
         assert row is not None
         opened.add_row(target.label, str(len(row.latencies)), f"{row.p(50):.2f}", f"{row.p(99):.2f}",
-                       f"{row.p(99.9):.2f}", f"{row.p(100):.2f}", str(row.errors), f"{row.rps:.0f}",
+                       f"{row.p(99.9):.2f}", f"{row.p(100):.2f}", str(row.errors), f"{row.rps:.0f}", _cpu(row),
                        row.load)  # fmt: skip
     console.print(opened)
+
+
+def _cpu(row: Slices) -> str:
+    cpu = row.cpu_ms_per_request
+    return "" if cpu is None else f"{cpu:.2f}"
 
 
 def main(argv: list[str]) -> None:

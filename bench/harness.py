@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import psutil
 import urllib3
 
 
@@ -96,9 +98,47 @@ def peak_mb(pid: int | str = "self") -> float:
     return 0.0
 
 
+class ServerCpu:
+    """The CPU time (user + system) the servers listening on some ports have used: each listening process and its
+    children (a gunicorn master and its workers). Read before and after a slice, the difference is what the servers
+    spent on it: on a shared machine a request's CPU moves far less with the background load than its latency."""
+
+    def __init__(self, ports: Sequence[int]) -> None:
+        self._ports = set(ports)
+        self._processes: dict[int, psutil.Process] = {}
+
+    def seconds(self) -> float:
+        if not self._processes:
+            self._processes = self._find()
+        total = 0.0
+        for pid, process in list(self._processes.items()):
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:  # a worker that was replaced: look again next time
+                self._processes.pop(pid)
+                continue
+            total += times.user + times.system
+        return total
+
+    def _find(self) -> dict[int, psutil.Process]:
+        listening = {
+            c.pid
+            for c in psutil.net_connections("tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port in self._ports and c.pid
+        }
+        found: dict[int, psutil.Process] = {}
+        for pid in listening:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process = psutil.Process(pid)
+                for member in [process, *process.children(recursive=True)]:
+                    found[member.pid] = member
+        return found
+
+
 @dataclass
 class Slices:
-    """Latencies of one target gathered over several interleaved slices, with the load average of each slice."""
+    """Latencies of one target gathered over several interleaved slices, with the load average of each slice and
+    the CPU its servers used (when they are known)."""
 
     label: str
     concurrency: int
@@ -106,12 +146,22 @@ class Slices:
     seconds: float = 0.0
     errors: int = 0
     loads: list[float] | None = None
+    cpu_seconds: float | None = None
 
-    def add(self, latencies: list[float], seconds: float, errors: int) -> None:
+    def add(self, latencies: list[float], seconds: float, errors: int, cpu_seconds: float | None = None) -> None:
         self.latencies.extend(latencies)
         self.seconds += seconds
         self.errors += errors
         self.loads = [*(self.loads or []), os.getloadavg()[0]]
+        if cpu_seconds is not None:
+            self.cpu_seconds = (self.cpu_seconds or 0.0) + cpu_seconds
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        """Server CPU per request (ms), over every slice."""
+        if self.cpu_seconds is None or not self.latencies:
+            return None
+        return self.cpu_seconds * 1000 / len(self.latencies)
 
     def p(self, q: float) -> float:
         return percentile(self.latencies, q) * 1000 if self.latencies else float("nan")

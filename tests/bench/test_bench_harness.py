@@ -1,14 +1,41 @@
 """The load generators of `bench etd`: the open loop keeps its schedule and counts a stall in every request it
-delays (no coordinated omission); `bench footprint` names a stack's processes and what they hold."""
+delays (no coordinated omission), the CPU of a path's servers is read from their processes; `bench footprint` names a
+stack's processes and what they hold."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 
+import psutil
+
 from bench.footprint import _name, measure
-from bench.harness import closed_loop, open_loop
+from bench.harness import ServerCpu, closed_loop, open_loop
+from tests.support import free_port
+
+# a child that spins for 0.4 s of CPU when its parent forwards a line, then says so
+_SPINNER = (
+    "import sys, time\n"
+    "print('ready', flush=True)\n"
+    "sys.stdin.readline()\n"
+    "end = time.process_time() + 0.4\n"
+    "while time.process_time() < end:\n"
+    "    pass\n"
+    "print('spun', flush=True)\n"
+    "time.sleep(60)\n"
+)
+# a server: listens on the port, starts the spinner as its child (as a gunicorn master its worker)
+_SERVER = (
+    "import socket, subprocess, sys\n"
+    "listener = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n"
+    "child = subprocess.Popen([sys.executable, '-c', sys.argv[2]], stdin=subprocess.PIPE, text=True)\n"
+    "child.stdin.write(sys.stdin.readline())\n"
+    "child.stdin.flush()\n"
+    "child.wait()\n"
+)
 
 
 def test_open_loop_counts_a_stall_in_the_requests_it_delays() -> None:
@@ -47,3 +74,27 @@ def test_footprint_measures_a_process_and_names_workers_and_sidecars() -> None:
     assert _name(serve, serve) == "inference_engine serve worker"
     sidecar = ["python", "-m", "monitoring", "sidecar", "--component", "ui", "--target", "http://x"]
     assert _name(sidecar, ["supervisord"]) == "ui sidecar"
+
+
+def test_server_cpu_counts_what_the_listening_process_and_its_children_spend_and_nothing_else() -> None:
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", _SERVER, str(port), _SPINNER],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert server.stdin is not None and server.stdout is not None
+    try:
+        assert server.stdout.readline().strip() == "ready"  # the child is up: its start-up is not measured
+        cpu = ServerCpu([port])
+        before = cpu.seconds()
+        end = time.process_time() + 0.3  # this process spins too: it listens on no port, so it is not counted
+        while time.process_time() < end:
+            pass
+        server.stdin.write("go\n")
+        server.stdin.flush()
+        assert server.stdout.readline().strip() == "spun"
+        spent = cpu.seconds() - before
+    finally:
+        for child in psutil.Process(server.pid).children(recursive=True):
+            child.kill()
+        server.kill()
+        server.wait(timeout=10)
+    assert 0.35 <= spent < 0.65
