@@ -9,8 +9,9 @@ multiply the load on a callee that is already slow.
 A transport failure becomes :class:`Unavailable` (HTTP 503 to our own caller); an error response is
 re-raised as the matching :class:`StrataError`, keeping the upstream service's message.
 
-Calls go through a urllib3 connection pool: on the hot path (business logic -> data processing -> engine) it
-costs about half the CPU of an httpx.Client per call (bench etd). An injected httpx transport (tests' MockTransport,
+Calls go through kept-alive ``http.client`` connections (:class:`_ConnectionPool`): per call on the hot path
+(business logic -> data processing -> engine) they cost about 60% of the CPU of the urllib3 pool they replace (itself
+built on http.client), which cost half an httpx.Client's. An injected httpx transport (tests' MockTransport,
 WSGITransport) is still served through httpx: the transport stays the port tests plug into. httpx itself is imported
 only then: its import (which also loads its own command line: click, rich, pygments) was most of an operator
 command's start-up (`strata rollback`).
@@ -18,22 +19,18 @@ command's start-up (`strata rollback`).
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
+import select
+import socket
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-import urllib3
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    NewConnectionError,
-    ProtocolError,
-    ReadTimeoutError,
-)
-from urllib3.exceptions import HTTPError as Urllib3Error
 
 from strata_kernel import deadlines
 from strata_kernel.contracts.auth import OPERATOR, Credential
@@ -72,7 +69,7 @@ class Reply:
 
 
 class ServiceClient:
-    """A keep-alive JSON client for one service. Thread-safe (urllib3's pool and httpx.Client are)."""
+    """A keep-alive JSON client for one service. Thread-safe (its connection pool and httpx.Client are)."""
 
     def __init__(
         self,
@@ -93,8 +90,7 @@ class ServiceClient:
             headers = Credential(OPERATOR, token).header()
         self._headers = {"Accept": "application/json", **headers}
         self._client = None if transport is None else _httpx_client(base_url, transport, headers)
-        # up to 32 kept-alive connections; more are opened when needed (not kept), never waited for
-        self._pool = urllib3.connection_from_url(base_url, maxsize=32, block=False, retries=False)
+        self._pool = _ConnectionPool(base_url)
         self._prefix = urlsplit(base_url).path.rstrip("/")
         self._retries = retries
         self._timeout = timeout_seconds
@@ -156,7 +152,7 @@ class ServiceClient:
         json: Any = None,
         params: Any = None,
     ) -> Reply:
-        """One attempt through the urllib3 pool; its failures are raised as :class:`TransportFailure`."""
+        """One attempt on a kept-alive connection; its failures are raised as :class:`TransportFailure`."""
         body = None
         if json is not None:
             body = _json_bytes(json)
@@ -164,17 +160,19 @@ class ServiceClient:
         url = self._prefix + path
         if params:
             url += "?" + _query(params)
+        connection = self._pool.take(seconds)
         try:
-            answer = self._pool.urlopen(method, url, body=body, headers={**self._headers, **headers},
-                                        timeout=urllib3.Timeout(connect=seconds, read=seconds),
-                                        retries=False, redirect=False)  # fmt: skip
-        except NewConnectionError as exc:  # before its base class ConnectTimeoutError: refused, not slow
-            raise ConnectionRefused(str(exc)) from exc
-        except (ConnectTimeoutError, ReadTimeoutError) as exc:
-            raise TimedOut(str(exc)) from exc
-        except (ProtocolError, Urllib3Error) as exc:
+            connection.request(method, url, body=body, headers={**self._headers, **headers})
+            answer = connection.getresponse()
+            reply = Reply(answer.status, answer.read(), answer.headers)  # type: ignore[arg-type]
+        except TimeoutError as exc:  # socket.timeout
+            connection.close()
+            raise TimedOut(str(exc) or "timed out") from exc
+        except (OSError, http.client.HTTPException) as exc:  # reset, closed by the server, a garbled answer
+            connection.close()
             raise TransportFailure(f"{type(exc).__name__}: {exc}") from exc
-        return Reply(answer.status, answer.data, answer.headers)
+        self._pool.give_back(connection)
+        return reply
 
     def _retry(
         self,
@@ -227,6 +225,69 @@ class ServiceClient:
         self._pool.close()
         if self._client is not None:
             self._client.close()
+
+
+class _ConnectionPool:
+    """Idle kept-alive connections to one service, shared by the caller's threads: a call takes one (or opens one)
+    and gives it back after reading the whole answer; up to ``keep`` idle ones are kept, more are never waited for.
+
+    A connection the service closed while it sat idle (gunicorn's keep-alive ends after 30 s) is seen readable
+    before it is used, and replaced; one closed in between fails its call, which the retry rules handle."""
+
+    def __init__(self, base_url: str, keep: int = 32) -> None:
+        parts = urlsplit(base_url)
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname or "localhost"
+        self._port = parts.port
+        self._keep = keep
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+
+    def take(self, seconds: float) -> http.client.HTTPConnection:
+        """A connection ready to send, its socket timing out after ``seconds``; a failed connect raises
+        :class:`ConnectionRefused` (refused, unreachable, unknown host) or :class:`TimedOut`."""
+        while True:
+            with self._lock:
+                connection = self._idle.pop() if self._idle else None
+            if connection is None:
+                return self._open(seconds)
+            if connection.sock is not None and not _dropped(connection.sock):
+                connection.sock.settimeout(seconds)
+                return connection
+            connection.close()
+
+    def give_back(self, connection: http.client.HTTPConnection) -> None:
+        if connection.sock is None:  # the answer said "Connection: close"
+            return
+        with self._lock:
+            if len(self._idle) < self._keep:
+                self._idle.append(connection)
+                return
+        connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+    def _open(self, seconds: float) -> http.client.HTTPConnection:
+        kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        connection = kind(self._host, self._port, timeout=seconds)
+        try:
+            connection.connect()
+        except TimeoutError as exc:
+            raise TimedOut(str(exc) or "timed out") from exc
+        except OSError as exc:
+            raise ConnectionRefused(str(exc)) from exc
+        return connection
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """An idle kept-alive socket that is readable was closed by the other side (or sent what nobody asked for)."""
+    poller = select.poll()  # not select.select: it refuses descriptors above 1023
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _httpx_client(base_url: str, transport: httpx.BaseTransport, headers: dict[str, str]) -> httpx.Client:

@@ -86,7 +86,7 @@ def test_transient_transport_error_is_retried_transparently() -> None:
 
 
 def test_query_strings_are_written_as_httpx_writes_them() -> None:
-    """The urllib3 path builds its own query string: the same bytes as httpx, for every kind of value relayed."""
+    """The connection path builds its own query string: the same bytes as httpx, for every kind of value relayed."""
     from strata_kernel.http import _query
 
     cases: list[dict[str, Any]] = [

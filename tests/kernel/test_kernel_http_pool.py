@@ -1,8 +1,9 @@
-"""strata_kernel.http.ServiceClient over a real socket (its urllib3 pool, the way services call each other)."""
+"""strata_kernel.http.ServiceClient over a real socket (kept-alive connections, the way services call each other)."""
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -47,6 +48,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(payload)))
+        if self.path.endswith("/close"):
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(payload)
 
@@ -118,3 +122,54 @@ def test_connections_are_kept_alive_between_calls(base_url: str) -> None:
     for _ in range(5):
         client.post("/v1/predict", {"n": 1})
     assert len({sent["port"] for sent in SEEN[-5:]}) == 1  # one connection served all five calls
+
+
+def _one_answer_then_close(listener: socket.socket, answers: int) -> None:
+    """Answer ``answers`` requests, each on its own connection that is closed after a keep-alive answer, as a
+    service whose keep-alive ran out (or that restarted) closes an idle connection."""
+    for _ in range(answers):
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            payload = b'{"ok": true}'
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                               + str(len(payload)).encode() + b"\r\n\r\n" + payload)  # fmt: skip
+
+
+def test_a_connection_the_service_closed_while_idle_is_replaced_not_failed() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = threading.Thread(target=_one_answer_then_close, args=(listener, 3), daemon=True)
+    server.start()
+    client = ServiceClient("engine", f"http://127.0.0.1:{listener.getsockname()[1]}", retries=0)  # no retry hides it
+    try:
+        for _ in range(3):
+            assert client.get("/v1/models") == {"ok": True}
+            time.sleep(0.05)  # the service has closed the kept-alive connection by the next call
+    finally:
+        client.close()
+        listener.close()
+    server.join(timeout=5)
+    assert not server.is_alive()
+
+
+def test_calls_from_many_threads_each_get_their_own_answer(base_url: str) -> None:
+    client = ServiceClient("engine", base_url)
+    answers: dict[int, list[object]] = {}
+
+    def call(thread: int) -> None:
+        answers[thread] = [client.post("/v1/predict", {"thread": thread, "call": n}) for n in range(20)]
+
+    threads = [threading.Thread(target=call, args=(thread,)) for thread in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == {t: [{"echo": {"thread": t, "call": n}} for n in range(20)] for t in range(12)}
+    assert len({sent["port"] for sent in SEEN[-240:]}) <= 12  # connections were reused, not one per call
+
+
+def test_an_answer_that_closes_its_connection_leaves_the_next_call_working(base_url: str) -> None:
+    client = ServiceClient("engine", base_url, retries=0)
+    assert client.get("/close") == {"echo": None}
+    assert client.get("/close") == {"echo": None}
+    assert SEEN[-1]["port"] != SEEN[-2]["port"]  # a new connection, opened without an error
