@@ -113,6 +113,15 @@ def test_several_workers_share_a_private_metrics_directory_that_is_removed_when_
 
 
 @pytest.mark.timeout(120)
+def test_gunicorn_reads_requests_with_its_c_parser() -> None:
+    """gunicorn_h1c (gunicorn[fast]) is installed and gunicorn chooses it: its default `auto` falls back to the
+    Python parser without a word when the extension is missing, and every request of every service pays for it."""
+    from gunicorn.config import Config
+    from gunicorn.http import message
+
+    assert message._check_fast_parser(Config())
+
+
 def test_a_request_already_read_with_the_previous_ones_body_is_answered_at_once(tmp_path: Path) -> None:
     """A refused request's unread body is drained after its answer; a read of it can take in the next request too
     (the client sent it on getting the answer), or a client pipelines. Those bytes wait in the worker's buffer, not
