@@ -46,7 +46,7 @@ def test_a_request_that_waited_too_long_for_a_thread_is_shed_at_once(client: Fla
         set_queue_wait(0.0)
 
     assert shed.status_code == 503 and shed.headers["Retry-After"] == "1"
-    assert shed.json["error"]["code"] == "overloaded"
+    assert shed.get_json()["error"]["code"] == "overloaded"
     assert ops.status_code == 200  # health, readiness and metrics are never shed
     assert client.post("/quote").status_code == 200
     assert 'strata_demo_http_shed_total{endpoint="/quote"} 1.0' in client.get("/metrics").get_data(as_text=True)
