@@ -18,13 +18,26 @@ from strata_kernel.shedding import set_queue_wait
 
 
 class QueueTimedThreadWorker(ThreadWorker):  # type: ignore[misc]
-    """gthread, plus: the time each request waited for a thread, for the app's load shedding; and a kept-alive
-    connection whose next request is already read is served at once instead of being handed to the poller.
+    """gthread, plus: the time each request waited for a thread, for the app's load shedding; a kept-alive
+    connection whose next request is already read is served at once instead of being handed to the poller; and the
+    heartbeat to the master at most once a second.
+
+    gthread beats (``os.utime`` of a temporary file) on every turn of its event loop, two or more per request; the
+    master only needs one within ``timeout`` (120 s) to know the worker is alive.
 
     gthread drains a body the app did not read (a refused call) after the answer; the client may have sent its
     next request by then, and one read takes in both. Those bytes sit in the parser's buffer, not on the socket, so
     the poller never sees the connection readable and it stalls until the client gives up (pipelined requests
     alike)."""
+
+    _HEARTBEAT_SECONDS = 1.0
+    _last_heartbeat = float("-inf")
+
+    def notify(self) -> None:
+        now = time.monotonic()
+        if now - self._last_heartbeat >= self._HEARTBEAT_SECONDS:
+            self._last_heartbeat = now
+            super().notify()
 
     def enqueue_req(self, conn: Any) -> None:
         conn.strata_enqueued = time.monotonic()

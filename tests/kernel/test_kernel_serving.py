@@ -233,3 +233,26 @@ def test_a_services_command_line_loads_no_heavy_library(service: str) -> None:
     code = f"import sys, {service}.entrypoints.cli; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert loaded.stdout.split() == []
+
+
+def test_the_worker_beats_to_its_master_at_most_once_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    """gthread's loop beats on every turn (an os.utime per request); the master needs one within its timeout."""
+    from strata_kernel import gunicorn_worker
+
+    class Heart:
+        beats = 0
+
+        def notify(self) -> None:
+            self.beats += 1
+
+    worker = gunicorn_worker.QueueTimedThreadWorker.__new__(gunicorn_worker.QueueTimedThreadWorker)
+    worker.tmp = Heart()
+    now = [1000.0]
+    monkeypatch.setattr(gunicorn_worker.time, "monotonic", lambda: now[0])
+    for _ in range(50):  # fifty turns of the loop within a moment
+        worker.notify()
+        now[0] += 0.01
+    assert worker.tmp.beats == 1
+    now[0] += 0.6
+    worker.notify()
+    assert worker.tmp.beats == 2  # more than a second after the last beat
