@@ -97,15 +97,6 @@ def set_progress_report(app: APIFlask, report: ProgressReport) -> None:
     app.extensions["strata.progress"] = report
 
 
-SHUTDOWN_CALLBACKS = "strata.on_shutdown"
-
-
-def add_shutdown_callback(app: APIFlask, callback: Callable[[], None]) -> None:
-    """Run ``callback`` when the serving worker exits gracefully, after its last request (strata_kernel.serving):
-    e.g. flush what is buffered in memory."""
-    app.extensions.setdefault(SHUTDOWN_CALLBACKS, []).append(callback)
-
-
 def _install_request_hooks(app: APIFlask, component: str, metrics: HttpMetrics) -> None:
     @app.before_request
     def _start() -> None:

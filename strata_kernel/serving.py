@@ -5,7 +5,7 @@ The worker is gunicorn's gthread worker that also measures how long each request
 (strata_kernel.shedding sheds the ones that waited too long; strata_kernel.gunicorn_worker, imported only when
 gunicorn serves: ``serve_in_process`` does without it). Each worker builds its app after the fork and only
 then starts the app's background loops (strata_kernel.background); a worker that exits (SIGTERM, or its master
-gone) stops them and then runs the app's shutdown callbacks (``strata_kernel.service.add_shutdown_callback``): the
+gone) stops them and then runs the app's shutdown callbacks (:func:`add_shutdown_callback`): the
 engine flushes its prediction log.
 """
 
@@ -18,7 +18,6 @@ import shutil
 import signal
 import socket
 import socketserver
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -57,14 +56,18 @@ def _stop_app(app: Any) -> None:
             log.exception("shutdown callback failed")
 
 
+SHUTDOWN_CALLBACKS = "strata.on_shutdown"
+
+
+def add_shutdown_callback(app: Any, callback: Callable[[], None]) -> None:
+    """Run ``callback`` when the serving worker exits gracefully, after its last request: e.g. flush what is
+    buffered in memory. Here, beside the code that runs them, so a server of a plain WSGI app (the sidecar's) does
+    not load Flask's service module to find none."""
+    app.extensions.setdefault(SHUTDOWN_CALLBACKS, []).append(callback)
+
+
 def _shutdown_callbacks(app: Any) -> list[Callable[[], None]]:
-    """What ``strata_kernel.service.add_shutdown_callback`` registered on ``app``. Looked up, not imported: an app
-    built without that module (the sidecar's plain WSGI app, which does without Flask) has registered none, and a
-    sidecar must not load Flask to find that out."""
-    service = sys.modules.get("strata_kernel.service")
-    if service is None:
-        return []
-    return list(getattr(app, "extensions", {}).get(service.SHUTDOWN_CALLBACKS, []))
+    return list(getattr(app, "extensions", {}).get(SHUTDOWN_CALLBACKS, []))
 
 
 def app_from(module: str, *args: Any) -> Callable[[], Any]:

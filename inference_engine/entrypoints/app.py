@@ -23,7 +23,8 @@ from strata_kernel.contracts import headers
 from strata_kernel.contracts.auth import OPERATOR
 from strata_kernel.contracts.wire import version_number
 from strata_kernel.logs import request_id_var
-from strata_kernel.service import add_readiness_check, add_shutdown_callback, create_service_app, set_progress_report
+from strata_kernel.service import add_readiness_check, create_service_app, set_progress_report
+from strata_kernel.serving import add_shutdown_callback
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:

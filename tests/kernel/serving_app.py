@@ -10,7 +10,8 @@ from apiflask import APIFlask
 
 from strata_kernel import background
 from strata_kernel.access import public
-from strata_kernel.service import add_shutdown_callback, create_service_app
+from strata_kernel.service import create_service_app
+from strata_kernel.serving import add_shutdown_callback
 
 
 def factory() -> APIFlask:
