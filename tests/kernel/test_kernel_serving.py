@@ -159,6 +159,51 @@ def test_a_request_already_read_with_the_previous_ones_body_is_answered_at_once(
     assert seconds < 3.0
 
 
+def _linger_server(tmp_path: Path, linger_seconds: float) -> tuple[subprocess.Popen[bytes], int]:
+    """One worker with ONE thread, which lingers ``linger_seconds`` on a kept-alive connection."""
+    port = free_port()
+    env = {**os.environ, "STRATA_TEST_SHUTDOWN_FILE": str(tmp_path / "shutdown"), "PYTHONPATH": str(ROOT)}
+    code = (f"from strata_kernel.gunicorn_worker import QueueTimedThreadWorker as W; W._LINGER_SECONDS = "
+            f"{linger_seconds}; from strata_kernel.serving import serve; from tests.kernel.serving_app import "
+            f"factory; serve(factory, host='127.0.0.1', port={port}, workers=1, threads=1)")  # fmt: skip
+    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+    _wait_healthy(f"http://127.0.0.1:{port}", server)
+    return server, port
+
+
+def test_a_thread_lingering_on_its_connection_serves_its_next_request_and_yields_to_another_connection(
+    tmp_path: Path,
+) -> None:
+    """The only thread lingers 30 s on a kept-alive connection: that connection's next request is served, and a
+    request on another connection is not kept waiting for the linger to end (the thread sees it queued)."""
+    server, port = _linger_server(tmp_path, linger_seconds=30.0)
+    try:
+        with httpx.Client(timeout=10) as first, httpx.Client(timeout=10) as second:
+            assert first.get(f"http://127.0.0.1:{port}/healthz").status_code == 200  # the thread now lingers on it
+            time.sleep(0.3)
+            assert first.get(f"http://127.0.0.1:{port}/healthz").status_code == 200  # served by the lingering thread
+            started = time.perf_counter()
+            assert second.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+            waited = time.perf_counter() - started
+            assert first.get(f"http://127.0.0.1:{port}/healthz").status_code == 200  # back through the poller
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert waited < 5.0  # not the 30 s linger
+
+
+def test_a_worker_stops_promptly_while_its_thread_lingers(tmp_path: Path) -> None:
+    server, port = _linger_server(tmp_path, linger_seconds=60.0)
+    with httpx.Client(timeout=10) as client:
+        assert client.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+        started = time.perf_counter()
+        server.terminate()
+        server.wait(timeout=30)
+    # the lingering connection is given back at once: the worker need not wait out its 5 s graceful_timeout
+    assert time.perf_counter() - started < 4.0
+    assert (tmp_path / "shutdown").read_text().count("flushed by") == 1
+
+
 def _refused_on_one_connection(url: str, count: int) -> float:
     slowest = 0.0
     with httpx.Client(timeout=25) as client:
