@@ -24,7 +24,11 @@ from strata_kernel.errors import BadRequest, PayloadTooLarge
 DEFAULT_BODY_LIMIT = 1024 * 1024
 MAX_JSON_DEPTH = 32
 #: header -> longest value accepted
-BOUNDED_HEADERS = {headers.REQUEST_ID: 64, headers.ROUTING_KEY: headers.MAX_ROUTING_KEY_CHARS, headers.VECTORISER: 128}
+BOUNDED_HEADERS = {
+    headers.REQUEST_ID: headers.MAX_REQUEST_ID_CHARS,
+    headers.ROUTING_KEY: headers.MAX_ROUTING_KEY_CHARS,
+    headers.VECTORISER: 128,
+}
 _PRINTABLE_ASCII = re.compile(r"^[\x21-\x7e]*$")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _LIMIT = "_strata_body_limit"

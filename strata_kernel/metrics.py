@@ -10,6 +10,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
+#: methods counted under their own name; anything else is counted as "other" (metric series stay bounded)
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    return method if method in _KNOWN_METHODS else "other"
+
+
 def metric_name(component: str, what: str) -> str:
     return f"strata_{component}_{what}"
 

@@ -29,21 +29,18 @@ from strata_kernel.deadlines import deadline_var
 from strata_kernel.errors import StrataError, Unavailable
 from strata_kernel.inputs import install_input_checks, is_valid_header
 from strata_kernel.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
-from strata_kernel.metrics import HttpMetrics
+from strata_kernel.metrics import HttpMetrics, method_label
+from strata_kernel.readiness import ReadinessCheck, run_check
 from strata_kernel.shedding import RETRY_AFTER_SECONDS, SHED_AFTER_SECONDS, queue_wait
 
 log = logging.getLogger(__name__)
 
-#: A readiness check returns ``None`` when fine, else a one-line reason.
-ReadinessCheck = Callable[[], str | None]
 #: What a service not ready yet is busy with, shown by ``strata run`` while it waits (docs/contracts.md,
 #: "Readiness"): ``{"state": "loading" | "failed", "step": str, "done": int, "total": int}``. "failed" means
 #: waiting will not help (the reasons say why); a change of ``step`` or ``done`` is progress.
 ProgressReport = Callable[[], dict[str, Any] | None]
 
 _OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs-assets/<path:filename>"})
-#: methods counted under their own name; anything else is counted as "other" (metric series stay bounded)
-_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def create_service_app(
@@ -127,7 +124,7 @@ def _install_request_hooks(app: APIFlask, component: str, metrics: HttpMetrics) 
         rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
         if rule not in _OPS_PATHS:
             elapsed = time.perf_counter() - g.get("strata_started", time.perf_counter())
-            method = request.method if request.method in _KNOWN_METHODS else "other"
+            method = method_label(request.method)
             metrics.latency.labels(rule).observe(elapsed)
             metrics.requests.labels(rule, method, str(response.status_code)).inc()
         response.headers[REQUEST_ID_HEADER] = g.get("strata_request_id", "-")
@@ -225,7 +222,7 @@ def _install_ops_routes(
     @app.get("/readyz")
     @app.doc(tags=["ops"], summary="Readiness: dependencies reachable and warm-up done.")
     def readyz() -> tuple[dict[str, object], int]:
-        problems = [without_server_paths(reason) for check in checks if (reason := _run_check(check)) is not None]
+        problems = [without_server_paths(reason) for check in checks if (reason := run_check(check)) is not None]
         metrics.ready.set(0 if problems else 1)
         if problems:
             body: dict[str, object] = {"status": "not ready", "reasons": problems}
@@ -280,10 +277,3 @@ def _progress(report: ProgressReport | None) -> dict[str, Any] | None:
     except Exception:  # progress is a courtesy: never turn a 503 into a 500
         log.exception("progress report failed")
         return None
-
-
-def _run_check(check: ReadinessCheck) -> str | None:
-    try:
-        return check()
-    except Exception as exc:  # a failing check means "not ready", never a 500
-        return f"{getattr(check, '__name__', 'check')}: {exc}"

@@ -20,24 +20,19 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from strata_kernel.contracts.headers import is_header_text
+from strata_kernel.contracts.headers import MAX_REQUEST_ID_CHARS, is_header_text
 from strata_kernel.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
-from strata_kernel.metrics import HttpMetrics
+from strata_kernel.metrics import HttpMetrics, method_label
+from strata_kernel.readiness import ReadinessCheck, run_check
 
 log = logging.getLogger(__name__)
 
 JSON = "application/json"
-#: the longest request id passed on (strata_kernel.inputs.BOUNDED_HEADERS; not imported: that module loads Flask)
-LONGEST_REQUEST_ID = 64
-#: methods counted under their own name; anything else is "other" (metric series stay bounded)
-_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _ALLOWED = "GET, HEAD, OPTIONS"
 NOT_FOUND = (
     "The requested URL was not found on the server. If you entered the URL manually please check your spelling "
     "and try again."
 )
-#: a readiness check returns None when fine, else a one-line reason (strata_kernel.service.ReadinessCheck)
-ReadinessCheck = Callable[[], str | None]
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 
@@ -100,7 +95,7 @@ class PlainApp:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         given = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = given if 0 < len(given) <= LONGEST_REQUEST_ID and is_header_text(given) else new_request_id()
+        request_id = given if 0 < len(given) <= MAX_REQUEST_ID_CHARS and is_header_text(given) else new_request_id()
         token = request_id_var.set(request_id)
         method = environ.get("REQUEST_METHOD", "GET")
         endpoint, route = self._match(environ.get("PATH_INFO") or "/")
@@ -111,8 +106,7 @@ class PlainApp:
         if route is None or route.counted:
             label = endpoint if route is not None and reply.status != 405 else "unmatched"
             self.metrics.latency.labels(label).observe(time.perf_counter() - started)
-            counted_method = method if method in _KNOWN_METHODS else "other"
-            self.metrics.requests.labels(label, counted_method, str(reply.status)).inc()
+            self.metrics.requests.labels(label, method_label(method), str(reply.status)).inc()
         return _respond(reply, request_id, method, start_response)
 
     def _match(self, path: str) -> tuple[str | None, _Route | None]:
@@ -136,18 +130,11 @@ class PlainApp:
             return error_reply(500, "internal_error", f"internal error (request {request_id_var.get()})")
 
     def _readiness(self, checks: list[ReadinessCheck]) -> Reply:
-        problems = [reason for check in checks if (reason := _run_check(check)) is not None]
+        problems = [reason for check in checks if (reason := run_check(check)) is not None]
         self.metrics.ready.set(0 if problems else 1)
         if problems:
             return json_reply({"status": "not ready", "reasons": problems}, 503)
         return json_reply({"status": "ready"})
-
-
-def _run_check(check: ReadinessCheck) -> str | None:
-    try:
-        return check()
-    except Exception as exc:  # a failing check means "not ready", never a 500
-        return f"{getattr(check, '__name__', 'check')}: {exc}"
 
 
 def _respond(reply: Reply, request_id: str, method: str, start_response: StartResponse) -> Iterable[bytes]:

@@ -7,6 +7,7 @@ REQUEST_ID = "X-Request-ID"
 #: keys the inference engine's sticky canary split (data_processing sends the customer id, else the request id)
 ROUTING_KEY = "X-Routing-Key"
 MAX_ROUTING_KEY_CHARS = 256
+MAX_REQUEST_ID_CHARS = 64
 #: names the vectoriser that produced a text model's token ids; the engine refuses ids of another one
 VECTORISER = "X-Vectoriser"
 #: milliseconds the caller still waits for the answer (see strata_kernel.contracts.deadline)
