@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from rich.console import Console
 from rich.table import Table
 
 from monitoring.bootstrap import watches_data
+from strata_kernel.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 #: the most a sidecar that only probes may hold, RSS (issue 16, "a sidecar at most 40 MB")
@@ -177,12 +177,6 @@ class _Healthy(BaseHTTPRequestHandler):
         """Quiet."""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _get(url: str) -> int:
     try:
         with urllib.request.urlopen(url, timeout=2) as answer:
@@ -195,7 +189,7 @@ def _get(url: str) -> int:
 def sidecar_memory(component: str, code: Path, target: str, rounds_seconds: float = 2.0) -> ProcessMemory:
     """Start ``component``'s sidecar of the checkout ``code`` as `strata run` does (probing every 0.2 s), wait until
     it is ready, let it probe for ``rounds_seconds`` and answer each of its routes once, measure it, stop it."""
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="strata-footprint-") as var_dir:
         env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")} | {"STRATA_VAR_DIR": var_dir}
         command = [sys.executable, "-m", "monitoring", "sidecar", "--component", component, "--target", target,
