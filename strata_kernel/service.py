@@ -26,6 +26,7 @@ from strata_kernel.access import AccessMetrics, document_security, install_acces
 from strata_kernel.contracts.auth import CallerDirectory
 from strata_kernel.contracts.deadline import DEADLINE_MS, Deadline
 from strata_kernel.deadlines import deadline_var
+from strata_kernel.docs_assets import DOCS_ASSETS_PATH
 from strata_kernel.errors import StrataError, Unavailable
 from strata_kernel.inputs import install_input_checks, is_valid_header
 from strata_kernel.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 #: waiting will not help (the reasons say why); a change of ``step`` or ``done`` is progress.
 ProgressReport = Callable[[], dict[str, Any] | None]
 
-_OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs-assets/<path:filename>"})
+_OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", f"{DOCS_ASSETS_PATH}/<path:filename>"})
 
 
 def create_service_app(
@@ -237,10 +238,6 @@ def _install_ops_routes(
     def prometheus_metrics() -> Response:
         body = generate_latest(_scrape_registry(registry)) + generate_latest(app.extensions["strata.live_registry"])
         return Response(body, mimetype=CONTENT_TYPE_LATEST)
-
-
-#: where every service serves Swagger UI's own files (APIFlask's default is a CDN: /docs was blank offline)
-DOCS_ASSETS_PATH = "/docs-assets"
 
 
 def _install_docs_assets(app: APIFlask) -> None:

@@ -25,11 +25,10 @@ from monitoring.entrypoints.wsgi import (
 )
 from monitoring.settings import Settings
 from strata_kernel import background
+from strata_kernel.docs_assets import DOCS_ASSETS_PATH
 from strata_kernel.settings import load_settings
 
 SIDECAR_EXTENSION = "strata.sidecar"
-#: where Swagger UI's own files are served (the services' path too: /docs works offline)
-DOCS_ASSETS_PATH = "/docs-assets"
 #: Swagger UI's files by extension: their content type
 _ASSET_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".png": "image/png"}
 
