@@ -13,7 +13,8 @@ is in memory, measures and stops it.
 run` starts them, against a stub component that answers every probe, lets them probe a few rounds and answer each
 route once, and measures them (``--samples`` times); ``--against DIR`` measures the sidecars of another checkout
 (e.g. main, as ``git worktree add --detach /tmp/base main``) in the same run, alternating with this one's. A sidecar
-that only probes may take at most ``PROBE_ONLY_SIDECAR_MB`` RSS (issue 16): every table says whether it does.
+that only probes may take at most ``PROBE_ONLY_SIDECAR_MB`` RSS (issue 16): every table says whether it does, and
+sums the sidecars, for each checkout.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ class ProcessMemory:
     pss_mb: float
     uss_mb: float
     holds: tuple[str, ...]
+    #: the other checkout (its folder's name) whose sidecar this is, with ``--against``; "" for this checkout's
+    checkout: str = ""
 
 
 def run_processes(var_dir: Path) -> list[int]:
@@ -210,7 +213,7 @@ def sidecar_memory(component: str, code: Path, target: str, rounds_seconds: floa
             process.wait(timeout=30)
     if found is None:
         raise RuntimeError(f"{component}'s sidecar of {code} exited before it was measured")
-    return replace(found, name=f"{found.name} ({code.name})" if code != ROOT else found.name)
+    return replace(found, checkout=code.name if code != ROOT else "")
 
 
 def sidecars_footprint(samples: int, against: list[Path]) -> list[ProcessMemory]:
@@ -255,25 +258,38 @@ def main(argv: list[str]) -> None:
 
 
 def print_table(processes: list[ProcessMemory], title: str) -> None:
-    table = Table(title=f"{title} (load 1m {os.getloadavg()[0]:.1f})")
+    Console(width=170).print(footprint_table(processes, f"{title} (load 1m {os.getloadavg()[0]:.1f})"))
+
+
+def footprint_table(processes: list[ProcessMemory], title: str) -> Table:
+    """A row per process, then the totals; the sidecars' totals and the 40 MB line once per checkout (this one, then
+    each ``--against`` checkout in its order)."""
+    table = Table(title=title)
     for column in ("process", "pid", "RSS MB", "PSS MB", "private MB", "holds (native libraries)"):
         table.add_column(column, justify="left" if column in ("process", "holds (native libraries)") else "right")
     for p in processes:
-        table.add_row(p.name, str(p.pid), f"{p.rss_mb:.1f}", f"{p.pss_mb:.1f}", f"{p.uss_mb:.1f}", ", ".join(p.holds))
+        figures = (f"{p.rss_mb:.1f}", f"{p.pss_mb:.1f}", f"{p.uss_mb:.1f}")
+        table.add_row(_shown_name(p), str(p.pid), *figures, ", ".join(p.holds))
     table.add_section()
-    sidecars = [p for p in processes if p.name.endswith(" sidecar")]
     table.add_row(f"all {len(processes)} processes", "", f"{sum(p.rss_mb for p in processes):.0f}",
                   f"{sum(p.pss_mb for p in processes):.0f}", f"{sum(p.uss_mb for p in processes):.0f}", "")  # fmt: skip
-    if sidecars:
-        table.add_row(f"{len(sidecars)} sidecars (largest RSS {max(p.rss_mb for p in sidecars):.0f} MB)", "",
+    checkouts = list(dict.fromkeys(p.checkout for p in processes if p.name.endswith(" sidecar")))
+    for checkout in sorted(checkouts, key=bool):  # this checkout's ("") first
+        of = f" ({checkout or 'this checkout'})" if checkouts != [""] else ""
+        sidecars = [p for p in processes if p.name.endswith(" sidecar") and p.checkout == checkout]
+        table.add_row(f"{len(sidecars)} sidecars{of} (largest RSS {max(p.rss_mb for p in sidecars):.0f} MB)", "",
                       f"{sum(p.rss_mb for p in sidecars):.0f}", f"{sum(p.pss_mb for p in sidecars):.0f}",
                       f"{sum(p.uss_mb for p in sidecars):.0f}", "")  # fmt: skip
-    probe_only = [p for p in sidecars if not watches_data(p.name.removesuffix(" sidecar"))]
-    if probe_only:
-        largest = max(p.rss_mb for p in probe_only)
-        verdict = "met" if largest <= PROBE_ONLY_SIDECAR_MB else "NOT met"
-        table.add_row(f"probe-only sidecars: largest RSS {largest:.1f} MB (target {PROBE_ONLY_SIDECAR_MB:.0f} MB: "
-                      f"{verdict})", "", "", "", "", "")  # fmt: skip
-    with_tf = [p.name for p in processes if "TensorFlow" in p.holds]
+        probe_only = [p for p in sidecars if not watches_data(p.name.removesuffix(" sidecar"))]
+        if probe_only:
+            largest = max(p.rss_mb for p in probe_only)
+            verdict = "met" if largest <= PROBE_ONLY_SIDECAR_MB else "NOT met"
+            table.add_row(f"probe-only sidecars{of}: largest RSS {largest:.1f} MB (target "
+                          f"{PROBE_ONLY_SIDECAR_MB:.0f} MB: {verdict})", "", "", "", "", "")  # fmt: skip
+    with_tf = [_shown_name(p) for p in processes if "TensorFlow" in p.holds]
     table.add_row(f"TensorFlow loaded in {len(with_tf)} process(es)", "", "", "", "", ", ".join(with_tf))
-    Console(width=170).print(table)
+    return table
+
+
+def _shown_name(p: ProcessMemory) -> str:
+    return f"{p.name} ({p.checkout})" if p.checkout else p.name

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import threading
 import time
+from io import StringIO
 
 import psutil
+from rich.console import Console
 
-from bench.footprint import _name, measure
+from bench.footprint import ProcessMemory, _name, footprint_table, measure
 from bench.harness import ServerCpu, closed_loop, open_loop
 from tests.support import free_port
 
@@ -74,6 +76,40 @@ def test_footprint_measures_a_process_and_names_workers_and_sidecars() -> None:
     assert _name(serve, serve) == "inference_engine serve worker"
     sidecar = ["python", "-m", "monitoring", "sidecar", "--component", "ui", "--target", "http://x"]
     assert _name(sidecar, ["supervisord"]) == "ui sidecar"
+
+
+def _rendered_rows(processes: list[ProcessMemory]) -> list[list[str]]:
+    """The table as printed: each body row's cells."""
+    out = StringIO()
+    Console(file=out, width=170).print(footprint_table(processes, "sidecars"))
+    return [[cell.strip() for cell in line.split("│")[1:-1]] for line in out.getvalue().splitlines() if "│" in line]
+
+
+def test_footprint_table_sums_and_judges_the_sidecars_of_each_checkout() -> None:
+    """`bench footprint --sidecars --against DIR`: the other checkout's sidecars get their own totals and their own
+    40 MB verdict, instead of being left out of both."""
+
+    def sidecar(component: str, rss: float, checkout: str = "") -> ProcessMemory:
+        return ProcessMemory(1, f"{component} sidecar", rss, rss - 10, rss - 12, (), checkout)
+
+    here = [sidecar("business_logic", 38.0), sidecar("data_processing", 60.0)]
+    base = [sidecar("business_logic", 45.5, "base"), sidecar("data_processing", 62.0, "base")]
+
+    rows = _rendered_rows([here[0], base[0], here[1], base[1]])
+
+    assert ["business_logic sidecar (base)", "1", "45.5", "35.5", "33.5", ""] in rows
+    assert ["2 sidecars (this checkout) (largest RSS 60 MB)", "", "98", "78", "74", ""] in rows
+    assert ["2 sidecars (base) (largest RSS 62 MB)", "", "108", "88", "84", ""] in rows
+    verdicts = [row[0] for row in rows if row[0].startswith("probe-only")]
+    assert verdicts == [
+        "probe-only sidecars (this checkout): largest RSS 38.0 MB (target 40 MB: met)",
+        "probe-only sidecars (base): largest RSS 45.5 MB (target 40 MB: NOT met)",
+    ]
+    alone = _rendered_rows(here)  # no other checkout: the lines name none
+    assert ["2 sidecars (largest RSS 60 MB)", "", "98", "78", "74", ""] in alone
+    assert [row[0] for row in alone if row[0].startswith("probe-only")] == [
+        "probe-only sidecars: largest RSS 38.0 MB (target 40 MB: met)"
+    ]
 
 
 def test_server_cpu_counts_what_the_listening_process_and_its_children_spend_and_nothing_else() -> None:
