@@ -1,5 +1,6 @@
-"""Helpers several test suites share: a throw-away PostgreSQL schema, a WSGI app served on a free port, and a
-service credential the app under test accepts."""
+"""Helpers several test suites share: a throw-away PostgreSQL schema, a WSGI app served on a free port, a
+service credential the app under test accepts, and an event log whose broker refuses a commit as Kafka does after a
+rebalance."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from strata_kernel.contracts.auth import OPERATOR, Credential, issue_operator_token, service_credential
+from strata_kernel.eventlog import Event, EventConsumer, EventLog
 from strata_kernel.lake import TableInfo, committed_files
 from strata_kernel.loopback import free_port as free_port  # re-exported: the tests import them from here
 from strata_kernel.loopback import free_port_run as free_port_run
@@ -83,3 +85,52 @@ def committed_rows(info: TableInfo) -> list[dict[str, Any]]:
     files = committed_files(info)
     table = ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=str(info.location)).to_table()
     return table.to_pylist()
+
+
+class RebalancedEventLog(EventLog):
+    """A real event log (the local one) on which the first commit of each consumer of ``topics`` that has events to
+    commit is refused as the Kafka adapter refuses one after a rebalance (strata_kernel.eventlog.kafka: a warning,
+    nothing raised), and the partition comes back to the consumer at the group's committed offset: its next poll
+    returns the same batch again. ``refused`` lists the topics whose commit was refused."""
+
+    def __init__(self, inner: EventLog, topics: Sequence[str]) -> None:
+        self.inner = inner
+        self.to_refuse = set(topics)
+        self.refused: list[str] = []
+
+    def publish(self, topic: str, events: Sequence[Mapping[str, Any]], key_field: str | None = None) -> None:
+        self.inner.publish(topic, events, key_field)
+
+    def consumer(self, topic: str, group: str) -> EventConsumer:
+        return _RebalancedConsumer(self, topic, group)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _RebalancedConsumer(EventConsumer):
+    def __init__(self, log: RebalancedEventLog, topic: str, group: str) -> None:
+        self._log, self._topic, self._group = log, topic, group
+        self._inner = log.inner.consumer(topic, group)
+        self._uncommitted = False
+
+    def poll(self, max_records: int = 500, timeout_seconds: float = 1.0) -> list[Event]:
+        events = self._inner.poll(max_records, timeout_seconds)
+        self._uncommitted = self._uncommitted or bool(events)
+        return events
+
+    def commit(self) -> None:
+        if self._uncommitted and self._topic in self._log.to_refuse:
+            self._log.to_refuse.discard(self._topic)
+            self._log.refused.append(self._topic)
+            self._inner.close()  # the rebalance: the partition is read again from the committed offset
+            self._inner = self._log.inner.consumer(self._topic, self._group)
+        else:
+            self._inner.commit()
+        self._uncommitted = False
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def caught_up(self) -> bool:
+        return self._inner.caught_up()

@@ -1,5 +1,6 @@
 """The consumer joins predictions with ETD and chatbot outcomes from a local event log (idempotent across a
-restart), and the analysis loop acts on its verdicts: automatic rollback and step-by-step promotion."""
+restart and a batch delivered again after a refused commit), and the analysis loop acts on its verdicts: automatic
+rollback and step-by-step promotion."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ import pytest
 
 from comparative_eval.domain.events import DELIVERED_TOPIC, FEEDBACK_TOPIC, PREDICTIONS_TOPIC
 from comparative_eval.errors import NoAnalysis
-from comparative_eval.ingest import Ingestor
+from comparative_eval.ingest import TOPICS, Ingestor
 from strata_kernel.contracts.events import HelpFeedbackGiven, OrderDelivered
 from strata_kernel.eventlog.local import LocalEventLog
 from tests.comparative_eval.fakes import World
+from tests.support import RebalancedEventLog
 
 
 def predicted(
@@ -107,6 +109,32 @@ def test_predictions_and_outcomes_join_and_a_restart_stores_nothing_twice(world:
         [canary] = uow.samples.window("etd", "2", ["canary"], at)
         [answer] = uow.samples.window("helpbot", "1", ["stable"], at)
     assert (stable.abs_error, canary.abs_error, answer.helpful) == (3.0, 6.0, True)
+
+
+def test_a_batch_delivered_again_after_a_refused_commit_is_stored_and_joined_once(world: World, tmp_path: Path) -> None:
+    """A rebalance refuses the offsets' commit (a warning, strata_kernel.eventlog.kafka) after the batch was stored:
+    the same events come again and are ignored, so no sample is counted twice by the analysis."""
+    log = RebalancedEventLog(LocalEventLog(tmp_path / "eventlog"), TOPICS)
+    at = world.clock.now
+    log.publish(PREDICTIONS_TOPIC, [predicted("r1", "1", "stable", 30.0, at), predicted("r2", "2", "canary", 20.0, at),
+                                    predicted("h1", "1", "stable", "art-1", at, model="helpbot")])  # fmt: skip
+    log.publish(DELIVERED_TOPIC, [delivered("r1", 33.0), delivered("r2", 26.0)])
+    log.publish(FEEDBACK_TOPIC, [feedback("f1", "h1", helpful=True)])
+
+    ingestor = Ingestor(log, world.database.unit_of_work, world.metrics)
+    assert ingestor.drain() == 12  # each of the 6 events twice
+    ingestor.close()
+
+    assert sorted(log.refused) == sorted(TOPICS)
+    with world.database.unit_of_work() as uow:
+        stable = uow.samples.window("etd", "1", ["stable"], at)
+        canary = uow.samples.window("etd", "2", ["canary"], at)
+        answers = uow.samples.window("helpbot", "1", ["stable"], at)
+    assert ([o.abs_error for o in stable], [o.abs_error for o in canary], [o.helpful for o in answers]) == (
+        [3.0], [6.0], [True])  # fmt: skip
+    joined = world.registry.get_sample_value
+    assert joined("strata_comparative_eval_joined_samples_total", {"route": "stable"}) == 2.0
+    assert joined("strata_comparative_eval_joined_samples_total", {"route": "canary"}) == 1.0
 
 
 def traffic(log: LocalEventLog, start: datetime, n: int, candidate_error: float, seed: int) -> None:
