@@ -1,4 +1,5 @@
-"""Spark jobs on tiny data: restaurant_stats by hand, process-orders, and online/offline consistency."""
+"""Spark jobs on tiny data: restaurant_stats by hand, process-orders (also on orders the collector landed twice),
+and online/offline consistency."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from data_collection.adapters.lake import LakeClientRawLake
+from data_collection.bootstrap import bootstrap as collection_bootstrap
+from data_collection.domain.events import ORDER_DELIVERED_TOPIC, ORDER_PLACED_TOPIC, ORDER_TOPICS
+from data_collection.settings import Settings as CollectionSettings
 from data_processing.adapters.online_sqlite import SqliteOnlineStore
 from data_processing.domain.orders import OrderContext
 from data_processing.jobs.build_features import run_build_features
@@ -16,11 +21,13 @@ from data_processing.jobs.process_orders import ORDER_COLUMNS, run_process_order
 from data_processing.jobs.training_set import GroupRows, point_in_time_join, run_training_set
 from data_processing.registry import FeatureGroupRegistry
 from data_processing.settings import Settings
+from strata_kernel.contracts.events import OrderDelivered, OrderPlaced
+from strata_kernel.eventlog.local import LocalEventLog
 from strata_kernel.lake import LakeClient, committed_files
 from tests.data_processing.fakes import FakeCatalog, RecordingInferenceEngine
 from tests.data_processing.orders_data import ORDERS, seed_raw
 from tests.data_processing.pit.specs import ETD, ETD_FEATURE_SET, etd_estimator
-from tests.support import committed_rows
+from tests.support import RebalancedEventLog, committed_rows
 
 pytestmark = pytest.mark.spark
 REGISTRY = FeatureGroupRegistry.load(Settings().resolved_feature_groups_dir())
@@ -69,6 +76,35 @@ def test_process_orders_deduplicates_joins_and_records_lineage(
     commit = catalog.tables["processed.orders"]["commits"][-1]
     assert (commit["mode"], commit["inputs"]) == ("overwrite", ["raw.order_placed@v1", "raw.order_delivered@v1"])
     assert not list(client.table_dir("processed.orders").glob("_staging/**/*.parquet"))  # all moved in
+
+
+def test_orders_the_collector_landed_twice_after_a_refused_commit_are_processed_once(
+    spark: Any, lake: tuple[LakeClient, FakeCatalog], tmp_path: Path
+) -> None:
+    """data_collection commits a batch's offsets after the lake commit; a rebalance refuses that commit (a warning,
+    strata_kernel.eventlog.kafka) and the batch comes again. The raw zone is at-least-once and lands it twice;
+    processed.orders, the table the features and training sets are built from, holds each order once."""
+    client, _ = lake
+    log = RebalancedEventLog(LocalEventLog(tmp_path / "eventlog"), ORDER_TOPICS)
+    placed = [OrderPlaced(event_id=f"e-{oid}", order_id=oid, restaurant_id=rid, city_id="c-1", country_code="ES",
+                          placed_at=at, n_items=2, subtotal=20.5) for oid, rid, at, _, _ in ORDERS]  # fmt: skip
+    delivered = [OrderDelivered(event_id=f"d-{oid}", order_id=oid, restaurant_id=rid, placed_at=at,
+                                delivered_at=at + timedelta(minutes=minutes), prep_minutes=prep,
+                                delivery_minutes=minutes) for oid, rid, at, prep, minutes in ORDERS]  # fmt: skip
+    log.publish(ORDER_PLACED_TOPIC, [event.to_wire() for event in placed])
+    log.publish(ORDER_DELIVERED_TOPIC, [event.to_wire() for event in delivered])
+    settings = CollectionSettings(var_dir=tmp_path / "var", poll_timeout_seconds=0.05)
+    collector = collection_bootstrap(settings, event_log=log, lake=LakeClientRawLake(client)).collector()
+
+    assert collector.run_until_idle() == 2 * 2 * len(ORDERS)  # each event twice
+    collector.close()
+    assert sorted(log.refused) == sorted(ORDER_TOPICS)
+    assert len(_read(client, "raw.order_placed")) == len(_read(client, "raw.order_delivered")) == 2 * len(ORDERS)
+
+    run_process_orders(spark, client)
+
+    rows = _read(client, "processed.orders")
+    assert sorted(r["order_id"] for r in rows) == sorted(oid for oid, *_ in ORDERS)
 
 
 def test_online_values_equal_the_training_join_right_after_the_newest_feature_time(
