@@ -100,10 +100,12 @@ def test_footprint_table_sums_and_judges_the_sidecars_of_each_checkout() -> None
     assert ["business_logic sidecar (base)", "1", "45.5", "35.5", "33.5", ""] in rows
     assert ["2 sidecars (this checkout) (largest RSS 60 MB)", "", "98", "78", "74", ""] in rows
     assert ["2 sidecars (base) (largest RSS 62 MB)", "", "108", "88", "84", ""] in rows
-    verdicts = [row[0] for row in rows if row[0].startswith("probe-only")]
-    assert verdicts == [
+    verdicts = [row[0] for row in rows if row[0].startswith(("probe-only", "data-monitor"))]
+    assert verdicts == [  # every sidecar may take 40 MB: each kind judged, per checkout
         "probe-only sidecars (this checkout): largest RSS 38.0 MB (target 40 MB: met)",
+        "data-monitor sidecars (this checkout): largest RSS 60.0 MB (target 40 MB: NOT met)",
         "probe-only sidecars (base): largest RSS 45.5 MB (target 40 MB: NOT met)",
+        "data-monitor sidecars (base): largest RSS 62.0 MB (target 40 MB: NOT met)",
     ]
     alone = _rendered_rows(here)  # no other checkout: the lines name none
     assert ["2 sidecars (largest RSS 60 MB)", "", "98", "78", "74", ""] in alone
