@@ -2,21 +2,27 @@
 
 Each process builds exactly one settings object (a subclass of :class:`StrataSettings`) in its
 entrypoint and passes it down; nothing else reads the environment.
+
+The sources are read here, on a plain pydantic model, as pydantic-settings' ``BaseSettings`` read them with
+``env_prefix="STRATA_"`` and ``env_nested_delimiter="__"`` (variable names in any case; a list or dict field's
+value is JSON, and ``STRATA_<FIELD>__<KEY>`` sets one key of a dict field). pydantic-settings imported asyncio,
+argparse, its cloud and command-line sources and pydantic's dataclasses in every process, about 5 MB of a
+sidecar's 40 (bench footprint --sidecars), to read a dozen variables.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import Field
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    YamlConfigSettingsSource,
-)
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
 from strata_kernel.contracts.auth import (
     CREDENTIALS_DIR,
@@ -29,10 +35,18 @@ from strata_kernel.contracts.auth import (
 CONFIG_FILE_VARIABLE = "STRATA_CONFIG_FILE"
 
 
-class StrataSettings(BaseSettings):
-    """Settings every Strata process shares. Deployables subclass it and add their own fields."""
+ENV_PREFIX = "STRATA_"
+#: ``STRATA_CALLER_TOKENS__BUSINESS_LOGIC=...``: one key of a dict field
+NESTED_DELIMITER = "__"
 
-    model_config = SettingsConfigDict(env_prefix="STRATA_", extra="ignore", env_nested_delimiter="__")
+
+class StrataSettings(BaseModel):
+    """Settings every Strata process shares. Deployables subclass it and add their own fields.
+
+    ``Settings(**overrides)`` reads the sources: keyword overrides win over the environment, which wins over the
+    YAML file of ``STRATA_CONFIG_FILE`` (a dict field's keys are merged across them)."""
+
+    model_config = ConfigDict(extra="ignore", validate_default=True, arbitrary_types_allowed=True)
 
     #: the YAML section this process reads (besides the top-level shared keys)
     section: ClassVar[str] = ""
@@ -77,20 +91,9 @@ class StrataSettings(BaseSettings):
     #: the file comparative_eval generates at first start
     operator_token: str | None = None
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get(CONFIG_FILE_VARIABLE)
-        if config_file:
-            sources.append(_SectionedYamlSource(settings_cls, Path(config_file), cls.section))
-        return tuple(sources)
+    def __init__(self, **overrides: Any) -> None:
+        values = _deep_update(_config_file_values(self.section), _environment_values(type(self)), overrides)
+        super().__init__(**values)
 
     def path(self, *parts: str) -> Path:
         """A path under ``var_dir``, created on demand (the embedded default needs no set-up)."""
@@ -119,23 +122,95 @@ class StrataSettings(BaseSettings):
         return CallerDirectory(self.credentials_directory(), configured=self.caller_tokens, operator=operator)
 
 
-class _SectionedYamlSource(YamlConfigSettingsSource):
+def _config_file_values(section: str) -> dict[str, Any]:
     """Top-level keys apply to every process; a ``<section>:`` mapping overrides them for one deployable."""
+    config_file = os.environ.get(CONFIG_FILE_VARIABLE)
+    if not config_file:
+        return {}
+    path = Path(config_file)
+    if not path.is_file():
+        from strata_kernel.errors import ConfigurationError
 
-    def __init__(self, settings_cls: type[BaseSettings], path: Path, section: str) -> None:
-        if not path.is_file():
-            from strata_kernel.errors import ConfigurationError
+        raise ConfigurationError(f"{CONFIG_FILE_VARIABLE} points to {path}, which is not a file")
+    import yaml
 
-            raise ConfigurationError(f"{CONFIG_FILE_VARIABLE} points to {path}, which is not a file")
-        self._section = section
-        super().__init__(settings_cls, yaml_file=path)
+    with path.open() as handle:
+        data = yaml.safe_load(handle) or {}
+    merged = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    if section and isinstance(data.get(section), dict):
+        merged.update(data[section])
+    return merged
 
-    def _read_file(self, file_path: Path) -> dict[str, Any]:  # type: ignore[override]
-        data = super()._read_file(file_path) or {}
-        merged = {k: v for k, v in data.items() if not isinstance(v, dict)}
-        if self._section and isinstance(data.get(self._section), dict):
-            merged.update(data[self._section])
-        return merged
+
+def _environment_values(cls: type[StrataSettings]) -> dict[str, Any]:
+    """``STRATA_<FIELD>`` of each field, names in any case; a list or dict field's value is JSON, and
+    ``STRATA_<FIELD>__<KEY>[__<KEY>...]`` variables build (or add to) a dict field's value."""
+    environ = {name.lower(): value for name, value in os.environ.items()}
+    values: dict[str, Any] = {}
+    for name, field in cls.model_fields.items():
+        env_name = f"{ENV_PREFIX}{name}".lower()
+        value = environ.get(env_name)
+        complex_value, parse_failure_allowed = _is_complex(field)
+        if not complex_value:
+            if value is not None:
+                values[name] = value
+            continue
+        if value is not None:
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                if not parse_failure_allowed:
+                    raise ValueError(f'error parsing value for field "{name}" from the environment') from exc
+        nested = _nested(environ, f"{env_name}{NESTED_DELIMITER}".lower())
+        if value is None and nested:
+            values[name] = nested
+        elif value is not None:
+            values[name] = _deep_update(value, nested) if isinstance(value, dict) else value
+    return values
+
+
+def _is_complex(field: FieldInfo) -> tuple[bool, bool]:
+    """Whether the field's value is JSON in the environment (a list, dict, tuple, set or model), and whether a
+    value that is not JSON is passed on as it is (a union of such a type and a plain one, e.g. ``list[str] | None``
+    too, as pydantic-settings did)."""
+    annotation = field.annotation
+    if _complex_type(annotation):
+        return True, False
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_complex_type(arg) for arg in typing.get_args(annotation)), True
+    return False, False
+
+
+def _complex_type(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation) or annotation
+    if not isinstance(origin, type) or issubclass(origin, str | bytes):
+        return False
+    return issubclass(origin, Mapping | Sequence | AbstractSet | BaseModel)
+
+
+def _nested(environ: dict[str, str], prefix: str) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for env_name, value in environ.items():
+        if not env_name.startswith(prefix):
+            continue
+        *keys, last = env_name[len(prefix) :].split(NESTED_DELIMITER)
+        target = result
+        for key in keys:
+            target = target.setdefault(key, {})
+        target[last] = value
+    return result
+
+
+def _deep_update(mapping: dict[str, Any], *updates: dict[str, Any]) -> dict[str, Any]:
+    """``mapping`` with each of ``updates`` laid over it in turn; dicts under the same key are merged."""
+    merged = dict(mapping)
+    for update in updates:
+        for key, value in update.items():
+            if isinstance(merged.get(key), dict) and isinstance(value, dict):
+                merged[key] = _deep_update(merged[key], value)
+            else:
+                merged[key] = value
+    return merged
 
 
 S = TypeVar("S", bound=StrataSettings)

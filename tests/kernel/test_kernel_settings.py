@@ -91,3 +91,34 @@ def test_path_creates_parents_under_var_dir(tmp_path: Path) -> None:
     assert target == tmp_path / "var" / "store" / "db.sqlite"
     assert target.parent.is_dir()
     assert settings.sqlite_url("x.db") == f"sqlite:///{(tmp_path / 'var' / 'x.db').resolve()}"
+
+
+class ListSettings(StrataSettings):
+    section: ClassVar[str] = "demo"
+
+    hosts: list[str] = ["a"]
+    weights: dict[str, int] = {}
+
+
+def test_a_dict_field_takes_json_and_one_key_per_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``STRATA_CALLER_TOKENS__BUSINESS_LOGIC=...`` (as pydantic-settings' nested delimiter read it): the keys of a
+    dict field merge across a JSON value, the variables of its keys, the YAML file and the overrides."""
+    config: dict[str, object] = {"demo": {"weights": {"yaml": 1, "both": 1}}}
+    monkeypatch.setenv("STRATA_CONFIG_FILE", str(_config_file(tmp_path, config)))
+    monkeypatch.setenv("STRATA_CALLER_TOKENS__BUSINESS_LOGIC", "t-bl")
+    monkeypatch.setenv("strata_caller_tokens__ui", "t-ui")  # names in any case
+    monkeypatch.setenv("STRATA_WEIGHTS", '{"json": 2, "both": 2}')
+    monkeypatch.setenv("STRATA_WEIGHTS__VAR", "3")
+    monkeypatch.setenv("STRATA_HOSTS", '["x", "y"]')
+
+    settings = load_settings(ListSettings, weights={"given": 4})
+
+    assert settings.caller_tokens == {"business_logic": "t-bl", "ui": "t-ui"}
+    assert settings.weights == {"yaml": 1, "both": 2, "json": 2, "var": 3, "given": 4}
+    assert settings.hosts == ["x", "y"]
+
+
+def test_a_list_that_is_not_json_names_the_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRATA_HOSTS", "x,y")
+    with pytest.raises(ValueError, match='field "hosts"'):
+        load_settings(ListSettings)

@@ -287,7 +287,7 @@ sidecar = bootstrap(settings, registry=CollectorRegistry(), data_overrides={"ref
 open_event_log(settings).publish("inference.predictions", json.load(open(sys.argv[3])), key_field="request_id")
 while sidecar.data.step():
     pass
-unwanted = ("pandas", "pyarrow", "scipy", "mlflow", "tensorflow", "sklearn", "httpx")
+unwanted = ("pandas", "pyarrow", "scipy", "mlflow", "tensorflow", "sklearn", "httpx", "pydantic_settings", "asyncio")
 heavy = sorted(m for m in unwanted if m in sys.modules)
 print(json.dumps(heavy))
 """

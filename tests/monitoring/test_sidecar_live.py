@@ -154,11 +154,12 @@ def test_sidecar_command_rejects_an_unknown_component_in_one_line(tmp_path: Path
 #: what a sidecar that only probes must not hold: the numeric and data stack, the ORM, httpx (with rich and
 #: pygments for its command line), gunicorn (it serves from one process) and the web framework of the services
 #: (Flask, APIFlask, Werkzeug, Jinja2, marshmallow, apispec: about 10 MB; it serves a plain WSGI app on the standard
-#: library's server); the data monitors' code loads only in the sidecars that watch data
+#: library's server); the data monitors' code loads only in the sidecars that watch data; pydantic-settings, with
+#: the asyncio it imports (about 5 MB: the settings are read by strata_kernel.settings on a plain pydantic model)
 NOT_IN_A_PROBE_ONLY_SIDECAR = (
     "numpy", "pandas", "pyarrow", "scipy", "sqlalchemy", "datasketches", "httpx", "rich", "gunicorn",
     "flask", "apiflask", "werkzeug", "jinja2", "marshmallow", "apispec", "webargs", "flask_swagger_ui",
-    "strata_kernel.profiles", "strata_kernel.service", "monitoring.monitors",
+    "strata_kernel.profiles", "strata_kernel.service", "monitoring.monitors", "pydantic_settings", "asyncio",
 )  # fmt: skip
 
 
