@@ -1,16 +1,17 @@
 """What every deployable's command line shares: a failure is one line on stderr and a non-zero exit.
 
 Exit status 2 means bad input — bad arguments or settings (as typer/argparse use it) — 1 any other failure.
+Nothing here imports typer: a sidecar monitor's command line is argparse (typer is about 1 MB of its 40).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
-import typer
 from pydantic import ValidationError
 
 from strata_kernel.errors import BadRequest, ConfigurationError, StrataError
@@ -20,8 +21,10 @@ FAILURE = 1
 
 
 def fail(message: str, code: int = FAILURE) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+    """``error: <message>`` on stderr and exit ``code`` (SystemExit: a typer command and a test runner's invoke
+    take it as the exit status)."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(code)
 
 
 @contextmanager

@@ -1,34 +1,55 @@
-"""``python -m monitoring sidecar --component business_logic --target http://127.0.0.1:8001 --port 9101``."""
+"""``python -m monitoring sidecar --component business_logic --target http://127.0.0.1:8001 --port 9101``.
+
+argparse, not typer: the sidecar process is what this command line starts, and typer (with its click) was about
+1 MB of the 40 a sidecar may take (issue 16) for five options.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-import typer
+import argparse
+from collections.abc import Sequence
+from typing import Any
 
 from monitoring.domain.targets import sidecar_port
 from monitoring.settings import Settings
-from strata_kernel.cli import one_line_errors
+from strata_kernel.cli import BAD_INPUT, one_line_errors
 from strata_kernel.errors import BadRequest
 from strata_kernel.logs import configure_logging
 from strata_kernel.settings import load_settings
 
-app = typer.Typer(help="Strata monitoring: per-component sidecar monitors.", no_args_is_help=True)
+
+def parser(prog: str = "python -m monitoring") -> argparse.ArgumentParser:
+    commands = argparse.ArgumentParser(
+        prog=prog,
+        description="Strata monitoring: per-component sidecar monitors (Prometheus rules and Alertmanager config "
+        "live in monitoring/prometheus, alertmanager).",
+    )
+    sub = commands.add_subparsers(dest="command", metavar="COMMAND")
+    sidecar_command = sub.add_parser(
+        "sidecar",
+        help="Probe COMPONENT's /healthz and /readyz every few seconds and export the outcomes on /metrics.",
+        description="Probe COMPONENT's /healthz and /readyz every few seconds and export the outcomes on /metrics.",
+    )
+    sidecar_command.add_argument("--component", required=True, help="Component to watch: ui, business_logic, ...")
+    sidecar_command.add_argument("--target", default="", help="Base URL of the component; default its local port.")
+    sidecar_command.add_argument("--host", default="", help="Interface the sidecar listens on.")
+    sidecar_command.add_argument(
+        "--port", type=int, default=0, help="Port of the sidecar's /metrics; default 9100 + component offset."
+    )
+    sidecar_command.add_argument("--interval", type=float, default=0.0, help="Seconds between probe rounds.")
+    return commands
 
 
-@app.callback()
-def main() -> None:
-    """Strata monitoring (Prometheus rules and Alertmanager config live in monitoring/prometheus, alertmanager)."""
+def app(argv: Sequence[str] | None = None, prog_name: str = "python -m monitoring") -> None:
+    commands = parser(prog_name)
+    args = commands.parse_args(argv)
+    if args.command is None:  # no command: the help, as a usage error
+        commands.print_help()
+        raise SystemExit(BAD_INPUT)
+    sidecar(args.component, args.target, args.host, args.port, args.interval)
 
 
-@app.command()
-def sidecar(
-    component: Annotated[str, typer.Option(help="Component to watch: ui, business_logic, ...")],
-    target: Annotated[str, typer.Option(help="Base URL of the component; default its local port.")] = "",
-    host: Annotated[str, typer.Option(help="Interface the sidecar listens on.")] = "",
-    port: Annotated[int, typer.Option(help="Port of the sidecar's /metrics; default 9100 + component offset.")] = 0,
-    interval: Annotated[float, typer.Option(help="Seconds between probe rounds.")] = 0.0,
-) -> None:
+def sidecar(component: str, target: str = "", host: str = "", port: int = 0, interval: float = 0.0) -> None:
     """Probe COMPONENT's /healthz and /readyz every few seconds and export the outcomes on /metrics."""
     overrides: dict[str, Any] = {"sidecar_component": component}
     if target:

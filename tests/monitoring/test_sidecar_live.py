@@ -155,11 +155,13 @@ def test_sidecar_command_rejects_an_unknown_component_in_one_line(tmp_path: Path
 #: pygments for its command line), gunicorn (it serves from one process) and the web framework of the services
 #: (Flask, APIFlask, Werkzeug, Jinja2, marshmallow, apispec: about 10 MB; it serves a plain WSGI app on the standard
 #: library's server); the data monitors' code loads only in the sidecars that watch data; pydantic-settings, with
-#: the asyncio it imports (about 5 MB: the settings are read by strata_kernel.settings on a plain pydantic model)
+#: the asyncio it imports (about 5 MB: the settings are read by strata_kernel.settings on a plain pydantic model);
+#: typer and click (about 1.5 MB: the sidecar's command line is argparse)
 NOT_IN_A_PROBE_ONLY_SIDECAR = (
     "numpy", "pandas", "pyarrow", "scipy", "sqlalchemy", "datasketches", "httpx", "rich", "gunicorn",
     "flask", "apiflask", "werkzeug", "jinja2", "marshmallow", "apispec", "webargs", "flask_swagger_ui",
     "strata_kernel.profiles", "strata_kernel.service", "monitoring.monitors", "pydantic_settings", "asyncio",
+    "typer", "click",
 )  # fmt: skip
 
 
