@@ -2,6 +2,9 @@
 
 Per batch: poll every topic, store the parsed events in ONE transaction (known event ids are ignored), commit
 it, and only then commit the consumers' offsets. A crash in between replays the batch, which changes nothing.
+``events_total{topic,outcome}`` counts each event read: ``stored`` (a row written), ``duplicate`` (held already:
+a batch delivered again, a producer's retry, or an outcome of a request that has one of its kind), ``invalid``,
+``skipped`` (an order delivered without a quote).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from comparative_eval.domain.events import (
     read_prediction,
 )
 from comparative_eval.metrics import EvalMetrics
-from comparative_eval.ports import UnitOfWorkFactory
+from comparative_eval.ports import Added, UnitOfWorkFactory
 from strata_kernel.contracts.events import InvalidEvent
 from strata_kernel.eventlog import Event, EventConsumer, EventLog
 
@@ -66,17 +69,19 @@ class Ingestor:
                 events.extend(consumer.poll(max_records=self._max, timeout_seconds=self._timeout / len(TOPICS)))
             if not events:
                 return 0
-            predictions, outcomes, counts = _parse(events)
+            predictions, outcomes, read, counts = _parse(events)
             try:
                 with self._uow() as uow:
-                    joined = Counter(uow.samples.add_predictions(predictions))
-                    joined.update(uow.samples.add_outcomes(outcomes))
+                    added_predictions = uow.samples.add_predictions(predictions)
+                    added_outcomes = uow.samples.add_outcomes(outcomes)
                     uow.commit()
             except Exception:
                 self._rewind()  # these events were polled but not stored: read them again
                 raise
             for consumer in self._consumers:
                 consumer.commit()
+        joined = Counter(added_predictions.joined) + Counter(added_outcomes.joined)
+        counts.update(_stored_or_duplicate(read, added_predictions, added_outcomes))
         if self._metrics is not None:
             for (topic, outcome), count in counts.items():
                 self._metrics.events.labels(topic, outcome).inc(count)
@@ -110,23 +115,42 @@ class Ingestor:
             self._consumers = []
 
 
-def _parse(events: list[Event]) -> tuple[list[Prediction], list[Outcome], Counter[tuple[str, str]]]:
+def _parse(
+    events: list[Event],
+) -> tuple[list[Prediction], list[Outcome], list[tuple[str, str]], Counter[tuple[str, str]]]:
+    """The predictions and outcomes read, ``(topic, event id)`` of each in the batch's order, and the count of the
+    events not read by (topic, outcome): invalid or skipped."""
     predictions: list[Prediction] = []
     outcomes: list[Outcome] = []
+    read: list[tuple[str, str]] = []
     counts: Counter[tuple[str, str]] = Counter()
     for event in events:
         try:
             if event.topic == PREDICTIONS_TOPIC:
-                predictions.append(read_prediction(event.value))
-            else:
-                outcome = _OUTCOME_READERS[event.topic](event.value)
-                if outcome is None:  # an order placed without a quote: nothing to join
-                    counts[(event.topic, "skipped")] += 1
-                    continue
-                outcomes.append(outcome)
+                prediction = read_prediction(event.value)
+                predictions.append(prediction)
+                read.append((event.topic, prediction.event_id))
+                continue
+            outcome = _OUTCOME_READERS[event.topic](event.value)
         except (InvalidEvent, ValueError, TypeError, KeyError) as exc:
             log.warning("skipping invalid event at %s@%d: %s", event.topic, event.offset, exc)
             counts[(event.topic, "invalid")] += 1
             continue
-        counts[(event.topic, "stored")] += 1
-    return predictions, outcomes, counts
+        if outcome is None:  # an order placed without a quote: nothing to join
+            counts[(event.topic, "skipped")] += 1
+            continue
+        outcomes.append(outcome)
+        read.append((event.topic, outcome.event_id))
+    return predictions, outcomes, read, counts
+
+
+def _stored_or_duplicate(read: list[tuple[str, str]], predictions: Added, outcomes: Added) -> Counter[tuple[str, str]]:
+    """Each event read counted ``stored`` when the store wrote its row, else ``duplicate``: held already, or a copy
+    within the batch of the one stored."""
+    counts: Counter[tuple[str, str]] = Counter()
+    written = {"predictions": set(predictions.stored), "outcomes": set(outcomes.stored)}
+    for topic, event_id in read:
+        rows = written["predictions" if topic == PREDICTIONS_TOPIC else "outcomes"]
+        counts[(topic, "stored" if event_id in rows else "duplicate")] += 1
+        rows.discard(event_id)
+    return counts

@@ -74,7 +74,7 @@ class EvalMetrics:
             ),
             events=Counter(
                 name("events_total"),
-                "Events consumed by topic and outcome (stored | invalid | skipped).",
+                "Events consumed by topic and outcome (stored | duplicate: held already | invalid | skipped).",
                 ["topic", "outcome"],
                 registry=registry,
             ),

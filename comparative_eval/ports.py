@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -66,16 +67,25 @@ class VerdictRepository(abc.ABC):
         """The newest verdict of ``model`` (of that revision, if given)."""
 
 
+@dataclass(frozen=True)
+class Added:
+    """What one insert of samples did: the event ids of the rows it wrote (any other event given was held already,
+    or repeated in the same insert) and the samples it newly joined, by route."""
+
+    stored: frozenset[str] = frozenset()
+    joined: dict[str, int] = field(default_factory=dict)
+
+
 class SampleRepository(abc.ABC):
     """Logged predictions and outcomes, joined on ``request_id``; inserts are idempotent by event id."""
 
     @abc.abstractmethod
-    def add_predictions(self, predictions: Sequence[Prediction]) -> dict[str, int]:
-        """Store new predictions (known event ids are ignored); returns newly joined samples by route."""
+    def add_predictions(self, predictions: Sequence[Prediction]) -> Added:
+        """Store new predictions (known event ids are ignored)."""
 
     @abc.abstractmethod
-    def add_outcomes(self, outcomes: Sequence[Outcome]) -> dict[str, int]:
-        """Store new outcomes (first per kind and request wins); returns newly joined samples by route."""
+    def add_outcomes(self, outcomes: Sequence[Outcome]) -> Added:
+        """Store new outcomes (first per kind and request wins)."""
 
     @abc.abstractmethod
     def window(self, model: str, version: str, routes: Sequence[str], since: datetime) -> list[Observation]:

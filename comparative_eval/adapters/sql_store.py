@@ -23,6 +23,7 @@ from comparative_eval.domain.events import Outcome, Prediction
 from comparative_eval.domain.verdicts import Observation, Verdict
 from comparative_eval.errors import ChangeConflict, DatabaseUnavailable
 from comparative_eval.ports import (
+    Added,
     AuditRepository,
     DeploymentRepository,
     SampleRepository,
@@ -235,37 +236,39 @@ class SqlSamples(SampleRepository):
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
-    def add_predictions(self, predictions: Sequence[Prediction]) -> dict[str, int]:
+    def add_predictions(self, predictions: Sequence[Prediction]) -> Added:
         unique = {p.event_id: p for p in predictions}
         known = self._existing(t.predictions.c.event_id, list(unique))
         fresh = [p for event_id, p in unique.items() if event_id not in known]
         if not fresh:
-            return {}
+            return Added()
         self._c.execute(insert(t.predictions), [_prediction_row(p) for p in fresh])
         joined = select(t.outcomes.c.request_id).where(t.outcomes.c.request_id.in_({p.request_id for p in fresh}))
         with_outcome = {row[0] for row in self._c.execute(joined)}
-        return dict(Counter(p.route for p in fresh if p.request_id in with_outcome))
+        return Added(
+            frozenset(p.event_id for p in fresh), dict(Counter(p.route for p in fresh if p.request_id in with_outcome))
+        )
 
-    def add_outcomes(self, outcomes: Sequence[Outcome]) -> dict[str, int]:
+    def add_outcomes(self, outcomes: Sequence[Outcome]) -> Added:
         unique: dict[tuple[str, str], Outcome] = {}
         for outcome in outcomes:
             unique.setdefault((outcome.kind, outcome.request_id), outcome)
         if not unique:
-            return {}
+            return Added()
         query = select(t.outcomes.c.kind, t.outcomes.c.request_id).where(
             t.outcomes.c.request_id.in_({request_id for _, request_id in unique})
         )
         known = {(row[0], row[1]) for row in self._c.execute(query)}
         fresh = [o for key, o in unique.items() if key not in known]
         if not fresh:
-            return {}
+            return Added()
         rows = [
             {"kind": o.kind, "request_id": o.request_id, "event_id": o.event_id, "truth": o.truth, "helpful": o.helpful}
             for o in fresh
         ]
         self._c.execute(insert(t.outcomes), rows)
         routes = select(t.predictions.c.route).where(t.predictions.c.request_id.in_({o.request_id for o in fresh}))
-        return dict(Counter(row[0] for row in self._c.execute(routes)))
+        return Added(frozenset(o.event_id for o in fresh), dict(Counter(row[0] for row in self._c.execute(routes))))
 
     def window(self, model: str, version: str, routes: Sequence[str], since: datetime) -> list[Observation]:
         p = t.predictions

@@ -135,6 +135,12 @@ def test_a_batch_delivered_again_after_a_refused_commit_is_stored_and_joined_onc
     joined = world.registry.get_sample_value
     assert joined("strata_comparative_eval_joined_samples_total", {"route": "stable"}) == 2.0
     assert joined("strata_comparative_eval_joined_samples_total", {"route": "canary"}) == 1.0
+    # the copies are counted as duplicates, not stored again
+    events = {(topic, outcome): joined("strata_comparative_eval_events_total", {"topic": topic, "outcome": outcome})
+              for topic in TOPICS for outcome in ("stored", "duplicate")}  # fmt: skip
+    assert events == {(PREDICTIONS_TOPIC, "stored"): 3.0, (PREDICTIONS_TOPIC, "duplicate"): 3.0,
+                      (DELIVERED_TOPIC, "stored"): 2.0, (DELIVERED_TOPIC, "duplicate"): 2.0,
+                      (FEEDBACK_TOPIC, "stored"): 1.0, (FEEDBACK_TOPIC, "duplicate"): 1.0}  # fmt: skip
 
 
 def traffic(log: LocalEventLog, start: datetime, n: int, candidate_error: float, seed: int) -> None:

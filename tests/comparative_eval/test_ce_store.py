@@ -12,6 +12,7 @@ from comparative_eval.adapters.sql_store import SqlDatabase
 from comparative_eval.domain.deployment import DeploymentRecord
 from comparative_eval.domain.events import Outcome, Prediction
 from comparative_eval.errors import ChangeConflict
+from comparative_eval.ports import Added
 from tests.support import postgres_schema_url
 
 T0 = datetime(2025, 3, 1, 12, 0, 0)
@@ -85,15 +86,15 @@ def test_samples_join_outcomes_idempotently_in_the_window(database: SqlDatabase)
                 prediction("e0", "r0", "2", "canary", 40.0, T0 - timedelta(hours=1)),  # before the window
             ]
         )
-        assert joined == {}
+        assert joined.joined == {} and joined.stored == {"e1", "e2", "e0"}
         joined = uow.samples.add_outcomes(
             [Outcome("d1", "etd", "r1", 33.0, None), Outcome("d2", "etd", "r2", 35.0, None)]
         )
-        assert joined == {"stable": 1, "canary": 1}
+        assert joined.joined == {"stable": 1, "canary": 1} and joined.stored == {"d1", "d2"}
         uow.commit()
     with database.unit_of_work() as uow:  # a replayed batch changes nothing
-        assert uow.samples.add_predictions([prediction("e1", "r1", "1", "stable", 99.0, T0)]) == {}
-        assert uow.samples.add_outcomes([Outcome("d1", "etd", "r1", 99.0, None)]) == {}
+        assert uow.samples.add_predictions([prediction("e1", "r1", "1", "stable", 99.0, T0)]) == Added()
+        assert uow.samples.add_outcomes([Outcome("d1", "etd", "r1", 99.0, None)]) == Added()
         uow.commit()
     with database.unit_of_work() as uow:
         [stable] = uow.samples.window("etd", "1", ["stable"], T0)
