@@ -2,7 +2,8 @@
 
 The collector is at-least-once: a batch's offsets are committed only after the lake commit succeeded.
 A failed batch is dropped from memory and the consumer reopened, so the same events come again;
-duplicate event_ids inside one batch are dropped here, across batches downstream (processed.orders).
+duplicate event_ids inside one batch are dropped here, across batches downstream (processed.orders): the
+collector keeps no event ids between batches, so an event delivered again lands and counts as collected again.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ from data_collection.ports import BatchObserver
 
 @dataclass
 class TopicStats:
+    """Totals since the process started. ``collected``: rows appended to the raw table (an event delivered again in
+    a later batch counts again); ``duplicates``: copies of an event id within one batch, dropped."""
+
     collected: int = 0
     quarantined: int = 0
     duplicates: int = 0

@@ -17,7 +17,8 @@ class PrometheusBatchObserver(BatchObserver):
     def __init__(self, registry: CollectorRegistry) -> None:
         self._events = Counter(
             metric_name(COMPONENT, "events_total"),
-            "Order events handled by the collector, by topic and outcome (collected, quarantined, duplicate).",
+            "Events handled by the collector, by topic and outcome: collected (rows appended to the raw table; an "
+            "event delivered again in a later batch counts again), quarantined, duplicate (a copy within one batch).",
             ["topic", "outcome"],
             registry=registry,
         )

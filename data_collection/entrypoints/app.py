@@ -42,7 +42,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     background.register(app, loop)
 
     @app.get("/v1/status")
-    @app.doc(tags=["collector"], summary="Events collected and quarantined per topic, last batch time.")
+    @app.doc(
+        tags=["collector"],
+        summary="Events collected and quarantined per topic, last batch time.",
+        description="Per topic since the process started: `collected` rows appended to the raw table (at-least-once:"
+        " an event delivered again in a later batch, after a refused commit or a restart, is appended and counted"
+        " again; processed.orders dedupes), `duplicates` copies of an event id within one batch (dropped), "
+        "`quarantined`, `batches`, `failed_batches`, `last_batch_at`, `last_error`.",
+    )
     def collector_status() -> dict[str, Any]:
         return {
             "running": loop.running,
