@@ -29,7 +29,8 @@ from strata_kernel.background import BackgroundLoop, Step
 from strata_kernel.contracts import topics
 
 if TYPE_CHECKING:  # the data monitors' code (profiles, sketches, windows, httpx) loads only where they run
-    from monitoring.monitors import LakeCheckMonitor, PredictionMonitor, SchemaMonitor, SkewMonitor
+    from monitoring.lake_monitor import LakeCheckMonitor
+    from monitoring.monitors import PredictionMonitor, SchemaMonitor, SkewMonitor
 
 
 @dataclass(frozen=True)
@@ -160,18 +161,13 @@ def data_monitors(
         return None
     aspects = DATA_ASPECTS.get(component, frozenset())
     schema_topics = SCHEMA_TOPICS.get(component, ())
-    # imported here, not above: a sidecar that only probes would hold the profiles, windows and judgement code
-    # (and httpx, for the data monitors' reads) for nothing
+    # imported here, not above: a sidecar that only probes would hold the monitors' code for nothing
     from monitoring.adapters.data_metrics import PrometheusDataRecorder
-    from monitoring.adapters.event_source import EventLogSource
-    from monitoring.adapters.lake_checks_http import HttpLakeChecks
-    from monitoring.adapters.offline_http import HttpFeatureGroups, HttpOfflineFeatures
-    from monitoring.adapters.reference_http import HttpReferenceSource
-    from monitoring.domain.judgement import Policy
-    from monitoring.monitors import LakeCheckMonitor, PredictionMonitor, SchemaMonitor, SkewMonitor
-    from strata_kernel.contracts.events import EVENTS
 
-    if component == "data_lake":  # the development flow: the lake's commit checks
+    if component == "data_lake":  # the development flow: the lake's commit checks (no windows, profiles, contracts)
+        from monitoring.adapters.lake_checks_http import HttpLakeChecks
+        from monitoring.lake_monitor import LakeCheckMonitor
+
         recorder = PrometheusDataRecorder(registry, aspects=frozenset())
         checks = lake_checks or HttpLakeChecks(settings.data_lake_url)
         lake = LakeCheckMonitor(checks, recorder)
@@ -179,6 +175,13 @@ def data_monitors(
         monitors = DataMonitors(None, (), loop=None, evaluate_seconds=every, lake=lake)  # type: ignore[arg-type]
         monitors.loop = BackgroundLoop("sidecar-data-monitors", monitors.step, settings.monitor_poll_seconds)
         return monitors
+    from monitoring.adapters.event_source import EventLogSource
+    from monitoring.adapters.offline_http import HttpFeatureGroups, HttpOfflineFeatures
+    from monitoring.adapters.reference_http import HttpReferenceSource
+    from monitoring.domain.judgement import Policy
+    from monitoring.monitors import PredictionMonitor, SchemaMonitor, SkewMonitor
+    from strata_kernel.contracts.events import EVENTS
+
     sources = dict(sources or {})
     event_log = None
 

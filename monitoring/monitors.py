@@ -25,7 +25,6 @@ from monitoring.domain.judgement import (
     DRIFT,
     ColumnReading,
     GroupInfo,
-    LakeFinding,
     Policy,
     WindowReading,
     column_drift,
@@ -39,7 +38,7 @@ from monitoring.domain.judgement import (
 from monitoring.domain.schema import Violation, schema_violations
 from monitoring.domain.streams import Flow, StreamLabels
 from monitoring.domain.windows import TRENDS, WINDOWS, RollingWindows, Trend, Window, WindowView
-from monitoring.ports import DataRecorder, EventSource, FeatureGroups, LakeChecks, OfflineFeatures, ReferenceSource
+from monitoring.ports import DataRecorder, EventSource, FeatureGroups, OfflineFeatures, ReferenceSource
 from strata_kernel.contracts.events import EventShape, InvalidEvent, PredictionLogged
 from strata_kernel.contracts.prediction import NOMINAL_TIME_KEY
 from strata_kernel.contracts.schema_check import BoundedFieldNames
@@ -271,26 +270,6 @@ class SchemaMonitor:
         if values:
             self._source.commit()
         return len(values) >= self._batch
-
-
-class LakeCheckMonitor:
-    """The development flow: new findings of the lake's commit checks become counters, quarantines a gauge."""
-
-    def __init__(self, checks: LakeChecks, recorder: DataRecorder) -> None:
-        self._checks, self._recorder = checks, recorder
-        self._cursor = 0
-
-    def poll(self) -> None:
-        while True:
-            found: list[LakeFinding] = self._checks.after(self._cursor)
-            if not found:
-                break
-            self._recorder.lake_findings(found)
-            self._cursor = max(finding.id for finding in found)
-        runs: dict[str, set[str]] = {}
-        for finding in self._checks.quarantined():
-            runs.setdefault(finding.table, set()).add(finding.run_id)
-        self._recorder.lake_quarantined({table: len(ids) for table, ids in runs.items()})
 
 
 @dataclass

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from monitoring.domain.probes import Probe, ProbeResult
 
 if TYPE_CHECKING:  # the data monitors' types: a sidecar that only probes does not load their code
-    from monitoring.domain.judgement import GroupInfo, LakeFinding, SkewReading, WindowReading
+    from monitoring.domain.judgement import GroupInfo, SkewReading, WindowReading
+    from monitoring.domain.lake import LakeFinding
     from monitoring.domain.schema import Violation
     from monitoring.domain.streams import StreamLabels
     from strata_kernel.profiles.reference import ReferenceProfile

@@ -7,15 +7,21 @@ exported as 0, so a dashboard shows a gap, not a fake "no drift".
 
 from __future__ import annotations
 
-from collections import Counter
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client import Counter as PromCounter
 
-from monitoring.domain.judgement import DRIFT, MISSING, ColumnReading, LakeFinding, SkewReading, WindowReading
-from monitoring.domain.schema import Violation
+from monitoring.domain.aspects import DRIFT, MISSING
 from monitoring.domain.streams import STREAM_LABELS, StreamLabels
 from monitoring.ports import DataRecorder
+
+if TYPE_CHECKING:  # types only: the lake's sidecar records its findings without the windows' and contracts' code
+    from collections import Counter
+
+    from monitoring.domain.judgement import ColumnReading, SkewReading, WindowReading
+    from monitoring.domain.lake import LakeFinding
+    from monitoring.domain.schema import Violation
 
 _FEATURE = [*STREAM_LABELS, "feature", "window"]
 _WINDOW = [*STREAM_LABELS, "window"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from monitoring.adapters.plain_http import JsonReader
-from monitoring.domain.judgement import LakeFinding
+from monitoring.domain.lake import LakeFinding
 from monitoring.ports import LakeChecks
 
 

@@ -133,18 +133,6 @@ def outside(ranges: dict[str, tuple[float, float]], row: dict[str, object]) -> l
 
 
 @dataclass(frozen=True, slots=True)
-class LakeFinding:
-    """One finding of the lake's commit checks (data_lake/domain/checks.py), as its API lists it."""
-
-    id: int
-    table: str
-    run_id: str
-    field: str
-    reason: str
-    quarantined: bool
-
-
-@dataclass(frozen=True, slots=True)
 class GroupInfo:
     name: str
     table: str  # the offline table, e.g. features.restaurant_stats

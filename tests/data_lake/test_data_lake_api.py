@@ -367,7 +367,7 @@ def test_the_lake_sidecar_sees_a_quarantined_commit(app: Any, client: FlaskClien
 
     from monitoring.adapters.data_metrics import PrometheusDataRecorder
     from monitoring.adapters.lake_checks_http import HttpLakeChecks
-    from monitoring.monitors import LakeCheckMonitor
+    from monitoring.lake_monitor import LakeCheckMonitor
 
     first = write_parquet("raw/order_placed/nominal_date=2024-05-01/a.parquet", "2024-05-01")
     client.post("/v1/tables/raw.order_placed/commits", json=body([first]))

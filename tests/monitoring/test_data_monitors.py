@@ -15,9 +15,11 @@ from prometheus_client import CollectorRegistry
 
 from monitoring.adapters.data_metrics import PrometheusDataRecorder
 from monitoring.bootstrap import bootstrap
-from monitoring.domain.judgement import DRIFT, MISSING, GroupInfo, LakeFinding, Policy
+from monitoring.domain.judgement import DRIFT, MISSING, GroupInfo, Policy
+from monitoring.domain.lake import LakeFinding
 from monitoring.domain.schema import Violation, ViolationKind, schema_violations
-from monitoring.monitors import LakeCheckMonitor, PredictionMonitor, SchemaMonitor, SkewMonitor
+from monitoring.lake_monitor import LakeCheckMonitor
+from monitoring.monitors import PredictionMonitor, SchemaMonitor, SkewMonitor
 from monitoring.ports import EventSource, FeatureGroups, LakeChecks, OfflineFeatures, ReferenceSource
 from monitoring.settings import Settings
 from strata_kernel.contracts.events import OrderPlaced, PredictionLogged
@@ -305,6 +307,45 @@ def test_the_data_monitors_load_no_heavy_library(tmp_path: Path, reference: Refe
     done = subprocess.run([sys.executable, "-c", _LEAN_CHECK, *args], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+_LAKE_SIDECAR_CHECK = """
+import json, sys
+from prometheus_client import CollectorRegistry
+from monitoring.bootstrap import bootstrap
+from monitoring.domain.lake import LakeFinding
+from monitoring.ports import LakeChecks
+from monitoring.settings import Settings
+
+class Checks(LakeChecks):
+    def after(self, check_id):
+        return [LakeFinding(1, "processed.orders", "run-1", "n_items", "row_count", False)] if check_id < 1 else []
+    def quarantined(self):
+        return []
+registry = CollectorRegistry()
+settings = Settings(var_dir=sys.argv[1], sidecar_component="data_lake", monitor_evaluate_seconds=0.01)
+sidecar = bootstrap(settings, registry=registry, data_overrides={"lake_checks": Checks()})
+sidecar.data.step()
+labels = {"component": "data_lake", "layer": "data_lake", "flow": "development", "table": "processed.orders",
+          "field": "n_items", "reason": "row_count"}
+unwanted = ("monitoring.monitors", "monitoring.domain.judgement", "monitoring.domain.windows", "strata_kernel.profiles",
+            "strata_kernel.contracts.events", "numpy", "datasketches")
+loaded = sorted(m for m in sys.modules if any(m == n or m.startswith(n + ".") for n in unwanted))
+print(json.dumps([registry.get_sample_value("strata_monitor_lake_commit_anomalies_total", labels), loaded]))
+"""
+
+
+def test_the_lake_sidecar_records_findings_without_the_window_monitors_code(tmp_path: Path) -> None:
+    """The lake's sidecar only polls the commit checks: it loads none of the prediction and schema monitors' code
+    (windows, profiles, judgements, event contracts: about 1.5 MB of a sidecar's 40)."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _LAKE_SIDECAR_CHECK, str(tmp_path)], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [1.0, []]
 
 
 class FakeLakeChecks(LakeChecks):
