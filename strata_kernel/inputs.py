@@ -95,7 +95,7 @@ def _check_json_body() -> None:
     if not request.content_length and request.headers.get("Transfer-Encoding") is None:
         return
     data = request.get_data(cache=True)
-    if not data or data.lstrip()[:1] not in (b"{", b"["):
+    if not _looks_like_json(data):
         return  # not JSON: the view decides what it makes of it
     try:
         document = json.loads(data)
@@ -105,31 +105,58 @@ def _check_json_body() -> None:
         ) from None
     except ValueError:
         return  # malformed JSON: each view answers it in its own words
-    for path, depth, text in _walk(document):
-        if depth > MAX_JSON_DEPTH:
-            raise BadRequest(f"body: JSON nested deeper than {MAX_JSON_DEPTH} levels", code="invalid_json",
-                             field="body")  # fmt: skip
-        if text is not None and _UNSTORABLE.search(text):
-            field = path or "body"
-            raise InvalidText(f"{field}: contains a NUL or an unpaired surrogate", field=field)
+    if _deeper_than(document, MAX_JSON_DEPTH):
+        raise BadRequest(f"body: JSON nested deeper than {MAX_JSON_DEPTH} levels", code="invalid_json", field="body")
+    if _may_hold_unstorable_text(data):
+        for path, text in _walk(document):
+            if text is not None and _UNSTORABLE.search(text):
+                field = path or "body"
+                raise InvalidText(f"{field}: contains a NUL or an unpaired surrogate", field=field)
     if request.is_json:
         request._cached_json = (document, document)  # Flask's get_json cache: no second parse
 
 
-def _walk(document: Any) -> Iterator[tuple[str, int, str | None]]:
-    """(path, depth, text) of every node, iteratively (no recursion on hostile input); text for strings and keys."""
-    stack: list[tuple[str, int, Any]] = [("", 1, document)]
+def _looks_like_json(data: bytes) -> bool:
+    """An object or array in any encoding ``json.loads`` reads (UTF-8, -16, -32, with or without a BOM)."""
+    start = data[:64].decode(json.detect_encoding(data), "ignore")
+    return start.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
+
+
+def _deeper_than(document: Any, limit: int) -> bool:
+    """Whether any node (the root at depth 1) lies deeper than ``limit``; only containers are visited."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
     while stack:
-        path, depth, node = stack.pop()
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > limit or (children and depth + 1 > limit):
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _may_hold_unstorable_text(data: bytes) -> bool:
+    """False when no parsed string can hold a NUL or a lone surrogate, so the per-string walk can be skipped.
+
+    Only a ``\\u`` escape, UTF-8 bytes of a surrogate (lead byte 0xED; ``json.loads`` decodes bytes with
+    ``surrogatepass``) or a UTF-16/32 body (it has NUL bytes) can bring one in: a raw NUL or control character
+    inside a JSON string is refused by the parser itself.
+    """
+    return b"\\u" in data or b"\xed" in data or b"\x00" in data
+
+
+def _walk(document: Any) -> Iterator[tuple[str, str | None]]:
+    """(path, text) of every node, iteratively (no recursion on hostile input); text for strings and keys."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        path, node = stack.pop()
         if isinstance(node, dict):
-            yield path, depth, None
             for key, value in node.items():
                 child = f"{path}.{key}" if path else str(key)
-                yield child, depth, key
-                stack.append((child, depth + 1, value))
+                yield child, key
+                stack.append((child, value))
         elif isinstance(node, list):
-            yield path, depth, None
-            stack.extend((f"{path}.{index}" if path else str(index), depth + 1, value) for index, value in
-                         enumerate(node))  # fmt: skip
-        else:
-            yield path, depth, node if isinstance(node, str) else None
+            stack.extend((f"{path}.{index}" if path else str(index), value) for index, value in enumerate(node))
+        elif isinstance(node, str):
+            yield path, node

@@ -61,6 +61,19 @@ def test_json_nested_beyond_the_limit_is_a_400_that_says_so(client: FlaskClient,
     assert ok.status_code == 200 and ok.json == {"got": {"a": [[{"b": 1}]]}}
 
 
+def test_the_depth_limit_counts_the_innermost_value(client: FlaskClient) -> None:
+    """The root is level 1 and a value inside the deepest container is one level below it."""
+
+    def nested(lists: int, inner: str) -> str:
+        return "[" * lists + inner + "]" * lists
+
+    for lists, inner, status in [(MAX_JSON_DEPTH, "", 200), (MAX_JSON_DEPTH - 1, "1", 200),
+                                 (MAX_JSON_DEPTH, "1", 400), (MAX_JSON_DEPTH - 1, '{"k": 1}', 400),
+                                 (MAX_JSON_DEPTH - 1, "{}", 200)]:  # fmt: skip
+        response = client.post("/echo", data=nested(lists, inner), content_type="application/json")
+        assert response.status_code == status, (lists, inner)
+
+
 @pytest.mark.parametrize(
     ("raw", "field"),
     [
@@ -68,6 +81,9 @@ def test_json_nested_beyond_the_limit_is_a_400_that_says_so(client: FlaskClient,
         (b'{"text": "where is \\u0000 my order"}', "text"),
         (b'{"lines": [{"item_id": "\\udfff"}]}', "lines.0.item_id"),
         (b'{"\\ud800": 1}', "\ud800"),
+        (b'{"text": "where is \xed\xa0\x80 my order"}', "text"),  # a surrogate in raw UTF-8, no escape
+        ('{"lines": [{"item_id": "\\u0000"}]}'.encode("utf-16"), "lines.0.item_id"),  # a UTF-16 body
+        ('{"text": "\\ud800"}'.encode("utf-32-le"), "text"),
     ],
 )
 def test_nul_and_lone_surrogates_are_refused_naming_the_field(client: FlaskClient, raw: bytes, field: str) -> None:
