@@ -15,7 +15,10 @@ answers every probe, lets them probe a few rounds and answer each route once, an
 times); their event log is empty (the figure of an idle sidecar). ``--against DIR`` measures the sidecars of another
 checkout (e.g. main, as ``git worktree add --detach /tmp/base main``) in the same run, alternating with this one's.
 A sidecar may take at most ``SIDECAR_MB`` RSS (issue 16): every table says whether each kind (probe-only,
-data-monitor) does, and sums the sidecars, for each checkout.
+data-monitor) does, and sums the sidecars, for each checkout. ``--filled N``: the sidecars whose monitors read the
+engine's predictions (data_processing's, inference_engine's) are fed N logged predictions first (event times in the
+last minute, the stub engine serving a reference profile) and measured once their windows hold them all and have
+been judged: the figure under traffic, with numpy and DataSketches loaded.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -32,13 +36,16 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from monitoring.bootstrap import watches_data
+from monitoring.bootstrap import DATA_ASPECTS, watches_data
+from strata_kernel.contracts import topics
 from strata_kernel.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,10 +174,12 @@ def _warm_bench_stack() -> Iterator[Path]:
 
 
 class _Healthy(BaseHTTPRequestHandler):
-    """A component that answers every probe 200."""
+    """A component that answers every probe 200; as the engine, a version's reference profile (``reference``)."""
+
+    reference = b"{}"
 
     def do_GET(self) -> None:
-        body = b'{"status":"ok"}'
+        body = self.reference if self.path.endswith("/reference") else b'{"status":"ok"}'
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -190,12 +199,19 @@ def _get(url: str) -> int:
         return 0
 
 
-def sidecar_memory(component: str, code: Path, target: str, rounds_seconds: float = 2.0) -> ProcessMemory:
+def sidecar_memory(
+    component: str, code: Path, target: str, rounds_seconds: float = 2.0, filled: int = 0
+) -> ProcessMemory:
     """Start ``component``'s sidecar of the checkout ``code`` as `strata run` does (probing every 0.2 s), wait until
-    it is ready, let it probe for ``rounds_seconds`` and answer each of its routes once, measure it, stop it."""
+    it is ready, let it probe for ``rounds_seconds`` and answer each of its routes once, measure it, stop it. With
+    ``filled``, a sidecar that reads predictions is fed that many first (:func:`_fill`)."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="strata-footprint-") as var_dir:
         env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")} | {"STRATA_VAR_DIR": var_dir}
+        feeds = filled > 0 and bool(DATA_ASPECTS.get(component))
+        if feeds:  # the stub serves the engine's reference profiles (and the skew monitor's reads); judged every second
+            urls = ("STRATA_ENGINE_URL", "STRATA_DATA_PROCESSING_URL", "STRATA_DATA_LAKE_URL")
+            env |= dict.fromkeys(urls, target) | {"STRATA_MONITOR_EVALUATE_SECONDS": "1"}
         command = [sys.executable, "-m", "monitoring", "sidecar", "--component", component, "--target", target,
                    "--port", str(port), "--interval", "0.2"]  # fmt: skip
         process = subprocess.Popen(command, cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -206,6 +222,8 @@ def sidecar_memory(component: str, code: Path, target: str, rounds_seconds: floa
                     raise RuntimeError(f"{component}'s sidecar of {code} did not become ready")
                 time.sleep(0.1)
             time.sleep(rounds_seconds)
+            if feeds:
+                _fill(Path(var_dir), f"http://127.0.0.1:{port}", filled)
             for path in ("/metrics", "/v1/probes", "/healthz", "/readyz", "/openapi.json", "/metrics"):
                 _get(f"http://127.0.0.1:{port}{path}")
             found = measure(process.pid)
@@ -217,14 +235,81 @@ def sidecar_memory(component: str, code: Path, target: str, rounds_seconds: floa
     return replace(found, checkout=code.name if code != ROOT else "")
 
 
-def sidecars_footprint(samples: int, against: list[Path]) -> list[ProcessMemory]:
+#: the features of the predictions ``--filled`` feeds (as the monitors' tests: numeric, categorical, the slicing hour)
+FILL_FEATURES = ("order__hour_of_day", "order__n_items", "order__subtotal", "order__city_id", "stats__avg_minutes")
+
+
+def _fill_rows(count: int, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [
+        {
+            "order__hour_of_day": float(rng.randrange(24)),
+            "order__n_items": float(rng.randint(1, 6)),
+            "order__subtotal": rng.gauss(30, 8),
+            "order__city_id": rng.choice(["ams", "rtm", "utr"]),
+            "stats__avg_minutes": rng.gauss(35, 5),
+        }
+        for _ in range(count)
+    ]
+
+
+def _reference_json() -> bytes:
+    """The reference profile of 20 000 such rows, as the engine serves it (``--filled``)."""
+    import pyarrow as pa
+
+    from strata_kernel.profiles.reference import build_reference
+
+    rows = [row | {"prediction": row["stats__avg_minutes"]} for row in _fill_rows(20_000, seed=7)]
+    reference = build_reference(pa.Table.from_pylist(rows), features=FILL_FEATURES, prediction="prediction",
+                                slice_by="order__hour_of_day")  # fmt: skip
+    return json.dumps(reference.to_dict()).encode()
+
+
+def _fill(var_dir: Path, sidecar_url: str, count: int, timeout_seconds: float = 300) -> None:
+    """Log ``count`` predictions of model etd v3 in the sidecar's event log (times in the last minute), wait until its
+    5-minute window holds them all and a judgement or two has run."""
+    from strata_kernel.contracts.events import PredictionLogged
+    from strata_kernel.eventlog import open_event_log
+    from strata_kernel.settings import StrataSettings
+
+    now = time.time()
+    events = [
+        PredictionLogged(event_id=f"e{i}", event_time=datetime.fromtimestamp(now - 30 + i / count, UTC),
+                         request_id=f"r{i}", model="etd", version="3", route="stable", node=None, instance=row,
+                         prediction=row["stats__avg_minutes"]).to_wire()
+        for i, row in enumerate(_fill_rows(count, seed=1))
+    ]  # fmt: skip
+    log = open_event_log(StrataSettings(var_dir=var_dir))
+    for start in range(0, count, 500):
+        log.publish(topics.PREDICTIONS.name, events[start : start + 500], key_field="request_id")
+    deadline = time.monotonic() + timeout_seconds
+    while _window_samples(sidecar_url) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the sidecar at {sidecar_url} did not read {count} predictions")
+        time.sleep(0.5)
+    time.sleep(3)  # judged at least once (every second)
+
+
+def _window_samples(sidecar_url: str) -> float:
+    try:
+        with urllib.request.urlopen(f"{sidecar_url}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return 0.0
+    lines = [line for line in text.splitlines() if line.startswith("strata_monitor_window_samples{")]
+    return max((float(line.rsplit(" ", 1)[1]) for line in lines if 'window="5m"' in line), default=0.0)
+
+
+def sidecars_footprint(samples: int, against: list[Path], filled: int = 0) -> list[ProcessMemory]:
     """Each sample sidecar of this checkout and of every ``against`` checkout, ``samples`` times, alternating."""
+    if filled:
+        _Healthy.reference = _reference_json()
     component = ThreadingHTTPServer(("127.0.0.1", 0), _Healthy)
     threading.Thread(target=component.serve_forever, daemon=True).start()
     target = f"http://127.0.0.1:{component.server_port}"
     try:
         return [
-            sidecar_memory(name, code, target)
+            sidecar_memory(name, code, target, filled=filled)
             for _ in range(samples)
             for code in (ROOT, *against)
             for name in SIDECAR_SAMPLES
@@ -242,11 +327,15 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--samples", type=int, default=3, help="with --sidecars: how many times each is measured")
     parser.add_argument("--against", type=Path, action="append", default=[],
                         help="with --sidecars: another checkout, its sidecars measured in the same run")  # fmt: skip
+    parser.add_argument("--filled", type=int, default=0, metavar="N",
+                        help="with --sidecars: feed the prediction-reading sidecars N predictions first")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.sidecars:
-        processes = sidecars_footprint(args.samples, [path.resolve() for path in args.against])
+        processes = sidecars_footprint(args.samples, [path.resolve() for path in args.against], args.filled)
         title = f"Sidecars started alone, probing a stub component ({args.samples} samples each)"
+        if args.filled:
+            title += f", data_processing's and inference_engine's fed {args.filled} predictions"
     else:
         with _warm_bench_stack() if args.start else nullcontext(args.var_dir.resolve()) as var_dir:
             processes = footprint(var_dir)
