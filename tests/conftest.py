@@ -30,6 +30,17 @@ atexit.register(shutil.rmtree, _CREDENTIALS, True)
 logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
+@pytest.fixture(autouse=True)
+def _root_logger_restored() -> Iterator[None]:
+    """A test that builds an app configures the root logger (strata_kernel.logs); without this, the handler it
+    installed went on printing the records of every later test in the process to stderr, into the output a later
+    CLI test reads (tests/strata_cli/test_lake_holds_cli.py failed after tests/business_logic/test_help_cli.py)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:], root.level = handlers, level
+
+
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package: the browser tests drive it with Playwright
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]  # fmt: skip
