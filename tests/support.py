@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.test import TestResponse
 
 from strata_kernel.contracts.auth import OPERATOR, Credential, issue_operator_token, service_credential
 from strata_kernel.eventlog import Event, EventConsumer, EventLog
@@ -56,6 +57,14 @@ def serve(app: Any) -> tuple[BaseWSGIServer, str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def json_of(response: TestResponse) -> Any:
+    """A test client response's JSON body. `response.json` is None when the body is not JSON (an HTML error page, an
+    empty 204): this fails there showing the status and what came back instead of a TypeError on indexing None."""
+    body = response.json
+    assert body is not None, f"{response.status} {response.content_type}: {response.get_data(as_text=True)[:300]!r}"
+    return body
 
 
 def service_credential_for(settings: StrataSettings, caller: str) -> Credential:

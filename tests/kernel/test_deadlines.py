@@ -11,6 +11,7 @@ from strata_kernel.contracts.deadline import DEADLINE_MS, RESERVE_SECONDS, Deadl
 from strata_kernel.errors import Unavailable
 from strata_kernel.http import ServiceClient
 from strata_kernel.service import create_service_app
+from tests.support import json_of
 
 
 def _client(handler: object, timeout: float = 2.0) -> ServiceClient:
@@ -82,9 +83,9 @@ def test_a_service_takes_the_deadline_from_the_header_and_refuses_a_malformed_on
     bad = client.get("/work", headers={DEADLINE_MS: "soon"})
     passed = client.get("/work", headers={DEADLINE_MS: "0"})
     assert 1.0 < seen[0] <= 1.5 and seen[1] is None  # type: ignore[operator]
-    assert (bad.status_code, bad.json["error"]["field"]) == (400, DEADLINE_MS)
-    assert (passed.status_code, passed.json["error"]["code"]) == (503, "deadline_exceeded")
+    assert (bad.status_code, json_of(bad)["error"]["field"]) == (400, DEADLINE_MS)
+    assert (passed.status_code, json_of(passed)["error"]["code"]) == (503, "deadline_exceeded")
     with pytest.raises(InvalidDeadline):
         Deadline.from_wire("-5")
     superscript = client.get("/work", headers={DEADLINE_MS: "\u00b2"})  # a digit to str.isdigit, not to int()
-    assert (superscript.status_code, superscript.json["error"]["field"]) == (400, DEADLINE_MS)
+    assert (superscript.status_code, json_of(superscript)["error"]["field"]) == (400, DEADLINE_MS)

@@ -13,6 +13,7 @@ from strata_kernel.access import callers, public
 from strata_kernel.contracts.auth import OPERATOR, CallerDirectory, service_credential, service_token_file
 from strata_kernel.logs import caller_var
 from strata_kernel.service import create_service_app
+from tests.support import json_of
 
 
 def _app(credentials: Path, operator: str | None = "op-token") -> APIFlask:
@@ -91,7 +92,7 @@ def test_a_view_accepts_only_its_callers_even_on_reads(client: FlaskClient, cred
     as_processing = bearer(service_credential("data_processing", credentials).token)
 
     refused = client.post("/predict", headers=as_ui)
-    assert refused.status_code == 403 and "ui may not call POST /predict" in refused.json["error"]["message"]
+    assert refused.status_code == 403 and "ui may not call POST /predict" in json_of(refused)["error"]["message"]
     assert client.post("/predict", headers=as_processing).json == {"caller": "data_processing"}
     assert client.get("/tables").status_code == 401
     assert client.get("/tables", headers=as_processing).status_code == 200
@@ -132,7 +133,7 @@ def test_a_caller_file_created_after_start_is_accepted(credentials: Path) -> Non
 
 
 def test_the_openapi_document_marks_what_needs_a_credential(client: FlaskClient) -> None:
-    spec = client.get("/openapi.json").json
+    spec = json_of(client.get("/openapi.json"))
 
     assert spec["components"]["securitySchemes"]["ServiceCredential"] == {"type": "http", "scheme": "bearer"}
     assert spec["paths"]["/internal"]["post"]["security"] == [{"ServiceCredential": []}]

@@ -15,6 +15,7 @@ from strata_kernel.errors import BadRequest
 from strata_kernel.inputs import MAX_JSON_DEPTH, body_limit
 from strata_kernel.safe_yaml import load_untrusted
 from strata_kernel.service import create_service_app
+from tests.support import json_of
 
 
 class Question(Schema):
@@ -55,8 +56,8 @@ def test_json_nested_beyond_the_limit_is_a_400_that_says_so(client: FlaskClient,
         body = "[" * depth + "]" * depth
         response = client.post(path, data=body, content_type="application/json")
         assert response.status_code == 400, (path, depth)
-        assert response.json["error"]["code"] == "invalid_json"
-        assert f"nested deeper than {MAX_JSON_DEPTH} levels" in response.json["error"]["message"]
+        assert json_of(response)["error"]["code"] == "invalid_json"
+        assert f"nested deeper than {MAX_JSON_DEPTH} levels" in json_of(response)["error"]["message"]
     ok = client.post("/echo", json={"a": [[{"b": 1}]]})
     assert ok.status_code == 200 and ok.json == {"got": {"a": [[{"b": 1}]]}}
 
@@ -90,13 +91,13 @@ def test_nul_and_lone_surrogates_are_refused_naming_the_field(client: FlaskClien
     for path in ("/echo", "/ask"):
         response = client.post(path, data=raw, content_type="application/json")
         assert response.status_code == 400
-        assert response.json["error"]["code"] == "invalid_text"
+        assert json_of(response)["error"]["code"] == "invalid_text"
     assert client.post("/echo", json={"text": "naïve café 🍕"}).status_code == 200
 
 
 def test_nul_in_a_path_or_query_is_refused(client: FlaskClient) -> None:
     assert client.get("/items/a%00b").status_code == 400
-    assert client.get("/items/a?q=x%00y").json["error"]["field"] == "q"
+    assert json_of(client.get("/items/a?q=x%00y"))["error"]["field"] == "q"
     assert client.get("/items/caf%C3%A9?q=%F0%9F%8D%95").json == {"id": "café", "q": "🍕"}
 
 
@@ -104,8 +105,8 @@ def test_a_body_over_the_route_limit_is_a_413_before_it_is_read(client: FlaskCli
     assert client.post("/small", data=b"x" * 100).json == {"bytes": 100}
     refused = client.post("/small", data=b"x" * 101)
     assert refused.status_code == 413
-    assert refused.json["error"]["code"] == "request_too_large"
-    assert "limit of 100 bytes" in refused.json["error"]["message"]
+    assert json_of(refused)["error"]["code"] == "request_too_large"
+    assert "limit of 100 bytes" in json_of(refused)["error"]["message"]
     started = time.perf_counter()
     assert client.post("/echo", data=b"[" + b"1," * (1024 * 1024) + b"1]").status_code == 413
     assert time.perf_counter() - started < 1.0
@@ -115,7 +116,7 @@ def test_a_body_over_the_route_limit_is_a_413_before_it_is_read(client: FlaskCli
 def test_request_ids_must_be_short_printable_ascii(client: FlaskClient, value: str) -> None:
     response = client.get("/items/1", headers={"X-Request-ID": value.encode().decode("latin-1")})
     assert response.status_code == 400
-    assert response.json["error"] == {
+    assert json_of(response)["error"] == {
         "code": "invalid_header",
         "message": "X-Request-ID: must be 1..64 printable ASCII characters without spaces",
         "field": "X-Request-ID",

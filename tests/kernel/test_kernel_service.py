@@ -15,6 +15,7 @@ from strata_kernel.access import public
 from strata_kernel.errors import NotFound, Unavailable
 from strata_kernel.logs import REQUEST_ID_HEADER, request_id_var
 from strata_kernel.service import add_readiness_check, create_service_app
+from tests.support import json_of
 
 
 class Line(Schema):
@@ -196,6 +197,6 @@ def test_no_error_body_shows_a_server_path() -> None:
         raise Unavailable("model files missing: [Errno 2] No such file: '/work/strata/var/mlflow/artifacts/7/m.ubj'")
 
     client = app.test_client()
-    error = client.get("/load").json["error"]["message"]
+    error = json_of(client.get("/load"))["error"]["message"]
     assert "/work/" not in error and "'.../m.ubj'" in error
-    assert client.get("/readyz").json["reasons"] == ["cannot open .../x.db"]
+    assert json_of(client.get("/readyz"))["reasons"] == ["cannot open .../x.db"]
