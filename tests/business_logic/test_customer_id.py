@@ -17,7 +17,7 @@ from business_logic.entrypoints.app import create_app
 from business_logic.settings import Settings
 from strata_kernel.contracts.auth import Credential
 from strata_kernel.http import ServiceClient
-from tests.support import service_credential_for
+from tests.support import json_of, service_credential_for
 
 FIXED_NOW = datetime(2026, 3, 14, 12, 30)
 BASKET = [{"item_id": "i-000001-01", "quantity": 2}]
@@ -69,7 +69,7 @@ def test_the_customer_id_is_passed_to_the_estimator(quoting: FlaskClient, data_p
     response = quoting.post("/v1/etd", json={"restaurant_id": "r-000001", "basket": BASKET, "customer_id": "cust-9"})
 
     assert response.status_code == 200
-    assert response.json["etd_minutes"] == 26
+    assert json_of(response)["etd_minutes"] == 26
     assert data_processing.bodies[0]["customer_id"] == "cust-9"
 
 
@@ -91,21 +91,21 @@ def test_a_bad_customer_id_is_a_400_naming_it(loaded_settings: Settings, estimat
     app.extensions["business_logic.deps"].close()
 
     assert response.status_code == 400
-    assert response.json["error"]["field"] == "customer_id"
+    assert json_of(response)["error"]["field"] == "customer_id"
     assert estimator.queries == []
 
 
 def test_the_customer_id_reaches_the_model_runtime_as_the_routing_key(loaded_settings: Settings, tmp_path: Any) -> None:
     """Business logic -> data_processing (its real app, in process) -> a stub of the model runtime."""
     from data_processing.adapters.inference_http import HttpInferenceEngine
-    from data_processing.domain.online import OnlineRow
+    from data_processing.domain.online import FeatureValue, OnlineRow
     from data_processing.entrypoints.app import create_app as create_dp_app
     from data_processing.settings import Settings as DpSettings
     from tests.data_processing.fakes import InMemoryOnlineStore
 
     engine = EngineStub()
     store = InMemoryOnlineStore()
-    stats = {"order_count_7d": 5, "avg_prep_minutes_7d": 10.0, "avg_delivery_minutes_7d": 30.0}
+    stats: dict[str, FeatureValue] = {"order_count_7d": 5, "avg_prep_minutes_7d": 10.0, "avg_delivery_minutes_7d": 30.0}
     store.load_version("restaurant_stats", [OnlineRow("r-000001", datetime(2026, 3, 14), stats)])
     engine_client = ServiceClient("inference_engine", "http://engine.test", transport=httpx.MockTransport(engine))
     dp_settings = DpSettings(var_dir=tmp_path / "dp")

@@ -20,6 +20,7 @@ from business_logic.ports import HelpAnswerEngine
 from business_logic.settings import Settings
 from strata_kernel import background
 from strata_kernel.eventlog.local import LocalEventLog
+from tests.support import json_of
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "business_logic" / "demo" / "help_questions.yaml"
 
@@ -91,7 +92,7 @@ def help_client(tmp_path: Path, engine: SwitchableEngine) -> Iterator[FlaskClien
 def test_lists_the_predefined_questions_in_file_order(help_client: FlaskClient) -> None:
     response = help_client.get("/v1/help/questions")
     assert response.status_code == 200
-    questions = response.json["questions"]
+    questions = json_of(response)["questions"]
     assert questions[0] == {"id": "where-is-my-order", "question": "Where is my order?"}
     assert len(questions) == len(read_help_file(DEMO_FILE))
 
@@ -105,7 +106,7 @@ def test_predefined_question_is_answered_without_the_model(tmp_path: Path) -> No
     finally:
         app.extensions["business_logic.deps"].close()
     assert response.status_code == 200
-    body = response.json
+    body = json_of(response)
     assert body["source"] == "predefined"
     assert "<script>alert(1)</script>" in body["answer"]  # stored and returned as text; the UI shows it as text
     assert body.get("article_url") is None  # no help-centre article covers it: no dead link
@@ -116,7 +117,7 @@ def test_predefined_question_is_answered_without_the_model(tmp_path: Path) -> No
 def test_free_text_known_and_unknown(help_client: FlaskClient) -> None:
     known = help_client.post("/v1/help/ask", json={"text": "my food arrived cold", "session_id": "s-42"})
     assert known.status_code == 200
-    assert {k: known.json[k] for k in ("source", "article_url", "article_title", "confidence")} == {
+    assert {k: json_of(known)[k] for k in ("source", "article_url", "article_title", "confidence")} == {
         "source": "model",
         "article_url": "http://help.test/cold.html",
         "article_title": "My food arrived cold",
@@ -124,9 +125,9 @@ def test_free_text_known_and_unknown(help_client: FlaskClient) -> None:
     }
     unknown = help_client.post("/v1/help/ask", json={"text": "can I pay in seashells?"})
     assert unknown.status_code == 200
-    assert unknown.json["source"] == "unknown"
-    assert "don't know" in unknown.json["answer"]
-    assert unknown.json["links"] == [
+    assert json_of(unknown)["source"] == "unknown"
+    assert "don't know" in json_of(unknown)["answer"]
+    assert json_of(unknown)["links"] == [
         {"title": "Help centre", "url": "http://help.test/"},
         {"title": "Orders", "url": "http://help.test/categories/orders.html"},
     ]
@@ -136,8 +137,8 @@ def test_engine_down_is_a_polite_200_not_a_5xx(help_client: FlaskClient, engine:
     engine.down = True
     response = help_client.post("/v1/help/ask", json={"text": "my food arrived cold"})
     assert response.status_code == 200
-    assert response.json["source"] == "fallback"
-    assert response.json["links"][0]["url"] == "http://help.test/"
+    assert json_of(response)["source"] == "fallback"
+    assert json_of(response)["links"][0]["url"] == "http://help.test/"
 
 
 def test_engine_unreachable_over_http_is_a_fallback(tmp_path: Path) -> None:
@@ -148,7 +149,7 @@ def test_engine_unreachable_over_http_is_a_fallback(tmp_path: Path) -> None:
         response = app.test_client().post("/v1/help/ask", json={"text": "where is my food"})
     finally:
         app.extensions["business_logic.deps"].close()
-    assert (response.status_code, response.json["source"]) == (200, "fallback")
+    assert (response.status_code, json_of(response)["source"]) == (200, "fallback")
 
 
 @pytest.mark.parametrize(
@@ -166,29 +167,29 @@ def test_engine_unreachable_over_http_is_a_fallback(tmp_path: Path) -> None:
 def test_bad_questions_are_400_naming_the_field(help_client: FlaskClient, body: dict[str, Any], field: str) -> None:
     response = help_client.post("/v1/help/ask", json=body)
     assert response.status_code == 400
-    assert response.json["error"]["field"] == field
+    assert json_of(response)["error"]["field"] == field
 
 
 def test_unknown_predefined_id_is_404(help_client: FlaskClient) -> None:
     response = help_client.post("/v1/help/ask", json={"question_id": "nope"})
     assert response.status_code == 404
-    assert response.json["error"]["code"] == "predefined_question_not_found"
+    assert json_of(response)["error"]["code"] == "predefined_question_not_found"
 
 
 def test_feedback_201_then_409_and_404_400(help_client: FlaskClient) -> None:
-    question_id = help_client.post("/v1/help/ask", json={"question_id": "cancel-order"}).json["question_id"]
+    question_id = json_of(help_client.post("/v1/help/ask", json={"question_id": "cancel-order"}))["question_id"]
     path = f"/v1/help/questions/{question_id}/feedback"
 
     for bad in ({"helpful": "yes"}, {"helpful": 1}, {"helpful": None}, {}):
         rejected = help_client.post(path, json=bad)
         assert rejected.status_code == 400, bad
-        assert rejected.json["error"]["field"] == "helpful"
+        assert json_of(rejected)["error"]["field"] == "helpful"
 
     given = help_client.post(path, json={"helpful": True})
     assert given.status_code == 201
-    assert len(given.json["feedback_id"]) == 36
+    assert len(json_of(given)["feedback_id"]) == 36
     again = help_client.post(path, json={"helpful": False})
-    assert (again.status_code, again.json["error"]["code"]) == (409, "feedback_already_given")
+    assert (again.status_code, json_of(again)["error"]["code"]) == (409, "feedback_already_given")
     metrics = help_client.get("/metrics").get_data(as_text=True)  # the helpful rate counts accepted feedback only
     assert 'strata_business_logic_help_feedback_total{helpful="true"} 1.0' in metrics
     assert 'strata_business_logic_help_feedback_total{helpful="false"} 0.0' in metrics
@@ -217,11 +218,11 @@ def test_readiness_ignores_the_help_feature(tmp_path: Path, loaded_settings: Set
         response = app.test_client().get("/readyz")
     finally:
         app.extensions["business_logic.deps"].close()
-    assert (response.status_code, response.json["status"]) == (200, "ready")
+    assert (response.status_code, json_of(response)["status"]) == (200, "ready")
 
 
 def test_openapi_documents_the_help_routes(help_client: FlaskClient) -> None:
-    spec = help_client.get("/openapi.json").json
+    spec = json_of(help_client.get("/openapi.json"))
     assert {"/v1/help/questions", "/v1/help/ask", "/v1/help/questions/{question_id}/feedback"} <= set(spec["paths"])
     feedback = spec["paths"]["/v1/help/questions/{question_id}/feedback"]["post"]
     assert {"201", "404", "409"} <= set(feedback["responses"])
@@ -236,7 +237,7 @@ def test_the_relay_thread_publishes_questions_and_feedback(tmp_path: Path, engin
     background.start(app)  # what the server does in each worker after the fork
     try:
         client = app.test_client()
-        question_id = client.post("/v1/help/ask", json={"text": "my food arrived cold"}).json["question_id"]
+        question_id = json_of(client.post("/v1/help/ask", json={"text": "my food arrived cold"}))["question_id"]
         client.post(f"/v1/help/questions/{question_id}/feedback", json={"helpful": False})
         questions = _wait_for_events(event_log, "help.questions", 1)
         feedback = _wait_for_events(event_log, "help.feedback", 1)

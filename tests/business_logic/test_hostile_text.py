@@ -16,7 +16,7 @@ from business_logic.bootstrap import Dependencies
 from business_logic.entrypoints.app import create_app
 from strata_kernel.eventlog.local import LocalEventLog
 from tests.business_logic.test_help_api import SwitchableEngine, _load_demo, _settings
-from tests.support import postgres_schema_url
+from tests.support import json_of, postgres_schema_url
 
 HOSTILE = [
     ("NUL in the question", b'{"text": "my food \\u0000 arrived cold"}', {}, "invalid_text", "text"),
@@ -69,8 +69,8 @@ def test_unstorable_text_is_a_400_naming_it_and_nothing_is_stored(
     answered = client.post("/v1/help/ask", json={"text": "my food arrived cold"}, headers={"X-Request-ID": "r" * 64})
 
     assert refused.status_code == 400, refused.get_data(as_text=True)
-    assert refused.json["error"]["code"] == code
-    assert refused.json["error"]["field"] == field
+    assert json_of(refused)["error"]["code"] == code
+    assert json_of(refused)["error"]["field"] == field
     assert answered.status_code == 200
     assert answered.headers["X-Request-ID"] == "r" * 64
     assert _stored_questions(deps.settings.database_url) == 1

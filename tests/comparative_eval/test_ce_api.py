@@ -18,6 +18,7 @@ from strata_kernel import background
 from strata_kernel.errors import Unavailable
 from strata_kernel.eventlog.local import LocalEventLog
 from tests.comparative_eval.fakes import TEST_TEMPLATE, FakeClock, FakeEngine, write_samples
+from tests.support import json_of
 
 TOKEN = "s3cret-operator-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -52,9 +53,9 @@ def client(tmp_path: Path, engine: FakeEngine) -> FlaskClient:
 def test_mutating_calls_need_the_operator_token(client: FlaskClient) -> None:
     body = {"version": 1, "mode": "full"}
     missing = client.post("/v1/deployments/etd/deploy", json=body)
-    assert missing.status_code == 401 and missing.json["error"]["code"] == "unauthorized"
+    assert missing.status_code == 401 and json_of(missing)["error"]["code"] == "unauthorized"
     wrong = client.post("/v1/deployments/etd/deploy", json=body, headers={"Authorization": "Bearer nope"})
-    assert wrong.status_code == 403 and wrong.json["error"]["code"] == "forbidden"
+    assert wrong.status_code == 403 and json_of(wrong)["error"]["code"] == "forbidden"
     assert client.get("/v1/deployments").status_code == 200  # reads need no token
 
 
@@ -80,13 +81,13 @@ def test_deploy_canary_promote_rollback_and_reads(client: FlaskClient, engine: F
     canary = client.post(
         "/v1/deployments/etd/deploy", json={"version": "2", "mode": "canary", "weight": 10}, headers=AUTH
     )
-    assert canary.status_code == 201 and (canary.json["weight"], canary.json["step"]) == (10, 0)
-    assert client.post("/v1/deployments/etd/canary", json={"weight": 30}, headers=AUTH).json["weight"] == 30
+    assert canary.status_code == 201 and (json_of(canary)["weight"], json_of(canary)["step"]) == (10, 0)
+    assert json_of(client.post("/v1/deployments/etd/canary", json={"weight": 30}, headers=AUTH))["weight"] == 30
     # no samples yet, so the analysis says hold: a promote needs force
     promoted = client.post("/v1/deployments/etd/promote", json={"force": True}, headers=AUTH)
-    assert promoted.status_code == 201 and promoted.json["weight"] == 50
+    assert promoted.status_code == 201 and json_of(promoted)["weight"] == 50
     pinned = client.post("/v1/deployments/etd/rollback", json={"node": "country_code=NL"}, headers=AUTH)
-    assert pinned.json["node_pins"] == {"country_code=NL": "1"} and pinned.json["candidate_version"] == "2"
+    assert json_of(pinned)["node_pins"] == {"country_code=NL": "1"} and json_of(pinned)["candidate_version"] == "2"
 
     routing = client.get("/v1/deployments/etd/routing").json
     assert routing == {
@@ -99,18 +100,18 @@ def test_deploy_canary_promote_rollback_and_reads(client: FlaskClient, engine: F
         "node_pins": {"country_code=NL": "1"},
     }
     assert engine.pushed[-1] == routing
-    status = client.get("/v1/deployments/etd").json
+    status = json_of(client.get("/v1/deployments/etd"))
     assert status["record"]["revision"] == 5
     assert status["analysis"]["verdict"] == "hold" and status["analysis"]["action"] is None
-    analysis = client.get("/v1/deployments/etd/analysis").json
+    analysis = json_of(client.get("/v1/deployments/etd/analysis"))
     assert set(analysis) >= {"verdict", "reasons", "metrics", "tests", "at"}
     assert set(analysis["metrics"]) == {"stable", "candidate"}
-    assert [r["revision"] for r in client.get("/v1/deployments/etd/history").json["records"]] == [5, 4, 3, 2, 1]
-    at = client.get("/v1/deployments/etd/history", query_string={"at": "2025-03-01T13:00:00+01:00"}).json
+    assert [r["revision"] for r in json_of(client.get("/v1/deployments/etd/history"))["records"]] == [5, 4, 3, 2, 1]
+    at = json_of(client.get("/v1/deployments/etd/history", query_string={"at": "2025-03-01T13:00:00+01:00"}))
     assert [r["revision"] for r in at["records"]] == [5]  # same instant as 12:00 UTC: all records were made then
-    assert client.get("/v1/deployments").json["deployments"][0]["model"] == "etd"
+    assert json_of(client.get("/v1/deployments"))["deployments"][0]["model"] == "etd"
 
-    rolled = client.post("/v1/deployments/etd/rollback", json={"reason": "enough"}, headers=AUTH).json
+    rolled = json_of(client.post("/v1/deployments/etd/rollback", json={"reason": "enough"}, headers=AUTH))
     assert (rolled["mode"], rolled["candidate_version"], rolled["reason"]) == ("full", None, "enough")
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'strata_comparative_eval_rollbacks_total{actor="operator",model="etd"} 2.0' in metrics
@@ -129,7 +130,7 @@ def test_after_a_full_promotion_rollback_returns_to_the_previous_stable_version(
 
     assert rolled.status_code == 201, rolled.json
     assert (rolled.json["stable_version"], rolled.json["mode"], rolled.json["action"]) == ("1", "full", "rollback")
-    history = client.get("/v1/deployments/etd/history").json["records"]
+    history = json_of(client.get("/v1/deployments/etd/history"))["records"]
     assert [(r["action"], r["stable_version"], r["candidate_version"]) for r in history] == [
         ("rollback", "1", None), ("promote", "2", None), ("deploy", "1", "2"), ("deploy", "1", None)
     ]  # fmt: skip
@@ -156,13 +157,13 @@ def test_rollback_to_a_version_that_served_as_stable_before(client: FlaskClient)
 def test_promote_against_a_hold_verdict_needs_force_and_the_record_says_it_was_forced(client: FlaskClient) -> None:
     _post(client, "deploy", {"version": 1, "mode": "full"})
     _post(client, "deploy", {"version": 2, "mode": "canary"})
-    assert client.get("/v1/deployments/etd/analysis").json["verdict"] == "hold"  # no samples yet
+    assert json_of(client.get("/v1/deployments/etd/analysis"))["verdict"] == "hold"  # no samples yet
 
     refused = _post(client, "promote", {"reason": "looks fine to me"})
     assert refused.status_code == 409
     assert "the analysis says hold for candidate v2" in refused.json["error"]["message"]
     assert "--force" in refused.json["error"]["message"]
-    assert client.get("/v1/deployments/etd").json["record"]["revision"] == 2  # nothing changed
+    assert json_of(client.get("/v1/deployments/etd"))["record"]["revision"] == 2  # nothing changed
 
     forced = _post(client, "promote", {"reason": "looks fine to me", "force": True})
     assert forced.status_code == 201 and forced.json["weight"] == 25
@@ -183,21 +184,21 @@ def test_bad_input_names_the_field(client: FlaskClient) -> None:
     for path, body, field in cases:
         response = client.post(path, json=body, headers=AUTH)
         assert response.status_code == 400, (body, response.json)
-        assert response.json["error"]["field"] == field, response.json
+        assert json_of(response)["error"]["field"] == field, response.json
     bad_at = client.get("/v1/deployments/etd/history?at=yesterday")
-    assert bad_at.status_code == 400 and bad_at.json["error"]["field"] == "at"
+    assert bad_at.status_code == 400 and json_of(bad_at)["error"]["field"] == "at"
 
 
 def test_unknown_model_or_version_is_404_and_state_conflicts_are_409(client: FlaskClient) -> None:
     assert client.get("/v1/deployments/etd").status_code == 404
     assert client.get("/v1/deployments/etd/routing").status_code == 404
-    assert client.get("/v1/deployments/etd/history").json["error"]["code"] == "unknown_model"
+    assert json_of(client.get("/v1/deployments/etd/history"))["error"]["code"] == "unknown_model"
     assert client.post("/v1/deployments/etd/promote", json={}, headers=AUTH).status_code == 404
     unknown = client.post("/v1/deployments/etd/deploy", json={"version": 99, "mode": "full"}, headers=AUTH)
     assert unknown.status_code == 404
     client.post("/v1/deployments/etd/deploy", json={"version": 1, "mode": "full"}, headers=AUTH)
     conflict = client.post("/v1/deployments/etd/rollback", json={}, headers=AUTH)
-    assert conflict.status_code == 409 and "no candidate" in conflict.json["error"]["message"]
+    assert conflict.status_code == 409 and "no candidate" in json_of(conflict)["error"]["message"]
     assert client.get("/v1/deployments/etd/analysis").status_code == 404
 
 
@@ -206,21 +207,21 @@ def test_validation_failure_is_422_and_the_stable_keeps_serving(client: FlaskCli
     engine.refusals["2"] = ["prediction 3 is not finite"]
     refused = client.post("/v1/deployments/etd/deploy", json={"version": 2, "mode": "canary"}, headers=AUTH)
     assert refused.status_code == 422
-    assert refused.json["error"]["code"] == "validation_failed"
-    assert "prediction 3 is not finite" in refused.json["error"]["message"]
-    assert client.get("/v1/deployments/etd/routing").json["revision"] == 1
+    assert json_of(refused)["error"]["code"] == "validation_failed"
+    assert "prediction 3 is not finite" in json_of(refused)["error"]["message"]
+    assert json_of(client.get("/v1/deployments/etd/routing"))["revision"] == 1
 
 
 def test_a_failed_push_answers_the_record_with_pushed_false(client: FlaskClient, engine: FakeEngine) -> None:
     engine.push_error = Unavailable("inference_engine unavailable: connection refused")
     response = client.post("/v1/deployments/etd/deploy", json={"version": 1, "mode": "full"}, headers=AUTH)
     assert response.status_code == 201
-    assert response.json["pushed"] is False and "connection refused" in response.json["push_reason"]
+    assert json_of(response)["pushed"] is False and "connection refused" in json_of(response)["push_reason"]
     assert client.get("/v1/deployments/etd/routing").status_code == 200
 
 
 def test_openapi_documents_the_api(client: FlaskClient) -> None:
-    spec = client.get("/openapi.json").json
+    spec = json_of(client.get("/openapi.json"))
     for path in (
         "/v1/deployments/{model}/deploy",
         "/v1/deployments/{model}/history",
@@ -273,7 +274,7 @@ def test_the_service_consumes_and_judges_in_the_background(tmp_path: Path) -> No
     candidate: dict[str, Any] = {}
     while time.monotonic() < deadline and candidate.get("requests") != 1:
         time.sleep(0.05)
-        candidate = client.get("/v1/deployments/etd/analysis").json["metrics"]["candidate"]
+        candidate = json_of(client.get("/v1/deployments/etd/analysis"))["metrics"]["candidate"]
     assert candidate["requests"] == 1
     app.extensions["comparative_eval.deps"].close()
     assert json.loads(json.dumps(candidate))  # plain JSON

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from business_logic.entrypoints.app import create_app
 from business_logic.settings import Settings
+from tests.support import json_of
 
 BASKET = [{"item_id": "i-000001-01", "quantity": 2}, {"item_id": "i-000001-02", "quantity": 1}]
 
@@ -26,8 +27,8 @@ def _table_rows(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
 def test_lists_restaurants_by_city_then_name(client: FlaskClient) -> None:
     response = client.get("/v1/restaurants")
     assert response.status_code == 200
-    assert [r["id"] for r in response.json["restaurants"]] == ["r-000002", "r-000001", "r-000003"]
-    assert response.json["restaurants"][0] == {
+    assert [r["id"] for r in json_of(response)["restaurants"]] == ["r-000002", "r-000001", "r-000003"]
+    assert json_of(response)["restaurants"][0] == {
         "id": "r-000002",
         "name": "Sushi Lx",
         "city_id": "c-0001",
@@ -49,26 +50,26 @@ def test_lists_restaurants_by_city_then_name(client: FlaskClient) -> None:
     ],
 )
 def test_filters_restaurants(client: FlaskClient, query: str, ids: list[str]) -> None:
-    assert [r["id"] for r in client.get(f"/v1/restaurants?{query}").json["restaurants"]] == ids
+    assert [r["id"] for r in json_of(client.get(f"/v1/restaurants?{query}"))["restaurants"]] == ids
 
 
 def test_rejects_a_bad_limit(client: FlaskClient) -> None:
     response = client.get("/v1/restaurants?limit=0")
     assert response.status_code == 400
-    assert response.json["error"]["field"] == "limit"
+    assert json_of(response)["error"]["field"] == "limit"
 
 
 def test_restaurant_has_its_menu_and_unknown_is_404(client: FlaskClient) -> None:
     response = client.get("/v1/restaurants/r-000001")
     assert response.status_code == 200
-    assert response.json["menu"] == [
+    assert json_of(response)["menu"] == [
         {"item_id": "i-000001-01", "name": "Bacalhau", "price": 12.1},
         {"item_id": "i-000001-02", "name": "Bica", "price": 0.2},
     ]
-    assert response.json["city"] == "Lisbon"
+    assert json_of(response)["city"] == "Lisbon"
     missing = client.get("/v1/restaurants/r-404")
     assert missing.status_code == 404
-    assert "r-404" in missing.json["error"]["message"]
+    assert "r-404" in json_of(missing)["error"]["message"]
 
 
 def test_quote_etd(client: FlaskClient) -> None:
@@ -111,20 +112,20 @@ def test_quote_etd(client: FlaskClient) -> None:
 def test_quote_errors_name_the_field(client: FlaskClient, body: dict[str, Any], status: int, field: str) -> None:
     response = client.post("/v1/etd", json=body)
     assert response.status_code == status
-    assert response.json["error"]["field"] == field
+    assert json_of(response)["error"]["field"] == field
 
 
 def test_invalid_json_is_400(client: FlaskClient) -> None:
     response = client.post("/v1/etd", data="{nope", content_type="application/json")
     assert response.status_code == 400
-    assert "error" in response.json
+    assert "error" in json_of(response)
 
 
 def test_estimator_down_is_503_then_recovers(client: FlaskClient, estimator: Any) -> None:
     estimator.down_reason = "inference engine unavailable"
     down = client.post("/v1/etd", json={"restaurant_id": "r-000001", "basket": BASKET})
     assert down.status_code == 503
-    assert down.json["error"]["message"] == "ETD temporarily unavailable: inference engine unavailable"
+    assert json_of(down)["error"]["message"] == "ETD temporarily unavailable: inference engine unavailable"
     assert "Traceback" not in down.get_data(as_text=True)
 
     estimator.down_reason = None
@@ -149,7 +150,7 @@ def test_quote_outcomes_are_counted(client: FlaskClient, estimator: Any) -> None
 
 
 def test_openapi_describes_the_etd_body(client: FlaskClient) -> None:
-    spec = client.get("/openapi.json").json
+    spec = json_of(client.get("/openapi.json"))
     body = spec["paths"]["/v1/etd"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["$ref"].endswith("/EtdIn")
     assert set(spec["components"]["schemas"]["EtdIn"]["required"]) == {"restaurant_id", "basket"}
@@ -164,11 +165,11 @@ def test_ready_only_with_restaurants(client: FlaskClient, settings: Settings, es
     )
     response = empty.test_client().get("/readyz")
     assert response.status_code == 503
-    assert "load-catalog" in response.json["reasons"][0]
+    assert "load-catalog" in json_of(response)["reasons"][0]
 
 
 def test_unreachable_database_is_not_ready(settings: Settings, estimator: Any) -> None:
     broken = settings.model_copy(update={"database_url": "postgresql+psycopg://nobody@127.0.0.1:9/none"})
     response = create_app(broken, estimator=estimator).test_client().get("/readyz")
     assert response.status_code == 503
-    assert "database unavailable" in response.json["reasons"][0]
+    assert "database unavailable" in json_of(response)["reasons"][0]

@@ -14,6 +14,7 @@ from business_logic.entrypoints.app import create_app
 from business_logic.errors import DatabaseUnavailable
 from business_logic.settings import Settings
 from strata_kernel import background
+from tests.support import json_of
 
 
 def test_uncommitted_work_is_rolled_back(settings: Settings, catalog_data: dict[str, Any]) -> None:
@@ -44,10 +45,10 @@ def test_unreachable_database_is_503_with_a_reason(settings: Settings, estimator
         services.count_restaurants(SqlDatabase(broken.database_url).unit_of_work)
     response = create_app(broken, estimator=estimator).test_client().get("/v1/restaurants")
     assert response.status_code == 503
-    assert response.json["error"]["message"].startswith("database unavailable: ")
+    assert json_of(response)["error"]["message"].startswith("database unavailable: ")
 
 
-def _pragmas(database: SqlDatabase) -> tuple[str, int]:
+def _pragmas(database: SqlDatabase) -> tuple[str | None, int | None]:
     with database.engine.connect() as connection:
         mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
         synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
@@ -67,7 +68,12 @@ def test_the_embedded_database_syncs_its_log_in_the_background_within_the_window
     assert "sqlite-wal-sync" in loops
     synced: list[str] = []
     real_fsync = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd)))
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
     with database.unit_of_work() as uow:
         uow.catalog.upsert(parse_catalog(catalog_data))
         uow.commit()
