@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from strata_kernel.errors import Unavailable
+from tests.support import json_of
 from ui.adapters.help_http import HttpHelpCentre
 from ui.domain.reply import Reply
 from ui.entrypoints.app import create_app
@@ -76,10 +77,10 @@ def test_help_script_renders_text_only(client: FlaskClient) -> None:
 
 def test_relays_status_and_body_unchanged(client: FlaskClient, fake: FakeHelpCentre) -> None:
     listed = client.get("/api/help/questions")
-    assert (listed.status_code, listed.json["questions"][0]["question"]) == (200, "<b>Where</b> is my order?")
+    assert (listed.status_code, json_of(listed)["questions"][0]["question"]) == (200, "<b>Where</b> is my order?")
 
     asked = client.post("/api/help/ask", json={"text": "hi", "session_id": "s"})
-    assert (asked.status_code, asked.json["answer"]) == (200, "<i>text</i>")
+    assert (asked.status_code, json_of(asked)["answer"]) == (200, "<i>text</i>")
     assert fake.calls[-1] == ("ask", {"text": "hi", "session_id": "s"})
 
     given = client.post("/api/help/questions/u-1/feedback", json={"helpful": True})
@@ -92,7 +93,7 @@ def test_business_logic_down_is_a_503_json_error(client: FlaskClient, fake: Fake
     fake.down = True
     response = client.post("/api/help/ask", json={"text": "hi"})
     assert response.status_code == 503
-    assert response.json["error"]["code"] == "business_logic_unavailable"
+    assert json_of(response)["error"]["code"] == "business_logic_unavailable"
 
 
 def test_http_adapter_relays_errors_and_quotes_the_question_id() -> None:

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, expect
 
 from data_processing.adapters.sql_directory import SqlFeatureDirectory
 from data_processing.directory.services import deprecate_feature
-from data_processing.domain.online import OnlineRow
+from data_processing.domain.online import FeatureValue, OnlineRow
 from data_processing.entrypoints.app import create_app as create_dp_app
 from data_processing.settings import Settings as DpSettings
 from strata_kernel.contracts.auth import OPERATOR
@@ -30,7 +30,11 @@ def _data_processing(var_dir: Path) -> object:
     """Both packaged groups registered; restaurant_stats fresh and read once by model etd; one feature deprecated."""
     settings = DpSettings(var_dir=var_dir, usage_flush_seconds=3600, log_json=False)
     store = InMemoryOnlineStore()
-    values = {"order_count_7d": 5, "avg_prep_minutes_7d": 10.0, "avg_delivery_minutes_7d": 30.0}
+    values: dict[str, FeatureValue] = {
+        "order_count_7d": 5,
+        "avg_prep_minutes_7d": 10.0,
+        "avg_delivery_minutes_7d": 30.0,
+    }
     # freshness is what serving can read: the online version's newest feature_time, 3 h ago
     store.load_version("restaurant_stats", [OnlineRow("r-1", datetime.now() - timedelta(hours=3), values)])
     app = create_dp_app(settings, online_store=store, inference_engine=RecordingInferenceEngine())

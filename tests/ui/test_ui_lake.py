@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 from flask.testing import FlaskClient
 
+from tests.support import json_of
 from tests.ui.test_ui_relay import FakeBusinessLogic
 from ui.adapters.data_lake_http import HttpLakeCatalog
 from ui.entrypoints.app import create_app
@@ -33,11 +34,11 @@ def test_the_relay_passes_paths_queries_and_errors_unchanged(tmp_path: Path) -> 
     assert client.get("/api/lake/overview").json == {"path": "/v1/overview", "query": ""}
     profile = client.get("/api/lake/tables/processed.orders/profile?version=3&other=x").json
     assert profile == {"path": "/v1/tables/processed.orders/profile", "query": "version=3"}
-    diff = client.get("/api/lake/tables/processed.orders/diff?from=1&to=2").json
+    diff = json_of(client.get("/api/lake/tables/processed.orders/diff?from=1&to=2"))
     assert diff["query"] == "from=1&to=2"
     refused = client.get("/api/lake/tables/processed.orders/diff")
-    assert refused.status_code == 400 and refused.json["error"]["code"] == "invalid_version"
-    assert client.get("/api/lake/tables/processed.orders/lineage").json["path"].endswith("/lineage")
+    assert refused.status_code == 400 and json_of(refused)["error"]["code"] == "invalid_version"
+    assert json_of(client.get("/api/lake/tables/processed.orders/lineage"))["path"].endswith("/lineage")
 
 
 def test_the_pages_load_only_their_own_files(tmp_path: Path) -> None:

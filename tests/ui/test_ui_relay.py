@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from strata_kernel.errors import Unavailable
+from tests.support import json_of
 from ui.adapters.business_logic_http import HttpBusinessLogic
 from ui.domain.reply import Reply
 from ui.entrypoints.app import create_app
@@ -100,13 +101,13 @@ def test_restaurant_relay_passes_404_unchanged(client: FlaskClient) -> None:
     assert client.get("/api/restaurants/r-1").json == {"id": "r-1", "menu": []}
     missing = client.get("/api/restaurants/r-9")
     assert missing.status_code == 404
-    assert missing.json["error"]["field"] == "restaurant_id"
+    assert json_of(missing)["error"]["field"] == "restaurant_id"
 
 
 def test_etd_relay_passes_body_and_errors_unchanged(client: FlaskClient, fake: FakeBusinessLogic) -> None:
     basket = {"restaurant_id": "r-1", "basket": [{"item_id": "i-1", "quantity": 2}]}
     ok = client.post("/api/etd", json=basket)
-    assert (ok.status_code, ok.json["etd_minutes"]) == (200, 34)
+    assert (ok.status_code, json_of(ok)["etd_minutes"]) == (200, 34)
     assert fake.calls[-1] == ("etd", basket)
 
     fake.etd_reply = Reply(400, NOT_ON_MENU)
@@ -125,7 +126,7 @@ def test_business_logic_down_is_a_503_with_a_reason(client: FlaskClient, fake: F
     fake.down = True
     response = client.post("/api/etd", json={"restaurant_id": "r-1", "basket": []})
     assert response.status_code == 503
-    assert response.json["error"]["message"] == "business_logic unavailable: connection refused"
+    assert json_of(response)["error"]["message"] == "business_logic unavailable: connection refused"
     assert client.get("/readyz").status_code == 503
 
 

@@ -14,7 +14,7 @@ from inference_engine.entrypoints.app import create_app
 from inference_engine.settings import Settings
 from strata_kernel import background
 from strata_kernel.contracts.auth import OPERATOR
-from tests.support import as_caller
+from tests.support import as_caller, json_of
 
 INSTANCE = {"a__x": 1.0, "a__y": None, "b__z": 2.5}
 
@@ -24,7 +24,7 @@ def wait_ready(client: FlaskClient, timeout: float = 10.0) -> dict[str, Any]:
     while time.monotonic() < deadline:
         response = client.get("/readyz")
         if response.status_code == 200:
-            return dict(response.json)
+            return dict(json_of(response))
         time.sleep(0.02)
     raise AssertionError(f"not ready: {client.get('/readyz').json}")
 
@@ -43,7 +43,7 @@ def predict(client: FlaskClient, path: str, instances: list[dict[str, Any]] | No
 
 
 def test_lists_the_serving_version_with_its_alias_and_features(client: FlaskClient) -> None:
-    models = client.get("/v1/models").json["models"]
+    models = json_of(client.get("/v1/models"))["models"]
 
     assert [(m["name"], m["version"], m["alias"]) for m in models] == [("etd", "1", "production")]
     assert models[0]["features"] == ["a__x", "a__y", "b__z"]
@@ -109,7 +109,7 @@ def test_a_reference_profile_of_a_non_ascii_or_huge_version_is_a_404(client: Fla
     response = client.get(f"/v1/models/etd/versions/{version}/reference")
 
     assert response.status_code == 404
-    assert response.json["error"]["code"] == "model_version_not_found"
+    assert json_of(response)["error"]["code"] == "model_version_not_found"
 
 
 def test_a_missing_feature_is_a_400_naming_it(client: FlaskClient) -> None:
@@ -127,7 +127,7 @@ def test_a_malformed_body_is_a_400(client: FlaskClient, body: Any, field: str) -
     response = client.post("/v1/models/etd/predict", json=body)
 
     assert response.status_code == 400
-    assert response.json["error"]["field"] == field
+    assert json_of(response)["error"]["field"] == field
 
 
 def test_more_than_1000_instances_are_refused(client: FlaskClient) -> None:
@@ -143,7 +143,7 @@ def test_reload_follows_the_moved_alias(client: FlaskClient, registry: FakeRegis
     reloaded = client.post("/v1/models/etd/reload")
 
     assert reloaded.status_code == 200
-    assert reloaded.json["version"] == "2"
+    assert json_of(reloaded)["version"] == "2"
     response = predict(client, "/v1/models/etd/predict")
     assert (response.json["version"], response.json["predictions"]) == ("2", pytest.approx([20.0], abs=0.01))
 
@@ -167,8 +167,8 @@ def test_not_ready_until_the_alias_exists_then_loads_by_itself(settings: Setting
     assert client.get("/healthz").status_code == 200
     not_ready = client.get("/readyz")
     assert not_ready.status_code == 503
-    assert "etd" in not_ready.json["reasons"][0]
-    assert "production" in not_ready.json["reasons"][0]
+    assert "etd" in json_of(not_ready)["reasons"][0]
+    assert "production" in json_of(not_ready)["reasons"][0]
 
     registry.set_alias("etd", "production", 1)  # a deploy after the server started
     wait_ready(client)
@@ -187,7 +187,7 @@ def test_a_configured_model_still_loading_is_a_503_with_retry_after_and_an_unkno
     assert loading.status_code == 503 and loading.headers["Retry-After"] == "2"
     assert loading.json["error"]["code"] == "model_loading"
     assert "production" in loading.json["error"]["message"]
-    assert client.get("/v1/models/etd").json["error"]["code"] == "model_loading"
+    assert json_of(client.get("/v1/models/etd"))["error"]["code"] == "model_loading"
     assert predict(client, "/v1/models/chatbot/predict").status_code == 404
 
 
@@ -201,7 +201,7 @@ def test_while_not_ready_readyz_says_what_is_loading_and_that_a_missing_alias_wi
     client = app.test_client()
 
     deadline = time.monotonic() + 10
-    while (progress := client.get("/readyz").json.get("progress", {})).get("state") != "failed":
+    while (progress := json_of(client.get("/readyz")).get("progress", {})).get("state") != "failed":
         assert time.monotonic() < deadline, progress
         time.sleep(0.02)
     assert progress["done"] == 0 and progress["total"] == 1
@@ -221,7 +221,7 @@ def test_with_several_workers_ready_means_every_worker_is(settings: Settings, re
     client = app.test_client()
     board = WorkerBoard.for_master(two.var_dir / "run", 2)
     deadline = time.monotonic() + 10
-    while "1 of 2 workers started" not in client.get("/readyz").json.get("reasons", [""])[0]:
+    while "1 of 2 workers started" not in json_of(client.get("/readyz")).get("reasons", [""])[0]:
         assert time.monotonic() < deadline, client.get("/readyz").json
         time.sleep(0.02)
 
@@ -230,8 +230,8 @@ def test_with_several_workers_ready_means_every_worker_is(settings: Settings, re
     other.write(WorkerProgress("loading", "loading model etd (1 of 1)", 0, 1))
     not_ready = client.get("/readyz")
     assert not_ready.status_code == 503
-    assert not_ready.json["reasons"] == ["1 of 2 workers still loading: loading model etd (1 of 1)"]
-    assert not_ready.json["progress"]["step"] == "loading model etd (1 of 1)"
+    assert json_of(not_ready)["reasons"] == ["1 of 2 workers still loading: loading model etd (1 of 1)"]
+    assert json_of(not_ready)["progress"]["step"] == "loading model etd (1 of 1)"
 
     other.write(WorkerProgress("ready", "all models loaded", 1, 1))
     assert client.get("/readyz").status_code == 200
@@ -245,10 +245,10 @@ def test_versions_lists_every_registered_version_and_the_kind_of_the_serving_one
     newer = registry.versions["etd"][2]
     registry.versions["etd"][2] = replace(newer, framework="tensorflow", tags={"metric_mae": "3.5", "run_id": "r2"})
 
-    body = client.get("/v1/models/etd/versions").json
+    body = json_of(client.get("/v1/models/etd/versions"))
 
     assert (body["model"], body["kind"], body["serving_version"]) == ("etd", "xgboost", "1")
     assert [(v["version"], v["framework"]) for v in body["versions"]] == [("2", "tensorflow"), ("1", "xgboost")]
     assert body["versions"][0]["metrics"] == {"mae": 3.5} and body["versions"][0]["run_id"] == "r2"
     missing = client.get("/v1/models/churn/versions")
-    assert missing.status_code == 404 and missing.json["error"]["code"] == "model_not_found"
+    assert missing.status_code == 404 and json_of(missing)["error"]["code"] == "model_not_found"

@@ -22,7 +22,7 @@ from inference_engine.runtimes import create_runtime
 from inference_engine.settings import Settings
 from strata_kernel import background
 from strata_kernel.eventlog.local import LocalEventLog
-from tests.support import as_caller, serve, service_credential_for
+from tests.support import as_caller, json_of, serve, service_credential_for
 
 TOKEN = "s3cret-operator"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -98,7 +98,7 @@ def test_a_missing_or_wrong_token_is_refused(client: FlaskClient, headers: dict[
     response = client.put("/v1/models/etd/routing", json=record(1), headers=headers)
 
     assert response.status_code == status
-    assert client.get("/v1/models/etd/routing").json["revision"] == 0
+    assert json_of(client.get("/v1/models/etd/routing"))["revision"] == 0
 
 
 def test_routing_is_changed_by_the_operator_or_comparative_eval_only(
@@ -109,7 +109,7 @@ def test_routing_is_changed_by_the_operator_or_comparative_eval_only(
 
     assert client.put("/v1/models/etd/routing", json=record(1)).status_code == 403  # data_processing may not
     assert client.put("/v1/models/etd/routing", json=record(1), headers=comparative_eval).status_code == 200
-    assert client.put("/v1/models/etd/routing", json=record(2), headers=AUTH).json["revision"] == 2
+    assert json_of(client.put("/v1/models/etd/routing", json=record(2), headers=AUTH))["revision"] == 2
 
 
 def test_the_token_comparative_eval_wrote_under_var_dir_is_accepted(settings: Settings, registry: FakeRegistry) -> None:
@@ -121,14 +121,14 @@ def test_the_token_comparative_eval_wrote_under_var_dir_is_accepted(settings: Se
     response = client.put("/v1/models/etd/routing", json=record(1), headers={"Authorization": "Bearer from-file"})
 
     assert response.status_code == 200
-    assert response.json["revision"] == 1
+    assert json_of(response)["revision"] == 1
 
 
 # --- PUT / GET routing and the routes a caller sees --------------------------------------------------------
 def test_get_routing_says_the_alias_serves_until_a_record_is_applied(client: FlaskClient) -> None:
-    before = client.get("/v1/models/etd/routing").json
+    before = json_of(client.get("/v1/models/etd/routing"))
     applied = client.put("/v1/models/etd/routing", json=record(4, weight=25), headers=AUTH)
-    after = client.get("/v1/models/etd/routing").json
+    after = json_of(client.get("/v1/models/etd/routing"))
 
     assert (before["revision"], before["mode"], before["stable_version"], before["source"]) == (
         0, "full", 1, "alias:production"
@@ -155,14 +155,14 @@ def test_a_bad_record_is_a_400_naming_the_field(client: FlaskClient, body: Any, 
     response = client.put("/v1/models/etd/routing", json=body, headers=AUTH)
 
     assert response.status_code == 400
-    assert response.json["error"]["field"] == field
+    assert json_of(response)["error"]["field"] == field
 
 
 def test_a_record_naming_an_unregistered_version_is_a_404_and_changes_nothing(client: FlaskClient) -> None:
     response = client.put("/v1/models/etd/routing", json=record(1, candidate=7), headers=AUTH)
 
     assert response.status_code == 404
-    assert client.get("/v1/models/etd/routing").json["revision"] == 0
+    assert json_of(client.get("/v1/models/etd/routing"))["revision"] == 0
 
 
 def test_canary_keys_stick_to_their_route_and_split_near_the_weight(client: FlaskClient) -> None:
@@ -201,7 +201,7 @@ def test_a_full_record_serves_the_new_stable_and_moves_the_production_alias(
     assert response.status_code == 200
     assert registry.aliases[("etd", "production")] == 2
     assert {(b["version"], b["route"]) for b in (predict(client, f"c-{i}") for i in range(10))} == {("2", "stable")}
-    assert client.get("/v1/models/etd").json["version"] == "2"
+    assert json_of(client.get("/v1/models/etd"))["version"] == "2"
     assert client.post("/v1/models/etd/reload", headers=AUTH).status_code == 409  # the record decides, not the alias
 
 
@@ -282,7 +282,7 @@ def test_a_version_that_serves_the_current_traffic_validates(validating: FlaskCl
     assert response.json["problems"] == []
     assert response.json["instances"] == 20
     assert 0 < response.json["p99_ms"] < 1000
-    assert validating.get("/v1/models/etd/routing").json["revision"] == 0  # validation routes nothing
+    assert json_of(validating.get("/v1/models/etd/routing"))["revision"] == 0  # validation routes nothing
 
 
 @pytest.mark.parametrize(
@@ -342,7 +342,7 @@ def test_the_poller_applies_newer_records_and_keeps_them_when_comparative_eval_g
     client = make_client(polling, registry, poll_routing=True)
 
     def revision() -> int:
-        return int(client.get("/v1/models/etd/routing").json["revision"])
+        return int(json_of(client.get("/v1/models/etd/routing"))["revision"])
 
     time.sleep(0.2)
     assert revision() == 0  # 404: no record, the alias serves
@@ -368,5 +368,5 @@ def test_an_unreachable_comparative_eval_leaves_the_alias_serving(settings: Sett
 
     time.sleep(0.3)
 
-    assert client.get("/v1/models/etd/routing").json["revision"] == 0
+    assert json_of(client.get("/v1/models/etd/routing"))["revision"] == 0
     assert predict(client)["version"] == "1"

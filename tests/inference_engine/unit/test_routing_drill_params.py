@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from inference_fakes import FakeLake, FakeRegistry
@@ -17,7 +18,7 @@ from strata_kernel.errors import BadRequest
 from strata_kernel.model_specs import default_specs_dir
 
 
-def _no_spark() -> None:
+def _no_spark() -> NoReturn:
     raise AssertionError("a global model trains without Spark")
 
 
@@ -28,7 +29,7 @@ def test_a_candidate_trained_with_drill_params_is_registered_with_them_and_is_wo
 
     def train(*params: str) -> dict:  # type: ignore[type-arg]
         result = train_declared("etd", default_specs_dir(), lake, registry, _no_spark, options, global_only=True,
-                                params=params)  # type: ignore[arg-type]  # fmt: skip
+                                params=params)  # fmt: skip
         return result["summary"]  # type: ignore[no-any-return]
 
     good = train()
