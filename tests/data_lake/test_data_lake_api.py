@@ -20,7 +20,7 @@ from data_lake.settings import Settings
 from strata_kernel.errors import BadRequest, Conflict, NotFound
 from strata_kernel.http import ServiceClient
 from strata_kernel.lake import LakeClient, TableInfo, committed_files
-from tests.support import as_caller, serve, service_credential_for
+from tests.support import as_caller, json_of, serve, service_credential_for
 
 WriteParquet = Callable[..., dict[str, Any]]  # the write_parquet fixture of conftest.py
 
@@ -446,7 +446,7 @@ def test_the_lake_attack_of_issue_18_is_refused_and_every_byte_is_still_there(
                           headers={"Authorization": "Bearer forged"}).status_code == 403  # fmt: skip
     other_writer = as_caller(app.test_client(), settings, "data_collection")
     refused = other_writer.post("/v1/tables/raw.order_placed/commits", json=attack)
-    assert refused.status_code == 400 and "must be a staged file" in refused.json["error"]["message"]
+    assert refused.status_code == 400 and "must be a staged file" in json_of(refused)["error"]["message"]
     owner = as_caller(app.test_client(), settings, "data_processing")
     assert owner.post("/v1/tables/raw.order_placed/commits", json=attack).status_code == 400
 

@@ -32,8 +32,9 @@ def runner(settings: Settings) -> CliRunner:
 def _rows(lake_root: Path, table: str) -> list[dict]:  # type: ignore[type-arg]
     zone, name = table.split(".")
     pattern = f"{lake_root}/{zone}/{name}/*/*.parquet"
-    return duckdb.sql(f"SELECT * FROM read_parquet('{pattern}', hive_partitioning=true) ORDER BY 2").to_arrow_table(
-    ).to_pylist()  # fmt: skip
+    relation = duckdb.sql(f"SELECT * FROM read_parquet('{pattern}', hive_partitioning=true) ORDER BY 2")
+    assert relation is not None  # None only for a statement that returns no rows, never a SELECT
+    return relation.to_arrow_table().to_pylist()
 
 
 def test_a_csv_with_local_wall_clock_times_lands_as_instants_partitioned_by_local_date(

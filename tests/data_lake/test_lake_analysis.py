@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from data_lake.entrypoints.cli import app as cli
 from data_lake.settings import Settings
 from strata_kernel.lake import LakeClient
-from tests.support import serve, service_credential_for
+from tests.support import json_of, serve, service_credential_for
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def profile(client: FlaskClient, version: int | None = None, table: str = "proce
     query = "" if version is None else f"?version={version}"
     response = client.get(f"/v1/tables/{table}/profile{query}")
     assert response.status_code == 200, response.json
-    return response.json
+    return json_of(response)
 
 
 def test_a_commit_is_profiled_and_the_api_serves_it(client: FlaskClient, lake: LakeClient) -> None:
@@ -65,7 +65,7 @@ def test_a_commit_is_profiled_and_the_api_serves_it(client: FlaskClient, lake: L
     assert "kll" not in columns["delivery_minutes"]["sketches"]  # sketches only on request
     assert (
         "kll"
-        in client.get("/v1/tables/processed.orders/profile?sketches=true").json["profile"]["columns"][2]["sketches"]
+        in json_of(client.get("/v1/tables/processed.orders/profile?sketches=true"))["profile"]["columns"][2]["sketches"]
     )
     assert body["profile"]["meta"]["engine"] == "duckdb" and body["profile"]["meta"]["files_read"] == 2
 
@@ -87,7 +87,7 @@ def test_versions_are_checked(client: FlaskClient, lake: LakeClient) -> None:
     commit(lake, day("2026-11-01"))
     assert client.get("/v1/tables/processed.orders/profile?version=7").status_code == 404
     bad = client.get("/v1/tables/processed.orders/profile?version=x")
-    assert bad.status_code == 400 and bad.json["error"]["code"] == "invalid_version"
+    assert bad.status_code == 400 and json_of(bad)["error"]["code"] == "invalid_version"
     for unicode_digit in ("%C2%B2", "%D9%A1"):  # pass str.isdigit(): were 500s
         assert client.get(f"/v1/tables/processed.orders/profile?version={unicode_digit}").status_code == 400
         assert client.get(f"/v1/tables/processed.orders/diff?from={unicode_digit}").status_code == 400
@@ -111,7 +111,7 @@ def test_a_version_never_profiled_whose_files_are_gone_says_so(tmp_path: Path) -
     commit(lake, day("2026-11-01"))
     commit(lake, day("2026-11-01", seed=5), mode="overwrite")
     gone = client.get("/v1/tables/processed.orders/profile?version=1")
-    assert gone.status_code == 409 and gone.json["error"]["code"] == "profile_unavailable"
+    assert gone.status_code == 409 and json_of(gone)["error"]["code"] == "profile_unavailable"
     assert profile(client, version=2)["rows"] == 500  # the current one is computed on first read
 
 
@@ -123,7 +123,7 @@ def test_diff_shows_a_renamed_column_and_the_row_change(client: FlaskClient, lak
     commit(lake, pa.concat_tables([renamed, day("2026-11-03", seed=2, minutes_column="minutes")]), mode="overwrite")
     response = client.get("/v1/tables/processed.orders/diff?from=1&to=2")
     assert response.status_code == 200, response.json
-    diff = response.json
+    diff = json_of(response)
     assert (
         diff["schema"]["renamed"][0]["from"] == "delivery_minutes" and diff["schema"]["renamed"][0]["to"] == "minutes"
     )
@@ -140,11 +140,11 @@ def test_lineage_up_and_down_and_the_overview(client: FlaskClient, lake: LakeCli
     commit(lake, day("2026-11-01"), table="raw.order_placed", inputs=("topic:etd.order_placed",))
     commit(lake, day("2026-11-01"), inputs=("raw.order_placed@v1",))
     commit(lake, day("2026-11-01"), table="processed.etd_training_set", inputs=("processed.orders@v1",))
-    lineage = client.get("/v1/tables/processed.orders/lineage").json
+    lineage = json_of(client.get("/v1/tables/processed.orders/lineage"))
     assert lineage["upstream"] == [{"table": "raw.order_placed", "version": 1}]
     assert lineage["downstream"][0]["table"] == "processed.etd_training_set"
     assert lineage["downstream"][0]["reads_latest"] is True
-    overview = {t["name"]: t for t in client.get("/v1/overview").json["tables"]}
+    overview = {t["name"]: t for t in json_of(client.get("/v1/overview"))["tables"]}
     assert set(overview) == {"raw.order_placed", "processed.orders", "processed.etd_training_set"}
     orders = overview["processed.orders"]
     assert orders["profiled"] and orders["partition_rows"] == [{"value": "2026-11-01", "rows": 500}]
@@ -165,7 +165,7 @@ def test_a_feature_table_is_as_fresh_as_its_newest_feature_time(client: FlaskCli
     assert (fresh["column"], fresh["newest"][:19]) == ("feature_time", "2026-11-02T01:00:00")
     expected = (datetime.now(UTC) - datetime(2026, 11, 2, 1, tzinfo=UTC)).total_seconds()
     assert abs(fresh["age_seconds"] - expected) < 600
-    listed = {t["name"]: t for t in client.get("/v1/overview").json["tables"]}["features.restaurant_stats"]
+    listed = {t["name"]: t for t in json_of(client.get("/v1/overview"))["tables"]}["features.restaurant_stats"]
     assert listed["freshness"]["column"] == "feature_time"
 
 
@@ -225,16 +225,16 @@ def test_each_commit_is_checked_against_the_recent_profile(client: FlaskClient, 
     never seen are flagged (with the commit's version), never blocked; a clean commit records nothing."""
     for index, date in enumerate(("2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04")):
         commit(lake, day(date, seed=index))
-    assert client.get("/v1/commit-checks").json["checks"] == []
+    assert json_of(client.get("/v1/commit-checks"))["checks"] == []
     odd = day("2026-11-05", n=80, seed=9)
     minutes = odd.column("delivery_minutes").to_pylist()
     odd = odd.set_column(2, "delivery_minutes", pa.array([None] * 30 + minutes[30:], pa.float64()))
     odd = odd.set_column(1, "city_id", pa.array(["c-9"] * 10 + odd.column("city_id").to_pylist()[10:]))
     commit(lake, odd)
-    found = {(c["version"], c["field"], c["reason"]) for c in client.get("/v1/commit-checks").json["checks"]}
+    found = {(c["version"], c["field"], c["reason"]) for c in json_of(client.get("/v1/commit-checks"))["checks"]}
     assert found == {(5, "", "row_count"), (5, "delivery_minutes", "missing_rate"), (5, "city_id", "new_categories")}
-    first = client.get("/v1/commit-checks").json["checks"][0]["id"]
-    assert len(client.get(f"/v1/commit-checks?after={first}").json["checks"]) == 2
+    first = json_of(client.get("/v1/commit-checks"))["checks"][0]["id"]
+    assert len(json_of(client.get(f"/v1/commit-checks?after={first}"))["checks"]) == 2
 
 
 @pytest.mark.parametrize(("continuous", "flagged"), [(True, set()), (False, {(4, "row_count"), (5, "row_count")})])
@@ -250,7 +250,7 @@ def test_a_streams_catch_up_flushes_are_not_judged_by_their_row_count(
         batch = batch.set_column(0, "order_id", pa.array([f"o-{index}-{i}" for i in range(rows)]))
         lake.write_arrow("processed.orders", batch, partition_column="nominal_date", job="test",
                          inputs=["raw.order_placed@v1"], continuous=continuous)  # fmt: skip
-    found = {(c["version"], c["reason"]) for c in client.get("/v1/commit-checks").json["checks"]}
+    found = {(c["version"], c["reason"]) for c in json_of(client.get("/v1/commit-checks"))["checks"]}
     assert found == flagged
 
 
@@ -271,11 +271,11 @@ def test_a_point_in_time_read_gives_the_latest_row_at_or_before_each_instant(cli
     )
     response = client.get(f"/v1/tables/features.restaurant_stats/as-of?{query}")
     assert response.status_code == 200, response.json
-    found = {(row["id"], row["at"][:10]): row["avg_minutes"] for row in response.json["rows"]}
+    found = {(row["id"], row["at"][:10]): row["avg_minutes"] for row in json_of(response)["rows"]}
     assert found == {("r-1", "2026-11-01"): 30.0, ("r-1", "2026-11-03"): 31.0, ("r-2", "2026-10-31"): None,
                      ("r'x", "2026-11-03"): None}  # fmt: skip
     bad = client.get("/v1/tables/features.restaurant_stats/as-of?key=restaurant_id&time=feature_time&columns=x")
-    assert bad.status_code == 400 and bad.json["error"]["field"] == "columns"
+    assert bad.status_code == 400 and json_of(bad)["error"]["field"] == "columns"
     naive = client.get("/v1/tables/features.restaurant_stats/as-of?key=restaurant_id&time=feature_time&at=r-1@2026")
     assert naive.status_code == 400
     # the skew monitor's adapter reads the same
@@ -306,11 +306,11 @@ def test_a_point_in_time_read_is_on_the_wall_clock_of_the_tables_declared_zone(
     query = "key=restaurant_id&time=feature_time&columns=avg_minutes&at=r-1@2026-11-02T03:00:00Z"
     on_chicago = client.get(f"/v1/tables/features.chicago_stats/as-of?{query}&zone=America/Chicago")
     assert on_chicago.status_code == 200, on_chicago.json
-    assert [row["avg_minutes"] for row in on_chicago.json["rows"]] == [30.0]
+    assert [row["avg_minutes"] for row in json_of(on_chicago)["rows"]] == [30.0]
     on_utc = client.get(f"/v1/tables/features.chicago_stats/as-of?{query}")
-    assert [row["avg_minutes"] for row in on_utc.json["rows"]] == [31.0]
+    assert [row["avg_minutes"] for row in json_of(on_utc)["rows"]] == [31.0]
     unknown = client.get(f"/v1/tables/features.chicago_stats/as-of?{query}&zone=Chicago")
-    assert unknown.status_code == 400 and unknown.json["error"]["field"] == "zone", unknown.json
+    assert unknown.status_code == 400 and json_of(unknown)["error"]["field"] == "zone", unknown.json
     # the skew monitor's adapter passes the zone the group declares
     from monitoring.adapters.offline_http import HttpOfflineFeatures
     from monitoring.domain.judgement import GroupInfo

@@ -28,7 +28,7 @@ from strata_kernel.lake import LakeClient
 from strata_kernel.profiles.engines import FileRef, profile_files_duckdb
 from strata_kernel.profiles.model import TableProfile
 from tests.data_lake.test_lake_analysis import commit, day, profile
-from tests.support import service_credential_for
+from tests.support import json_of, service_credential_for
 
 
 class FakeSession:
@@ -127,8 +127,12 @@ def test_the_session_is_kept_while_jobs_come_and_stopped_after_the_idle_time(
 ) -> None:
     built: list[FakeSession] = []
     clock = FakeClock()
-    engine = SparkProfileEngine(tmp_path, lambda: built.append(FakeSession()) or built[-1], idle_seconds=60,
-                                clock=clock)  # fmt: skip
+
+    def session() -> FakeSession:
+        built.append(FakeSession())
+        return built[-1]
+
+    engine = SparkProfileEngine(tmp_path, session, idle_seconds=60, clock=clock)
     files = files_in(tmp_path)
     assert engine.profile_files(files, "nominal_date")["t/a.parquet"].rows == 50
     clock.now += 59
@@ -187,7 +191,7 @@ def test_the_background_loop_gives_the_cores_back(tmp_path: Path, real_time_engi
 
 
 def profiled(client: FlaskClient) -> dict[str, bool]:
-    return {table["name"]: table["profiled"] for table in client.get("/v1/overview").json["tables"]}
+    return {table["name"]: table["profiled"] for table in json_of(client.get("/v1/overview"))["tables"]}
 
 
 def test_a_small_commit_is_not_queued_behind_a_spark_job(
