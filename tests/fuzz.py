@@ -12,6 +12,7 @@ from typing import Any
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 FUZZ_EXAMPLES = 12
@@ -24,6 +25,8 @@ def fuzz_openapi(app: Any, headers: dict[str, str] | None = None, *, skip: tuple
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     sent = 0
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()  # an operation schemathesis cannot read: its error names it (not an AttributeError)
         operation = result.ok()
         if operation.label in skip:
             continue

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from data_processing.adapters.inference_http import HttpInferenceEngine
-from data_processing.domain.online import OnlineRow
+from data_processing.domain.online import FeatureValue, OnlineRow
 from data_processing.domain.orders import parse_order
 from data_processing.entrypoints.app import create_app
 from data_processing.errors import InvalidOrder
@@ -46,7 +46,11 @@ def engine_server() -> FakeEngineServer:
 
 def estimate(settings: Settings, engine_server: FakeEngineServer, body: dict[str, Any]) -> Any:
     store = InMemoryOnlineStore()
-    values = {"order_count_7d": 5, "avg_prep_minutes_7d": 10.0, "avg_delivery_minutes_7d": 30.0}
+    values: dict[str, FeatureValue] = {
+        "order_count_7d": 5,
+        "avg_prep_minutes_7d": 10.0,
+        "avg_delivery_minutes_7d": 30.0,
+    }
     store.load_version("restaurant_stats", [OnlineRow("r-1", datetime(2025, 1, 10), values)])
     client = ServiceClient("inference_engine", "http://engine.test", transport=httpx.MockTransport(engine_server))
     app = create_app(settings, online_store=store, inference_engine=HttpInferenceEngine(client))

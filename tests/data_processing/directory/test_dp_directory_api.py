@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from data_processing.adapters.sql_directory import SqlFeatureDirectory
 from data_processing.directory.services import deprecate_feature
-from data_processing.domain.online import OnlineRow
+from data_processing.domain.online import FeatureValue, OnlineRow
 from data_processing.entrypoints.app import create_app
 from data_processing.settings import Settings
 from strata_kernel.contracts.auth import OPERATOR
@@ -39,7 +39,11 @@ def app_settings(tmp_path: Path, groups_dir: Path) -> Settings:
 @pytest.fixture
 def app(app_settings: Settings) -> Any:
     store = InMemoryOnlineStore()
-    values = {"order_count_7d": 5, "avg_prep_minutes_7d": 10.0, "avg_delivery_minutes_7d": 30.0}
+    values: dict[str, FeatureValue] = {
+        "order_count_7d": 5,
+        "avg_prep_minutes_7d": 10.0,
+        "avg_delivery_minutes_7d": 30.0,
+    }
     store.load_version("restaurant_stats", [OnlineRow("r-1", datetime(2025, 1, 10), values)])
     return create_app(app_settings, online_store=store, inference_engine=RecordingInferenceEngine())
 
@@ -76,7 +80,11 @@ def test_a_group_shows_schema_freshness_against_its_slo_and_users(
     client: FlaskClient, app: Any, app_settings: Settings
 ) -> None:
     store = app.extensions["data_processing.deps"].online_store
-    values = {"order_count_7d": 5, "avg_prep_minutes_7d": 10.0, "avg_delivery_minutes_7d": 30.0}
+    values: dict[str, FeatureValue] = {
+        "order_count_7d": 5,
+        "avg_prep_minutes_7d": 10.0,
+        "avg_delivery_minutes_7d": 30.0,
+    }
     store.load_version("restaurant_stats", [OnlineRow("r-1", datetime.now() - timedelta(hours=30), values)])
     # the stream worker's upsert: nothing of restaurant_realtime was ever committed to the lake by a batch job
     store.put_rows("restaurant_realtime", [OnlineRow("r-1", datetime.now() - timedelta(minutes=1), {"n": 1})])

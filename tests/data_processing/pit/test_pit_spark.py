@@ -154,4 +154,6 @@ def _training_rows(client: LakeClient) -> list[dict[str, Any]]:
 
     files = committed_files(client.table("processed.etd_training_set"))  # the version's files, as readers read
     query = "SELECT * FROM read_parquet(?, hive_partitioning=false) ORDER BY order_id"
-    return duckdb.sql(query, params=[files]).to_arrow_table().to_pylist()
+    relation = duckdb.sql(query, params=[files])
+    assert relation is not None  # None only for a statement that returns no rows, never a SELECT
+    return relation.to_arrow_table().to_pylist()

@@ -124,7 +124,9 @@ def test_online_values_equal_the_training_join_right_after_the_newest_feature_ti
     assert inputs[:2] == ["processed.orders@v1", "features.restaurant_stats@v1"]
     assert inputs[2].startswith("feature_set:processed/etd_training_set/_feature_sets/")
     info = client.table("features.restaurant_stats")
-    offline = duckdb.sql("SELECT * FROM read_parquet(?)", params=[committed_files(info)]).to_arrow_table()
+    relation = duckdb.sql("SELECT * FROM read_parquet(?)", params=[committed_files(info)])
+    assert relation is not None  # None only for a statement that returns no rows, never a SELECT
+    offline = relation.to_arrow_table()
     engine = RecordingInferenceEngine()
     estimator = etd_estimator(store, engine)
     for restaurant in ("r-1", "r-2"):
@@ -133,8 +135,10 @@ def test_online_values_equal_the_training_join_right_after_the_newest_feature_ti
         assert newest is not None and online is not None
         placed_at = online["feature_time"] + timedelta(minutes=1)
         estimator.estimate(OrderContext(restaurant, "c-1", "ES", placed_at, n_items=2, subtotal=20.5))
-        spine = duckdb.sql(f"SELECT 'probe' AS order_id, '{restaurant}' AS restaurant_id, "
-                           f"TIMESTAMP '{placed_at}' AS placed_at").to_arrow_table()  # fmt: skip
+        probe = duckdb.sql(f"SELECT 'probe' AS order_id, '{restaurant}' AS restaurant_id, "
+                           f"TIMESTAMP '{placed_at}' AS placed_at")  # fmt: skip
+        assert probe is not None
+        spine = probe.to_arrow_table()
         joined = point_in_time_join(spine, "placed_at", [GroupRows(REGISTRY.get("restaurant_stats"), offline)],
                                     ETD_FEATURE_SET.stored_groups(), time_zone="UTC").to_pylist()[0]  # fmt: skip
         served = engine.instances[-1]

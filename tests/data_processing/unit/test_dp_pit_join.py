@@ -13,7 +13,7 @@ from data_processing.settings import Settings
 from tests.data_processing.pit.specs import ETD, ETD_FEATURE_SET
 
 GROUP = FeatureGroupRegistry.load(Settings().resolved_feature_groups_dir()).get("restaurant_stats")
-FEATURES = {"restaurant_stats": ("order_count_7d",)}
+FEATURES: dict[str, tuple[str, ...]] = {"restaurant_stats": ("order_count_7d",)}
 JOB_TIME = datetime(2025, 3, 1)  # created_at is the (late) job time: must not hide any row
 
 
