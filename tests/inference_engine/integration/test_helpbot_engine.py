@@ -34,7 +34,7 @@ from inference_engine.errors import TrainingDataError
 from inference_engine.helpbot.encoding import Decisions
 from inference_engine.helpbot.evaluation import heldout_metrics
 from inference_engine.helpbot.training import train_helpbot
-from inference_engine.ports import ModelRegistry, TableLocation, TrainedCandidate, TrainingDataSource
+from inference_engine.ports import ModelDocuments, ModelRegistry, TableLocation, TrainedCandidate, TrainingDataSource
 from inference_engine.runtimes import create_runtime
 from inference_engine.settings import Settings
 from strata_kernel import background
@@ -451,6 +451,7 @@ def test_training_again_from_the_same_tables_gives_the_same_weights_and_answers(
 
     listed = model_versions(registry, "helpbot", None)["versions"][0]["provenance"]
     assert listed["fingerprint"] == tags["provenance.fingerprint"] and listed["tensorflow"][0].isdigit()
+    assert isinstance(registry, ModelDocuments), "the configured registry keeps no documents of a version"
     sample = registry.document(registry.version("helpbot", 1), identity.SAMPLE_DOCUMENT)
     assert sample == again.candidates[0].documents[identity.SAMPLE_DOCUMENT]
     np.testing.assert_array_equal(identity.predict_sample(second, "tensorflow", sample), sample["predictions"])

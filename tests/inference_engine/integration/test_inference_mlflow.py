@@ -29,7 +29,7 @@ from inference_engine.settings import Settings
 from inference_engine.training import train_declared
 from strata_kernel import background
 from strata_kernel.model_specs import default_specs_dir
-from tests.support import as_caller
+from tests.support import as_caller, json_of
 
 
 class RecordingRegistry(ModelRegistry):
@@ -122,8 +122,8 @@ def test_deployed_model_is_served_with_the_trained_boosters_predictions(trained:
     response = client.post("/v1/models/etd/predict", json={"instances": instances})
 
     assert response.status_code == 200, response.json
-    assert response.json["version"] == "1"
-    assert response.json["predictions"] == trained.booster.inplace_predict(x, missing=np.nan).tolist()
+    assert json_of(response)["version"] == "1"
+    assert json_of(response)["predictions"] == trained.booster.inplace_predict(x, missing=np.nan).tolist()
 
 
 @dataclass(frozen=True)
@@ -175,6 +175,6 @@ def test_the_engine_hands_the_reference_to_its_monitor_and_404s_for_an_unknown_v
     client = create_app(trained.settings).test_client()
 
     found = client.get(f"/v1/models/etd/versions/{trained.summary['version']}/reference")
-    assert found.status_code == 200 and found.json["overall"]["rows"] > 0
+    assert found.status_code == 200 and json_of(found)["overall"]["rows"] > 0
     missing = client.get("/v1/models/etd/versions/99/reference")
-    assert missing.status_code == 404 and "no version 99" in missing.json["error"]["message"]
+    assert missing.status_code == 404 and "no version 99" in json_of(missing)["error"]["message"]

@@ -20,14 +20,15 @@ ETD_FEATURES = ["order__hour_of_day", "order__n_items", "restaurant_stats__avg_p
 
 def etd_table(seed: int = 5, days: int = 21) -> pa.Table:
     rng = np.random.default_rng(seed)
-    countries, cities = [], []
+    country_list: list[str] = []
+    city_list: list[str] = []
     for country, layout in ETD_LAYOUT.items():
         for city, count in layout.items():
-            countries += [country] * count
-            cities += [city] * count
-    rows = len(cities)
+            country_list += [country] * count
+            city_list += [city] * count
+    rows = len(city_list)
     order = rng.permutation(rows)
-    countries, cities = np.array(countries)[order], np.array(cities)[order]
+    countries, cities = np.array(country_list)[order], np.array(city_list)[order]
     start = datetime(2024, 3, 1)
     offsets = np.sort(rng.uniform(0, days * 86400, rows))
     placed_at = [start + timedelta(seconds=float(s)) for s in offsets]
@@ -68,8 +69,8 @@ def churn_table(seed: int = 9, days: int = 20) -> pa.Table:
     seen = [start + timedelta(seconds=float(s)) for s in np.sort(rng.uniform(0, days * 86400, rows))]
     tenure = rng.uniform(0, 36, rows)
     spend = rng.uniform(5, 200, rows)
-    region = np.array(region_list)
-    logit = 1.5 - 0.12 * tenure + np.where(region == "south", 0.02 * spend - 2, -0.005 * spend)
+    regions = np.array(region_list)
+    logit = 1.5 - 0.12 * tenure + np.where(regions == "south", 0.02 * spend - 2, -0.005 * spend)
     churned = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
     return pa.table(
         {

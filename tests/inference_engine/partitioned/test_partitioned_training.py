@@ -98,7 +98,7 @@ def test_a_transient_node_failure_is_retried_alone_and_training_is_deterministic
     # same data, spec and seed -> identical predictions
     first = load_predictor(_artifact(etd_run["root"]))
     second = load_predictor(_artifact(tmp_path))
-    keys = [["NL", "c-ams"], ["NL", "c-rot"], ["PT", "c-lis"], ["FR", "c-par"], ["XX", None]]
+    keys: list[list[str | None]] = [["NL", "c-ams"], ["NL", "c-rot"], ["PT", "c-lis"], ["FR", "c-par"], ["XX", None]]
     x = np.random.default_rng(0).uniform(1, 20, (len(keys), 3)).astype(np.float32)
     np.testing.assert_array_equal(first.predict(keys, x)[0], second.predict(keys, x)[0])
     assert first.predict(keys, x)[1] == second.predict(keys, x)[1]
