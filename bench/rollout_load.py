@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import numpy as np
@@ -145,7 +145,13 @@ class TruthModel:
         return float(prep[0]), float(delivery[0])
 
 
-def outcome_event(truth: TruthModel, quote: Mapping[str, Any], request_id: str) -> dict[str, Any]:
+class DeliveryTimes(Protocol):
+    """What an outcome needs of the simulated world (TruthModel is one): one order's (prep, delivery) minutes."""
+
+    def delivery(self, restaurant_id: str, n_items: int, placed_at: datetime, key: str) -> tuple[float, float]: ...
+
+
+def outcome_event(truth: DeliveryTimes, quote: Mapping[str, Any], request_id: str) -> dict[str, Any]:
     """The ``etd.order_delivered`` event of an order placed with this quote (docs/contracts.md, "Outcomes")."""
     placed_at = datetime.fromisoformat(str(quote["quoted_at"])).replace(tzinfo=None, microsecond=0)
     prep, minutes = truth.delivery(str(quote["restaurant_id"]), int(quote["n_items"]), placed_at, request_id)

@@ -53,7 +53,7 @@ def test_a_delivery_after_a_quote_joins_its_prediction_in_comparative_eval() -> 
             return 12.0, 31.5
 
     event = through_the_log(outcome_event(Truth(), {"quoted_at": "2026-03-01T12:00:00", "restaurant_id": "r-1",
-                                                    "n_items": 2}, "req-1"))  # type: ignore[arg-type]  # fmt: skip
+                                                    "n_items": 2}, "req-1"))  # fmt: skip
     assert validate_event(ORDER_DELIVERED, event)["quote_request_id"] == "req-1"
     outcome = read_delivered(event)
     assert outcome is not None and (outcome.request_id, outcome.truth) == ("req-1", 31.5)

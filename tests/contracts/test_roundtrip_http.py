@@ -88,6 +88,7 @@ def test_an_etd_prediction_data_processing_asks_is_scored_and_read_back(routed: 
     def engine(request: httpx.Request) -> httpx.Response:
         instances = parse_instances(body(request), 1000)
         seen.append((instances, request.headers.get(headers.ROUTING_KEY)))
+        answer: Prediction
         if routed:
             answer = RoutedPrediction("etd", 3, [27.5], ["country_code=NL"], route="canary", versions=None)
         else:
