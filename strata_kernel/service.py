@@ -13,7 +13,6 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 from apiflask import APIFlask, HTTPError
@@ -26,7 +25,7 @@ from strata_kernel.access import AccessMetrics, document_security, install_acces
 from strata_kernel.contracts.auth import CallerDirectory
 from strata_kernel.contracts.deadline import DEADLINE_MS, Deadline
 from strata_kernel.deadlines import deadline_var
-from strata_kernel.docs_assets import DOCS_ASSETS_PATH
+from strata_kernel.docs_assets import DOCS_ASSETS_PATH, swagger_ui_files
 from strata_kernel.errors import StrataError, Unavailable
 from strata_kernel.inputs import install_input_checks, is_valid_header
 from strata_kernel.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
@@ -242,9 +241,9 @@ def _install_ops_routes(
 
 def _install_docs_assets(app: APIFlask) -> None:
     """``/docs`` loads Swagger UI from the service itself: the files shipped by the flask-swagger-ui package."""
-    import flask_swagger_ui
-
-    assets = Path(flask_swagger_ui.__file__).parent / "dist"
+    assets = swagger_ui_files()
+    if assets is None:  # a declared dependency: an install without it is broken
+        raise ImportError("flask-swagger-ui is not installed: /docs serves the Swagger UI files it ships")
     app.config.update(
         SWAGGER_UI_CSS=f"{DOCS_ASSETS_PATH}/swagger-ui.css",
         SWAGGER_UI_BUNDLE_JS=f"{DOCS_ASSETS_PATH}/swagger-ui-bundle.js",

@@ -6,7 +6,6 @@ web framework (a probe-only sidecar held 49.6 MB RSS with one, against the 40 MB
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from functools import cache
 from typing import Any
@@ -25,7 +24,7 @@ from monitoring.entrypoints.wsgi import (
 )
 from monitoring.settings import Settings
 from strata_kernel import background
-from strata_kernel.docs_assets import DOCS_ASSETS_PATH
+from strata_kernel.docs_assets import DOCS_ASSETS_PATH, swagger_ui_files
 from strata_kernel.settings import load_settings
 
 SIDECAR_EXTENSION = "strata.sidecar"
@@ -86,23 +85,13 @@ def _root_url(environ: Environ) -> str:
 
 def _docs_asset(environ: Environ) -> Reply:
     name = environ["PATH_INFO"].removeprefix(f"{DOCS_ASSETS_PATH}/")
-    directory = _swagger_ui_files()
+    directory = swagger_ui_files()
     content_type = _ASSET_TYPES.get(os.path.splitext(name)[1])
     if directory is None or content_type is None or name not in _asset_names(directory):  # no path leaves the folder
         return error_reply(404, "not_found", NOT_FOUND)
     path = os.path.join(directory, name)
     headers = (("Content-Length", str(os.path.getsize(path))), ("Cache-Control", "public, max-age=86400"))
     return Reply(200, file_chunks(path), content_type, headers)
-
-
-@cache
-def _swagger_ui_files() -> str | None:
-    """The folder of Swagger UI's files that the flask-swagger-ui package ships, found without importing it (it
-    imports Flask)."""
-    spec = importlib.util.find_spec("flask_swagger_ui")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return os.path.join(next(iter(spec.submodule_search_locations)), "dist")
 
 
 @cache
