@@ -117,7 +117,8 @@ PANELS: tuple[Panel, ...] = (
         f'sum(increase(strata_data_collection_events_total{{topic="{ORDER_PLACED}", outcome="collected"}}[1h]))'
         ' / (sum(increase(strata_business_logic_etd_quotes_total{outcome="ok"}[1h])) > 0)',
         "share",
-        "Orders placed per quote answered over the last hour: the business value of the estimate.",
+        "Orders collected per quote answered over the last hour: the business value of the estimate (an order"
+        " batch the collector got again after a refused commit counts again).",
         "business",
     ),
     Panel(
