@@ -159,6 +159,8 @@ class ProhibitedWords:
 
 def fold(text: str) -> str:
     """Lower-case without accents ("Idiót" -> "idiot"), so the check cannot be dodged by case or diacritics."""
+    if text.isascii():  # nothing to decompose (ASCII has no compatibility decompositions): skip the per-letter walk
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 

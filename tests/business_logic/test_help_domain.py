@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from business_logic.domain.help import (
     BLOCKED_ANSWER,
@@ -10,6 +14,7 @@ from business_logic.domain.help import (
     HelpCentre,
     PredefinedQuestion,
     ProhibitedWords,
+    fold,
     reply_for_engine,
     reply_for_predefined,
     web_url,
@@ -40,6 +45,13 @@ CENTRE_LINKS = [
 def test_prohibited_words_are_whole_words_any_case_any_accent(text: str, found: str | None) -> None:
     words = ProhibitedWords(["Idiot", "crap", "go to hell", "  "])
     assert words.find(text) == found
+
+
+@given(st.text(max_size=60) | st.text(st.characters(max_codepoint=127), max_size=60))
+def test_folding_is_lower_case_without_accents_for_any_text(text: str) -> None:
+    """ASCII text takes a short cut; every text folds as the letter-by-letter walk over its NFKD form does."""
+    walked = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+    assert fold(text) == walked
 
 
 def test_no_prohibited_words_blocks_nothing() -> None:
