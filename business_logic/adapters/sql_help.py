@@ -53,7 +53,7 @@ class SqlHelpRepository(HelpRepository):
         return added, updated, len(existing)
 
     def add_question(self, asked: AskedQuestion) -> None:
-        self._session.execute(help_questions.insert().values(**_question_row(asked)))
+        self._session.execute(help_questions.insert(), _question_row(asked))  # bound: one cached statement
 
     def get_question(self, question_id: str) -> AskedQuestion | None:
         key = _uuid_or_none(question_id)
@@ -71,7 +71,7 @@ class SqlHelpRepository(HelpRepository):
         }
         # the unique question_id decides, even between concurrent workers; the unit of work then rolls back
         try:
-            self._session.execute(help_feedback.insert().values(**row))
+            self._session.execute(help_feedback.insert(), row)
         except IntegrityError as exc:
             raise FeedbackAlreadyGiven(feedback.question_id) from exc
 
