@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 import pytest
@@ -81,6 +81,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory, spark: Any) -> Iterator[Stac
             stop()
 
 
+class _CommonSettings(TypedDict):
+    """The settings every service of the stack is given alike (a TypedDict: each Settings checks them by name)."""
+
+    var_dir: Path
+    log_json: bool
+    operator_token: str
+    model_specs_dir: Path
+
+
 def start_services(stack: Stack, models: list[str]) -> None:
     """Inference engine, comparative evaluation and data processing over the stack's var directory."""
     from comparative_eval.entrypoints.app import create_app as ce_app
@@ -90,7 +99,7 @@ def start_services(stack: Stack, models: list[str]) -> None:
     from inference_engine.entrypoints.app import create_app as ie_app
     from inference_engine.settings import Settings as IeSettings
 
-    common = {"var_dir": stack.var, "log_json": False, "operator_token": TOKEN,
+    common: _CommonSettings = {"var_dir": stack.var, "log_json": False, "operator_token": TOKEN,
               "model_specs_dir": Path(stack.env["STRATA_MODEL_SPECS_DIR"])}  # fmt: skip
     engine = ie_app(IeSettings(**common, models=models, routing_poll_seconds=0, warmup_predictions=1))
     background.start(engine)  # what the server does in each worker after the fork: load the models

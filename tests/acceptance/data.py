@@ -36,7 +36,7 @@ class Station:
 
 
 def stations() -> list[Station]:
-    found = []
+    found: list[Station] = []
     for region, districts in REGIONS.items():
         for district in districts:
             for n in range(5):

@@ -62,7 +62,9 @@ def test_files_land_as_raw_tables_and_sql_groups_build_their_features(built: dic
     trips = built["training_sets"]["trip_minutes"]
     assert trips["rows"] == 14_000 and trips["engine"] == "local"
     location = stack.var / "lake" / "processed" / "trip_minutes_training_set"
-    rows = duckdb.sql(f"SELECT * FROM read_parquet('{location}/*/*.parquet')").to_arrow_table()
+    relation = duckdb.sql(f"SELECT * FROM read_parquet('{location}/*/*.parquet')")
+    assert relation is not None  # None only for a statement that returns no rows, never a SELECT
+    rows = relation.to_arrow_table()
     # categorical features stay text; the station's status was joined on Chicago's clock (TTL 3 h)
     assert rows.schema.field("trip__bike_type").type == "string"
     assert rows.schema.field("station_status__station_kind").type == "string"
@@ -169,7 +171,9 @@ def _instances(model: str) -> list[dict[str, Any]]:
 def _write_samples(stack: Stack, model: str) -> None:
     """Validation before traffic scores a recorded sample: the training set's rows as the engine receives them."""
     location = stack.var / "lake" / "processed" / f"{model}_training_set"
-    rows = duckdb.sql(f"SELECT * FROM read_parquet('{location}/*/*.parquet') LIMIT 50").to_arrow_table().to_pylist()
+    relation = duckdb.sql(f"SELECT * FROM read_parquet('{location}/*/*.parquet') LIMIT 50")
+    assert relation is not None  # None only for a statement that returns no rows, never a SELECT
+    rows = relation.to_arrow_table().to_pylist()
     instances = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()} for row in rows]
     samples = stack.var / "comparative_eval" / "samples"
     samples.mkdir(parents=True, exist_ok=True)

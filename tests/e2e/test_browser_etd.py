@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,5 @@ def test_etd_page_shows_minutes_from_the_model(stack: Stack, tmp_path: Path, bro
     page.screenshot(path=str(tmp_path / "etd-e2e.png"), full_page=True)
 
 
-def _whole_minutes() -> object:
-    import re
-
+def _whole_minutes() -> re.Pattern[str]:
     return re.compile(r"^\d{1,3}$")

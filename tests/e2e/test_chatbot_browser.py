@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Dialog, expect
 
 from tests.e2e.conftest import Stack
 
@@ -22,7 +22,12 @@ def test_chat_predefined_free_text_feedback_reaches_the_lake(stack: Stack, tmp_p
     predefined = yaml.safe_load(PREDEFINED.read_text())["questions"]
     dialogs: list[str] = []
     page = browser.new_page()
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.goto(f"{stack.urls['ui']}/help")
     expect(page.locator("#help-questions button")).to_have_count(len(predefined))
     answers = page.locator(".help-bot[data-source]")
