@@ -51,7 +51,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy strata_kernel strata_cli ui business_logic data_collection data_processing inference_engine data_lake monitoring comparative_eval bench
+	$(VENV)/bin/mypy strata_kernel strata_cli ui business_logic data_collection data_processing inference_engine data_lake monitoring comparative_eval bench tests
 
 test: install lint
 	$(VENV)/bin/pytest
