@@ -41,28 +41,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to ``sys.stderr`` as it is when a record comes, as the standard library's last-resort handler does.
-
-    A handler holding the stream of its day wrote, after a command run in-process (a test's CliRunner, which swaps
-    ``sys.stderr`` for a buffer and closes it), into that closed buffer: "--- Logging error ---" on every record.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
-
-    @property  # type: ignore[override]
-    def stream(self) -> object:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _stream: object) -> None:
-        pass  # always the current sys.stderr
-
-
 def configure_logging(component: str, level: str = "INFO", as_json: bool = True) -> None:
     """Configure the root logger once per entrypoint (idempotent)."""
-    handler = _StderrHandler()
+    handler = logging.StreamHandler(sys.stderr)
     if as_json:
         handler.setFormatter(JsonFormatter(component))
     else:
