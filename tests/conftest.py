@@ -10,6 +10,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,15 +31,32 @@ atexit.register(shutil.rmtree, _CREDENTIALS, True)
 logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
-@pytest.fixture(autouse=True)
-def _root_logger_restored() -> Iterator[None]:
-    """A test that builds an app configures the root logger (strata_kernel.logs); without this, the handler it
-    installed went on printing the records of every later test in the process to stderr, into the output a later
-    CLI test reads (tests/strata_cli/test_lake_holds_cli.py failed after tests/business_logic/test_help_cli.py)."""
+@contextmanager
+def _root_logging_kept() -> Iterator[None]:
+    """Remove the root handlers added inside (an app's ``configure_logging``) and put the level back."""
     root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
+    before, level = set(root.handlers), root.level
     yield
-    root.handlers[:], root.level = handlers, level
+    for handler in root.handlers[:]:
+        if handler not in before:
+            root.removeHandler(handler)
+    root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_per_test() -> Iterator[None]:
+    """A test that builds an app configures the root logger (strata_kernel.logs); the handler it installed went on
+    printing every later test's records, into the output a later CLI test reads: tests/strata_cli/
+    test_lake_holds_cli.py [bad-token] failed after tests/business_logic/test_help_cli.py in one process."""
+    with _root_logging_kept():
+        yield
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _root_logger_per_module() -> Iterator[None]:
+    """The same for apps built by a module's fixtures, which outlive each test of the module."""
+    with _root_logging_kept():
+        yield
 
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package: the browser tests drive it with Playwright
