@@ -296,8 +296,11 @@ def _window_samples(sidecar_url: str) -> float:
             text = answer.read().decode()
     except OSError:
         return 0.0
-    lines = [line for line in text.splitlines() if line.startswith("strata_monitor_window_samples{")]
-    return max((float(line.rsplit(" ", 1)[1]) for line in lines if 'window="5m"' in line), default=0.0)
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return max((sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+                if sample.name == "strata_monitor_window_samples" and sample.labels.get("window") == "5m"),
+               default=0.0)  # fmt: skip
 
 
 def sidecars_footprint(samples: int, against: list[Path], filled: int = 0) -> list[ProcessMemory]:

@@ -291,10 +291,8 @@ class _OneSendHTTPConnection(http.client.HTTPConnection):
             super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
 
 
-class _OneSendHTTPSConnection(http.client.HTTPSConnection):
-    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
-        if not _send_with_headers(self, message_body, encode_chunked):
-            super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
+class _OneSendHTTPSConnection(_OneSendHTTPConnection, http.client.HTTPSConnection):
+    """The same over TLS: ``connect`` is HTTPSConnection's, ``_send_output`` the one above."""
 
 
 def _send_with_headers(connection: http.client.HTTPConnection, body: Any, encode_chunked: bool) -> bool:

@@ -108,8 +108,8 @@ def _check_json_body() -> None:
     if _deeper_than(document, MAX_JSON_DEPTH):
         raise BadRequest(f"body: JSON nested deeper than {MAX_JSON_DEPTH} levels", code="invalid_json", field="body")
     if _may_hold_unstorable_text(data):
-        for path, text in _walk(document):
-            if text is not None and _UNSTORABLE.search(text):
+        for path, text in _strings(document):
+            if _UNSTORABLE.search(text):
                 field = path or "body"
                 raise InvalidText(f"{field}: contains a NUL or an unpaired surrogate", field=field)
     if request.is_json:
@@ -146,8 +146,8 @@ def _may_hold_unstorable_text(data: bytes) -> bool:
     return b"\\u" in data or b"\xed" in data or b"\x00" in data
 
 
-def _walk(document: Any) -> Iterator[tuple[str, str | None]]:
-    """(path, text) of every node, iteratively (no recursion on hostile input); text for strings and keys."""
+def _strings(document: Any) -> Iterator[tuple[str, str]]:
+    """(path, text) of every key and string value, iteratively (no recursion on hostile input)."""
     stack: list[tuple[str, Any]] = [("", document)]
     while stack:
         path, node = stack.pop()
