@@ -2,9 +2,12 @@
 
 Per batch: poll every topic, store the parsed events in ONE transaction (known event ids are ignored), commit
 it, and only then commit the consumers' offsets. A crash in between replays the batch, which changes nothing.
-``events_total{topic,outcome}`` counts each event read: ``stored`` (a row written), ``duplicate`` (held already:
-a batch delivered again, a producer's retry, or an outcome of a request that has one of its kind), ``invalid``,
-``skipped`` (an order delivered without a quote).
+``events_total{topic,outcome}`` counts each event read: ``stored`` (a row written), ``duplicate`` (held already: a
+batch delivered again, a producer's retry, or an outcome of a request that has one of its kind; or an invalid or
+skipped event at an offset this process counted already), ``invalid``, ``skipped`` (an order delivered without a
+quote). Invalid and skipped events are not stored, so their copies are recognised by offset: the ingestor keeps, per
+topic and partition, the offset after the last event it counted. A copy delivered to another process (after a
+restart, or to the partition's new owner after a rebalance) counts there again.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class Ingestor:
         self._event_log = event_log
         self._consumers: list[EventConsumer] = []
         self._lock = threading.Lock()  # the service's thread and a request may not share consumers
+        self._counted_to: dict[tuple[str, int], int] = {}  # (topic, partition) -> offset after the last one counted
 
     def run_once(self) -> int:
         """One batch; returns the number of events polled (0: caught up)."""
@@ -69,7 +73,7 @@ class Ingestor:
                 events.extend(consumer.poll(max_records=self._max, timeout_seconds=self._timeout / len(TOPICS)))
             if not events:
                 return 0
-            predictions, outcomes, read, counts = _parse(events)
+            predictions, outcomes, read, counts = _parse(events, self._counted_to)
             try:
                 with self._uow() as uow:
                     added_predictions = uow.samples.add_predictions(predictions)
@@ -80,6 +84,9 @@ class Ingestor:
                 raise
             for consumer in self._consumers:
                 consumer.commit()
+            for event in events:
+                at = (event.topic, event.partition)
+                self._counted_to[at] = max(self._counted_to.get(at, 0), event.offset + 1)
         joined = Counter(added_predictions.joined) + Counter(added_outcomes.joined)
         counts.update(_stored_or_duplicate(read, added_predictions, added_outcomes))
         if self._metrics is not None:
@@ -116,10 +123,10 @@ class Ingestor:
 
 
 def _parse(
-    events: list[Event],
+    events: list[Event], counted_to: dict[tuple[str, int], int]
 ) -> tuple[list[Prediction], list[Outcome], list[tuple[str, str]], Counter[tuple[str, str]]]:
     """The predictions and outcomes read, ``(topic, event id)`` of each in the batch's order, and the count of the
-    events not read by (topic, outcome): invalid or skipped."""
+    events not read by (topic, outcome): invalid or skipped, or duplicate if one was counted at its offset already."""
     predictions: list[Prediction] = []
     outcomes: list[Outcome] = []
     read: list[tuple[str, str]] = []
@@ -134,14 +141,19 @@ def _parse(
             outcome = _OUTCOME_READERS[event.topic](event.value)
         except (InvalidEvent, ValueError, TypeError, KeyError) as exc:
             log.warning("skipping invalid event at %s@%d: %s", event.topic, event.offset, exc)
-            counts[(event.topic, "invalid")] += 1
+            counts[(event.topic, _unless_counted(event, "invalid", counted_to))] += 1
             continue
         if outcome is None:  # an order placed without a quote: nothing to join
-            counts[(event.topic, "skipped")] += 1
+            counts[(event.topic, _unless_counted(event, "skipped", counted_to))] += 1
             continue
         outcomes.append(outcome)
         read.append((event.topic, outcome.event_id))
     return predictions, outcomes, read, counts
+
+
+def _unless_counted(event: Event, outcome: str, counted_to: dict[tuple[str, int], int]) -> str:
+    """``outcome``, or ``duplicate`` for an event at an offset counted already (a batch delivered again)."""
+    return "duplicate" if event.offset < counted_to.get((event.topic, event.partition), 0) else outcome
 
 
 def _stored_or_duplicate(read: list[tuple[str, str]], predictions: Added, outcomes: Added) -> Counter[tuple[str, str]]:

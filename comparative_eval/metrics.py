@@ -74,7 +74,8 @@ class EvalMetrics:
             ),
             events=Counter(
                 name("events_total"),
-                "Events consumed by topic and outcome (stored | duplicate: held already | invalid | skipped).",
+                "Events consumed by topic and outcome (stored | duplicate: held already or delivered again | invalid "
+                "| skipped).",
                 ["topic", "outcome"],
                 registry=registry,
             ),

@@ -102,7 +102,9 @@ class _KafkaConsumer(EventConsumer):
                 self._join(max_records)
             batches = self._consumer.poll(timeout_ms=int(timeout_seconds * 1000), max_records=max_records)
         return [
-            Event(self._topic, record.offset, record.key.decode() if record.key else None, record.value)
+            Event(
+                self._topic, record.offset, record.key.decode() if record.key else None, record.value, record.partition
+            )
             for records in batches.values()
             for record in records
         ]

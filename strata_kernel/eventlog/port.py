@@ -14,6 +14,7 @@ class Event:
     offset: int
     key: str | None
     value: dict[str, Any]
+    partition: int = 0  # offsets count per partition (Kafka); a local log is one partition
 
 
 class EventConsumer(abc.ABC):

@@ -5,6 +5,7 @@ rollback and step-by-step promotion."""
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from comparative_eval.domain.events import DELIVERED_TOPIC, FEEDBACK_TOPIC, PRED
 from comparative_eval.errors import NoAnalysis
 from comparative_eval.ingest import TOPICS, Ingestor
 from strata_kernel.contracts.events import HelpFeedbackGiven, OrderDelivered
+from strata_kernel.eventlog import Event, EventConsumer, EventLog
 from strata_kernel.eventlog.local import LocalEventLog
 from tests.comparative_eval.fakes import World
 from tests.support import RebalancedEventLog
@@ -113,16 +115,18 @@ def test_predictions_and_outcomes_join_and_a_restart_stores_nothing_twice(world:
 
 def test_a_batch_delivered_again_after_a_refused_commit_is_stored_and_joined_once(world: World, tmp_path: Path) -> None:
     """A rebalance refuses the offsets' commit (a warning, strata_kernel.eventlog.kafka) after the batch was stored:
-    the same events come again and are ignored, so no sample is counted twice by the analysis."""
+    the same events come again and are ignored, so no sample is counted twice by the analysis, and no event is
+    counted twice as stored, invalid or skipped."""
     log = RebalancedEventLog(LocalEventLog(tmp_path / "eventlog"), TOPICS)
     at = world.clock.now
     log.publish(PREDICTIONS_TOPIC, [predicted("r1", "1", "stable", 30.0, at), predicted("r2", "2", "canary", 20.0, at),
-                                    predicted("h1", "1", "stable", "art-1", at, model="helpbot")])  # fmt: skip
-    log.publish(DELIVERED_TOPIC, [delivered("r1", 33.0), delivered("r2", 26.0)])
+                                    predicted("h1", "1", "stable", "art-1", at, model="helpbot"),
+                                    {"event_id": "bad", "route": "sideways"}])  # fmt: skip
+    log.publish(DELIVERED_TOPIC, [delivered("r1", 33.0), delivered("r2", 26.0), delivered(None, 40.0)])
     log.publish(FEEDBACK_TOPIC, [feedback("f1", "h1", helpful=True)])
 
     ingestor = Ingestor(log, world.database.unit_of_work, world.metrics)
-    assert ingestor.drain() == 12  # each of the 6 events twice
+    assert ingestor.drain() == 16  # each of the 8 events twice
     ingestor.close()
 
     assert sorted(log.refused) == sorted(TOPICS)
@@ -135,12 +139,57 @@ def test_a_batch_delivered_again_after_a_refused_commit_is_stored_and_joined_onc
     joined = world.registry.get_sample_value
     assert joined("strata_comparative_eval_joined_samples_total", {"route": "stable"}) == 2.0
     assert joined("strata_comparative_eval_joined_samples_total", {"route": "canary"}) == 1.0
-    # the copies are counted as duplicates, not stored again
+    # the copies are counted as duplicates, not stored, invalid or skipped again
     events = {(topic, outcome): joined("strata_comparative_eval_events_total", {"topic": topic, "outcome": outcome})
-              for topic in TOPICS for outcome in ("stored", "duplicate")}  # fmt: skip
-    assert events == {(PREDICTIONS_TOPIC, "stored"): 3.0, (PREDICTIONS_TOPIC, "duplicate"): 3.0,
-                      (DELIVERED_TOPIC, "stored"): 2.0, (DELIVERED_TOPIC, "duplicate"): 2.0,
-                      (FEEDBACK_TOPIC, "stored"): 1.0, (FEEDBACK_TOPIC, "duplicate"): 1.0}  # fmt: skip
+              for topic in TOPICS for outcome in ("stored", "invalid", "skipped", "duplicate")}  # fmt: skip
+    assert events == {(PREDICTIONS_TOPIC, "stored"): 3.0, (PREDICTIONS_TOPIC, "invalid"): 1.0,
+                      (PREDICTIONS_TOPIC, "skipped"): None, (PREDICTIONS_TOPIC, "duplicate"): 4.0,
+                      (DELIVERED_TOPIC, "stored"): 2.0, (DELIVERED_TOPIC, "invalid"): None,
+                      (DELIVERED_TOPIC, "skipped"): 1.0, (DELIVERED_TOPIC, "duplicate"): 3.0,
+                      (FEEDBACK_TOPIC, "stored"): 1.0, (FEEDBACK_TOPIC, "invalid"): None,
+                      (FEEDBACK_TOPIC, "skipped"): None, (FEEDBACK_TOPIC, "duplicate"): 1.0}  # fmt: skip
+
+
+class _Partitioned(EventLog):
+    """A topic of several partitions (Kafka's): each poll hands out the next batch given, offsets per partition."""
+
+    def __init__(self, batches: list[list[Event]]) -> None:
+        self.batches = batches
+
+    def publish(self, topic: str, events: Sequence[Mapping[str, Any]], key_field: str | None = None) -> None:
+        raise NotImplementedError
+
+    def consumer(self, topic: str, group: str) -> EventConsumer:
+        return _PartitionedConsumer(self, topic)
+
+
+class _PartitionedConsumer(EventConsumer):
+    def __init__(self, log: _Partitioned, topic: str) -> None:
+        self._log, self._topic = log, topic
+
+    def poll(self, max_records: int = 500, timeout_seconds: float = 1.0) -> list[Event]:
+        if self._topic != PREDICTIONS_TOPIC or not self._log.batches:
+            return []
+        return self._log.batches.pop(0)
+
+    def commit(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_invalid_events_at_one_offset_of_two_partitions_are_two_events(world: World) -> None:
+    """The offsets counted already are kept per partition: the first event of a second partition is not taken for a
+    copy of the first partition's."""
+    bad = {"event_id": "bad", "route": "sideways"}
+    log = _Partitioned([[Event(PREDICTIONS_TOPIC, 0, None, bad, partition=0)],
+                        [Event(PREDICTIONS_TOPIC, 0, None, bad | {"event_id": "worse"}, partition=1)]])  # fmt: skip
+    ingestor = Ingestor(log, world.database.unit_of_work, world.metrics)
+    assert ingestor.drain() == 2
+    events = world.registry.get_sample_value
+    assert events("strata_comparative_eval_events_total", {"topic": PREDICTIONS_TOPIC, "outcome": "invalid"}) == 2.0
+    assert events("strata_comparative_eval_events_total", {"topic": PREDICTIONS_TOPIC, "outcome": "duplicate"}) is None
 
 
 def traffic(log: LocalEventLog, start: datetime, n: int, candidate_error: float, seed: int) -> None:
