@@ -41,7 +41,7 @@ def make_locks(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[type]
         locks.close()
 
 
-def test_two_holders_of_one_model_never_overlap(make_locks) -> None:  # type: ignore[no-untyped-def]
+def test_two_holders_of_one_model_never_overlap(make_locks) -> None:
     # two lock objects = two processes/hosts; each thread uses its own
     first, second = make_locks(2.0), make_locks(2.0)
     spans: list[tuple[float, float]] = []
@@ -62,7 +62,7 @@ def test_two_holders_of_one_model_never_overlap(make_locks) -> None:  # type: ig
     assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(spans))
 
 
-def test_a_waiter_gives_up_after_the_timeout_and_other_models_are_free(make_locks) -> None:  # type: ignore[no-untyped-def]
+def test_a_waiter_gives_up_after_the_timeout_and_other_models_are_free(make_locks) -> None:
     holder, waiter = make_locks(2.0), make_locks(0.2)
     with holder.hold("etd"):
         started = time.monotonic()
@@ -79,7 +79,7 @@ def test_two_concurrent_deploys_both_land_one_after_the_other(world: World) -> N
     # a slow clock widens the window between reading the current record and appending the next one
     clock = world.clock
 
-    def slow_clock():  # type: ignore[no-untyped-def]
+    def slow_clock():
         time.sleep(0.2)
         return clock.now
 

@@ -29,7 +29,7 @@ def runner(settings: Settings) -> CliRunner:
     return CliRunner(env={"STRATA_VAR_DIR": str(settings.var_dir), "STRATA_CONFIG_FILE": None})
 
 
-def _rows(lake_root: Path, table: str) -> list[dict]:  # type: ignore[type-arg]
+def _rows(lake_root: Path, table: str) -> list[dict]:
     zone, name = table.split(".")
     pattern = f"{lake_root}/{zone}/{name}/*/*.parquet"
     relation = duckdb.sql(f"SELECT * FROM read_parquet('{pattern}', hive_partitioning=true) ORDER BY 2")

@@ -33,7 +33,7 @@ def _processes_with(marker: bytes) -> list[int]:
     return found
 
 
-def _wait_for(condition, seconds: float, what: str):  # type: ignore[no-untyped-def]
+def _wait_for(condition, seconds: float, what: str):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = condition()

@@ -85,7 +85,7 @@ def kafka_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             broker.wait()
 
 
-class TestKafkaEventLog(contract.EventLogContract):  # type: ignore[misc, name-defined]
+class TestKafkaEventLog(contract.EventLogContract):  # type: ignore[name-defined]
     @pytest.fixture
     def open_log(self, kafka_servers: str) -> contract.OpenLog:  # type: ignore[name-defined]
         return lambda: KafkaEventLog(kafka_servers)

@@ -254,7 +254,7 @@ def test_the_engine_sidecar_reads_the_local_event_log(tmp_path: Path, reference:
     """End to end in one process: events published to the local event log reach the sidecar's /metrics."""
     from strata_kernel.eventlog import open_event_log
 
-    settings = Settings(var_dir=tmp_path, sidecar_component="inference_engine", monitor_evaluate_seconds=0.01)  # type: ignore[arg-type]
+    settings = Settings(var_dir=tmp_path, sidecar_component="inference_engine", monitor_evaluate_seconds=0.01)
     registry = CollectorRegistry()
     sidecar = bootstrap(settings, registry=registry, data_overrides={"references": FixedReferences(reference)})
     assert sidecar.data is not None
@@ -271,7 +271,7 @@ def test_the_engine_sidecar_reads_the_local_event_log(tmp_path: Path, reference:
 def test_only_the_engine_data_processing_and_lake_sidecars_run_data_monitors(tmp_path: Path) -> None:
     cases = (("inference_engine", True), ("data_processing", True), ("data_lake", True), ("ui", False))
     for component, expected in cases:
-        settings = Settings(var_dir=tmp_path, sidecar_component=component)  # type: ignore[arg-type]
+        settings = Settings(var_dir=tmp_path, sidecar_component=component)
         sidecar = bootstrap(settings, registry=CollectorRegistry())
         assert (sidecar.data is not None) is expected, component
         assert len(sidecar.loops) == (2 if expected else 1)

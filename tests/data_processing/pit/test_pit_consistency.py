@@ -42,7 +42,7 @@ def _offline() -> pa.Table:
 
 def _bulk_load_as_of(store: SqliteOnlineStore, as_of: datetime) -> None:
     """What the daily build-features job loads: each restaurant's newest row with feature_time <= as_of."""
-    newest: dict[str, tuple] = {}  # type: ignore[type-arg]
+    newest: dict[str, tuple] = {}
     for row in OFFLINE:
         if row[1] <= as_of and (row[0] not in newest or row[1] > newest[row[0]][1]):
             newest[row[0]] = row

@@ -55,7 +55,7 @@ def _offline() -> pa.Table:
 
 def _bulk_load_as_of(store: SqliteOnlineStore, as_of: datetime) -> None:
     """What build-features loads: each station's newest report known at ``as_of`` (its wall clock read in Chicago)."""
-    newest: dict[str, tuple] = {}  # type: ignore[type-arg]
+    newest: dict[str, tuple] = {}
     for row in OFFLINE:
         if row[1].replace(tzinfo=CHICAGO) <= as_of and (row[0] not in newest or row[1] > newest[row[0]][1]):
             newest[row[0]] = row

@@ -26,7 +26,7 @@ from tests.data_processing.pit.cases import (
 )
 
 
-def _join(orders: list[Order], rows: list[FeatureRow], item_group=STREAM, honour: bool | None = None) -> dict:  # type: ignore[no-untyped-def]
+def _join(orders: list[Order], rows: list[FeatureRow], item_group=STREAM, honour: bool | None = None) -> dict:
     joined = point_in_time_join(
         order_table(orders), "placed_at", [GroupRows(item_group, feature_table(rows, item_group), honour)],
         {item_group.name: ("value",)}, time_zone="UTC",
@@ -75,7 +75,7 @@ _rows = st.lists(
 _orders = st.lists(st.tuples(st.sampled_from(["r-1", "r-2", "r-4"]), _times), max_size=25)
 
 
-def _materialise(raw_rows: list[tuple], raw_orders: list[tuple]) -> tuple[list[FeatureRow], list[Order]]:  # type: ignore[type-arg]
+def _materialise(raw_rows: list[tuple], raw_orders: list[tuple]) -> tuple[list[FeatureRow], list[Order]]:
     rows = [(e, t, t + timedelta(minutes=15 * lag), v) for e, t, lag, v in raw_rows]
     orders = [(f"o-{i}", e, t) for i, (e, t) in enumerate(raw_orders)]
     return rows, orders
@@ -83,7 +83,7 @@ def _materialise(raw_rows: list[tuple], raw_orders: list[tuple]) -> tuple[list[F
 
 @settings(max_examples=150, deadline=None)
 @given(_rows, _orders, st.booleans(), st.sampled_from([30, 60, 120]))
-def test_matches_the_brute_force_reference(raw_rows: list, raw_orders: list, honour: bool, ttl: int) -> None:  # type: ignore[type-arg]
+def test_matches_the_brute_force_reference(raw_rows: list, raw_orders: list, honour: bool, ttl: int) -> None:
     rows, orders = _materialise(raw_rows, raw_orders)
     group = dataclasses.replace(STREAM, ttl=timedelta(minutes=ttl))
     expected = reference_join(orders, rows, group.ttl, honour_created_at=honour)

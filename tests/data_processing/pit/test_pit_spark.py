@@ -50,7 +50,7 @@ def _ddl(table: pa.Table) -> str:
     return ", ".join(f"{field.name} {kinds[field.type]}" for field in table.schema)
 
 
-def _join(spark: Any, orders: list[Order], rows: list[FeatureRow], group=STREAM, honour=None) -> dict:  # type: ignore[no-untyped-def]
+def _join(spark: Any, orders: list[Order], rows: list[FeatureRow], group=STREAM, honour=None) -> dict:
     item = SparkGroupRows(group, _frame(spark, feature_table(rows, group)), honour)
     joined = spark_point_in_time_join(_frame(spark, order_table(orders)), "placed_at", [item], {group.name: ("value",)},
                                       time_zone="UTC")  # fmt: skip
@@ -79,7 +79,7 @@ _orders = st.lists(st.tuples(st.sampled_from(["r-1", "r-2", "r-3"]), _times), mi
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_rows, _orders, st.booleans())
-def test_matches_the_brute_force_reference(spark: Any, raw_rows: list, raw_orders: list, honour: bool) -> None:  # type: ignore[type-arg]
+def test_matches_the_brute_force_reference(spark: Any, raw_rows: list, raw_orders: list, honour: bool) -> None:
     rows = [(e, t, t + timedelta(minutes=15 * lag), v) for e, t, lag, v in raw_rows]
     orders = [(f"o-{i}", e, t) for i, (e, t) in enumerate(raw_orders)]
     group = dataclasses.replace(STREAM, ttl=timedelta(minutes=45))

@@ -62,7 +62,7 @@ def _values(joined: pa.Table) -> dict[str, int | None]:
     return dict(zip(joined.column("order_id").to_pylist(), joined.column("station__value").to_pylist(), strict=True))
 
 
-def _join(spine: pa.Table, group=GROUP, features: pa.Table | None = None, zone: str | None = None) -> dict:  # type: ignore[no-untyped-def]
+def _join(spine: pa.Table, group=GROUP, features: pa.Table | None = None, zone: str | None = None) -> dict:
     table = features if features is not None else _features()
     joined = point_in_time_join(spine, "placed_at", [GroupRows(group, table)], {group.name: ("value",)}, time_zone=zone)
     return _values(joined)

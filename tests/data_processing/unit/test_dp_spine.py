@@ -28,14 +28,14 @@ TRIPS = pa.table(
 STATIONS = pa.table({"station_id": ["s-1", "s-2"], "region": ["north", "south"], "nominal_date": ["x", "x"]})
 
 
-def _lake(tmp_path: Path) -> list:  # type: ignore[type-arg]
+def _lake(tmp_path: Path) -> list:
     lake, _ = fake_lake(tmp_path / "lake")
     lake.write_arrow("raw.trips", TRIPS, partition_column="nominal_date", job="seed", inputs=[])
     lake.write_arrow("raw.stations", STATIONS, partition_column="nominal_date", job="seed", inputs=[])
     return [lake.table("raw.trips"), lake.table("raw.stations")]
 
 
-def _spec(spine: dict) -> ModelSpec:  # type: ignore[type-arg]
+def _spec(spine: dict) -> ModelSpec:
     return ModelSpec.from_mapping({"name": "trips", "spine": spine, "entities": ["station_id"], "label": "minutes",
                                    "features": ["@context:hour_of_day"], "algorithm": "xgboost_regressor",
                                    "metric": "mae"}, "trips.yaml")  # fmt: skip

@@ -34,7 +34,7 @@ def etd_run(spark: Any, etd_lake: FakeLake, tmp_path_factory: pytest.TempPathFac
     root = tmp_path_factory.mktemp("etd-run")
     settings = Settings(var_dir=root / "var", warmup_predictions=1)
     registry = bootstrap(settings).registry
-    result = train(etd_spec(), etd_lake, registry, spark, options(root))  # type: ignore[arg-type]
+    result = train(etd_spec(), etd_lake, registry, spark, options(root))
     registry.set_alias("etd", "production", result["summary"]["version"])
     return {**result, "root": root, "settings": settings}
 

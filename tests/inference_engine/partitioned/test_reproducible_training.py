@@ -24,7 +24,7 @@ def twice(spec_changes: dict[str, Any], spark: Any, lake: FakeLake, tmp_path: Pa
     """Train the same spec on the same table twice, in separate run directories (nothing reused)."""
     registry = RecordingRegistry(tmp_path / "registry")
     for run in ("first", "second"):
-        train(etd_spec(**spec_changes), lake, registry, spark, options(tmp_path / run))  # type: ignore[arg-type]
+        train(etd_spec(**spec_changes), lake, registry, spark, options(tmp_path / run))
     return registry
 
 

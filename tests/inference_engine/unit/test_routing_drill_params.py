@@ -27,10 +27,10 @@ def test_a_candidate_trained_with_drill_params_is_registered_with_them_and_is_wo
     registry = FakeRegistry(tmp_path / "registry")
     options = PartitionedOptions(runs_dir=tmp_path / "runs")
 
-    def train(*params: str) -> dict:  # type: ignore[type-arg]
+    def train(*params: str) -> dict:
         result = train_declared("etd", default_specs_dir(), lake, registry, _no_spark, options, global_only=True,
                                 params=params)  # fmt: skip
-        return result["summary"]  # type: ignore[no-any-return]
+        return result["summary"]
 
     good = train()
     worse = train("n_estimators=2", "max_depth=1")
