@@ -29,6 +29,7 @@ from strata_kernel.contracts.auth import (
     authenticate,
 )
 from strata_kernel.errors import Forbidden, Unauthorized
+from strata_kernel.hook_marks import lean_covered
 from strata_kernel.logs import caller_var
 from strata_kernel.metrics import metric_name
 
@@ -97,8 +98,10 @@ class AccessMetrics:
 
 def install_access_control(app: Flask, directory: CallerDirectory, metrics: AccessMetrics) -> None:
     """Check the caller of every request whose view asks for one, before the view runs."""
+    app.extensions[ACCESS] = (directory, metrics)
 
     @app.before_request
+    @lean_covered
     def _check_caller() -> None:
         endpoint = request.url_rule.rule if request.url_rule is not None else None
         if endpoint is None:  # 404 / 405: nothing to protect
@@ -106,31 +109,55 @@ def install_access_control(app: Flask, directory: CallerDirectory, metrics: Acce
         accepted = policy_of(app.view_functions.get(request.endpoint or ""), request.method)
         if accepted is None:
             return
-        header = request.headers.get(AUTHORIZATION)
-        try:
-            caller = authenticate(header, directory.credentials(KNOWN_CALLERS), what="service credential")
-        except (Unauthorized, Forbidden) as refusal:
-            _refuse(metrics, endpoint, refusal)
-            raise
-        if caller not in accepted:
-            not_accepted = Forbidden(f"{caller} may not call {request.method} {endpoint}")
-            _refuse(metrics, endpoint, not_accepted)
-            raise not_accepted
+        caller = authorize(
+            directory, metrics, accepted, request.headers.get(AUTHORIZATION), request.method, endpoint,
+            request.remote_addr,
+        )  # fmt: skip
         g.strata_caller = caller
         g.strata_caller_token = caller_var.set(caller)
-        metrics.calls.labels(endpoint, caller).inc()
 
     @app.teardown_request
+    @lean_covered
     def _forget_caller(_exc: BaseException | None) -> None:
         token = g.pop("strata_caller_token", None)
         if token is not None:
             caller_var.reset(token)
 
 
-def _refuse(metrics: AccessMetrics, endpoint: str, refusal: Unauthorized | Forbidden) -> None:
+#: app.extensions key of the (CallerDirectory, AccessMetrics) an app checks callers with
+ACCESS = "strata.access"
+
+
+def authorize(
+    directory: CallerDirectory,
+    metrics: AccessMetrics,
+    accepted: frozenset[str],
+    header: str | None,
+    method: str,
+    endpoint: str,
+    remote_addr: str | None,
+) -> str:
+    """The caller ``header`` (``Authorization``) proves, if ``accepted`` holds it; else 401/403, counted and
+    logged."""
+    try:
+        caller = authenticate(header, directory.credentials(KNOWN_CALLERS), what="service credential")
+    except (Unauthorized, Forbidden) as refusal:
+        _refuse(metrics, method, endpoint, remote_addr, refusal)
+        raise
+    if caller not in accepted:
+        not_accepted = Forbidden(f"{caller} may not call {method} {endpoint}")
+        _refuse(metrics, method, endpoint, remote_addr, not_accepted)
+        raise not_accepted
+    metrics.calls.labels(endpoint, caller).inc()
+    return caller
+
+
+def _refuse(
+    metrics: AccessMetrics, method: str, endpoint: str, remote_addr: str | None, refusal: Unauthorized | Forbidden
+) -> None:
     reason = "unauthenticated" if isinstance(refusal, Unauthorized) else "forbidden"
     metrics.refused.labels(endpoint, reason).inc()
-    log.warning("refused %s %s from %s: %s", request.method, endpoint, request.remote_addr, reason)
+    log.warning("refused %s %s from %s: %s", method, endpoint, remote_addr, reason)
 
 
 def document_security(spec: dict[str, Any] | str, app: Flask) -> dict[str, Any] | str:

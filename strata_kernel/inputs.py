@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from flask import Flask, request
 
 from strata_kernel.contracts import headers
 from strata_kernel.errors import BadRequest, PayloadTooLarge
+from strata_kernel.hook_marks import lean_covered
 
 DEFAULT_BODY_LIMIT = 1024 * 1024
 MAX_JSON_DEPTH = 32
@@ -62,26 +63,20 @@ def limit_of(view: Callable[..., Any] | None) -> int:
 def install_input_checks(app: Flask) -> None:
     @app.before_request
     def _check_request() -> None:
-        _check_headers()
+        check_header_values(request.headers.get)
         limit = limit_of(app.view_functions.get(request.endpoint or ""))
         request.max_content_length = limit  # werkzeug stops a chunked body there (413)
-        if request.content_length is not None and request.content_length > limit:
-            raise PayloadTooLarge(
-                f"body of {request.content_length} bytes is over this endpoint's limit of {limit} bytes"
-            )
-        for name, value in [*(request.view_args or {}).items(), *request.args.items(multi=True)]:
-            if isinstance(value, str) and _UNSTORABLE.search(value):
-                raise InvalidText(f"{name}: contains a NUL or an unpaired surrogate", field=name)
+        check_body_size(request.content_length, limit)
+        check_texts([*(request.view_args or {}).items(), *request.args.items(multi=True)])
         _check_json_body()
 
-
-def is_valid_header(name: str, value: str) -> bool:
-    return 0 < len(value) <= BOUNDED_HEADERS.get(name, 128) and _PRINTABLE_ASCII.match(value) is not None
+    lean_covered(_check_request)
 
 
-def _check_headers() -> None:
+def check_header_values(header: Callable[[str], str | None]) -> None:
+    """The headers of the published language are bounded printable ASCII (``header``: a name -> value getter)."""
     for name, longest in BOUNDED_HEADERS.items():
-        value = request.headers.get(name)
+        value = header(name)
         if value is not None and not is_valid_header(name, value):
             raise BadRequest(
                 f"{name}: must be 1..{longest} printable ASCII characters without spaces",
@@ -90,13 +85,40 @@ def _check_headers() -> None:
             )
 
 
+def check_body_size(content_length: int | None, limit: int) -> None:
+    if content_length is not None and content_length > limit:
+        raise PayloadTooLarge(f"body of {content_length} bytes is over this endpoint's limit of {limit} bytes")
+
+
+def check_texts(named_values: Iterable[tuple[str, Any]]) -> None:
+    """Path parameters and query values: no NUL, no lone surrogate."""
+    for name, value in named_values:
+        if isinstance(value, str) and _UNSTORABLE.search(value):
+            raise InvalidText(f"{name}: contains a NUL or an unpaired surrogate", field=name)
+
+
+def is_valid_header(name: str, value: str) -> bool:
+    return 0 < len(value) <= BOUNDED_HEADERS.get(name, 128) and _PRINTABLE_ASCII.match(value) is not None
+
+
 def _check_json_body() -> None:
     """Parse a JSON body once, bounded; the views' ``get_json`` reuse it."""
     if not request.content_length and request.headers.get("Transfer-Encoding") is None:
         return
-    data = request.get_data(cache=True)
+    document = checked_json(request.get_data(cache=True))
+    if document is not NOT_JSON and request.is_json:
+        request._cached_json = (document, document)  # Flask's get_json cache: no second parse
+
+
+#: what :func:`checked_json` answers for a body that is not a JSON object or array, or is malformed
+NOT_JSON: Any = object()
+
+
+def checked_json(data: bytes) -> Any:
+    """The body's JSON object or array, checked (nesting depth, storable text: else 400); ``NOT_JSON`` when it is
+    not one (each view answers that in its own words)."""
     if not _looks_like_json(data):
-        return  # not JSON: the view decides what it makes of it
+        return NOT_JSON
     try:
         document = json.loads(data)
     except RecursionError:
@@ -104,7 +126,7 @@ def _check_json_body() -> None:
             f"body: JSON nested deeper than {MAX_JSON_DEPTH} levels", code="invalid_json", field="body"
         ) from None
     except ValueError:
-        return  # malformed JSON: each view answers it in its own words
+        return NOT_JSON
     if _deeper_than(document, MAX_JSON_DEPTH):
         raise BadRequest(f"body: JSON nested deeper than {MAX_JSON_DEPTH} levels", code="invalid_json", field="body")
     if _may_hold_unstorable_text(data):
@@ -112,8 +134,7 @@ def _check_json_body() -> None:
             if _UNSTORABLE.search(text):
                 field = path or "body"
                 raise InvalidText(f"{field}: contains a NUL or an unpaired surrogate", field=field)
-    if request.is_json:
-        request._cached_json = (document, document)  # Flask's get_json cache: no second parse
+    return document
 
 
 def _looks_like_json(data: bytes) -> bool:

@@ -7,6 +7,7 @@ Gives each service the same operational surface: ``/healthz`` (the process is al
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import math
 import os
@@ -27,6 +28,7 @@ from strata_kernel.contracts.deadline import DEADLINE_MS, Deadline
 from strata_kernel.deadlines import deadline_var
 from strata_kernel.docs_assets import DOCS_ASSETS_PATH, swagger_ui_files
 from strata_kernel.errors import StrataError, Unavailable
+from strata_kernel.hook_marks import lean_covered
 from strata_kernel.inputs import install_input_checks, is_valid_header
 from strata_kernel.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
 from strata_kernel.metrics import HttpMetrics, method_label
@@ -66,6 +68,7 @@ def create_service_app(
     app.extensions["strata.registry"] = registry
     app.extensions["strata.live_registry"] = CollectorRegistry(auto_describe=True)
     app.extensions["strata.http_metrics"] = metrics
+    app.extensions["strata.component"] = component
     checks = list(readiness_checks)
     app.extensions["strata.readiness_checks"] = checks
 
@@ -96,48 +99,97 @@ def set_progress_report(app: APIFlask, report: ProgressReport) -> None:
 
 def _install_request_hooks(app: APIFlask, component: str, metrics: HttpMetrics) -> None:
     @app.before_request
+    @lean_covered
     def _start() -> None:
-        given = request.headers.get(REQUEST_ID_HEADER)
-        # an id that fails the header check (strata_kernel.inputs) is refused; it must not reach logs or replies
-        request_id = given if given and is_valid_header(REQUEST_ID_HEADER, given) else new_request_id()
-        g.strata_request_id = request_id
-        g.strata_token = request_id_var.set(request_id)
         g.strata_started = time.perf_counter()
-        # the caller's deadline bounds every call this request makes (strata_kernel.contracts.deadline)
-        deadline = Deadline.from_wire(request.headers.get(DEADLINE_MS))
-        g.strata_deadline_token = deadline_var.set(deadline)
-        if deadline is not None and deadline.remaining() <= 0:
-            raise Unavailable("the caller's deadline passed before the request was handled", code="deadline_exceeded")
+        g.strata_request_id, g.strata_token = open_request(request.headers.get(REQUEST_ID_HEADER))
+        g.strata_deadline_token = open_deadline(request.headers.get(DEADLINE_MS))
+        refuse_if_deadline_passed()
 
     @app.before_request
+    @lean_covered
     def _shed() -> None:
         """Answer at once what waited too long for a thread (strata_kernel.shedding): the queue drains."""
-        waited = queue_wait()
         rule = request.url_rule.rule if request.url_rule is not None else None
-        if waited > SHED_AFTER_SECONDS and rule is not None and rule not in _OPS_PATHS:
-            metrics.shed.labels(rule).inc()
-            raise Unavailable(f"{component} is overloaded: the request waited {waited:.1f}s for a worker",
-                              code="overloaded", retry_after=RETRY_AFTER_SECONDS)  # fmt: skip
+        if rule is not None and rule not in _OPS_PATHS:
+            shed_if_waited_too_long(component, metrics, rule)
 
     @app.after_request
+    @lean_covered
     def _finish(response: Response) -> Response:
         rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
         if rule not in _OPS_PATHS:
-            elapsed = time.perf_counter() - g.get("strata_started", time.perf_counter())
-            method = method_label(request.method)
-            metrics.latency.labels(rule).observe(elapsed)
-            metrics.requests.labels(rule, method, str(response.status_code)).inc()
+            started = g.get("strata_started", time.perf_counter())
+            count_request(metrics, rule, request.method, response.status_code, started)
         response.headers[REQUEST_ID_HEADER] = g.get("strata_request_id", "-")
         return response
 
     @app.teardown_request
+    @lean_covered
     def _reset(_exc: BaseException | None) -> None:
-        token = g.pop("strata_token", None)
-        if token is not None:
-            request_id_var.reset(token)
-        deadline_token = g.pop("strata_deadline_token", None)
-        if deadline_token is not None:
-            deadline_var.reset(deadline_token)
+        close_request(g.pop("strata_token", None), g.pop("strata_deadline_token", None))
+
+
+def open_request(given_id: str | None) -> tuple[str, RequestIdToken]:
+    """Set the request's id (the caller's, if valid; else a new one) for everything it runs (log lines, calls it
+    makes). Undo with :func:`close_request`."""
+    # an id that fails the header check (strata_kernel.inputs) is refused; it must not reach logs or replies
+    request_id = given_id if given_id and is_valid_header(REQUEST_ID_HEADER, given_id) else new_request_id()
+    return request_id, request_id_var.set(request_id)
+
+
+def open_deadline(header: str | None) -> DeadlineToken:
+    """Set the caller's deadline (``X-Deadline-Ms``), which bounds every call this request makes
+    (strata_kernel.contracts.deadline); 400 when malformed. Undo with :func:`close_request`."""
+    return deadline_var.set(Deadline.from_wire(header))
+
+
+def refuse_if_deadline_passed() -> None:
+    deadline = deadline_var.get()
+    if deadline is not None and deadline.remaining() <= 0:
+        raise Unavailable("the caller's deadline passed before the request was handled", code="deadline_exceeded")
+
+
+def close_request(id_token: RequestIdToken | None, deadline_token: DeadlineToken | None) -> None:
+    if id_token is not None:
+        request_id_var.reset(id_token)
+    if deadline_token is not None:
+        deadline_var.reset(deadline_token)
+
+
+def shed_if_waited_too_long(component: str, metrics: HttpMetrics, rule: str) -> None:
+    waited = queue_wait()
+    if waited > SHED_AFTER_SECONDS:
+        metrics.shed.labels(rule).inc()
+        raise Unavailable(f"{component} is overloaded: the request waited {waited:.1f}s for a worker",
+                          code="overloaded", retry_after=RETRY_AFTER_SECONDS)  # fmt: skip
+
+
+def count_request(metrics: HttpMetrics, rule: str, method: str, status: int, started: float) -> None:
+    metrics.latency.labels(rule).observe(time.perf_counter() - started)
+    metrics.requests.labels(rule, method_label(method), str(status)).inc()
+
+
+def add_response_headers(app: APIFlask, endpoint: str, headers_for: ResponseHeaders) -> None:
+    """Successful answers (status < 400) of ``endpoint`` carry the headers ``headers_for(path parameters)`` gives,
+    whether Flask or a lean route (strata_kernel.lean) serves them."""
+    app.extensions.setdefault(RESPONSE_HEADERS, {}).setdefault(endpoint, []).append(headers_for)
+
+    @app.after_request
+    @lean_covered
+    def _add(response: Response) -> Response:
+        if request.endpoint == endpoint and response.status_code < 400:
+            for name, value in headers_for(request.view_args or {}):
+                response.headers.add(name, value)
+        return response
+
+
+#: the extra headers of an endpoint's successful answers, from its path parameters
+ResponseHeaders = Callable[[dict[str, Any]], Iterable[tuple[str, str]]]
+#: app.extensions key: endpoint -> its ResponseHeaders
+RESPONSE_HEADERS = "strata.response_headers"
+RequestIdToken = contextvars.Token[str]
+DeadlineToken = contextvars.Token[Deadline | None]
 
 
 #: an absolute path on a server (under a usual top directory); error bodies name only its last part
@@ -152,15 +204,37 @@ def without_server_paths(text: str) -> str:
     return _SERVER_PATH.sub(lambda match: ".../" + match.group(0).rstrip("/").rsplit("/", 1)[-1], text)
 
 
-def _error_response(
+def error_reply(
     status: int, code: str, message: str, field: str | None = None, retry_after: float | None = None
-) -> tuple[Response, int]:
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """The status, JSON body and headers of an error answer."""
     body: dict[str, Any] = {"code": code, "message": without_server_paths(message)}
     if field is not None:
         body["field"] = field
-    response = jsonify({"error": body})
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after is not None else {}
+    return status, {"error": body}, headers
+
+
+def reply_to_error(error: Exception, *, body_is_json: bool) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """The answer to an error a request raised (a StrataError, a werkzeug HTTP error, or anything else: 500)."""
+    if isinstance(error, StrataError):
+        if error.status >= 500:
+            log.warning("%s: %s", error.code, error.message)
+        return error_reply(error.status, error.code, error.message, error.field, error.retry_after)
+    if isinstance(error, HTTPException):
+        if error.code == 400 and body_is_json:
+            return error_reply(400, "invalid_request", "body: not valid JSON", "body")
+        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+        code = codes.get(error.code or 500, "http_error")
+        return error_reply(error.code or 500, code, error.description or error.name)
+    log.exception("unhandled error", exc_info=error)
+    return error_reply(500, "internal_error", f"internal error (request {request_id_var.get()})")
+
+
+def _error_response(reply: tuple[int, dict[str, Any], dict[str, str]]) -> tuple[Response, int]:
+    status, body, headers = reply
+    response = jsonify(body)
+    response.headers.update(headers)
     return response, status
 
 
@@ -169,28 +243,21 @@ def _install_error_handlers(app: APIFlask) -> None:
     def _apiflask_error(error: HTTPError) -> tuple[Response, int]:
         if error.status_code == 400 and isinstance(error.detail, dict) and error.detail:
             field, message = _first_validation_problem(error.detail)
-            return _error_response(400, "invalid_request", f"{field}: {message}", field)
+            return _error_response(error_reply(400, "invalid_request", f"{field}: {message}", field))
         code = "not_found" if error.status_code == 404 else "http_error"
-        return _error_response(error.status_code, code, str(error.message))
+        return _error_response(error_reply(error.status_code, code, str(error.message)))
 
     @app.errorhandler(StrataError)
     def _strata_error(error: StrataError) -> tuple[Response, int]:
-        if error.status >= 500:
-            log.warning("%s: %s", error.code, error.message)
-        return _error_response(error.status, error.code, error.message, error.field, error.retry_after)
+        return _error_response(reply_to_error(error, body_is_json=request.is_json))
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[Response, int]:
-        if error.code == 400 and request.is_json:
-            return _error_response(400, "invalid_request", "body: not valid JSON", "body")
-        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
-        code = codes.get(error.code or 500, "http_error")
-        return _error_response(error.code or 500, code, error.description or error.name)
+        return _error_response(reply_to_error(error, body_is_json=request.is_json))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[Response, int]:
-        log.exception("unhandled error")
-        return _error_response(500, "internal_error", f"internal error (request {request_id_var.get()})")
+        return _error_response(reply_to_error(error, body_is_json=request.is_json))
 
 
 def _first_validation_problem(detail: dict[str, Any]) -> tuple[str, str]:

@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -143,3 +143,50 @@ class _RebalancedConsumer(EventConsumer):
 
     def caught_up(self) -> bool:
         return self._inner.caught_up()
+
+
+def answers_lean_and_through_flask(
+    make_client: Callable[[], FlaskClient], send: Callable[[FlaskClient], TestResponse]
+) -> dict[str, dict[str, Any]]:
+    """What a caller sees (status, JSON body, headers but the request id) and which counters moved, with the app's
+    lean routes on ("lean") and off ("flask"), each on a new app. "dispatched" says whether Flask served it."""
+    seen: dict[str, dict[str, Any]] = {}
+    for path in ("flask", "lean"):
+        client = make_client()
+        app = client.application
+        app.extensions["strata.lean_router"].enabled = path == "lean"
+        dispatched = _count_flask_dispatches(app)
+        before = counter_samples(app.extensions["strata.registry"])
+        response = send(client)
+        after = counter_samples(app.extensions["strata.registry"])
+        seen[path] = {
+            "status": response.status,
+            "body": response.get_json(silent=True),
+            "headers": sorted((name, value) for name, value in response.headers if name.lower() != "x-request-id"),
+            "counters": {key: value - before.get(key, 0.0) for key, value in after.items() if value != before.get(key)},
+            "dispatched": bool(dispatched),
+        }
+    return seen
+
+
+def _count_flask_dispatches(app: Any) -> list[bool]:
+    """A list that gets an item each time Flask dispatches a request of ``app``."""
+    dispatched: list[bool] = []
+    flask_dispatch = app.full_dispatch_request
+
+    def counted() -> Any:
+        dispatched.append(True)
+        return flask_dispatch()
+
+    app.full_dispatch_request = counted
+    return dispatched
+
+
+def counter_samples(registry: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every counter and histogram-count sample (durations differ by nature)."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for metric in registry.collect()
+        for sample in metric.samples
+        if sample.name.endswith(("_total", "_count"))
+    }

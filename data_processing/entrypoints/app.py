@@ -14,7 +14,7 @@ from data_processing.bootstrap import Dependencies, bootstrap
 from data_processing.directory.usage import model_consumer
 from data_processing.domain.orders import parse_order
 from data_processing.entrypoints.directory_api import install_deprecation_header, register_directory_routes
-from data_processing.entrypoints.help_api import register_help_routes
+from data_processing.entrypoints.help_api import help_answer_lean, register_help_routes
 from data_processing.freshness import FreshnessCollector, GroupFreshness
 from data_processing.services import ModelCatalog, online_readiness
 from data_processing.serving import read_features as read_online_features
@@ -31,6 +31,7 @@ from strata_kernel.contracts.serving import (
     envelope_violations,
 )
 from strata_kernel.errors import BadRequest
+from strata_kernel.lean import install_lean_routes
 from strata_kernel.logs import configure_logging
 from strata_kernel.metrics import metric_name
 from strata_kernel.service import add_scrape_time_collector, create_service_app
@@ -131,7 +132,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         responses=[200, 400, 503],
     )
     def estimate(body: Any) -> dict[str, Any]:
-        raw = request.get_json(silent=True)
+        return estimate_order(request.get_json(silent=True))
+
+    def estimate_order(raw: Any) -> dict[str, Any]:
+        """``POST /v1/etd/estimate``, through Flask or lean."""
         try:
             order = parse_order(raw)
         except InvalidOrder:
@@ -146,9 +150,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
                               zone_of=deps.feature_groups.declared_zone)  # fmt: skip
     add_scrape_time_collector(app, FreshnessCollector(COMPONENT, directory, fresh, runtime.groups))
     register_help_routes(app, deps.help_answerer)  # no readiness check: ETD serves without a help model
-    install_deprecation_header(app, "estimate", usage, model_consumer(settings.etd_model))
-    install_deprecation_header(app, "predict", usage, lambda: model_consumer((request.view_args or {}).get("name", "")))
+    etd_consumer = model_consumer(settings.etd_model)
+    install_deprecation_header(app, "estimate", usage, lambda _path_args: etd_consumer)
+    install_deprecation_header(app, "predict", usage, lambda path_args: model_consumer(path_args.get("name", "")))
     background.register(app, usage.loop())  # started after the fork by the server
     app.extensions["data_processing.deps"] = deps
     app.extensions["strata.feature_usage"] = usage
+    # the hot paths of every quote and chatbot question
+    install_lean_routes(app, {"estimate": lambda call: estimate_order(call.body),
+                              "help_answer": help_answer_lean(deps.help_answerer)})  # fmt: skip
     return app

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from apiflask import APIFlask, Schema, fields
-from flask import Response, request
+from flask import request
 
 from data_processing.directory.ports import FeatureDirectory
 from data_processing.directory.services import (
@@ -37,6 +37,7 @@ from strata_kernel.access import callers
 from strata_kernel.contracts.auth import OPERATOR
 from strata_kernel.errors import TooManyRequests
 from strata_kernel.inputs import body_limit
+from strata_kernel.service import add_response_headers
 
 TAGS = ["feature directory"]
 #: a group's YAML (64 kB at most, strata_kernel.safe_yaml) and its code (128 kB), JSON-escaped
@@ -112,14 +113,13 @@ def _register(directory: FeatureDirectory, groups_dir: Path, body: dict[str, Any
 
 
 def install_deprecation_header(
-    app: APIFlask, endpoint: str, usage: UsageRecorder, consumer: str | Callable[[], str]
+    app: APIFlask, endpoint: str, usage: UsageRecorder, consumer: Callable[[dict[str, Any]], str]
 ) -> None:
     """Responses of ``endpoint`` carry a ``Warning`` header per deprecated feature its consumer reads (``consumer``
-    may depend on the request, e.g. the model named in the path)."""
+    of the request's path parameters, e.g. the model named in the path)."""
 
-    @app.after_request
-    def _warn(response: Response) -> Response:
-        if request.endpoint == endpoint and response.status_code < 400:
-            for warning in usage.warnings(consumer if isinstance(consumer, str) else consumer()):
-                response.headers.add("Warning", '299 data_processing "{}"'.format(warning.replace('"', "'")))
-        return response
+    def warnings(path_args: dict[str, Any]) -> list[tuple[str, str]]:
+        return [("Warning", '299 data_processing "{}"'.format(warning.replace('"', "'")))
+                for warning in usage.warnings(consumer(path_args))]  # fmt: skip
+
+    add_response_headers(app, endpoint, warnings)

@@ -15,6 +15,7 @@ from data_processing.domain.help import MAX_QUESTION_CHARS, parse_question
 from data_processing.help_services import HelpAnswerer
 from strata_kernel.access import callers
 from strata_kernel.contracts.auth import OPERATOR
+from strata_kernel.lean import LeanView
 
 TAGS = ["help-centre chatbot"]
 
@@ -47,3 +48,8 @@ def register_help_routes(app: APIFlask, answerer: HelpAnswerer) -> None:
     )
     def help_vectorise(body: Any) -> dict[str, Any]:
         return answerer.vectorise(parse_question(request.get_json(silent=True)))
+
+
+def help_answer_lean(answerer: HelpAnswerer) -> LeanView:
+    """``POST /v1/help/answer`` (``help_answer`` above) as a lean route (strata_kernel.lean): the chatbot's hot path."""
+    return lambda call: answerer.answer(parse_question(call.body)).to_wire()

@@ -3,6 +3,7 @@ and the routing between stable and candidate versions (apply, read, validate a v
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from apiflask import APIFlask
@@ -22,6 +23,7 @@ from strata_kernel.access import callers
 from strata_kernel.contracts import headers
 from strata_kernel.contracts.auth import OPERATOR
 from strata_kernel.contracts.wire import version_number
+from strata_kernel.lean import LeanView, install_lean_routes
 from strata_kernel.logs import request_id_var
 from strata_kernel.service import add_readiness_check, create_service_app, set_progress_report
 from strata_kernel.serving import add_shutdown_callback
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     register_reference_routes(app, deps.reference_profiles)
     for loop in deps.background_loops(progress):
         background.register(app, loop)
+    install_lean_routes(app, {"predict": _lean_predict(predictor)})  # the hot path of every quote and question
     return app
 
 
@@ -77,15 +80,7 @@ def _register_routes(app: APIFlask, table: RoutingTable, predictor: Predictor) -
         responses=[400, 404, 503],
     )
     def predict(name: str) -> dict[str, Any]:
-        key = request.headers.get(headers.ROUTING_KEY)
-        if key is not None and len(key) > headers.MAX_ROUTING_KEY_CHARS:
-            raise InvalidInstances(f"{headers.ROUTING_KEY} must be at most {headers.MAX_ROUTING_KEY_CHARS} characters",
-                                   field=headers.ROUTING_KEY)  # fmt: skip
-        body = request.get_json(silent=True)
-        vectoriser = request.headers.get(headers.VECTORISER)
-        return predictor.predict(
-            name, body, routing_key=key, request_id=request_id_var.get(), vectoriser=vectoriser
-        ).to_dict()
+        return _predict(predictor, name, request.get_json(silent=True), request.headers.get)
 
     @app.post("/v1/models/<name>/versions/<version>/predict")
     @callers("data_processing", "comparative_eval", OPERATOR)
@@ -114,6 +109,21 @@ def _register_routes(app: APIFlask, table: RoutingTable, predictor: Predictor) -
     )
     def reload_model(name: str) -> dict[str, Any]:
         return table.reload(name).to_dict()
+
+
+def _predict(predictor: Predictor, name: str, body: Any, header: Callable[[str], str | None]) -> dict[str, Any]:
+    """``POST /v1/models/<name>/predict``, through Flask or lean (``_lean_predict``)."""
+    key = header(headers.ROUTING_KEY)
+    if key is not None and len(key) > headers.MAX_ROUTING_KEY_CHARS:
+        raise InvalidInstances(f"{headers.ROUTING_KEY} must be at most {headers.MAX_ROUTING_KEY_CHARS} characters",
+                               field=headers.ROUTING_KEY)  # fmt: skip
+    return predictor.predict(
+        name, body, routing_key=key, request_id=request_id_var.get(), vectoriser=header(headers.VECTORISER)
+    ).to_dict()
+
+
+def _lean_predict(predictor: Predictor) -> LeanView:
+    return lambda call: _predict(predictor, call.args["name"], call.body, call.header)
 
 
 def _register_catalog_routes(app: APIFlask, table: RoutingTable, registry: ModelRegistry) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from data_processing.entrypoints.app import create_app
 from data_processing.settings import Settings
 from strata_kernel.http import ServiceClient
 from tests.data_processing.fakes import InMemoryOnlineStore, RecordingInferenceEngine
-from tests.support import as_caller
+from tests.support import answers_lean_and_through_flask, as_caller
 
 BODY: dict[str, Any] = {
     "restaurant_id": "r-1",
@@ -115,3 +116,31 @@ def test_metrics_expose_lookup_latency_and_feature_age(settings: Settings) -> No
 
     assert "strata_data_processing_online_lookup_seconds_count 1.0" in text
     assert 'strata_data_processing_feature_age_seconds{group="restaurant_stats"}' in text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [BODY, {**BODY, "n_items": 0}, {**BODY, "placed_at": None}, [BODY], "order", b'{"restaurant_id": "r-1",'],
+    ids=["valid", "bad field", "null field", "a list", "a string", "malformed JSON"],
+)
+def test_the_estimate_route_answers_lean_as_through_flask(settings: Settings, body: Any) -> None:
+    def send(client: FlaskClient) -> Any:
+        data = body if isinstance(body, bytes) else json.dumps(body)
+        return client.post("/v1/etd/estimate", data=data, content_type="application/json")
+
+    seen = answers_lean_and_through_flask(
+        lambda: _client(settings, _loaded_store(), RecordingInferenceEngine(value=27.5)), send
+    )
+
+    assert seen["lean"] == {**seen["flask"], "dispatched": False}
+    assert seen["flask"]["dispatched"]
+
+
+def test_the_help_answer_route_answers_lean_as_through_flask(settings: Settings) -> None:
+    for body in ({"text": "where is my order"}, {"text": ""}, {"question": "x"}):
+        seen = answers_lean_and_through_flask(
+            lambda: _client(settings, _loaded_store(), RecordingInferenceEngine()),
+            lambda client, body=body: client.post("/v1/help/answer", json=body),  # type: ignore[misc]
+        )
+
+        assert seen["lean"] == {**seen["flask"], "dispatched": False}

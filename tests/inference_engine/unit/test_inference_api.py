@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import Any
@@ -14,7 +15,7 @@ from inference_engine.entrypoints.app import create_app
 from inference_engine.settings import Settings
 from strata_kernel import background
 from strata_kernel.contracts.auth import OPERATOR
-from tests.support import as_caller, json_of
+from tests.support import answers_lean_and_through_flask, as_caller, json_of
 
 INSTANCE = {"a__x": 1.0, "a__y": None, "b__z": 2.5}
 
@@ -252,3 +253,36 @@ def test_versions_lists_every_registered_version_and_the_kind_of_the_serving_one
     assert body["versions"][0]["metrics"] == {"mae": 3.5} and body["versions"][0]["run_id"] == "r2"
     missing = client.get("/v1/models/churn/versions")
     assert missing.status_code == 404 and json_of(missing)["error"]["code"] == "model_not_found"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "headers"),
+    [
+        ("/v1/models/etd/predict", {"instances": [INSTANCE]}, {"X-Routing-Key": "order-1"}),
+        ("/v1/models/chatbot/predict", {"instances": [INSTANCE]}, {}),
+        ("/v1/models/etd/predict", {"instances": [{"a__x": 1.0}]}, {}),
+        ("/v1/models/etd/predict", b'{"instances": [', {}),
+        ("/v1/models/etd/predict", {"instances": [INSTANCE]}, {"X-Routing-Key": "k" * 300}),
+        ("/v1/models/etd/predict", {"instances": [INSTANCE]}, {"Authorization": "Bearer guessed"}),
+    ],
+    ids=["valid", "unknown model", "missing feature", "malformed JSON", "long routing key", "unknown caller"],
+)
+def test_the_predict_route_answers_lean_as_through_flask(
+    settings: Settings, registry: FakeRegistry, path: str, body: Any, headers: dict[str, str]
+) -> None:
+    def make_client() -> FlaskClient:
+        app = create_app(settings, registry=registry)
+        background.start(app)
+        ready = as_caller(app.test_client(), settings, OPERATOR)
+        wait_ready(ready)
+        return ready
+
+    def send(client: FlaskClient) -> Any:
+        data = body if isinstance(body, bytes) else json.dumps(body)
+        sent = {"X-Request-Id": "req-alike", **headers}
+        return client.post(path, data=data, content_type="application/json", headers=sent)
+
+    seen = answers_lean_and_through_flask(make_client, send)
+
+    assert seen["lean"] == {**seen["flask"], "dispatched": False}
+    assert seen["flask"]["dispatched"] and seen["flask"]["status"] != "500 INTERNAL SERVER ERROR"
