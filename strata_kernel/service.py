@@ -184,6 +184,21 @@ def add_response_headers(app: APIFlask, endpoint: str, headers_for: ResponseHead
         return response
 
 
+def observe_answers(app: APIFlask, endpoint: str, observe: Callable[[int], None]) -> None:
+    """Call ``observe(status)`` with the status of every answer of ``endpoint`` (refusals included), whether Flask or
+    a lean route (strata_kernel.lean) serves it."""
+    app.extensions.setdefault(ANSWER_OBSERVERS, {}).setdefault(endpoint, []).append(observe)
+
+    @app.after_request
+    @lean_covered
+    def _observe(response: Response) -> Response:
+        if request.endpoint == endpoint:
+            observe(response.status_code)
+        return response
+
+
+#: app.extensions key: endpoint -> the observers of its answers' statuses
+ANSWER_OBSERVERS = "strata.answer_observers"
 #: the extra headers of an endpoint's successful answers, from its path parameters
 ResponseHeaders = Callable[[dict[str, Any]], Iterable[tuple[str, str]]]
 #: app.extensions key: endpoint -> its ResponseHeaders
@@ -242,7 +257,7 @@ def _install_error_handlers(app: APIFlask) -> None:
     @app.error_processor
     def _apiflask_error(error: HTTPError) -> tuple[Response, int]:
         if error.status_code == 400 and isinstance(error.detail, dict) and error.detail:
-            field, message = _first_validation_problem(error.detail)
+            field, message = first_validation_problem(error.detail)
             return _error_response(error_reply(400, "invalid_request", f"{field}: {message}", field))
         code = "not_found" if error.status_code == 404 else "http_error"
         return _error_response(error_reply(error.status_code, code, str(error.message)))
@@ -260,7 +275,7 @@ def _install_error_handlers(app: APIFlask) -> None:
         return _error_response(reply_to_error(error, body_is_json=request.is_json))
 
 
-def _first_validation_problem(detail: dict[str, Any]) -> tuple[str, str]:
+def first_validation_problem(detail: dict[str, Any]) -> tuple[str, str]:
     """Flatten webargs' ``{"json": {"items": {"0": {"qty": ["msg"]}}}}`` to ``("items.0.qty", "msg")``."""
     node: Any = detail
     path: list[str] = []
