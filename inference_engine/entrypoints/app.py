@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     register_reference_routes(app, deps.reference_profiles)
     for loop in deps.background_loops(progress):
         background.register(app, loop)
-    install_lean_routes(app, {"predict": _lean_predict(predictor)})  # the hot path of every quote and question
+    # the hot path of every quote and question; a version's route serves comparative evaluation's replays
+    install_lean_routes(app, {"predict": _lean_predict(predictor), "predict_version": _lean_predict_version(predictor)})
     return app
 
 
@@ -86,8 +87,7 @@ def _register_routes(app: APIFlask, table: RoutingTable, predictor: Predictor) -
     @callers("data_processing", "comparative_eval", OPERATOR)
     @app.doc(tags=["models"], summary="Score with one registered version (loaded on demand).", responses=[400, 404])
     def predict_version(name: str, version: str) -> dict[str, Any]:
-        body, vectoriser = request.get_json(silent=True), request.headers.get(headers.VECTORISER)
-        return predictor.predict(name, body, _version_number(name, version), vectoriser=vectoriser).to_dict()
+        return _predict_version(predictor, name, version, request.get_json(silent=True), request.headers.get)
 
     @app.get("/v1/models/<name>/tree")
     @app.doc(
@@ -122,8 +122,20 @@ def _predict(predictor: Predictor, name: str, body: Any, header: Callable[[str],
     ).to_dict()
 
 
+def _predict_version(
+    predictor: Predictor, name: str, version: str, body: Any, header: Callable[[str], str | None]
+) -> dict[str, Any]:
+    """``POST /v1/models/<name>/versions/<version>/predict``, through Flask or lean."""
+    number = _version_number(name, version)
+    return predictor.predict(name, body, number, vectoriser=header(headers.VECTORISER)).to_dict()
+
+
 def _lean_predict(predictor: Predictor) -> LeanView:
     return lambda call: _predict(predictor, call.args["name"], call.body, call.header)
+
+
+def _lean_predict_version(predictor: Predictor) -> LeanView:
+    return lambda call: _predict_version(predictor, call.args["name"], call.args["version"], call.body, call.header)
 
 
 def _register_catalog_routes(app: APIFlask, table: RoutingTable, registry: ModelRegistry) -> None:

@@ -264,10 +264,25 @@ def test_versions_lists_every_registered_version_and_the_kind_of_the_serving_one
         ("/v1/models/etd/predict", b'{"instances": [', {}),
         ("/v1/models/etd/predict", {"instances": [INSTANCE]}, {"X-Routing-Key": "k" * 300}),
         ("/v1/models/etd/predict", {"instances": [INSTANCE]}, {"Authorization": "Bearer guessed"}),
+        ("/v1/models/etd/versions/2/predict", {"instances": [INSTANCE]}, {}),
+        ("/v1/models/etd/versions/abc/predict", {"instances": [INSTANCE]}, {}),
+        ("/v1/models/etd/versions/99/predict", {"instances": [INSTANCE]}, {}),
+        ("/v1/models/etd/versions/1/predict", {"rows": []}, {}),
     ],
-    ids=["valid", "unknown model", "missing feature", "malformed JSON", "long routing key", "unknown caller"],
+    ids=[
+        "valid",
+        "unknown model",
+        "missing feature",
+        "malformed JSON",
+        "long routing key",
+        "unknown caller",
+        "a version",
+        "not a version number",
+        "unknown version",
+        "a version, bad body",
+    ],
 )
-def test_the_predict_route_answers_lean_as_through_flask(
+def test_the_predict_routes_answer_lean_as_through_flask(
     settings: Settings, registry: FakeRegistry, path: str, body: Any, headers: dict[str, str]
 ) -> None:
     def make_client() -> FlaskClient:
