@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
     app.extensions["business_logic.deps"] = deps
     _register_routes(app, deps)
     _count_etd_outcomes(app)
-    register_help_routes(app, deps, COMPONENT)
+    lean_ask = register_help_routes(app, deps, COMPONENT)
     commit_sync = deps.commit_sync_loop()
     if commit_sync is not None:  # the durability window of the embedded database's commits (stopped last: the
         background.register(app, commit_sync)  # loops stop in reverse order, its final sync follows the relay's)
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> APIFlask:
         relay = OutboxRelay(outbox_drain(settings, deps), settings.outbox_relay_interval_seconds).loop()
         background.register(app, relay)
         deps.on_close(relay.stop)  # closed first: the relay stops before the database and the event log
-    install_lean_routes(app, {"quote_etd": _lean_quote(deps)})  # the hot path of every quote
+    install_lean_routes(app, {"quote_etd": _lean_quote(deps), "ask": lean_ask})  # every quote and question
     return app
 
 

@@ -15,11 +15,13 @@ from business_logic.entrypoints.help_schemas import AskIn, AskOut, FeedbackIn, F
 from business_logic.entrypoints.schemas import PUBLIC_BODY_LIMIT
 from strata_kernel.access import public
 from strata_kernel.inputs import body_limit
+from strata_kernel.lean import LeanView, load_input
 from strata_kernel.logs import request_id_var
 from strata_kernel.metrics import metric_name
 
 
-def register_help_routes(app: APIFlask, deps: Dependencies, component: str) -> None:
+def register_help_routes(app: APIFlask, deps: Dependencies, component: str) -> LeanView:
+    """The chatbot's routes; answers the lean twin of ``POST /v1/help/ask`` for the app to install."""
     answers = Counter(
         metric_name(component, "help_answers_total"),
         "Help-centre answers given, by source (predefined, model, unknown, fallback, blocked).",
@@ -57,6 +59,9 @@ def register_help_routes(app: APIFlask, deps: Dependencies, component: str) -> N
         responses=[400, 404],
     )
     def ask(body: dict[str, Any]) -> dict[str, Any]:
+        return answer(body)
+
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
         common: dict[str, Any] = {
             "session_id": body.get("session_id"),
             "request_id": request_id_var.get(),
@@ -83,6 +88,10 @@ def register_help_routes(app: APIFlask, deps: Dependencies, component: str) -> N
         )
         feedback_given.labels("true" if body["helpful"] else "false").inc()
         return {"feedback_id": feedback_id}
+
+    ask_in, ask_out = AskIn(), AskOut()
+    # every chatbot question: served lean (strata_kernel.lean) with the same schemas in and out as APIFlask applies
+    return lambda call: ask_out.dump(answer(load_input(ask_in, call.body)))
 
 
 def _reply_body(reply: HelpReply) -> dict[str, Any]:
