@@ -20,7 +20,7 @@ from apiflask import APIFlask, HTTPError
 from flask import Response, g, jsonify, request, send_from_directory
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.registry import Collector
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from strata_kernel.access import AccessMetrics, document_security, install_access_control
 from strata_kernel.contracts.auth import CallerDirectory
@@ -236,6 +236,9 @@ def reply_to_error(error: Exception, *, body_is_json: bool) -> tuple[int, dict[s
         if error.status >= 500:
             log.warning("%s: %s", error.code, error.message)
         return error_reply(error.status, error.code, error.message, error.field, error.retry_after)
+    if isinstance(error, InternalServerError) and error.original_exception is not None:
+        # Flask's wrapper of an error raised after the view (its answer not JSON): Flask logged it already
+        return error_reply(500, "internal_error", f"internal error (request {request_id_var.get()})")
     if isinstance(error, HTTPException):
         if error.code == 400 and body_is_json:
             return error_reply(400, "invalid_request", "body: not valid JSON", "body")

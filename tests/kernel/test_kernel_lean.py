@@ -36,6 +36,8 @@ def _score(name: str, body: Any, header: Any) -> dict[str, Any]:
         raise Unavailable("the store is down", retry_after=2.5)
     if body.get("fail") == "bug":
         raise RuntimeError("a bug in the view")
+    if body.get("fail") == "not JSON":
+        return {"at": object()}
     return {
         "name": name,
         "sum": sum(body.get("values", [])),
@@ -158,6 +160,23 @@ def test_a_lean_route_answers_as_the_flask_route_does(
     assert metric_changes["lean"] == metric_changes["flask"]
     assert logged["lean"] == logged["flask"]
     assert caller_var.get() == "-" and request_id_var.get() == "-"  # nothing of the request stays behind
+
+
+def test_an_answer_that_is_not_json_is_a_500_naming_the_request_on_both_paths(
+    credentials: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    case = ("not JSON", "/v1/models/etd/score", b'{"fail": "not JSON"}', {"X-Request-Id": "req-x"}, "data_processing")
+    for lean in (False, True):
+        app, router, _served_by = _app(credentials)
+        router.enabled = lean
+        caplog.clear()
+
+        answer = _send(app, credentials, case)
+
+        assert answer.status_code == 500
+        assert answer.get_json() == {"error": {"code": "internal_error", "message": "internal error (request req-x)"}}
+        assert [record.levelname for record in caplog.records] == ["ERROR"]  # logged once, with its traceback
+        assert caplog.records[0].exc_info is not None
 
 
 def test_the_plain_cases_are_served_lean(credentials: Path) -> None:
