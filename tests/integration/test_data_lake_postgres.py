@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import httpx
@@ -39,6 +40,13 @@ def lake(tmp_path: Path, catalog_url: str) -> Iterator[LakeClient]:
     catalog = ServiceClient("data_lake", "http://lake", credential=credential, transport=httpx.WSGITransport(app=app))
     yield LakeClient(tmp_path / "var" / "lake", catalog)
     catalog.close()
+    _finish_profiling(app)
+
+
+def _finish_profiling(app: Any) -> None:
+    """Wait for the profiles the lake computes in the background after each commit: one still writing to the
+    catalog when the schema is dropped deadlocks the DROP (seen in CI: DeadlockDetected at teardown)."""
+    app.extensions["data_lake.lake"].profiles.close()
 
 
 def orders(day: str, *ids: str) -> pa.Table:
@@ -117,6 +125,7 @@ def test_a_held_version_outlives_the_retention_on_postgres(tmp_path: Path, catal
             lake.table("processed.orders", version=2)
     finally:
         catalog.close()
+        _finish_profiling(app)
 
 
 def test_a_released_hold_lets_the_next_commit_delete_the_version_on_postgres(tmp_path: Path, catalog_url: str) -> None:
@@ -148,3 +157,4 @@ def test_a_released_hold_lets_the_next_commit_delete_the_version_on_postgres(tmp
     finally:
         writer.close()
         operator.close()
+        _finish_profiling(app)
