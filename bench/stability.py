@@ -198,7 +198,7 @@ def _renamed_orders(var_dir: Path, stop: threading.Event) -> None:
     from strata_cli.settings import Settings
     from strata_kernel.eventlog import open_event_log
 
-    log = open_event_log(Settings(var_dir=var_dir))  # type: ignore[arg-type]
+    log = open_event_log(Settings(var_dir=var_dir))
     n = 0
     while not stop.is_set():
         at = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")

@@ -69,7 +69,7 @@ class FeatureGroupRegistry:
         compute = getattr(module, "compute", None)
         if not callable(compute):
             raise InvalidFeatureGroup(f"{path} defines no compute(source, as_of=None) function", field="code")
-        return compute  # type: ignore[no-any-return]
+        return compute
 
 
 def sql_transform(query: str) -> Transform:

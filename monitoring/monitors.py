@@ -240,8 +240,8 @@ class PredictionMonitor:
                 self._reference_cache.clear()
             self._reference_cache[key] = reference.for_window(
                 hours, node=node, min_rows=self._policy.min_reference_rows
-            )  # type: ignore[index]
-        return self._reference_cache[key]  # type: ignore[index]
+            )
+        return self._reference_cache[key]
 
 
 def _hour(value: object) -> int | None:

@@ -18,7 +18,7 @@ from gunicorn.workers.gthread import ThreadWorker
 from strata_kernel.shedding import set_queue_wait
 
 
-class QueueTimedThreadWorker(ThreadWorker):  # type: ignore[misc]
+class QueueTimedThreadWorker(ThreadWorker):
     """gthread, plus: the time each request waited for a thread, for the app's load shedding; a kept-alive
     connection whose next request is already read, or comes within a few milliseconds while no other request waits
     for a thread, is served by the same thread instead of being handed to the poller; and the heartbeat to the
@@ -99,7 +99,7 @@ def _buffered(conn: Any) -> bool:
     return buffer is not None and buffer.getbuffer().nbytes > 0
 
 
-class GunicornApp(BaseApplication):  # type: ignore[misc]
+class GunicornApp(BaseApplication):
     def __init__(self, app_factory: Callable[[], Any], options: dict[str, Any]) -> None:
         self._factory = app_factory
         self._options = options

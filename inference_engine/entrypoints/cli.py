@@ -180,7 +180,7 @@ def compare(
         settings = _settings()
         registry = _registry(settings)
         rebuild = latest_rebuild(_registry(_rebuilt_settings(settings, rebuilt_var)), model, Path(scratch) / "rebuilt")
-        verdict = compare_versions(registry, registry, model, version, rebuild, Path(scratch))  # type: ignore[arg-type]
+        verdict = compare_versions(registry, registry, model, version, rebuild, Path(scratch))
     typer.echo(json.dumps(verdict))
 
 
@@ -200,7 +200,7 @@ def adopt(
         settings = _settings()
         source = _registry(_rebuilt_settings(settings, rebuilt_var))
         rebuild = latest_rebuild(source, model, Path(scratch))
-        published = adopt_rebuild(_registry(settings), rebuild, source, reproduces)  # type: ignore[arg-type]
+        published = adopt_rebuild(_registry(settings), rebuild, source, reproduces)
     typer.echo(json.dumps({"model": model, "version": published.version, "reproduces_version": reproduces}))
 
 

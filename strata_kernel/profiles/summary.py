@@ -67,7 +67,7 @@ def _ordered_summary(column: ColumnProfile, kll: Any) -> dict[str, Any]:
     if column.kind == TEMPORAL:  # people read times, not microseconds
         aware = "tz=" in column.type
         summary.update(
-            min=iso_time(column.minimum, aware), max=iso_time(column.maximum, aware),  # type: ignore[arg-type]
+            min=iso_time(column.minimum, aware), max=iso_time(column.maximum, aware),
             quantiles={quantile_key(q): iso_time(v, aware) for q, v in zip(QUANTILES, quantiles, strict=True)},
             histogram={"edges": [iso_time(edge, aware) for edge in edges], "counts": counts},
         )  # fmt: skip
