@@ -62,6 +62,7 @@ def limit_of(view: Callable[..., Any] | None) -> int:
 
 def install_input_checks(app: Flask) -> None:
     @app.before_request
+    @lean_covered
     def _check_request() -> None:
         check_header_values(request.headers.get)
         limit = limit_of(app.view_functions.get(request.endpoint or ""))
@@ -69,8 +70,6 @@ def install_input_checks(app: Flask) -> None:
         check_body_size(request.content_length, limit)
         check_texts([*(request.view_args or {}).items(), *request.args.items(multi=True)])
         _check_json_body()
-
-    lean_covered(_check_request)
 
 
 def check_header_values(header: Callable[[str], str | None]) -> None:

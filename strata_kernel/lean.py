@@ -71,7 +71,7 @@ class LeanCall:
     environ: dict[str, Any]
 
     def header(self, name: str) -> str | None:
-        return self.environ.get("HTTP_" + name.upper().replace("-", "_"))
+        return self.environ.get(_environ_key(name))
 
 
 LeanView = Callable[[LeanCall], Any]
@@ -96,6 +96,10 @@ class LeanRouter:
     def __init__(self, app: Flask) -> None:
         self._app = app
         self._flask = app.wsgi_app
+        # what create_service_app set up, read once here rather than on every request
+        self._component: str = app.extensions["strata.component"]
+        self._metrics: HttpMetrics = app.extensions["strata.http_metrics"]
+        self._access: tuple[CallerDirectory, AccessMetrics] = app.extensions[ACCESS]
         self._routes: list[_Route] = []
         self.enabled = True  # False: Flask serves everything (tests compare both paths)
         self._hooks_checked = False
@@ -160,14 +164,13 @@ class LeanRouter:
         self, route: _Route, args: dict[str, str], environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         started = time.perf_counter()
-        metrics: HttpMetrics = self._app.extensions["strata.http_metrics"]
         request_id, id_token = open_request(environ.get(_REQUEST_ID_KEY))
         deadline_token = caller_token = None
         try:
             try:
                 deadline_token = open_deadline(environ.get(_DEADLINE_KEY))
                 refuse_if_deadline_passed()
-                shed_if_waited_too_long(self._app.extensions["strata.component"], metrics, route.rule)
+                shed_if_waited_too_long(self._component, self._metrics, route.rule)
                 if route.accepted is not None:
                     caller_token = caller_var.set(self._authorize(route, environ))
                 call = self._checked_call(route, args, environ)
@@ -176,7 +179,7 @@ class LeanRouter:
             except Exception as error:  # the same answers as the kernel's Flask error handlers
                 status, body, error_headers = reply_to_error(error, body_is_json=True)
                 payload, extra = self._dumps(body), list(error_headers.items())
-            count_request(metrics, route.rule, "POST", status, started)
+            count_request(self._metrics, route.rule, "POST", status, started)
             for observe in self._app.extensions.get(ANSWER_OBSERVERS, {}).get(route.endpoint, ()):
                 observe(status)
         finally:
@@ -193,9 +196,7 @@ class LeanRouter:
         return [payload]
 
     def _authorize(self, route: _Route, environ: dict[str, Any]) -> str:
-        directory: CallerDirectory
-        access: AccessMetrics
-        directory, access = self._app.extensions[ACCESS]
+        directory, access = self._access
         assert route.accepted is not None
         return authorize(directory, access, route.accepted, environ.get(_AUTHORIZATION_KEY), "POST", route.rule,
                          environ.get("REMOTE_ADDR"))  # fmt: skip
@@ -203,7 +204,7 @@ class LeanRouter:
     @staticmethod
     def _checked_call(route: _Route, args: dict[str, str], environ: dict[str, Any]) -> LeanCall:
         """The input checks (strata_kernel.inputs), in the Flask hook's order; then the body, read and parsed."""
-        check_header_values(lambda name: environ.get("HTTP_" + name.upper().replace("-", "_")))
+        check_header_values(lambda name: environ.get(_environ_key(name)))
         length = int(environ["CONTENT_LENGTH"])
         check_body_size(length, route.body_limit)
         check_texts(args.items())
@@ -248,9 +249,14 @@ def install_lean_routes(app: Flask, views: dict[str, LeanView]) -> LeanRouter:
     return router
 
 
-_AUTHORIZATION_KEY = "HTTP_" + AUTHORIZATION.upper()
-_REQUEST_ID_KEY = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
-_DEADLINE_KEY = "HTTP_" + DEADLINE_MS.upper().replace("-", "_")
+def _environ_key(header: str) -> str:
+    """Where WSGI puts a request header: ``X-Request-ID`` -> ``HTTP_X_REQUEST_ID``."""
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
+_AUTHORIZATION_KEY = _environ_key(AUTHORIZATION)
+_REQUEST_ID_KEY = _environ_key(REQUEST_ID_HEADER)
+_DEADLINE_KEY = _environ_key(DEADLINE_MS)
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 

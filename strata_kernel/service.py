@@ -265,16 +265,11 @@ def _install_error_handlers(app: APIFlask) -> None:
         code = "not_found" if error.status_code == 404 else "http_error"
         return _error_response(error_reply(error.status_code, code, str(error.message)))
 
-    @app.errorhandler(StrataError)
-    def _strata_error(error: StrataError) -> tuple[Response, int]:
-        return _error_response(reply_to_error(error, body_is_json=request.is_json))
-
+    # one handler, reply_to_error tells the errors apart. Registered for Exception (StrataError and anything else)
+    # and again for werkzeug's HTTPException: APIFlask registers its own for that class, which would win
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException) -> tuple[Response, int]:
-        return _error_response(reply_to_error(error, body_is_json=request.is_json))
-
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> tuple[Response, int]:
+    def _error(error: Exception) -> tuple[Response, int]:
         return _error_response(reply_to_error(error, body_is_json=request.is_json))
 
 
